@@ -1,0 +1,1 @@
+"""Lambda functions: one module per function, each exposing `handler(event, context)`."""

@@ -1,0 +1,49 @@
+"""Lazily created, cached boto3 clients.
+
+Never create clients at import time: moto only intercepts clients created after it starts, and
+cold starts stay short when a handler only pays for the clients it uses.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from agent_runtime.config import settings
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_stepfunctions import SFNClient
+
+
+def _client(service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+    return boto3.session.Session().client(service, region_name=settings().region, config=config)  # type: ignore[call-overload]
+
+
+@cache
+def dynamodb() -> DynamoDBClient:
+    client: DynamoDBClient = _client("dynamodb")
+    return client
+
+
+@cache
+def s3() -> S3Client:
+    client: S3Client = _client("s3")
+    return client
+
+
+@cache
+def stepfunctions() -> SFNClient:
+    client: SFNClient = _client("stepfunctions")
+    return client
+
+
+def reset_clients() -> None:
+    """Forget cached clients (the local stack calls this after it starts moto)."""
+    for getter in (dynamodb, s3, stepfunctions):
+        getter.cache_clear()

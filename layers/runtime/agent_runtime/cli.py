@@ -1,0 +1,45 @@
+"""The `agent-runtime` command line."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+app = typer.Typer(help="agent-runtime: workflows for AI agents and humans, on AWS serverless.", no_args_is_help=True)
+
+
+@app.callback()
+def main() -> None:
+    """agent-runtime command line."""
+
+
+@app.command()
+def dev(
+    port: int = typer.Option(9000, help="Port on 127.0.0.1 to serve the API on."),
+    host: str = typer.Option("127.0.0.1", help="Interface to bind; keep it loopback."),
+    log_level: str = typer.Option("warning", help="uvicorn log level."),
+) -> None:
+    """Run the whole stack locally: moto (DynamoDB, S3, Step Functions executing the real state
+    machine, Lambda routed to our handlers) behind an HTTP gateway. Ctrl-C stops it."""
+    import uvicorn
+    from rich.console import Console
+
+    from agent_runtime.local.cloud import LocalCloud
+    from agent_runtime.local.gateway import create_app
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    console = Console()
+    with LocalCloud() as cloud:
+        assert cloud.resources is not None
+        url = f"http://{host}:{port}"
+        console.print(f"[bold green]agent-runtime[/] local stack on [bold]{url}[/]  (Ctrl-C stops it)")
+        console.print(f"  table {cloud.resources.table} · bucket {cloud.resources.bucket} · "
+                      f"state machine {cloud.resources.state_machine_arn}")
+        console.print(f"  try: curl -sS {url}/v1/workflows")
+        uvicorn.run(create_app(), host=host, port=port, log_level=log_level)
+    console.print("agent-runtime local stack stopped")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,14 @@
+"""Time in one format everywhere: RFC 3339 UTC with milliseconds."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def epoch_seconds() -> int:
+    return int(time.time())

@@ -1,0 +1,46 @@
+"""Settings read from the environment the function (or the local stack) runs in."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    bucket_name: str
+    state_machine_arn: str
+    region: str
+    # Runs' JSON values above this many bytes are stored in S3 and referenced (claim check).
+    inline_payload_limit: int
+    # Request bodies above this are refused with 413 (Lambda's synchronous payload limit is 6 MB).
+    max_body_bytes: int
+    sse_window_seconds: float
+    sse_poll_seconds: float
+    sse_retry_ms: int
+    idempotency_ttl_seconds: int
+    workflow_modules: tuple[str, ...]
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    modules = os.environ.get("AGENT_RUNTIME_WORKFLOW_MODULES", "")
+    return Settings(
+        table_name=os.environ.get("TABLE_NAME", "agent-runtime"),
+        bucket_name=os.environ.get("BUCKET_NAME", "agent-runtime-artifacts"),
+        state_machine_arn=os.environ.get("STATE_MACHINE_ARN", ""),
+        region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        inline_payload_limit=int(os.environ.get("INLINE_PAYLOAD_LIMIT", 64 * 1024)),
+        max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", 5 * 1024 * 1024)),
+        sse_window_seconds=_float("SSE_WINDOW_SECONDS", 20.0),
+        sse_poll_seconds=_float("SSE_POLL_SECONDS", 0.5),
+        sse_retry_ms=int(os.environ.get("SSE_RETRY_MS", 1000)),
+        idempotency_ttl_seconds=int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),
+        workflow_modules=tuple(m.strip() for m in modules.split(",") if m.strip()),
+    )

@@ -1,0 +1,185 @@
+"""The local cloud: moto with Step Functions execution on, and this project's resources created in it
+from the same sources the CDK stack uses (functions/manifest.py, infra/statemachine/run.asl.json)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from functions import manifest
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+TABLE = "agent-runtime-local"
+BUCKET = "agent-runtime-local-artifacts"
+STATE_MACHINE = "agent-runtime-run"
+ASL_PATH = Path(__file__).resolve().parents[4] / "infra" / "statemachine" / "run.asl.json"
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def render_definition(substitutions: dict[str, str]) -> str:
+    text = ASL_PATH.read_text()
+    for key, value in substitutions.items():
+        text = text.replace("${" + key + "}", value)
+    return text
+
+
+def local_substitutions() -> dict[str, str]:
+    return {var: function_arn(name) for var, name in manifest.STATE_MACHINE_FUNCTIONS.items()}
+
+
+@dataclass
+class Resources:
+    table: str
+    bucket: str
+    state_machine_arn: str
+
+
+_moto_lock = threading.RLock()
+
+
+def _serialize_moto_requests() -> None:
+    """Make each moto API call atomic, as each call to the real service is.
+
+    moto's backends are not thread-safe: two threads can both pass a DynamoDB condition check and
+    both write. The local gateway serves requests on threads, so every call except Lambda Invoke
+    (which runs our handlers, which call moto again) takes one lock.
+    """
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    if getattr(BotocoreStubber.process_request, "_serialized", False):
+        return
+    original = BotocoreStubber.process_request
+
+    def process_request(self: Any, request: Any) -> Any:
+        if "/functions/" in request.url and request.url.endswith("/invocations"):
+            return original(self, request)
+        with _moto_lock:
+            return original(self, request)
+
+    process_request._serialized = True  # type: ignore[attr-defined]
+    BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+
+
+def configure_environment(resources: Resources, extra: dict[str, str] | None = None) -> None:
+    """Point the runtime (config.settings, aws clients) at the local resources."""
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "TABLE_NAME": resources.table,
+            "BUCKET_NAME": resources.bucket,
+            "STATE_MACHINE_ARN": resources.state_machine_arn,
+            **(extra or {}),
+        }
+    )
+    os.environ.pop("AWS_PROFILE", None)
+    from agent_runtime import aws
+    from agent_runtime.config import settings
+    from agent_runtime.workflows.registry import registry
+
+    settings.cache_clear()
+    registry.cache_clear()
+    aws.reset_clients()
+
+
+TABLE_GSIS = (("gsi1", "gsi1pk"), ("gsi2", "gsi2pk"), ("gsi3", "gsi3pk"))
+
+
+def create_resources() -> Resources:
+    import boto3
+
+    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
+    dynamodb = session.client("dynamodb")
+    dynamodb.create_table(
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in ("PK", "SK", "created_key", *(pk for _, pk in TABLE_GSIS))
+        ],
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": pk, "KeyType": "HASH"},
+                    {"AttributeName": "created_key", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index, pk in TABLE_GSIS
+        ],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    session.client("s3").create_bucket(Bucket=BUCKET)
+
+    iam = session.client("iam")
+    role = iam.create_role(RoleName="agent-runtime-local", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}))
+    role_arn = role["Role"]["Arn"]
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("README.txt", "handlers run in-process; see agent_runtime/local/lambda_bridge.py")
+    lambda_client = session.client("lambda")
+    for spec in manifest.FUNCTIONS:
+        lambda_client.create_function(
+            FunctionName=spec.name,
+            Runtime="python3.12",
+            Role=role_arn,
+            Handler=spec.handler,
+            Code={"ZipFile": code.getvalue()},
+            Timeout=spec.timeout_seconds,
+            MemorySize=spec.memory_mb,
+        )
+    sfn = session.client("stepfunctions")
+    state_machine = sfn.create_state_machine(
+        name=STATE_MACHINE, definition=render_definition(local_substitutions()), roleArn=role_arn
+    )
+    return Resources(TABLE, BUCKET, state_machine["stateMachineArn"])
+
+
+class LocalCloud:
+    """moto started in-process with our resources, handlers wired in. Use as a context manager."""
+
+    def __init__(self, environment: dict[str, str] | None = None) -> None:
+        self._environment = environment or {}
+        self._mock: Any = None
+        self.resources: Resources | None = None
+
+    def start(self) -> Resources:
+        from moto import mock_aws
+
+        from agent_runtime.local import lambda_bridge
+
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        lambda_bridge.install()
+        _serialize_moto_requests()
+        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+        self._mock.start()
+        self.resources = create_resources()
+        configure_environment(self.resources, self._environment)
+        return self.resources
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            self._mock.stop()
+            self._mock = None
+
+    def __enter__(self) -> LocalCloud:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

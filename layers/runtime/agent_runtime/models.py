@@ -1,0 +1,108 @@
+"""The API's data shapes (pydantic). openapi/agent-runtime.yaml describes the same shapes."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RunStatus = Literal["queued", "running", "waiting_for_input", "succeeded", "failed", "cancelled", "timed_out"]
+TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
+ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "running", "waiting_for_input"})
+
+NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorkflowSelector(Strict):
+    name: str = Field(pattern=NAME_PATTERN, description="Workflow name.")
+    version: str | None = Field(default=None, max_length=64, description="Semantic version; latest if omitted.")
+
+
+class CreateRunRequest(Strict):
+    workflow: WorkflowSelector
+    input: Any = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict, max_length=64)
+    callback_url: str | None = Field(default=None, max_length=2048)
+    schema_hash: str | None = Field(default=None, max_length=80)
+
+
+class WorkflowRef(BaseModel):
+    name: str
+    version: str
+
+
+class RunError(BaseModel):
+    type: str
+    message: str
+
+
+class Run(BaseModel):
+    run_id: str
+    status: RunStatus
+    workflow: WorkflowRef
+    schema_hash: str
+    input: Any
+    output: Any | None = None
+    error: RunError | None = None
+    config: dict[str, Any]
+    metadata: dict[str, Any]
+    callback_url: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class Event(BaseModel):
+    id: int = Field(description="Gap-free sequence number of the event within its run; the SSE id.")
+    run_id: str
+    type: str
+    data: dict[str, Any]
+    created_at: str
+
+
+class RunPage(BaseModel):
+    data: list[Run]
+    next_cursor: str | None
+
+
+class EventPage(BaseModel):
+    data: list[Event]
+    next_cursor: str | None
+
+
+class WorkflowSummary(BaseModel):
+    name: str
+    description: str
+    latest_version: str
+    versions: list[str]
+
+
+class WorkflowList(BaseModel):
+    data: list[WorkflowSummary]
+
+
+class WorkflowVersion(BaseModel):
+    version: str
+    schema_hash: str
+    steps: list[str]
+
+
+class WorkflowDetail(BaseModel):
+    name: str
+    description: str
+    latest_version: str
+    versions: list[WorkflowVersion]
+
+
+class WorkflowSchemas(BaseModel):
+    name: str
+    version: str
+    schema_hash: str
+    input: dict[str, Any]
+    output: dict[str, Any]
+    config: dict[str, Any]
+    checkpoints: dict[str, Any]

@@ -1,0 +1,77 @@
+"""A run's events as JSON pages or as a window of server-sent events.
+
+API Gateway and buffered Lambdas can't hold a socket forever, so SSE is windowed: one response holds
+every event after the cursor, waits for more up to a bounded window, and ends with a `retry:` hint.
+Clients reconnect with Last-Event-ID and get the rest, with no gap and no repeat.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agent_runtime.config import settings
+from agent_runtime.models import TERMINAL_STATUSES, Event, EventPage
+from agent_runtime.store import runs as store
+
+PAGE = 100
+
+
+def page(tenant_id: str, run_id: str, after: int, limit: int) -> EventPage:
+    record = store.get(run_id, tenant_id)  # read first: if terminal, its event_seq is final
+    events = store.events_after(run_id, after, limit)
+    last = events[-1].id if events else after
+    finished = record.status in TERMINAL_STATUSES and last >= record.event_seq
+    return EventPage(data=events, next_cursor=None if finished else str(last))
+
+
+def sse_event(event: Event) -> str:
+    data = json.dumps(event.model_dump(mode="json"), separators=(",", ":"), ensure_ascii=False)
+    return f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n"
+
+
+@dataclass
+class Window:
+    body: str
+    last_id: int
+    finished: bool
+
+
+def sse_window(
+    tenant_id: str,
+    run_id: str,
+    after: int,
+    *,
+    window_seconds: float | None = None,
+    poll_seconds: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> Window:
+    """Events after `after`, waiting for more until the run ends or the window closes.
+
+    The window closes early once it has sent events and a poll finds nothing new, so a client sees
+    bursts promptly instead of at the end of the window.
+    """
+    cfg = settings()
+    window = cfg.sse_window_seconds if window_seconds is None else window_seconds
+    poll = cfg.sse_poll_seconds if poll_seconds is None else poll_seconds
+    deadline = clock() + window
+    chunks = [f"retry: {cfg.sse_retry_ms}\n\n"]
+    sent = after
+    while True:
+        record = store.get(run_id, tenant_id)
+        fresh: list[Event] = []
+        while batch := store.events_after(run_id, sent, PAGE):
+            fresh.extend(batch)
+            sent = batch[-1].id
+        chunks.extend(sse_event(e) for e in fresh)
+        if record.status in TERMINAL_STATUSES and sent >= record.event_seq:
+            end = {"run_id": run_id, "status": record.status, "last_event_id": sent}
+            chunks.append(f"event: end\ndata: {json.dumps(end, separators=(',', ':'))}\n\n")
+            return Window("".join(chunks), sent, True)
+        if (not fresh and sent > after) or clock() >= deadline:
+            chunks.append(": window closed; reconnect with Last-Event-ID\n\n")
+            return Window("".join(chunks), sent, False)
+        sleep(poll)

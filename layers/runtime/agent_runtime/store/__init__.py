@@ -1,0 +1,1 @@
+"""Adapters to DynamoDB and S3. Only this package and orchestration.py talk to AWS."""

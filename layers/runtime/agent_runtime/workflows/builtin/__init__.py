@@ -1,0 +1,1 @@
+"""Built-in workflows shipped with the runtime."""

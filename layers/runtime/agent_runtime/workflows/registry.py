@@ -1,0 +1,65 @@
+"""The registry of workflows: built-ins plus the modules operators configure.
+
+A workflow module exposes `WORKFLOWS: list[Workflow]`. Operators list extra modules in
+AGENT_RUNTIME_WORKFLOW_MODULES (comma-separated import paths).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from functools import lru_cache
+
+from agent_runtime.config import settings
+from agent_runtime.errors import NotFound
+from agent_runtime.workflows.sdk import Workflow
+from agent_runtime.workflows.semver import sort_key
+
+BUILTIN_MODULES = ("agent_runtime.workflows.builtin.echo",)
+
+
+class Registry:
+    def __init__(self, workflows: Iterable[Workflow] = ()) -> None:
+        self._by_name: dict[str, dict[str, Workflow]] = {}
+        for workflow in workflows:
+            self.register(workflow)
+
+    def register(self, workflow: Workflow) -> None:
+        versions = self._by_name.setdefault(workflow.name, {})
+        if workflow.version in versions:
+            raise ValueError(f"{workflow!r} is registered twice")
+        versions[workflow.version] = workflow
+
+    def names(self) -> list[str]:
+        return sorted(self._by_name)
+
+    def versions(self, name: str) -> list[Workflow]:
+        """All versions of a workflow, newest first."""
+        versions = self._by_name.get(name)
+        if not versions:
+            raise NotFound(f"workflow {name!r} does not exist")
+        return sorted(versions.values(), key=lambda w: sort_key(w.version), reverse=True)
+
+    def get(self, name: str, version: str | None = None) -> Workflow:
+        """The named workflow at `version`, or its latest version when none is given."""
+        versions = self.versions(name)
+        if version is None:
+            return versions[0]
+        for workflow in versions:
+            if workflow.version == version:
+                return workflow
+        raise NotFound(f"workflow {name!r} has no version {version!r}")
+
+
+def load_modules(modules: Iterable[str]) -> Registry:
+    registry = Registry()
+    for module_name in modules:
+        module = importlib.import_module(module_name)
+        for workflow in getattr(module, "WORKFLOWS", []):
+            registry.register(workflow)
+    return registry
+
+
+@lru_cache(maxsize=1)
+def registry() -> Registry:
+    return load_modules((*BUILTIN_MODULES, *settings().workflow_modules))
