@@ -79,11 +79,18 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         routes=(Route("GET", "/v1/workflows/{name}/schemas"),),
     ),
     FunctionSpec(
+        "authorizer", "functions.workers.authorizer.handler",
+        "API Gateway REQUEST authorizer: API key -> tenant",
+        grants=frozenset({Grant.TABLE_READ}), timeout_seconds=10, memory_mb=256,
+    ),
+    FunctionSpec(
         "step_worker", "functions.workers.step_worker.handler",
         "Runs a workflow's steps for the run state machine",
         grants=_WRITE, timeout_seconds=900, memory_mb=1024,
     ),
 )
+
+AUTHORIZER = "authorizer"
 
 # The state machine's substitution variables, each naming the function it invokes.
 STATE_MACHINE_FUNCTIONS = {"StepWorkerFunctionArn": "step_worker"}

@@ -13,7 +13,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from agent_runtime.auth import key_from_headers
 from agent_runtime.http.problems import PROBLEM_CONTENT_TYPE, problem
+from agent_runtime.local.cloud import ACCOUNT, REGION
 from agent_runtime.local.lambda_bridge import LocalLambdaContext, resolve_handler
 from functions import manifest
 
@@ -49,7 +51,9 @@ def _problem(status: int, title: str, detail: str, slug: str, path: str, headers
     return Response(body, status_code=status, media_type=PROBLEM_CONTENT_TYPE, headers=headers)
 
 
-def proxy_event(request: Request, route: CompiledRoute, params: dict[str, str], body: bytes, tenant: str) -> dict[str, Any]:
+def proxy_event(
+    request: Request, route: CompiledRoute, params: dict[str, str], body: bytes, identity: tuple[str, str]
+) -> dict[str, Any]:
     is_text = not body or any(t in (request.headers.get("content-type") or "application/json") for t in TEXT_TYPES)
     try:
         body_text = body.decode() if is_text else base64.b64encode(body).decode()
@@ -75,12 +79,34 @@ def proxy_event(request: Request, route: CompiledRoute, params: dict[str, str], 
             "stage": "local",
             "resourcePath": route.template,
             "httpMethod": request.method,
-            "authorizer": {"tenant_id": tenant, "principal": f"local:{tenant}"},
+            "authorizer": {"tenant_id": identity[0], "principal": identity[1]},
         },
     }
 
 
-def create_app() -> FastAPI:
+def authorize(request: Request, require_auth: bool) -> tuple[str, str] | None:
+    """Run the same REQUEST authorizer the cloud runs. Without credentials the local stack serves
+    the default tenant (unless require_auth); a bad key is a 401 as in the cloud."""
+    headers = dict(request.headers)
+    if key_from_headers(headers) is None and not require_auth:
+        return LOCAL_TENANT, f"local:{LOCAL_TENANT}"
+    spec = manifest.by_name(manifest.AUTHORIZER)
+    event = {
+        "type": "REQUEST",
+        "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:local/local/{request.method}{request.url.path}",
+        "headers": headers,
+        "httpMethod": request.method,
+        "path": request.url.path,
+    }
+    try:
+        result = resolve_handler(spec)(event, LocalLambdaContext(spec))
+    except Exception:
+        return None
+    context = result.get("context") or {}
+    return context["tenant_id"], context["principal"]
+
+
+def create_app(require_auth: bool = False) -> FastAPI:
     routes = compile_routes()
     app = FastAPI(title="agent-runtime local gateway", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -100,7 +126,11 @@ def create_app() -> FastAPI:
         body = await request.body()
         if len(body) > GATEWAY_MAX_BODY:
             return _problem(413, "Payload too large", "request body exceeds 10 MB", "payload-too-large", path)
-        event = proxy_event(request, route, match.groupdict(), body, LOCAL_TENANT)
+        identity = await run_in_threadpool(authorize, request, require_auth)
+        if identity is None:
+            return _problem(401, "Unauthorized", "missing or unknown API key", "unauthorized", path,
+                            {"WWW-Authenticate": "Bearer"})
+        event = proxy_event(request, route, match.groupdict(), body, identity)
         handler = resolve_handler(route.spec)
         result = await run_in_threadpool(handler, event, LocalLambdaContext(route.spec))
         payload = result.get("body") or ""
