@@ -1,0 +1,88 @@
+"""Shared fixtures: one local cloud (moto executing the real state machine) per test session.
+
+Tests isolate themselves by tenant: every test gets its own tenant id, so listings and lookups never
+see another test's runs (which is also what tenancy must guarantee).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from agent_runtime.local.cloud import LocalCloud, Resources
+from tests.apigw import Reply, call
+
+TEST_ENVIRONMENT = {
+    "AGENT_RUNTIME_WORKFLOW_MODULES": "tests.workflows",
+    "SSE_WINDOW_SECONDS": "3",
+    "SSE_POLL_SECONDS": "0.05",
+    "SSE_RETRY_MS": "200",
+}
+
+
+@pytest.fixture(scope="session")
+def cloud() -> Iterator[Resources]:
+    local = LocalCloud(environment=TEST_ENVIRONMENT)
+    resources = local.start()
+    yield resources
+    local.stop()
+
+
+@pytest.fixture
+def tenant(cloud: Resources) -> str:
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+class Api:
+    """Calls handlers with API Gateway proxy events as one tenant."""
+
+    def __init__(self, tenant: str) -> None:
+        self.tenant = tenant
+
+    def __call__(self, method: str, path: str, **kwargs: Any) -> Reply:
+        return call(method, path, tenant=self.tenant, **kwargs)
+
+    def create(
+        self, workflow: str, input: Any, version: str | None = None, headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> Reply:
+        body = {"workflow": {"name": workflow, **({"version": version} if version else {})}, "input": input, **extra}
+        return self("POST", "/v1/runs", body=body, headers=headers)
+
+    def wait(self, run_id: str, statuses: set[str] | None = None, timeout: float = 20.0) -> dict[str, Any]:
+        """Poll until the run reaches one of `statuses` (default: any terminal status)."""
+        wanted = statuses or {"succeeded", "failed", "cancelled", "timed_out"}
+        deadline = time.monotonic() + timeout
+        while True:
+            run: dict[str, Any] = self("GET", f"/v1/runs/{run_id}").json()
+            if run["status"] in wanted:
+                return run
+            if time.monotonic() > deadline:
+                raise AssertionError(f"run {run_id} is {run['status']} after {timeout}s, wanted {wanted}")
+            time.sleep(0.05)
+
+    def events(self, run_id: str) -> list[dict[str, Any]]:
+        data: list[dict[str, Any]] = self("GET", f"/v1/runs/{run_id}/events", query={"limit": "500"}).json()["data"]
+        return data
+
+
+@pytest.fixture
+def api(tenant: str) -> Api:
+    return Api(tenant)
+
+
+@pytest.fixture
+def other_api(cloud: Resources) -> Api:
+    return Api(f"t-{uuid.uuid4().hex[:12]}")
+
+
+def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)

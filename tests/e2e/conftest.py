@@ -1,0 +1,51 @@
+"""The local stack's HTTP gateway served by uvicorn on a free 127.0.0.1 port, for real HTTP tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from agent_runtime.auth import create_api_key
+from agent_runtime.local.cloud import Resources
+from agent_runtime.local.gateway import create_app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def base_url(cloud: Resources) -> Iterator[str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("local gateway did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def api_key(cloud: Resources, tenant: str) -> str:
+    return create_api_key(tenant)
+
+
+@pytest.fixture
+def http(base_url: str, api_key: str) -> Iterator[httpx.Client]:
+    """An HTTP client authenticated as this test's own tenant."""
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as client:
+        yield client

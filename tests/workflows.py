@@ -1,0 +1,89 @@
+"""Workflows used by the tests, loaded the way operators add theirs: AGENT_RUNTIME_WORKFLOW_MODULES."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent_runtime.workflows import RetryableStepError, StepContext, Workflow
+from agent_runtime.workflows.builtin.echo import EchoPayload
+
+# How often each (run_id, step) ran: the step worker shares this process in tests.
+EXECUTIONS: Counter[tuple[str, str]] = Counter()
+
+
+class Count(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1)
+    count: int = Field(ge=1, le=1000)
+    flaky: bool = False
+
+
+class Total(BaseModel):
+    name: str
+    total: int
+
+
+def _three_steps(version: str) -> Workflow:
+    workflow = Workflow("counter", version, input_model=Count, output_model=Total,
+                        description=f"Counts in three steps ({version}).")
+
+    @workflow.step
+    def first(ctx: StepContext) -> int:
+        EXECUTIONS[(ctx.run_id, "first")] += 1
+        ctx.state["seen"] = 1
+        ctx.emit("progress.note", {"message": "first done"})
+        return int(ctx.input.count)
+
+    @workflow.step
+    def second(ctx: StepContext) -> int:
+        EXECUTIONS[(ctx.run_id, "second")] += 1
+        if ctx.input.flaky and EXECUTIONS[(ctx.run_id, "second")] == 1:
+            raise RetryableStepError("the model endpoint was busy")
+        ctx.state["seen"] += 1
+        return int(ctx.results["first"]) * 2
+
+    @workflow.step
+    def third(ctx: StepContext) -> dict[str, Any]:
+        EXECUTIONS[(ctx.run_id, "third")] += 1
+        return {"name": ctx.input.name, "total": ctx.results["second"] + ctx.state["seen"]}
+
+    return workflow
+
+
+failing = Workflow("failing", "1.0.0", input_model=EchoPayload, output_model=EchoPayload)
+
+
+@failing.step
+def explode(ctx: StepContext) -> None:
+    raise ValueError("boom: the tool returned nonsense")
+
+
+bad_output = Workflow("bad_output", "1.0.0", input_model=EchoPayload, output_model=Total)
+
+
+@bad_output.step
+def wrong(ctx: StepContext) -> dict[str, Any]:
+    return {"name": "x"}
+
+
+class Sleepy(BaseModel):
+    steps: int = Field(default=30, ge=1, le=200)
+    seconds: float = Field(default=0.1, ge=0, le=2)
+
+
+slow = Workflow("slow", "1.0.0", input_model=Sleepy, output_model=EchoPayload, description="Many short steps.")
+for _index in range(200):
+
+    def _nap(ctx: StepContext, _i: int = _index) -> dict[str, Any]:
+        EXECUTIONS[(ctx.run_id, "nap")] += 1
+        if _i < ctx.input.steps:
+            time.sleep(ctx.input.seconds)
+        return {"naps": _i + 1}
+
+    slow.step(_nap, name=f"nap_{_index:03d}")
+
+WORKFLOWS = [_three_steps("1.0.0"), _three_steps("1.1.0"), failing, bad_output, slow]
