@@ -1,0 +1,403 @@
+"""openapi/agent-runtime.yaml is the contract: it must be valid, cover exactly the manifest's routes,
+and describe every response the local stack actually sends (status, content type and body)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from openapi_spec_validator import validate as validate_openapi
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from functions import manifest
+
+SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "agent-runtime.yaml"
+SPEC_URI = "urn:agent-runtime:openapi"
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+SSE = "text/event-stream"
+
+
+@cache
+def spec() -> dict[str, Any]:
+    document: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text())
+    return document
+
+
+@cache
+def registry() -> Registry[Any]:
+    return Registry().with_resource(
+        SPEC_URI, Resource.from_contents(spec(), default_specification=DRAFT202012)
+    )
+
+
+def _escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def _pointer(*tokens: str) -> str:
+    return "#/" + "/".join(_escape(t) for t in tokens)
+
+
+def _resolve(node: dict[str, Any], pointer: str) -> tuple[dict[str, Any], str]:
+    """Follow a local `$ref` (if any): the node it names and that node's JSON pointer."""
+    while "$ref" in node:
+        pointer = node["$ref"]
+        assert pointer.startswith("#/"), pointer
+        node = spec()
+        for token in pointer[2:].split("/"):
+            node = node[token.replace("~1", "/").replace("~0", "~")]
+    return node, pointer
+
+
+def operations() -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """operationId -> (METHOD, path, operation)."""
+    found = {}
+    for path, item in spec()["paths"].items():
+        for method in HTTP_METHODS:
+            if method in item:
+                operation = item[method]
+                found[operation["operationId"]] = (method.upper(), path, operation)
+    return found
+
+
+def validate(instance: Any, pointer: str) -> None:
+    """Validate `instance` against the schema at `pointer` in the spec, refs resolved over the spec."""
+    validator = Draft202012Validator(
+        {"$ref": SPEC_URI + pointer},
+        registry=registry(),
+        format_checker=Draft202012Validator.FORMAT_CHECKER,
+    )
+    error = best_match(validator.iter_errors(instance))
+    if error is not None:
+        raise AssertionError(f"body does not match {pointer}: {error.message} at {list(error.absolute_path)}")
+
+
+def media_type(response: httpx.Response) -> str:
+    return response.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def parse_sse(text: str) -> list[dict[str, str]]:
+    """SSE blocks as dicts of their fields (a comment block is {"comment": ...})."""
+    blocks = []
+    for raw in text.split("\n\n"):
+        if not raw:
+            continue
+        block: dict[str, str] = {}
+        for line in raw.split("\n"):
+            if line.startswith(":"):
+                block["comment"] = line[1:].strip()
+            else:
+                name, _, value = line.partition(":")
+                block[name] = value[1:] if value.startswith(" ") else value
+        blocks.append(block)
+    return blocks
+
+
+def assert_retry_hint(blocks: list[dict[str, str]]) -> None:
+    """A window with events carries one `retry:` reconnect hint, on its first block."""
+    hints = [i for i, block in enumerate(blocks) if "retry" in block]
+    assert hints == [0], blocks[:2]
+    assert blocks[0]["retry"].isdigit()
+
+
+def conforms(response: httpx.Response, operation_id: str) -> httpx.Response:
+    """Assert the response is documented for the operation: status, content type, body and headers."""
+    _method, _path, operation = operations()[operation_id]
+    documented = operation["responses"]
+    status = str(response.status_code)
+    assert status in documented, (
+        f"{operation_id} answered {status}, documented: {sorted(documented)}: {response.text[:500]}"
+    )
+    base = _pointer("paths", _path, _method.lower(), "responses", status)
+    described, pointer = _resolve(documented[status], base)
+    check_described(response, described, pointer)
+    return response
+
+
+def check_described(response: httpx.Response, described: dict[str, Any], pointer: str) -> None:
+    content = described.get("content") or {}
+    kind = media_type(response)
+    assert kind in content, f"{response.status_code} came as {kind!r}; documented: {sorted(content)}"
+    body: Any = response.text if kind == SSE else response.json()
+    validate(body, f"{pointer}/content/{_escape(kind)}/schema")
+    for name, header in (described.get("headers") or {}).items():
+        header, header_pointer = _resolve(header, f"{pointer}/headers/{_escape(name)}")
+        value = response.headers.get(name)
+        if value is None:
+            assert not header.get("required"), f"required header {name} is missing"
+        else:
+            validate(value, f"{header_pointer}/schema")
+
+
+def component_response(response: httpx.Response, name: str) -> None:
+    described, pointer = _resolve({"$ref": _pointer("components", "responses", name)}, "")
+    check_described(response, described, pointer)
+
+
+# --- the document itself ---------------------------------------------------------------------------
+
+
+def test_spec_is_valid_openapi_3_1() -> None:
+    assert spec()["openapi"] == "3.1.0"
+    validate_openapi(spec())
+
+
+def test_every_schema_is_valid_json_schema_2020_12() -> None:
+    Draft202012Validator.check_schema({"$defs": spec()["components"]["schemas"]})
+
+
+def test_spec_and_manifest_have_the_same_routes() -> None:
+    in_manifest = {(r.method, r.path, f.name) for r, f in manifest.routes()}
+    in_spec = {(method, path, op_id) for op_id, (method, path, _) in operations().items()}
+    assert in_spec - in_manifest == set(), "operations in the spec without a manifest route"
+    assert in_manifest - in_spec == set(), "manifest routes missing from the spec"
+
+
+def test_every_operation_documents_auth_and_internal_errors() -> None:
+    for op_id, (_, _, operation) in operations().items():
+        assert {"401", "500"} <= set(operation["responses"]), op_id
+        for status, response in operation["responses"].items():
+            described, _ = _resolve(response, "")
+            if status.startswith(("4", "5")):
+                assert set(described["content"]) == {"application/problem+json"}, (op_id, status)
+
+
+def test_path_parameters_are_declared() -> None:
+    for path, item in spec()["paths"].items():
+        declared = {_resolve(p, "")[0]["name"] for p in item.get("parameters", [])}
+        for method in HTTP_METHODS:
+            if method in item:
+                names = declared | {_resolve(p, "")[0]["name"] for p in item[method].get("parameters", [])}
+                for segment in path.split("/"):
+                    if segment.startswith("{"):
+                        assert segment[1:-1] in names, (method, path)
+
+
+def test_request_and_response_shapes_match_the_pydantic_models() -> None:
+    """The spec's component schemas list the same properties and required fields as the models."""
+    from agent_runtime import models
+
+    schemas = spec()["components"]["schemas"]
+    for name in (
+        "Run", "RunError", "WorkflowRef", "Event", "EventPage", "RunPage", "WorkflowList",
+        "WorkflowSummary", "WorkflowDetail", "WorkflowVersion", "WorkflowSchemas",
+    ):  # fmt: skip
+        model = getattr(models, name)
+        assert set(schemas[name]["properties"]) == set(model.model_fields), name
+        # Responses are dumped with every field, defaults included: all are required.
+        assert set(schemas[name]["required"]) == set(model.model_fields), name
+    request = models.CreateRunRequest
+    assert set(schemas["CreateRunRequest"]["properties"]) == set(request.model_fields)
+    required = {n for n, f in request.model_fields.items() if f.is_required()}
+    assert set(schemas["CreateRunRequest"]["required"]) == required
+    selector = models.WorkflowSelector
+    assert set(schemas["WorkflowSelector"]["properties"]) == set(selector.model_fields)
+    assert schemas["WorkflowSelector"]["properties"]["name"]["pattern"] == models.NAME_PATTERN
+    assert schemas["RunStatus"]["enum"] == list(models.RunStatus.__args__)  # type: ignore[attr-defined]
+
+
+# --- a scripted session over real HTTP --------------------------------------------------------------
+
+
+def wait_for(http: httpx.Client, run_id: str, statuses: set[str], timeout: float = 20.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        run: dict[str, Any] = conforms(http.get(f"/v1/runs/{run_id}"), "get_run").json()
+        if run["status"] in statuses:
+            return run
+        assert time.monotonic() < deadline, f"run {run_id} is {run['status']}, wanted {statuses}"
+        time.sleep(0.05)
+
+
+TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
+
+
+@pytest.mark.e2e
+def test_workflow_catalog_conforms(http: httpx.Client) -> None:
+    workflows = conforms(http.get("/v1/workflows"), "list_workflows").json()
+    assert "echo" in [w["name"] for w in workflows["data"]]
+    detail = conforms(http.get("/v1/workflows/counter"), "get_workflow").json()
+    assert [v["version"] for v in detail["versions"]] == ["1.1.0", "1.0.0"]
+    schemas = conforms(
+        http.get("/v1/workflows/counter/schemas", params={"version": "1.0.0"}), "get_workflow_schemas"
+    ).json()
+    assert schemas["version"] == "1.0.0"
+    assert schemas["schema_hash"] == detail["versions"][1]["schema_hash"]
+    conforms(http.get("/v1/workflows/echo/schemas"), "get_workflow_schemas")
+    assert conforms(http.get("/v1/workflows/nope"), "get_workflow").status_code == 404
+    assert conforms(http.get("/v1/workflows/nope/schemas"), "get_workflow_schemas").status_code == 404
+    missing = http.get("/v1/workflows/echo/schemas", params={"version": "9.9.9"})
+    assert conforms(missing, "get_workflow_schemas").status_code == 404
+
+
+@pytest.mark.e2e
+def test_run_lifecycle_conforms(http: httpx.Client) -> None:
+    schema_hash = http.get("/v1/workflows/echo/schemas").json()["schema_hash"]
+    body = {
+        "workflow": {"name": "echo"},
+        "input": {"hello": "world"},
+        "metadata": {"k": "v"},
+        "schema_hash": schema_hash,
+    }
+    key = {"Idempotency-Key": f"contract-{uuid.uuid4()}"}
+    created = conforms(http.post("/v1/runs", json=body, headers=key), "create_run")
+    assert created.status_code == 201
+    run = created.json()
+    assert created.headers["Location"] == f"/v1/runs/{run['run_id']}"
+    assert "Idempotent-Replayed" not in created.headers
+
+    replay = conforms(http.post("/v1/runs", json=body, headers=key), "create_run")
+    assert replay.status_code == 201
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert replay.json()["run_id"] == run["run_id"]
+    reused = conforms(http.post("/v1/runs", json={**body, "input": {"other": 1}}, headers=key), "create_run")
+    assert reused.status_code == 409
+
+    done = wait_for(http, run["run_id"], TERMINAL)
+    assert done["status"] == "succeeded"
+    assert done["output"] == {"hello": "world"}
+
+    listed = conforms(http.get("/v1/runs"), "list_runs").json()
+    assert [r["run_id"] for r in listed["data"]] == [run["run_id"]]
+    filtered = conforms(http.get("/v1/runs", params={"status": "succeeded", "workflow": "echo"}), "list_runs")
+    assert [r["run_id"] for r in filtered.json()["data"]] == [run["run_id"]]
+    assert conforms(http.get("/v1/runs", params={"status": "running"}), "list_runs").json()["data"] == []
+
+    # JSON pages of events, two at a time, until the cursor runs out.
+    events: list[dict[str, Any]] = []
+    after: str | None = "0"
+    while after is not None:
+        page = conforms(
+            http.get(f"/v1/runs/{run['run_id']}/events", params={"after": after, "limit": 2}), "run_events"
+        ).json()
+        events.extend(page["data"])
+        after = page["next_cursor"]
+    assert [e["id"] for e in events] == list(range(1, len(events) + 1))
+    assert events[0]["type"] == "run.created"
+    assert events[-1]["type"] == "run.succeeded"
+
+    # One SSE window holds them all and ends the stream.
+    stream = conforms(http.get(f"/v1/runs/{run['run_id']}/events", headers={"Accept": SSE}), "run_events")
+    assert stream.headers["cache-control"] == "no-cache"
+    blocks = parse_sse(stream.text)
+    assert_retry_hint(blocks)
+    sent = blocks[:-1]
+    assert [int(b["id"]) for b in sent] == [e["id"] for e in events]
+    for block, event in zip(sent, events, strict=True):
+        assert block["event"] == event["type"]
+        data = json.loads(block["data"])
+        validate(data, _pointer("components", "schemas", "Event"))
+        assert data == event
+    assert blocks[-1]["event"] == "end"
+    assert json.loads(blocks[-1]["data"]) == {
+        "run_id": run["run_id"],
+        "status": "succeeded",
+        "last_event_id": events[-1]["id"],
+    }
+    # Resuming after the last event: nothing but the end.
+    resumed = http.get(
+        f"/v1/runs/{run['run_id']}/events", headers={"Accept": SSE, "Last-Event-ID": str(events[-2]["id"])}
+    )
+    blocks = parse_sse(conforms(resumed, "run_events").text)
+    assert [b.get("id") for b in blocks[:-1]] == [str(events[-1]["id"])]
+    assert blocks[-1]["event"] == "end"
+
+    cancelled = conforms(http.post(f"/v1/runs/{run['run_id']}/cancel"), "cancel_run")
+    assert cancelled.status_code == 409
+    assert cancelled.json()["status_now"] == "succeeded"
+
+
+@pytest.mark.e2e
+def test_failed_and_cancelled_runs_conform(http: httpx.Client, base_url: str, api_key: str) -> None:
+    failing = conforms(http.post("/v1/runs", json={"workflow": {"name": "failing"}}), "create_run").json()
+    failed = wait_for(http, failing["run_id"], TERMINAL)
+    assert failed["status"] == "failed"
+    assert failed["output"] is None
+    assert failed["error"]["type"] == "ValueError"
+
+    slow = {"workflow": {"name": "slow"}, "input": {"steps": 40, "seconds": 0.1}}
+    run = conforms(http.post("/v1/runs", json=slow), "create_run").json()
+    # A window of a run that is still going closes with a comment, not `end`.
+    window = conforms(http.get(f"/v1/runs/{run['run_id']}/events", headers={"Accept": SSE}), "run_events")
+    blocks = parse_sse(window.text)
+    assert_retry_hint(blocks)
+    assert "end" not in [b.get("event") for b in blocks]
+    assert blocks[-1].get("comment", "").startswith("window closed")
+    page = conforms(http.get(f"/v1/runs/{run['run_id']}/events"), "run_events").json()
+    assert page["next_cursor"] is not None
+    cancelled = conforms(http.post(f"/v1/runs/{run['run_id']}/cancel"), "cancel_run")
+    assert cancelled.status_code == 200
+    assert cancelled.json()["status"] == "cancelled"
+
+    # The ACP-style x-api-key header authenticates as the same tenant.
+    with httpx.Client(base_url=base_url, headers={"x-api-key": api_key}) as other:
+        conforms(other.get(f"/v1/runs/{run['run_id']}"), "get_run")
+
+
+@pytest.mark.e2e
+def test_client_errors_conform(http: httpx.Client, base_url: str) -> None:
+    def create(**kwargs: Any) -> httpx.Response:
+        return conforms(http.post("/v1/runs", **kwargs), "create_run")
+
+    assert create(content=b"{", headers={"Content-Type": "application/json"}).status_code == 400
+    assert (
+        create(json={"workflow": {"name": "echo"}}, headers={"Idempotency-Key": "has space"}).status_code
+        == 400
+    )
+    assert create(content=b"workflow=echo", headers={"Content-Type": "text/plain"}).status_code == 415
+    too_big = b'{"workflow":{"name":"echo"},"input":{"x":"' + b"a" * (5 * 1024 * 1024) + b'"}}'
+    assert create(content=too_big, headers={"Content-Type": "application/json"}).status_code == 413
+    assert create(json={"workflow": {"name": "nope"}}).status_code == 404
+    assert create(json={"workflow": {"name": "echo", "version": "9.9.9"}}).status_code == 404
+    stale = create(json={"workflow": {"name": "echo"}, "schema_hash": "stale"})
+    assert stale.status_code == 409
+    assert stale.json()["schema_hash"]
+    invalid = create(json={"workflow": {"name": "Not A Name"}, "extra": 1})
+    assert invalid.status_code == 422
+    assert {e["field"] for e in invalid.json()["errors"]} >= {"workflow.name", "extra"}
+    bad_input = create(json={"workflow": {"name": "counter"}, "input": {"name": "x", "count": 0}})
+    assert bad_input.status_code == 422
+    assert [e["field"] for e in bad_input.json()["errors"]] == ["input.count"]
+    assert create(json=[1, 2]).status_code == 422
+
+    for params in (
+        {"limit": "0"},
+        {"limit": "101"},
+        {"limit": "x"},
+        {"status": "bogus"},
+        {"cursor": "garbage"},
+    ):
+        assert conforms(http.get("/v1/runs", params=params), "list_runs").status_code == 400, params
+
+    missing = str(uuid.uuid4())
+    assert conforms(http.get(f"/v1/runs/{missing}"), "get_run").status_code == 404
+    assert conforms(http.post(f"/v1/runs/{missing}/cancel"), "cancel_run").status_code == 404
+    assert conforms(http.get(f"/v1/runs/{missing}/events"), "run_events").status_code == 404
+    events = f"/v1/runs/{missing}/events"
+    assert conforms(http.get(events, params={"after": "-1"}), "run_events").status_code == 400
+    assert conforms(http.get(events, params={"limit": "501"}), "run_events").status_code == 400
+    assert conforms(http.get(events, headers={"Last-Event-ID": "x"}), "run_events").status_code == 400
+    assert conforms(http.get(events, headers={"Accept": "application/xml"}), "run_events").status_code == 406
+
+    # What the gateway answers for things no operation serves.
+    unknown_path = http.get("/v1/nothing-here")
+    assert unknown_path.status_code == 404
+    component_response(unknown_path, "NotFound")
+    wrong_method = http.delete("/v1/runs")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["Allow"] == "GET, POST"
+    component_response(wrong_method, "MethodNotAllowed")
+    unknown_key = httpx.get(f"{base_url}/v1/runs", headers={"Authorization": "Bearer ar_not-a-key"})
+    assert unknown_key.status_code == 401
+    conforms(unknown_key, "list_runs")
+    assert unknown_key.headers["WWW-Authenticate"] == "Bearer"
