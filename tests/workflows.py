@@ -71,12 +71,12 @@ def wrong(ctx: StepContext) -> dict[str, Any]:
 
 
 class Sleepy(BaseModel):
-    steps: int = Field(default=30, ge=1, le=200)
+    steps: int = Field(default=30, ge=1, le=40)
     seconds: float = Field(default=0.1, ge=0, le=2)
 
 
 slow = Workflow("slow", "1.0.0", input_model=Sleepy, output_model=EchoPayload, description="Many short steps.")
-for _index in range(200):
+for _index in range(40):
 
     def _nap(ctx: StepContext, _i: int = _index) -> dict[str, Any]:
         EXECUTIONS[(ctx.run_id, "nap")] += 1

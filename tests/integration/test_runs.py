@@ -95,7 +95,7 @@ def test_the_execution_is_named_after_the_run(api: Api, cloud: Resources) -> Non
 
 def test_cancel_stops_a_running_run_and_no_later_step_runs(api: Api) -> None:
     # Given a run of many slow steps that is running
-    run = api.create("slow", {"steps": 200, "seconds": 0.05}).json()
+    run = api.create("slow", {"steps": 40, "seconds": 0.1}).json()
     run_id = run["run_id"]
     api.wait(run_id, {"running"})
     eventually(lambda: EXECUTIONS[(run_id, "nap")] >= 2)

@@ -58,7 +58,9 @@ def sse_window(
     window = cfg.sse_window_seconds if window_seconds is None else window_seconds
     poll = cfg.sse_poll_seconds if poll_seconds is None else poll_seconds
     deadline = clock() + window
-    chunks = [f"retry: {cfg.sse_retry_ms}\n\n"]
+    # The retry hint rides on the first event: a frame of its own would reach some clients
+    # (httpx-sse, for one) as an empty "message" event.
+    chunks: list[str] = []
     sent = after
     while True:
         record = store.get(run_id, tenant_id)
@@ -66,7 +68,10 @@ def sse_window(
         while batch := store.events_after(run_id, sent, PAGE):
             fresh.extend(batch)
             sent = batch[-1].id
-        chunks.extend(sse_event(e) for e in fresh)
+        frames = [sse_event(e) for e in fresh]
+        if frames and not chunks:
+            frames[0] = f"retry: {cfg.sse_retry_ms}\n" + frames[0]
+        chunks.extend(frames)
         if record.status in TERMINAL_STATUSES and sent >= record.event_seq:
             end = {"run_id": run_id, "status": record.status, "last_event_id": sent}
             chunks.append(f"event: end\ndata: {json.dumps(end, separators=(',', ':'))}\n\n")

@@ -1,0 +1,47 @@
+"""`agent-runtime dev` (what `make dev` runs) as a real process on a free port: the README session,
+then Ctrl-C stops it cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+
+from tests.e2e.conftest import free_port
+
+
+def test_dev_server_serves_the_readme_session_and_stops_on_ctrl_c() -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"TABLE_NAME", "BUCKET_NAME", "STATE_MACHINE_ARN"}}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agent_runtime.cli", "dev", "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/v1/workflows", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            assert time.monotonic() < deadline, "dev server did not come up"
+            time.sleep(0.2)
+        run = httpx.post(f"{base}/v1/runs", json={"workflow": {"name": "echo", "version": "0.1.0"}, "input": {"hello": "world"}}).json()
+        with httpx.stream("GET", f"{base}/v1/runs/{run['run_id']}/events", headers={"Accept": "text/event-stream"}, timeout=30) as stream:
+            body = "".join(stream.iter_text())
+        assert "event: run.succeeded" in body
+        got = httpx.get(f"{base}/v1/runs/{run['run_id']}").json()
+        assert (got["status"], got["output"]) == ("succeeded", {"hello": "world"})
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert f"http://127.0.0.1:{port}" in output
+    assert "stopped" in output
