@@ -61,8 +61,13 @@ def call(
 ) -> Reply:
     spec, resource, params = _route(method, path)
     event = copy.deepcopy(_template())
-    event.update(resource=resource, path=path, httpMethod=method, pathParameters=params or None,
-                 queryStringParameters=query or None)
+    event.update(
+        resource=resource,
+        path=path,
+        httpMethod=method,
+        pathParameters=params or None,
+        queryStringParameters=query or None,
+    )
     event["headers"] = {**event["headers"], **(headers or {})}
     event["body"] = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
     event["requestContext"].update(resourcePath=resource, httpMethod=method)

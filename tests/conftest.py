@@ -47,10 +47,18 @@ class Api:
         return call(method, path, tenant=self.tenant, **kwargs)
 
     def create(
-        self, workflow: str, input: Any, version: str | None = None, headers: dict[str, str] | None = None,
+        self,
+        workflow: str,
+        input: Any,
+        version: str | None = None,
+        headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> Reply:
-        body = {"workflow": {"name": workflow, **({"version": version} if version else {})}, "input": input, **extra}
+        body = {
+            "workflow": {"name": workflow, **({"version": version} if version else {})},
+            "input": input,
+            **extra,
+        }
         return self("POST", "/v1/runs", body=body, headers=headers)
 
     def wait(self, run_id: str, statuses: set[str] | None = None, timeout: float = 20.0) -> dict[str, Any]:
@@ -66,7 +74,9 @@ class Api:
             time.sleep(0.05)
 
     def events(self, run_id: str) -> list[dict[str, Any]]:
-        data: list[dict[str, Any]] = self("GET", f"/v1/runs/{run_id}/events", query={"limit": "500"}).json()["data"]
+        data: list[dict[str, Any]] = self("GET", f"/v1/runs/{run_id}/events", query={"limit": "500"}).json()[
+            "data"
+        ]
         return data
 
 

@@ -28,8 +28,13 @@ class Total(BaseModel):
 
 
 def _three_steps(version: str) -> Workflow:
-    workflow = Workflow("counter", version, input_model=Count, output_model=Total,
-                        description=f"Counts in three steps ({version}).")
+    workflow = Workflow(
+        "counter",
+        version,
+        input_model=Count,
+        output_model=Total,
+        description=f"Counts in three steps ({version}).",
+    )
 
     @workflow.step
     def first(ctx: StepContext) -> int:
@@ -75,7 +80,9 @@ class Sleepy(BaseModel):
     seconds: float = Field(default=0.1, ge=0, le=2)
 
 
-slow = Workflow("slow", "1.0.0", input_model=Sleepy, output_model=EchoPayload, description="Many short steps.")
+slow = Workflow(
+    "slow", "1.0.0", input_model=Sleepy, output_model=EchoPayload, description="Many short steps."
+)
 for _index in range(40):
 
     def _nap(ctx: StepContext, _i: int = _index) -> dict[str, Any]:

@@ -13,7 +13,12 @@ def _cursor(request: Request) -> int:
     if not raw.isdigit():
         raise BadRequest(
             "the cursor must be a non-negative event id",
-            errors=[{"field": "Last-Event-ID" if request.header("Last-Event-ID") else "after", "message": raw[:40]}],
+            errors=[
+                {
+                    "field": "Last-Event-ID" if request.header("Last-Event-ID") else "after",
+                    "message": raw[:40],
+                }
+            ],
         )
     return int(raw)
 

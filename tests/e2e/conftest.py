@@ -47,5 +47,7 @@ def api_key(cloud: Resources, tenant: str) -> str:
 @pytest.fixture
 def http(base_url: str, api_key: str) -> Iterator[httpx.Client]:
     """An HTTP client authenticated as this test's own tenant."""
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30) as client:
+    with httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
+    ) as client:
         yield client

@@ -25,7 +25,9 @@ def wait_terminal(http: httpx.Client, run_id: str) -> dict[str, Any]:
 
 
 def test_the_readme_session(http: httpx.Client) -> None:
-    created = http.post("/v1/runs", json={"workflow": {"name": "echo", "version": "0.1.0"}, "input": {"hello": "world"}})
+    created = http.post(
+        "/v1/runs", json={"workflow": {"name": "echo", "version": "0.1.0"}, "input": {"hello": "world"}}
+    )
     assert created.status_code == 201
     run_id = created.json()["run_id"]
     with connect_sse(http, "GET", f"/v1/runs/{run_id}/events") as source:
@@ -42,7 +44,9 @@ def test_the_readme_session(http: httpx.Client) -> None:
 
 def test_sse_resumes_after_a_dropped_connection_with_no_gap_and_no_duplicate(http: httpx.Client) -> None:
     # Given a run that emits events over a few seconds
-    run_id = http.post("/v1/runs", json={"workflow": {"name": "slow"}, "input": {"steps": 12, "seconds": 0.1}}).json()["run_id"]
+    run_id = http.post(
+        "/v1/runs", json={"workflow": {"name": "slow"}, "input": {"steps": 12, "seconds": 0.1}}
+    ).json()["run_id"]
     received: list[int] = []
     last_id: str | None = None
     finished = False

@@ -19,7 +19,10 @@ def test_dev_server_serves_the_readme_session_and_stops_on_ctrl_c() -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"TABLE_NAME", "BUCKET_NAME", "STATE_MACHINE_ARN"}}
     process = subprocess.Popen(
         [sys.executable, "-m", "agent_runtime.cli", "dev", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -33,8 +36,16 @@ def test_dev_server_serves_the_readme_session_and_stops_on_ctrl_c() -> None:
             assert process.poll() is None, process.stdout.read() if process.stdout else ""
             assert time.monotonic() < deadline, "dev server did not come up"
             time.sleep(0.2)
-        run = httpx.post(f"{base}/v1/runs", json={"workflow": {"name": "echo", "version": "0.1.0"}, "input": {"hello": "world"}}).json()
-        with httpx.stream("GET", f"{base}/v1/runs/{run['run_id']}/events", headers={"Accept": "text/event-stream"}, timeout=30) as stream:
+        run = httpx.post(
+            f"{base}/v1/runs",
+            json={"workflow": {"name": "echo", "version": "0.1.0"}, "input": {"hello": "world"}},
+        ).json()
+        with httpx.stream(
+            "GET",
+            f"{base}/v1/runs/{run['run_id']}/events",
+            headers={"Accept": "text/event-stream"},
+            timeout=30,
+        ) as stream:
             body = "".join(stream.iter_text())
         assert "event: run.succeeded" in body
         got = httpx.get(f"{base}/v1/runs/{run['run_id']}").json()

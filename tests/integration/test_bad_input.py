@@ -64,7 +64,9 @@ def test_oversized_body_is_413(api: Api) -> None:
 
 
 def test_wrong_content_type_is_415(api: Api) -> None:
-    reply = api("POST", "/v1/runs", raw_body="a=b", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    reply = api(
+        "POST", "/v1/runs", raw_body="a=b", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert reply.status == 415
 
 

@@ -53,7 +53,9 @@ def test_sse_window_sends_everything_then_ends_when_terminal(api: Api) -> None:
 def test_sse_resumes_after_last_event_id_without_repeats(api: Api) -> None:
     run_id = api.create("echo", {"x": 1}).json()["run_id"]
     api.wait(run_id)
-    reply = api("GET", f"/v1/runs/{run_id}/events", headers={"Accept": "text/event-stream", "Last-Event-ID": "3"})
+    reply = api(
+        "GET", f"/v1/runs/{run_id}/events", headers={"Accept": "text/event-stream", "Last-Event-ID": "3"}
+    )
     ids = [int(f["id"]) for f in parse_sse(reply.text) if "id" in f]
     assert ids == [4, 5]
     assert api("GET", f"/v1/runs/{run_id}/events", query={"after": "4"}).json()["data"][0]["id"] == 5
@@ -72,7 +74,12 @@ def test_sse_window_closes_with_a_retry_hint_while_the_run_goes_on(api: Api) -> 
 def test_bad_cursors_are_400(api: Api) -> None:
     run_id = api.create("echo", {}).json()["run_id"]
     assert api("GET", f"/v1/runs/{run_id}/events", query={"after": "-1"}).status == 400
-    assert api("GET", f"/v1/runs/{run_id}/events", headers={"Accept": "text/event-stream", "Last-Event-ID": "x"}).status == 400
+    assert (
+        api(
+            "GET", f"/v1/runs/{run_id}/events", headers={"Accept": "text/event-stream", "Last-Event-ID": "x"}
+        ).status
+        == 400
+    )
     assert api("GET", f"/v1/runs/{run_id}/events", query={"limit": "0"}).status == 400
 
 

@@ -31,7 +31,11 @@ def test_echo_run_succeeds_with_its_input_as_output(api: Api) -> None:
     events = api.events(run["run_id"])
     assert [e["id"] for e in events] == list(range(1, len(events) + 1))
     assert [e["type"] for e in events] == [
-        "run.created", "run.started", "step.started", "step.completed", "run.succeeded",
+        "run.created",
+        "run.started",
+        "step.started",
+        "step.completed",
+        "run.succeeded",
     ]
 
 

@@ -6,7 +6,9 @@ import logging
 
 import typer
 
-app = typer.Typer(help="agent-runtime: workflows for AI agents and humans, on AWS serverless.", no_args_is_help=True)
+app = typer.Typer(
+    help="agent-runtime: workflows for AI agents and humans, on AWS serverless.", no_args_is_help=True
+)
 
 
 @app.callback()
@@ -34,8 +36,10 @@ def dev(
         assert cloud.resources is not None
         url = f"http://{host}:{port}"
         console.print(f"[bold green]agent-runtime[/] local stack on [bold]{url}[/]  (Ctrl-C stops it)")
-        console.print(f"  table {cloud.resources.table} · bucket {cloud.resources.bucket} · "
-                      f"state machine {cloud.resources.state_machine_arn}")
+        console.print(
+            f"  table {cloud.resources.table} · bucket {cloud.resources.bucket} · "
+            f"state machine {cloud.resources.state_machine_arn}"
+        )
         console.print(f"  try: curl -sS {url}/v1/workflows")
         uvicorn.run(create_app(), host=host, port=port, log_level=log_level)
     console.print("agent-runtime local stack stopped")

@@ -19,7 +19,9 @@ class Strict(BaseModel):
 
 class WorkflowSelector(Strict):
     name: str = Field(pattern=NAME_PATTERN, description="Workflow name.")
-    version: str | None = Field(default=None, max_length=64, description="Semantic version; latest if omitted.")
+    version: str | None = Field(
+        default=None, max_length=64, description="Semantic version; latest if omitted."
+    )
 
 
 class CreateRunRequest(Strict):

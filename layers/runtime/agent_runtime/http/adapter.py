@@ -63,7 +63,10 @@ class Request:
         except (ValueError, UnicodeDecodeError) as error:
             raise BadRequest(f"request body is not valid JSON: {error}") from error
         if not isinstance(data, dict):
-            raise ValidationFailed("request body must be a JSON object", errors=[{"field": "body", "message": "expected an object"}])
+            raise ValidationFailed(
+                "request body must be a JSON object",
+                errors=[{"field": "body", "message": "expected an object"}],
+            )
         try:
             return model.model_validate(data)
         except ValidationError as error:
@@ -79,7 +82,9 @@ class Request:
             value = minimum - 1
         if value < minimum or (maximum is not None and value > maximum):
             bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
-            raise BadRequest(f"{name} must be an integer {bounds}", errors=[{"field": name, "message": bounds}])
+            raise BadRequest(
+                f"{name} must be an integer {bounds}", errors=[{"field": name, "message": bounds}]
+            )
         return value
 
 
@@ -97,7 +102,12 @@ class Response:
         return cls(status, body, {"Content-Type": "application/json", **(headers or {})})
 
     def to_proxy(self) -> dict[str, Any]:
-        return {"statusCode": self.status, "headers": self.headers, "body": self.body, "isBase64Encoded": False}
+        return {
+            "statusCode": self.status,
+            "headers": self.headers,
+            "body": self.body,
+            "isBase64Encoded": False,
+        }
 
 
 def _problem_response(status: int, body: dict[str, Any]) -> Response:
@@ -140,13 +150,25 @@ def api_handler(fn: Callable[[Request], Response]) -> Callable[[dict[str, Any], 
         try:
             response = fn(_request(event))
         except DomainError as error:
-            body = problem(error.status, error.title, error.detail, slug=error.type_slug,
-                           instance=path, errors=error.errors, **error.extra)
+            body = problem(
+                error.status,
+                error.title,
+                error.detail,
+                slug=error.type_slug,
+                instance=path,
+                errors=error.errors,
+                **error.extra,
+            )
             response = _problem_response(error.status, body)
         except Exception:
             log.exception("unhandled error serving %s %s", event.get("httpMethod"), path)
-            body = problem(500, "Internal error", "the server failed to handle this request",
-                           slug="internal", instance=path)
+            body = problem(
+                500,
+                "Internal error",
+                "the server failed to handle this request",
+                slug="internal",
+                instance=path,
+            )
             response = _problem_response(500, body)
         return response.to_proxy()
 

@@ -7,8 +7,16 @@ from typing import Any
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, *, slug: str, instance: str | None = None,
-            errors: list[dict[str, Any]] | None = None, **extra: Any) -> dict[str, Any]:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    slug: str,
+    instance: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     body: dict[str, Any] = {"type": f"/problems/{slug}", "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance

@@ -100,7 +100,12 @@ TABLE_GSIS = (("gsi1", "gsi1pk"), ("gsi2", "gsi2pk"), ("gsi3", "gsi3pk"))
 def create_resources() -> Resources:
     import boto3
 
-    session = boto3.session.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION)
+    session = boto3.session.Session(
+        # moto accepts any credentials; these never reach AWS.
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106
+        region_name=REGION,
+    )
     dynamodb = session.client("dynamodb")
     dynamodb.create_table(
         TableName=TABLE,
@@ -126,7 +131,9 @@ def create_resources() -> Resources:
     session.client("s3").create_bucket(Bucket=BUCKET)
 
     iam = session.client("iam")
-    role = iam.create_role(RoleName="agent-runtime-local", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}))
+    role = iam.create_role(
+        RoleName="agent-runtime-local", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"})
+    )
     role_arn = role["Role"]["Arn"]
     code = io.BytesIO()
     with zipfile.ZipFile(code, "w") as archive:

@@ -44,7 +44,9 @@ def compile_routes() -> list[CompiledRoute]:
     return compiled
 
 
-def _problem(status: int, title: str, detail: str, slug: str, path: str, headers: dict[str, str] | None = None) -> Response:
+def _problem(
+    status: int, title: str, detail: str, slug: str, path: str, headers: dict[str, str] | None = None
+) -> Response:
     import json
 
     body = json.dumps(problem(status, title, detail, slug=slug, instance=path))
@@ -54,7 +56,9 @@ def _problem(status: int, title: str, detail: str, slug: str, path: str, headers
 def proxy_event(
     request: Request, route: CompiledRoute, params: dict[str, str], body: bytes, identity: tuple[str, str]
 ) -> dict[str, Any]:
-    is_text = not body or any(t in (request.headers.get("content-type") or "application/json") for t in TEXT_TYPES)
+    is_text = not body or any(
+        t in (request.headers.get("content-type") or "application/json") for t in TEXT_TYPES
+    )
     try:
         body_text = body.decode() if is_text else base64.b64encode(body).decode()
     except UnicodeDecodeError:
@@ -116,20 +120,27 @@ def create_app(require_auth: bool = False) -> FastAPI:
         matches = [(r, m) for r in routes if (m := r.pattern.match(path))]
         if not matches:
             return _problem(404, "Not found", f"no route for {path}", "not-found", path)
-        for route, match in matches:
-            if route.method == request.method:
-                break
-        else:
+        chosen = next(((r, m) for r, m in matches if r.method == request.method), None)
+        if chosen is None:
             allowed = sorted({r.method for r, _ in matches})
             detail = f"{request.method} is not allowed on {path}; use {', '.join(allowed)}"
-            return _problem(405, "Method not allowed", detail, "method-not-allowed", path, {"Allow": ", ".join(allowed)})
+            return _problem(
+                405, "Method not allowed", detail, "method-not-allowed", path, {"Allow": ", ".join(allowed)}
+            )
+        route, match = chosen
         body = await request.body()
         if len(body) > GATEWAY_MAX_BODY:
             return _problem(413, "Payload too large", "request body exceeds 10 MB", "payload-too-large", path)
         identity = await run_in_threadpool(authorize, request, require_auth)
         if identity is None:
-            return _problem(401, "Unauthorized", "missing or unknown API key", "unauthorized", path,
-                            {"WWW-Authenticate": "Bearer"})
+            return _problem(
+                401,
+                "Unauthorized",
+                "missing or unknown API key",
+                "unauthorized",
+                path,
+                {"WWW-Authenticate": "Bearer"},
+            )
         event = proxy_event(request, route, match.groupdict(), body, identity)
         handler = resolve_handler(route.spec)
         result = await run_in_threadpool(handler, event, LocalLambdaContext(route.spec))

@@ -56,7 +56,11 @@ def invoke(function_name: str, event: Any) -> tuple[str, bool, str]:
     except Exception as error:
         trace = traceback.format_exc()
         log.info("function %s raised %s: %s", function_name, type(error).__name__, error)
-        body = {"errorType": type(error).__name__, "errorMessage": str(error), "stackTrace": trace.splitlines()}
+        body = {
+            "errorType": type(error).__name__,
+            "errorMessage": str(error),
+            "stackTrace": trace.splitlines(),
+        }
         return json.dumps(body), True, trace
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from agent_runtime.models import WorkflowDetail, WorkflowList, WorkflowSchemas, WorkflowSummary, WorkflowVersion
+from agent_runtime.models import (
+    WorkflowDetail,
+    WorkflowList,
+    WorkflowSchemas,
+    WorkflowSummary,
+    WorkflowVersion,
+)
 from agent_runtime.workflows.registry import registry
 
 
@@ -37,4 +43,6 @@ def get_workflow(name: str) -> WorkflowDetail:
 def get_schemas(name: str, version: str | None) -> WorkflowSchemas:
     workflow = registry().get(name, version)
     schemas = workflow.schemas()
-    return WorkflowSchemas(name=workflow.name, version=workflow.version, schema_hash=workflow.schema_hash, **schemas)
+    return WorkflowSchemas(
+        name=workflow.name, version=workflow.version, schema_hash=workflow.schema_hash, **schemas
+    )

@@ -7,6 +7,7 @@ was cancelled meanwhile makes the guard fail and the worker stops without touchi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -129,7 +130,10 @@ def _succeed(record: RunRecord, workflow: Workflow, ctx: StepContext) -> None:
     store.commit(
         record.run_id,
         events=[NewEvent("run.succeeded", {"status": "succeeded", "output": output})],
-        updates={"status": "succeeded", "output": payloads.dump(record.tenant_id, record.run_id, "output", output)},
+        updates={
+            "status": "succeeded",
+            "output": payloads.dump(record.tenant_id, record.run_id, "output", output),
+        },
         expect_status={"running"},
     )
 
@@ -156,8 +160,6 @@ def record_failure(run_id: str, error: dict[str, Any]) -> StepOutcome:
             message = str(cause.get("errorMessage") or message)
     except ValueError:
         pass
-    try:
+    with contextlib.suppress(GuardFailed):  # already terminal
         _fail(store.get(run_id, None), error_type, message or error_type)
-    except GuardFailed:
-        pass  # already terminal
     return _outcome("done")

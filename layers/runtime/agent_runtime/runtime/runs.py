@@ -53,7 +53,9 @@ def create_run(tenant_id: str, request: CreateRunRequest, idempotency_key: str |
         created_at=now,
         updated_at=now,
     )
-    created = NewEvent("run.created", {"status": "queued", "workflow": {"name": workflow.name, "version": workflow.version}})
+    created = NewEvent(
+        "run.created", {"status": "queued", "workflow": {"name": workflow.name, "version": workflow.version}}
+    )
     idempotency = None
     if idempotency_key is not None:
         idempotency = (idempotency_key, sha256_of(request.model_dump(mode="json", exclude_unset=True)))

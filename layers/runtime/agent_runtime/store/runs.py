@@ -107,7 +107,10 @@ def _table() -> str:
 
 
 def _is_cancelled_transaction(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") in {"TransactionCanceledException", "TransactionConflict"}
+    return error.response.get("Error", {}).get("Code") in {
+        "TransactionCanceledException",
+        "TransactionConflict",
+    }
 
 
 def _raise_if_transient(error: ClientError) -> None:
@@ -347,7 +350,9 @@ def list_for_tenant(
         response = aws.dynamodb().query(**query)
     except ClientError as error:
         if error.response.get("Error", {}).get("Code") == "ValidationException" and cursor:
-            raise BadRequest("cursor is not valid", errors=[{"field": "cursor", "message": str(error)}]) from error
+            raise BadRequest(
+                "cursor is not valid", errors=[{"field": "cursor", "message": str(error)}]
+            ) from error
         raise
     records = [_record_from(item) for item in response.get("Items", [])]
     last = response.get("LastEvaluatedKey")
@@ -383,4 +388,6 @@ def events_after(run_id: str, after: int, limit: int) -> list[Event]:
 
 
 def conflict_for(current: RunRecord, action: str) -> Conflict:
-    return Conflict(f"cannot {action} run {current.run_id}: it is {current.status}", status_now=current.status)
+    return Conflict(
+        f"cannot {action} run {current.run_id}: it is {current.status}", status_now=current.status
+    )
