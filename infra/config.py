@@ -1,0 +1,147 @@
+"""The stack's settings, read from CDK context (defaults in infra/cdk.json, overrides with `-c key=value`)."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import RemovalPolicy
+from aws_cdk.aws_logs import RetentionDays
+from constructs import Node
+
+INFRA_DIR = Path(__file__).resolve().parent
+REPO_ROOT = INFRA_DIR.parent
+CDK_JSON = INFRA_DIR / "cdk.json"
+ASL_PATH = INFRA_DIR / "statemachine" / "run.asl.json"
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_STATE_MACHINE_LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")
+_REMOVAL_POLICIES = {"retain": RemovalPolicy.RETAIN, "destroy": RemovalPolicy.DESTROY}
+# The retention periods CloudWatch Logs accepts, by the name of aws_logs.RetentionDays.
+RETENTION_DAYS = {
+    1: "ONE_DAY", 3: "THREE_DAYS", 5: "FIVE_DAYS", 7: "ONE_WEEK", 14: "TWO_WEEKS", 30: "ONE_MONTH",
+    60: "TWO_MONTHS", 90: "THREE_MONTHS", 120: "FOUR_MONTHS", 150: "FIVE_MONTHS", 180: "SIX_MONTHS",
+    365: "ONE_YEAR", 400: "THIRTEEN_MONTHS", 545: "EIGHTEEN_MONTHS", 731: "TWO_YEARS", 1827: "FIVE_YEARS",
+    3653: "TEN_YEARS",
+}  # fmt: skip
+
+
+def default_context() -> dict[str, Any]:
+    """The context in infra/cdk.json: the defaults both `make synth` and the CDK CLI start from."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return context
+
+
+def _bool(value: Any) -> bool:
+    # `-c tracing=false` arrives as the string "false".
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _list(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip().startswith("[") else value.split(",")
+    return tuple(str(item).strip() for item in value if str(item).strip())
+
+
+def _dict(value: Any) -> dict[str, int]:
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip() else {}
+    return {str(key): int(mb) for key, mb in dict(value).items()}
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stage: str = "dev"
+    workflow_modules: tuple[str, ...] = ()
+    # Directories (relative to the repository) copied into the runtime layer so workflow_modules import.
+    workflow_paths: tuple[str, ...] = ()
+    log_level: str = "INFO"
+    artifact_url_expiry_seconds: int = 900
+    memory_overrides: dict[str, int] = field(default_factory=dict)
+    removal_policy_name: str = "retain"
+    deletion_protection: bool = True
+    tracing: bool = True
+    state_machine_log_level: str = "ALL"
+    log_retention_days: int = 30
+    payload_expiry_days: int = 30
+    artifact_expiry_days: int = 90
+    access_log_expiry_days: int = 90
+    throttling_rate_limit: int = 50
+    throttling_burst_limit: int = 100
+    alarms: bool = True
+    dependencies_layer_dir: str = "build/lambda/dependencies"
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        return _REMOVAL_POLICIES[self.removal_policy_name]
+
+    @property
+    def log_retention(self) -> RetentionDays:
+        return RetentionDays[RETENTION_DAYS[self.log_retention_days]]
+
+    @property
+    def state_machine_name(self) -> str:
+        # Fixed, so functions can be given the state machine's ARN without referencing the state
+        # machine (which references the step worker: a cycle otherwise).
+        return f"agent-runtime-{self.stage}-run"
+
+    @property
+    def stack_name(self) -> str:
+        return f"AgentRuntime-{self.stage}"
+
+    def validate(self) -> StackConfig:
+        if not re.fullmatch(r"[a-z][a-z0-9-]{0,19}", self.stage):
+            raise ValueError(f"stage {self.stage!r}: use 1-20 lowercase letters, digits and dashes")
+        if self.log_level not in _LOG_LEVELS:
+            raise ValueError(f"logLevel {self.log_level!r}: one of {_LOG_LEVELS}")
+        if self.state_machine_log_level not in _STATE_MACHINE_LOG_LEVELS:
+            raise ValueError(
+                f"stateMachineLogLevel {self.state_machine_log_level!r}: one of {_STATE_MACHINE_LOG_LEVELS}"
+            )
+        if self.removal_policy_name not in _REMOVAL_POLICIES:
+            raise ValueError(
+                f"removalPolicy {self.removal_policy_name!r}: one of {sorted(_REMOVAL_POLICIES)}"
+            )
+        if not 1 <= self.artifact_url_expiry_seconds <= 7 * 24 * 3600:
+            raise ValueError("artifactUrlExpirySeconds: 1 s to 7 days (the pre-signed URL maximum)")
+        if self.log_retention_days not in RETENTION_DAYS:
+            raise ValueError(f"logRetentionDays {self.log_retention_days}: one of {sorted(RETENTION_DAYS)}")
+        for name, mb in self.memory_overrides.items():
+            if not 128 <= mb <= 10240:
+                raise ValueError(f"memoryOverrides[{name!r}] = {mb}: Lambda allows 128-10240 MB")
+        return self
+
+    @classmethod
+    def from_node(cls, node: Node) -> StackConfig:
+        def get(key: str, default: Any) -> Any:
+            value = node.try_get_context(key)
+            return default if value is None else value
+
+        base = cls()
+        return cls(
+            stage=str(get("stage", base.stage)),
+            workflow_modules=_list(get("workflowModules", [])),
+            workflow_paths=_list(get("workflowPaths", [])),
+            log_level=str(get("logLevel", base.log_level)).upper(),
+            artifact_url_expiry_seconds=int(
+                get("artifactUrlExpirySeconds", base.artifact_url_expiry_seconds)
+            ),
+            memory_overrides=_dict(get("memoryOverrides", {})),
+            removal_policy_name=str(get("removalPolicy", base.removal_policy_name)).lower(),
+            deletion_protection=_bool(get("deletionProtection", base.deletion_protection)),
+            tracing=_bool(get("tracing", base.tracing)),
+            state_machine_log_level=str(get("stateMachineLogLevel", base.state_machine_log_level)).upper(),
+            log_retention_days=int(get("logRetentionDays", base.log_retention_days)),
+            payload_expiry_days=int(get("payloadExpiryDays", base.payload_expiry_days)),
+            artifact_expiry_days=int(get("artifactExpiryDays", base.artifact_expiry_days)),
+            access_log_expiry_days=int(get("accessLogExpiryDays", base.access_log_expiry_days)),
+            throttling_rate_limit=int(get("throttlingRateLimit", base.throttling_rate_limit)),
+            throttling_burst_limit=int(get("throttlingBurstLimit", base.throttling_burst_limit)),
+            alarms=_bool(get("alarms", base.alarms)),
+            dependencies_layer_dir=str(get("dependenciesLayerDir", base.dependencies_layer_dir)),
+        ).validate()

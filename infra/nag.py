@@ -1,0 +1,114 @@
+"""cdk-nag AwsSolutions findings this stack accepts, each narrowed to where it occurs and with its reason.
+
+Every IAM wildcard accepted here is also listed, with its reason, in docs/iam-exceptions.md, and
+tests/infra checks that the template has no other.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
+from constructs import IConstruct
+
+from functions.manifest import Grant
+
+if TYPE_CHECKING:
+    from infra.stack import AgentRuntimeStack
+
+XRAY_REASON = (
+    "X-Ray tracing (context tracing=true): xray:PutTraceSegments and xray:PutTelemetryRecords support no "
+    "resource-level permissions, so AWS allows only Resource '*' for them (docs/iam-exceptions.md)."
+)
+STATE_MACHINE_LOGS_REASON = (
+    "Step Functions logging to CloudWatch Logs: logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, "
+    "DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups "
+    "support no resource-level permissions (Step Functions developer guide, 'IAM policies for logging to "
+    "CloudWatch Logs'); with tracing on, the X-Ray actions likewise (docs/iam-exceptions.md)."
+)
+OBJECTS_REASON = (
+    "Objects under the two key prefixes the runtime uses (payloads/, artifacts/); their keys carry tenant "
+    "and run ids created at run time, so no fixed list of object ARNs exists."
+)
+EXECUTIONS_REASON = (
+    "StopExecution acts on an execution ARN, which ends with the run id (the execution name) chosen at run "
+    "time; the wildcard is limited to executions of this stack's run state machine."
+)
+PYTHON_RUNTIME_REASON = (
+    "Python 3.12 is pinned on purpose: the dependencies layer is built from uv.lock for CPython 3.12 "
+    "(manylinux2014_aarch64 cp312 wheels); moving runtimes is a deliberate change of the layer build, the "
+    "runtime constant and this suppression together."
+)
+ACCOUNT_LOG_ROLE_REASON = (
+    "The account-level role API Gateway uses to write access and execution logs; AWS documents this "
+    "managed policy for it, and API Gateway creates the execution log groups itself, so their names are "
+    "not known here."
+)
+COGNITO_REASON = (
+    "Clients authenticate with tenant API keys (stored hashed in the table) checked by the Lambda REQUEST "
+    "authorizer, as the v1 API and ACP (x-api-key) require; a Cognito user pool does not fit machine clients "
+    "of an agent protocol."
+)
+REQUEST_VALIDATION_REASON = (
+    "Every handler validates its path, query and body with pydantic and answers problem+json with the field "
+    "errors; an API Gateway request validator would answer in its own format and duplicate the schemas."
+)
+WAF_REASON = (
+    "A WAFv2 web ACL has a fixed monthly charge, against this stack's pay-per-use design (~0 at rest); "
+    "requests are authenticated by the authorizer and rate-limited by stage throttling. Operators who want "
+    "WAF associate a web ACL with the stage (docs/deploy.md)."
+)
+
+
+def _suppress(
+    construct: IConstruct, rule: str, reason: str, applies_to: list[str | RegexAppliesTo] | None = None
+) -> None:
+    NagSuppressions.add_resource_suppressions(
+        construct,
+        [NagPackSuppression(id=rule, reason=reason, applies_to=applies_to)],
+        apply_to_children=True,
+    )
+
+
+def acknowledge_findings(stack: AgentRuntimeStack) -> None:
+    config = stack.config
+    compute = stack.compute
+    for deployed in compute.functions.values():
+        _suppress(deployed.function, "AwsSolutions-L1", PYTHON_RUNTIME_REASON)
+        if config.tracing:
+            _suppress(deployed.role, "AwsSolutions-IAM5", XRAY_REASON, ["Resource::*"])
+        grants = deployed.spec.grants
+        if grants & {Grant.PAYLOADS_READ, Grant.PAYLOADS_WRITE}:
+            _suppress(
+                deployed.role,
+                "AwsSolutions-IAM5",
+                OBJECTS_REASON,
+                [RegexAppliesTo(regex=r"/^Resource::<[A-Za-z0-9]+\.Arn>\/(payloads|artifacts)\/\*$/g")],
+            )
+        if Grant.EXECUTION_STOP in grants:
+            executions = (
+                r"/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+                + config.state_machine_name
+                + r":\*$/g"
+            )
+            _suppress(
+                deployed.role, "AwsSolutions-IAM5", EXECUTIONS_REASON, [RegexAppliesTo(regex=executions)]
+            )
+    _suppress(
+        stack.orchestration.state_machine.role,
+        "AwsSolutions-IAM5",
+        STATE_MACHINE_LOGS_REASON,
+        ["Resource::*"],
+    )
+
+    rest_api = stack.api.rest_api
+    _suppress(
+        rest_api,
+        "AwsSolutions-IAM4",
+        ACCOUNT_LOG_ROLE_REASON,
+        ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
+    )
+    _suppress(rest_api, "AwsSolutions-APIG2", REQUEST_VALIDATION_REASON)
+    _suppress(rest_api, "AwsSolutions-APIG3", WAF_REASON)
+    for method in stack.api.methods:
+        _suppress(method, "AwsSolutions-COG4", COGNITO_REASON)

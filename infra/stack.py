@@ -1,0 +1,45 @@
+"""The whole runtime in one stack: data, artifacts, compute, orchestration, api, observability."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.api import Api
+from infra.artifacts import Artifacts
+from infra.compute import Compute
+from infra.config import StackConfig
+from infra.data import Data
+from infra.nag import acknowledge_findings
+from infra.observability import Observability
+from infra.orchestration import Orchestration
+
+
+class AgentRuntimeStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: Any) -> None:
+        super().__init__(
+            scope,
+            construct_id,
+            description=f"agent-runtime ({config.stage}): workflow runtime on AWS serverless",
+            **kwargs,
+        )
+        self.config = config
+        self.data = Data(self, "Data", config=config)
+        self.artifacts = Artifacts(self, "Artifacts", config=config)
+        self.compute = Compute(self, "Compute", config=config, data=self.data, bucket=self.artifacts.bucket)
+        self.orchestration = Orchestration(self, "Orchestration", config=config, compute=self.compute)
+        self.api = Api(self, "Api", config=config, compute=self.compute)
+        self.observability = Observability(
+            self,
+            "Observability",
+            config=config,
+            compute=self.compute,
+            state_machine=self.orchestration.state_machine,
+        )
+        CfnOutput(self, "ApiUrl", value=self.api.rest_api.url, description="Base URL of the HTTP API")
+        CfnOutput(self, "TableName", value=self.data.table.table_name)
+        CfnOutput(self, "BucketName", value=self.artifacts.bucket.bucket_name)
+        CfnOutput(self, "StateMachineArn", value=self.orchestration.state_machine.state_machine_arn)
+        acknowledge_findings(self)
