@@ -1,0 +1,294 @@
+"""The synthesized template has what functions/manifest.py and the local stack say it has."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from agent_runtime.local.cloud import TABLE_GSIS
+from functions import manifest
+from infra.config import REPO_ROOT, StackConfig, default_context
+
+from .conftest import Synth
+
+pytestmark = pytest.mark.infra
+
+OPENAPI = REPO_ROOT / "openapi" / "agent-runtime.yaml"
+
+
+def _functions_by_name(synth: Synth) -> dict[str, dict[str, Any]]:
+    by_handler = {spec.handler: spec.name for spec in manifest.FUNCTIONS}
+    found = {}
+    for resource in synth.resources("AWS::Lambda::Function").values():
+        props = resource["Properties"]
+        assert props["Handler"] in by_handler, f"a function not in the manifest: {props['Handler']}"
+        found[by_handler[props["Handler"]]] = props
+    return found
+
+
+def test_one_function_per_manifest_entry(synth: Synth) -> None:
+    functions = _functions_by_name(synth)
+    assert len(synth.resources("AWS::Lambda::Function")) == len(manifest.FUNCTIONS)
+    assert set(functions) == {spec.name for spec in manifest.FUNCTIONS}
+
+
+@pytest.mark.parametrize("spec", manifest.FUNCTIONS, ids=lambda spec: spec.name)
+def test_function_runtime_memory_timeout_and_layers(synth: Synth, spec: manifest.FunctionSpec) -> None:
+    props = _functions_by_name(synth)[spec.name]
+    assert props["Runtime"] == "python3.12"
+    assert props["Architectures"] == ["arm64"]
+    overrides = default_context().get("memoryOverrides") or {}
+    assert props["MemorySize"] == overrides.get(spec.name, spec.memory_mb)
+    assert props["Timeout"] == spec.timeout_seconds
+    assert len(props["Layers"]) == 2  # dependencies + runtime
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert "LogGroup" in props["LoggingConfig"]
+
+
+@pytest.mark.parametrize("spec", manifest.FUNCTIONS, ids=lambda spec: spec.name)
+def test_function_environment(synth: Synth, spec: manifest.FunctionSpec) -> None:
+    env = _functions_by_name(synth)[spec.name]["Environment"]["Variables"]
+    context = default_context()
+    assert set(env) >= {
+        "TABLE_NAME",
+        "BUCKET_NAME",
+        "STATE_MACHINE_ARN",
+        "AGENT_RUNTIME_WORKFLOW_MODULES",
+        "ARTIFACT_URL_TTL_SECONDS",
+        "LOG_LEVEL",
+        "POWERTOOLS_SERVICE_NAME",
+    }
+    table = next(iter(synth.resources("AWS::DynamoDB::Table")))
+    assert env["TABLE_NAME"] == {"Ref": table}
+    assert env["BUCKET_NAME"]["Ref"].startswith("ArtifactsBucket")
+    # Built from the fixed state machine name, not a reference (which would be a cycle).
+    joined = env["STATE_MACHINE_ARN"]["Fn::Join"][1]
+    assert joined[-1].endswith(f":stateMachine:agent-runtime-{context['stage']}-run")
+    assert env["LOG_LEVEL"] == context["logLevel"]
+    assert env["ARTIFACT_URL_TTL_SECONDS"] == str(context["artifactUrlExpirySeconds"])
+    assert env["AGENT_RUNTIME_WORKFLOW_MODULES"] == ",".join(context["workflowModules"])
+    assert env["POWERTOOLS_SERVICE_NAME"] == "agent-runtime"
+
+
+def _resource_paths(synth: Synth) -> dict[str, str]:
+    """Logical id of each AWS::ApiGateway::Resource -> its full path."""
+    resources = synth.resources("AWS::ApiGateway::Resource")
+    paths: dict[str, str] = {}
+
+    def path_of(logical_id: str) -> str:
+        if logical_id not in paths:
+            props = resources[logical_id]["Properties"]
+            parent = props["ParentId"]
+            prefix = path_of(parent["Ref"]) if "Ref" in parent else ""
+            paths[logical_id] = f"{prefix}/{props['PathPart']}"
+        return paths[logical_id]
+
+    for logical_id in resources:
+        path_of(logical_id)
+    return paths
+
+
+def _methods(synth: Synth) -> set[tuple[str, str]]:
+    paths = _resource_paths(synth)
+    methods = set()
+    for resource in synth.resources("AWS::ApiGateway::Method").values():
+        props = resource["Properties"]
+        methods.add((props["HttpMethod"], paths[props["ResourceId"]["Ref"]]))
+        assert props["AuthorizationType"] == "CUSTOM"
+        assert props["AuthorizerId"]["Ref"] in synth.resources("AWS::ApiGateway::Authorizer")
+        assert props["Integration"]["Type"] == "AWS_PROXY"
+    return methods
+
+
+def test_one_api_method_per_manifest_route(synth: Synth) -> None:
+    expected = {(route.method, route.path) for route, _ in manifest.routes()}
+    assert len(synth.resources("AWS::ApiGateway::Method")) == len(manifest.routes())
+    assert _methods(synth) == expected
+
+
+def test_each_method_invokes_its_manifest_function(synth: Synth) -> None:
+    handlers = {
+        logical_id: r["Properties"]["Handler"]
+        for logical_id, r in synth.resources("AWS::Lambda::Function").items()
+    }
+    paths = _resource_paths(synth)
+    for resource in synth.resources("AWS::ApiGateway::Method").values():
+        props = resource["Properties"]
+        uri_parts = props["Integration"]["Uri"]["Fn::Join"][1]
+        targets = [
+            part["Fn::GetAtt"][0] for part in uri_parts if isinstance(part, dict) and "Fn::GetAtt" in part
+        ]
+        route = (props["HttpMethod"], paths[props["ResourceId"]["Ref"]])
+        spec = next(spec for r, spec in manifest.routes() if (r.method, r.path) == route)
+        assert {handlers[t] for t in targets} == {spec.handler}
+
+
+@pytest.mark.skipif(not OPENAPI.exists(), reason="openapi/agent-runtime.yaml is not written yet")
+def test_every_route_is_in_the_openapi_contract() -> None:
+    spec = yaml.safe_load(Path(OPENAPI).read_text())
+    paths = spec["paths"]
+    missing = [
+        f"{route.method} {route.path}"
+        for route, _ in manifest.routes()
+        if route.method.lower() not in paths.get(route.path, {})
+    ]
+    assert not missing, f"routes deployed but not in {OPENAPI.name}: {missing}"
+
+
+def test_authorizer_is_request_type_uncached_without_identity_sources(synth: Synth) -> None:
+    (authorizer,) = synth.resources("AWS::ApiGateway::Authorizer").values()
+    props = authorizer["Properties"]
+    assert props["Type"] == "REQUEST"
+    # Both Authorization and x-api-key clients must reach the authorizer: no cache, no identity sources.
+    assert props["AuthorizerResultTtlInSeconds"] == 0
+    assert "IdentitySource" not in props
+    handlers = {k: r["Properties"]["Handler"] for k, r in synth.resources("AWS::Lambda::Function").items()}
+    uri = props["AuthorizerUri"]["Fn::Join"][1]
+    targets = {p["Fn::GetAtt"][0] for p in uri if isinstance(p, dict) and "Fn::GetAtt" in p}
+    assert {handlers[t] for t in targets} == {manifest.by_name(manifest.AUTHORIZER).handler}
+
+
+def test_stage_has_access_logs_throttling_and_tracing(synth: Synth) -> None:
+    (stage,) = synth.resources("AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    context = default_context()
+    assert props["StageName"] == context["stage"]
+    assert "DestinationArn" in props["AccessLogSetting"]
+    (settings,) = props["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] == context["throttlingRateLimit"]
+    assert settings["ThrottlingBurstLimit"] == context["throttlingBurstLimit"]
+    assert settings["LoggingLevel"] == "ERROR"
+    assert props["TracingEnabled"] is True
+
+
+def test_gateway_errors_are_problem_json(synth: Synth) -> None:
+    responses = synth.resources("AWS::ApiGateway::GatewayResponse").values()
+    by_type = {r["Properties"]["ResponseType"]: r["Properties"] for r in responses}
+    assert {"UNAUTHORIZED", "ACCESS_DENIED", "THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(by_type)
+    for props in by_type.values():
+        assert (
+            props["ResponseParameters"]["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
+        )
+    assert by_type["UNAUTHORIZED"]["StatusCode"] == "401"
+
+
+def test_table_matches_the_local_stack(synth: Synth) -> None:
+    (table,) = synth.resources("AWS::DynamoDB::Table").values()
+    props = table["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert props["DeletionProtectionEnabled"] is bool(default_context()["deletionProtection"])
+    assert table["DeletionPolicy"] == "Retain"
+    attributes = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+    assert attributes == {name: "S" for name in ("PK", "SK", "created_key", *(pk for _, pk in TABLE_GSIS))}
+    gsis = {
+        g["IndexName"]: (g["KeySchema"], g["Projection"]["ProjectionType"])
+        for g in props["GlobalSecondaryIndexes"]
+    }
+    assert gsis == {
+        index: (
+            [
+                {"AttributeName": pk, "KeyType": "HASH"},
+                {"AttributeName": "created_key", "KeyType": "RANGE"},
+            ],
+            "ALL",
+        )
+        for index, pk in TABLE_GSIS
+    }
+
+
+def test_bucket_is_private_encrypted_tls_only_and_expires_payloads(synth: Synth) -> None:
+    buckets = synth.resources("AWS::S3::Bucket")
+    artifacts_id = next(k for k in buckets if k.startswith("ArtifactsBucket"))
+    props = buckets[artifacts_id]["Properties"]
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    context = default_context()
+    rules = {
+        r["Prefix"]: r["ExpirationInDays"] for r in props["LifecycleConfiguration"]["Rules"] if "Prefix" in r
+    }
+    assert rules == {"payloads/": context["payloadExpiryDays"], "artifacts/": context["artifactExpiryDays"]}
+    assert props["LoggingConfiguration"]["DestinationBucketName"]["Ref"].startswith("ArtifactsAccessLogs")
+    policies = [
+        p["Properties"]
+        for p in synth.resources("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": artifacts_id}
+    ]
+    (policy,) = policies
+    (deny_plain_http,) = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert deny_plain_http["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_state_machine_is_standard_logged_and_traced(synth: Synth) -> None:
+    (machine,) = synth.resources("AWS::StepFunctions::StateMachine").values()
+    props = machine["Properties"]
+    context = default_context()
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["StateMachineName"] == f"agent-runtime-{context['stage']}-run"
+    assert props["LoggingConfiguration"]["Level"] == context["stateMachineLogLevel"]
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    assert set(props["DefinitionSubstitutions"]) == set(manifest.STATE_MACHINE_FUNCTIONS)
+
+
+def test_log_groups_have_retention(synth: Synth) -> None:
+    for log_group in synth.resources("AWS::Logs::LogGroup").values():
+        assert log_group["Properties"]["RetentionInDays"] == default_context()["logRetentionDays"]
+
+
+def test_alarms_per_function_and_for_failed_executions(synth: Synth) -> None:
+    alarms = [a["Properties"] for a in synth.resources("AWS::CloudWatch::Alarm").values()]
+    metrics = sorted((a["Namespace"], a["MetricName"]) for a in alarms)
+    expected = sorted(
+        [("AWS/Lambda", "Errors")] * len(manifest.FUNCTIONS)
+        + [("AWS/Lambda", "Throttles")] * len(manifest.FUNCTIONS)
+        + [("AWS/States", "ExecutionsFailed")]
+    )
+    assert metrics == expected
+
+
+def test_outputs(synth: Synth) -> None:
+    assert {"ApiUrl", "TableName", "BucketName", "StateMachineArn"} <= set(synth.template["Outputs"])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"stage": "Prod!"},
+        {"logLevel": "LOUD"},
+        {"removalPolicy": "snapshot-ish"},
+        {"logRetentionDays": 31},
+        {"memoryOverrides": {"step_worker": 64}},
+        {"artifactUrlExpirySeconds": 0},
+    ],
+)
+def test_bad_context_is_refused_before_synth(change: dict[str, Any]) -> None:
+    import aws_cdk as cdk
+
+    app = cdk.App(context={**default_context(), **change})
+    with pytest.raises(ValueError):
+        StackConfig.from_node(app.node)
+
+
+def test_context_strings_from_the_cli_are_parsed() -> None:
+    import aws_cdk as cdk
+
+    cli = {"tracing": "false", "workflowModules": "a.b, c.d", "memoryOverrides": '{"step_worker": 2048}'}
+    config = StackConfig.from_node(cdk.App(context={**default_context(), **cli}).node)
+    assert config.tracing is False
+    assert config.workflow_modules == ("a.b", "c.d")
+    assert config.memory_overrides == {"step_worker": 2048}
