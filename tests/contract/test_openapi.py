@@ -206,6 +206,25 @@ def test_request_and_response_shapes_match_the_pydantic_models() -> None:
     assert schemas["RunStatus"]["enum"] == list(models.RunStatus.__args__)  # type: ignore[attr-defined]
 
 
+def test_both_api_key_schemes_apply_to_every_operation() -> None:
+    schemes = spec()["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}
+    assert schemes["apiKeyHeader"] == {**schemes["apiKeyHeader"], "type": "apiKey", "in": "header",
+                                       "name": "x-api-key"}  # fmt: skip
+    assert spec()["security"] == [{"bearerAuth": []}, {"apiKeyHeader": []}]
+    assert all("security" not in operation for _, _, operation in operations().values())
+
+
+def test_idempotency_key_rule_matches_the_runtime() -> None:
+    from agent_runtime.runtime.runs import IDEMPOTENCY_KEY
+
+    schema = spec()["components"]["parameters"]["IdempotencyKey"]["schema"]
+    assert schema["pattern"] == IDEMPOTENCY_KEY.pattern
+    for key in ("k", "a" * 255, "has space", "", "a" * 256, "é"):
+        documented = Draft202012Validator(schema, format_checker=None).is_valid(key)
+        assert documented == bool(IDEMPOTENCY_KEY.match(key)), key
+
+
 # --- a scripted session over real HTTP --------------------------------------------------------------
 
 
