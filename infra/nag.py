@@ -12,6 +12,7 @@ from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from constructs import IConstruct
 
 from functions.manifest import Grant
+from infra.compute import GRANT_ACTIONS
 
 if TYPE_CHECKING:
     from infra.stack import AgentRuntimeStack
@@ -25,6 +26,11 @@ STATE_MACHINE_LOGS_REASON = (
     "DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups "
     "support no resource-level permissions (Step Functions developer guide, 'IAM policies for logging to "
     "CloudWatch Logs'); with tracing on, the X-Ray actions likewise (docs/iam-exceptions.md)."
+)
+TASK_CALLBACK_REASON = (
+    "Checkpoint callbacks: states:SendTaskSuccess and states:SendTaskFailure act on a task token, not on a "
+    "resource ARN, and accept only Resource '*'; the token itself is the unguessable capability "
+    "(docs/iam-exceptions.md)."
 )
 OBJECTS_REASON = (
     "Objects under the two key prefixes the runtime uses (payloads/, artifacts/); their keys carry tenant "
@@ -75,8 +81,11 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
     compute = stack.compute
     for deployed in compute.functions.values():
         _suppress(deployed.function, "AwsSolutions-L1", PYTHON_RUNTIME_REASON)
-        if config.tracing:
-            _suppress(deployed.role, "AwsSolutions-IAM5", XRAY_REASON, ["Resource::*"])
+        star_reasons = [XRAY_REASON] if config.tracing else []
+        if any(GRANT_ACTIONS[grant.value][1] == "*" for grant in deployed.spec.grants):
+            star_reasons.append(TASK_CALLBACK_REASON)
+        if star_reasons:
+            _suppress(deployed.role, "AwsSolutions-IAM5", " ".join(star_reasons), ["Resource::*"])
         grants = deployed.spec.grants
         if grants & {Grant.PAYLOADS_READ, Grant.PAYLOADS_WRITE}:
             _suppress(
@@ -86,10 +95,11 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
                 [RegexAppliesTo(regex=r"/^Resource::<[A-Za-z0-9]+\.Arn>\/(payloads|artifacts)\/\*$/g")],
             )
         if Grant.EXECUTION_STOP in grants:
+            # Tokens when the stack is environment-agnostic (make synth), literals when the CLI knows the
+            # account and region (make deploy).
             executions = (
-                r"/^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
-                + config.state_machine_name
-                + r":\*$/g"
+                r"/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):states:(<AWS::Region>|[a-z0-9-]+):"
+                r"(<AWS::AccountId>|[0-9]{12}):execution:" + config.state_machine_name + r":\*$/g"
             )
             _suppress(
                 deployed.role, "AwsSolutions-IAM5", EXECUTIONS_REASON, [RegexAppliesTo(regex=executions)]

@@ -11,7 +11,7 @@ import pytest
 
 from functions import manifest
 from functions.manifest import Grant
-from infra.compute import TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS
+from infra.compute import GRANT_ACTIONS, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS
 from infra.config import REPO_ROOT
 
 from .conftest import Synth
@@ -86,19 +86,20 @@ def _role_actions(synth: Synth, role_logical_id: str) -> set[str]:
 
 def expected_actions(spec: manifest.FunctionSpec) -> set[str]:
     expected = LOG_ACTIONS | XRAY_ACTIONS
-    if Grant.TABLE_READ in spec.grants:
-        expected |= set(TABLE_READ_ACTIONS)
-    if Grant.TABLE_WRITE in spec.grants:
-        expected |= set(TABLE_WRITE_ACTIONS)
-    if Grant.PAYLOADS_READ in spec.grants:
-        expected.add("s3:GetObject")
-    if Grant.PAYLOADS_WRITE in spec.grants:
-        expected.add("s3:PutObject")
-    if Grant.EXECUTION_START in spec.grants:
-        expected.add("states:StartExecution")
-    if Grant.EXECUTION_STOP in spec.grants:
-        expected.add("states:StopExecution")
+    for grant in spec.grants:
+        expected |= set(GRANT_ACTIONS[grant.value][0])
     return expected
+
+
+def test_every_manifest_grant_has_an_iam_mapping() -> None:
+    assert {grant.value for grant in Grant} <= set(GRANT_ACTIONS)
+    assert set(GRANT_ACTIONS["table:read"][0]) == {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+    }
+    assert GRANT_ACTIONS["states:start"] == (("states:StartExecution",), "state-machine")
+    assert GRANT_ACTIONS["states:stop"] == (("states:StopExecution",), "executions")
 
 
 @pytest.mark.parametrize("spec", manifest.FUNCTIONS, ids=lambda spec: spec.name)

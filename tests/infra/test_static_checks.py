@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from .conftest import Synth
@@ -46,4 +48,22 @@ def test_cfn_lint_finds_no_errors(synth: Synth) -> None:
 
     matches = lint_file(synth.template_path)
     errors = [str(m) for m in matches if m.rule.id.startswith("E")]
+    assert not errors, "\n".join(errors)
+
+
+def test_no_unsuppressed_findings_when_account_and_region_are_known(tmp_path: Path) -> None:
+    """`make deploy` synthesizes with the CLI's account and region: ARNs then hold literals, not tokens,
+    and every suppression must still match (a second synth, the one price of this check)."""
+    import aws_cdk as cdk
+
+    from infra.app import build_app, nag_errors
+
+    placeholder = tmp_path / "dependencies"
+    (placeholder / "python").mkdir(parents=True)
+    app, _ = build_app(
+        {"dependenciesLayerDir": str(placeholder), "stage": "prod"},
+        outdir=str(tmp_path / "cdk.out"),
+        env=cdk.Environment(account="123456789012", region="eu-west-1"),
+    )
+    errors = nag_errors(app.synth())
     assert not errors, "\n".join(errors)
