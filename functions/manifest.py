@@ -19,6 +19,7 @@ class Grant(StrEnum):
     PAYLOADS_WRITE = "bucket:write"
     EXECUTION_START = "states:start"
     EXECUTION_STOP = "states:stop"
+    TASK_CALLBACK = "states:callback"  # SendTaskSuccess / SendTaskFailure for parked checkpoints
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,62 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         grants=_READ,
     ),
     FunctionSpec(
+        "list_checkpoints",
+        "functions.api.list_checkpoints.handler",
+        "A run's human checkpoints",
+        routes=(Route("GET", "/v1/runs/{run_id}/checkpoints"),),
+        grants=_READ,
+    ),
+    FunctionSpec(
+        "get_checkpoint",
+        "functions.api.get_checkpoint.handler",
+        "One human checkpoint",
+        routes=(Route("GET", "/v1/runs/{run_id}/checkpoints/{checkpoint_id}"),),
+        grants=_READ,
+    ),
+    FunctionSpec(
+        "approve_checkpoint",
+        "functions.api.approve_checkpoint.handler",
+        "Approve an approval checkpoint",
+        routes=(Route("POST", "/v1/runs/{run_id}/checkpoints/{checkpoint_id}/approve"),),
+        grants=_WRITE | {Grant.TASK_CALLBACK},
+    ),
+    FunctionSpec(
+        "reject_checkpoint",
+        "functions.api.reject_checkpoint.handler",
+        "Reject an approval checkpoint",
+        routes=(Route("POST", "/v1/runs/{run_id}/checkpoints/{checkpoint_id}/reject"),),
+        grants=_WRITE | {Grant.TASK_CALLBACK},
+    ),
+    FunctionSpec(
+        "submit_checkpoint_input",
+        "functions.api.submit_checkpoint_input.handler",
+        "Provide the data an input checkpoint asks for",
+        routes=(Route("POST", "/v1/runs/{run_id}/checkpoints/{checkpoint_id}/input"),),
+        grants=_WRITE | {Grant.TASK_CALLBACK},
+    ),
+    FunctionSpec(
+        "checkpoint_inbox",
+        "functions.api.checkpoint_inbox.handler",
+        "Checkpoints across runs, for approval UIs",
+        routes=(Route("GET", "/v1/checkpoints"),),
+        grants=_READ,
+    ),
+    FunctionSpec(
+        "list_artifacts",
+        "functions.api.list_artifacts.handler",
+        "A run's artifacts",
+        routes=(Route("GET", "/v1/runs/{run_id}/artifacts"),),
+        grants=_READ,
+    ),
+    FunctionSpec(
+        "get_artifact",
+        "functions.api.get_artifact.handler",
+        "An artifact with a pre-signed download URL",
+        routes=(Route("GET", "/v1/artifacts/{artifact_id}"),),
+        grants=_READ,
+    ),
+    FunctionSpec(
         "list_workflows",
         "functions.api.list_workflows.handler",
         "List workflows",
@@ -108,6 +165,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=256,
     ),
     FunctionSpec(
+        "checkpoint_worker",
+        "functions.workers.checkpoint_worker.handler",
+        "Stores the task token of a run parked on a human checkpoint",
+        grants=_WRITE | {Grant.TASK_CALLBACK},
+        timeout_seconds=30,
+        memory_mb=512,
+    ),
+    FunctionSpec(
         "step_worker",
         "functions.workers.step_worker.handler",
         "Runs a workflow's steps for the run state machine",
@@ -120,7 +185,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 AUTHORIZER = "authorizer"
 
 # The state machine's substitution variables, each naming the function it invokes.
-STATE_MACHINE_FUNCTIONS = {"StepWorkerFunctionArn": "step_worker"}
+STATE_MACHINE_FUNCTIONS = {
+    "StepWorkerFunctionArn": "step_worker",
+    "CheckpointWorkerFunctionArn": "checkpoint_worker",
+}
 
 
 def by_name(name: str) -> FunctionSpec:

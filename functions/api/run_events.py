@@ -1,16 +1,19 @@
 """GET /v1/runs/{run_id}/events: windowed SSE (Accept: text/event-stream) or JSON pages."""
 
+import re
+
 from agent_runtime.errors import BadRequest
 from agent_runtime.http import Request, Response, api_handler
 from agent_runtime.http.adapter import negotiate
 from agent_runtime.runtime import streams
 
 SSE = "text/event-stream"
+EVENT_ID = re.compile(r"^[0-9]{1,12}$")  # ASCII digits only: str.isdigit() also accepts "²"
 
 
 def _cursor(request: Request) -> int:
     raw = request.header("Last-Event-ID") or request.query.get("after") or "0"
-    if not raw.isdigit():
+    if not EVENT_ID.match(raw):
         raise BadRequest(
             "the cursor must be a non-negative event id",
             errors=[

@@ -80,11 +80,18 @@ def test_duplicate_step_names_are_refused() -> None:
         workflow.step(lambda ctx: None, name="measure")
 
 
+class RecordingRuntime:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, dict[str, object]]] = []
+
+    def emit(self, event_type: str, data: dict[str, object]) -> None:
+        self.sent.append((event_type, data))
+
+
 def test_custom_events_may_not_use_reserved_prefixes() -> None:
-    sent: list[tuple[str, dict[str, object]]] = []
-    ctx = StepContext(
-        "r", "t", make("1.0.0"), In(text="x"), None, {}, {}, {}, "measure", lambda t, d: sent.append((t, d))
-    )
+    runtime = RecordingRuntime()
+    sent = runtime.sent
+    ctx = StepContext("r", "t", make("1.0.0"), In(text="x"), None, {}, {}, {}, "measure", runtime)  # type: ignore[arg-type]
     ctx.emit("tool.called", {"name": "search"})
     assert sent == [("tool.called", {"step": "measure", "name": "search"})]
     with pytest.raises(ValueError, match="reserved"):

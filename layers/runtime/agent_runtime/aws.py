@@ -43,7 +43,20 @@ def stepfunctions() -> SFNClient:
     return client
 
 
+@cache
+def s3_presigner() -> S3Client:
+    """An S3 client for pre-signed URLs: SigV4, and the endpoint clients download from."""
+    import boto3
+    from botocore.config import Config
+
+    endpoint = settings().artifact_download_endpoint or None
+    client: S3Client = boto3.session.Session().client(
+        "s3", region_name=settings().region, endpoint_url=endpoint, config=Config(signature_version="s3v4")
+    )
+    return client
+
+
 def reset_clients() -> None:
     """Forget cached clients (the local stack calls this after it starts moto)."""
-    for getter in (dynamodb, s3, stepfunctions):
+    for getter in (dynamodb, s3, stepfunctions, s3_presigner):
         getter.cache_clear()

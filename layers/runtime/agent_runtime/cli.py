@@ -31,6 +31,7 @@ def dev(
     from agent_runtime.local.gateway import create_app
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's S3 endpoint for downloads
     console = Console()
     with LocalCloud() as cloud:
         assert cloud.resources is not None

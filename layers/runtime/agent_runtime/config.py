@@ -22,6 +22,9 @@ class Settings:
     sse_retry_ms: int
     idempotency_ttl_seconds: int
     workflow_modules: tuple[str, ...]
+    artifact_url_ttl_seconds: int
+    # Where pre-signed download URLs point; empty means S3's own endpoint (the cloud).
+    artifact_download_endpoint: str
 
 
 def _float(name: str, default: float) -> float:
@@ -43,4 +46,6 @@ def settings() -> Settings:
         sse_retry_ms=int(os.environ.get("SSE_RETRY_MS", 1000)),
         idempotency_ttl_seconds=int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),
         workflow_modules=tuple(m.strip() for m in modules.split(",") if m.strip()),
+        artifact_url_ttl_seconds=int(os.environ.get("ARTIFACT_URL_TTL_SECONDS", 15 * 60)),
+        artifact_download_endpoint=os.environ.get("ARTIFACT_DOWNLOAD_ENDPOINT", ""),
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 RunStatus = Literal["queued", "running", "waiting_for_input", "succeeded", "failed", "cancelled", "timed_out"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
 ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "running", "waiting_for_input"})
 
+METADATA_MAX_BYTES = 16 * 1024
 NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 
 
@@ -31,6 +32,15 @@ class CreateRunRequest(Strict):
     metadata: dict[str, Any] = Field(default_factory=dict, max_length=64)
     callback_url: str | None = Field(default=None, max_length=2048)
     schema_hash: str | None = Field(default=None, max_length=80)
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_is_small(cls, value: dict[str, Any]) -> dict[str, Any]:
+        import json
+
+        if len(json.dumps(value, ensure_ascii=False).encode()) > METADATA_MAX_BYTES:
+            raise ValueError(f"metadata must serialize to at most {METADATA_MAX_BYTES} bytes")
+        return value
 
 
 class WorkflowRef(BaseModel):

@@ -33,6 +33,22 @@ log = logging.getLogger("agent_runtime.http")
 Model = TypeVar("Model", bound=BaseModel)
 
 
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(raw: bytes) -> Any:
+    """Strict JSON: no NaN/Infinity, valid UTF-8 with no lone surrogates, bounded nesting. 400 otherwise."""
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+        json.dumps(data, ensure_ascii=False).encode()  # lone surrogates ("\ud800") can't be stored
+    except RecursionError as error:
+        raise BadRequest("request body is nested too deeply") from error
+    except (ValueError, UnicodeError) as error:
+        raise BadRequest(f"request body is not valid JSON: {error}") from error
+    return data
+
+
 @dataclass
 class Request:
     method: str
@@ -58,10 +74,7 @@ class Request:
         content_type = (self.header("content-type") or "application/json").split(";")[0].strip().lower()
         if content_type != "application/json" and not content_type.endswith("+json"):
             raise UnsupportedMediaType(f"send application/json, not {content_type}")
-        try:
-            data = json.loads(self.body or b"{}")
-        except (ValueError, UnicodeDecodeError) as error:
-            raise BadRequest(f"request body is not valid JSON: {error}") from error
+        data = parse_json(self.body or b"{}")
         if not isinstance(data, dict):
             raise ValidationFailed(
                 "request body must be a JSON object",

@@ -156,13 +156,28 @@ def create_resources() -> Resources:
     return Resources(TABLE, BUCKET, state_machine["stateMachineArn"])
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 class LocalCloud:
-    """moto started in-process with our resources, handlers wired in. Use as a context manager."""
+    """moto started in-process with our resources, handlers wired in. Use as a context manager.
+
+    Pre-signed artifact URLs need an S3 endpoint a client can reach: moto's own HTTP server, on a
+    free loopback port, serves the same in-process state.
+    """
 
     def __init__(self, environment: dict[str, str] | None = None) -> None:
         self._environment = environment or {}
         self._mock: Any = None
+        self._s3_server: Any = None
         self.resources: Resources | None = None
+        self.s3_endpoint = ""
 
     def start(self) -> Resources:
         from moto import mock_aws
@@ -176,10 +191,21 @@ class LocalCloud:
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         self.resources = create_resources()
-        configure_environment(self.resources, self._environment)
+        from moto.server import ThreadedMotoServer
+
+        port = _free_port()
+        self._s3_server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._s3_server.start()
+        self.s3_endpoint = f"http://127.0.0.1:{port}"
+        configure_environment(
+            self.resources, {"ARTIFACT_DOWNLOAD_ENDPOINT": self.s3_endpoint, **self._environment}
+        )
         return self.resources
 
     def stop(self) -> None:
+        if self._s3_server is not None:
+            self._s3_server.stop()
+            self._s3_server = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

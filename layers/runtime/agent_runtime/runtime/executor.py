@@ -1,4 +1,5 @@
-"""The step worker's logic: run a workflow's steps until it finishes, fails or nears its time budget.
+"""The step worker's logic: run a workflow's steps until it finishes, fails, asks a human, or nears its
+time budget.
 
 Progress is persisted after every step with a guarded commit (`next_step` must still be the step that
 ran), so a retried worker resumes after the last finished step and never applies one twice. A run that
@@ -8,19 +9,28 @@ was cancelled meanwhile makes the guard fail and the worker stops without touchi
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypedDict
 
 from pydantic import ValidationError
 
+from agent_runtime import orchestration
+from agent_runtime.clock import now_iso
 from agent_runtime.errors import TransientAwsError
 from agent_runtime.models import ACTIVE_STATUSES
 from agent_runtime.runtime.validation import field_errors
+from agent_runtime.store import artifacts as artifact_store
+from agent_runtime.store import checkpoints as checkpoint_store
 from agent_runtime.store import payloads
 from agent_runtime.store import runs as store
-from agent_runtime.store.runs import GuardFailed, NewEvent, RunRecord
+from agent_runtime.store.checkpoints import CheckpointRecord
+from agent_runtime.store.runs import GuardFailed, ItemConditionFailed, NewEvent, RunRecord
+from agent_runtime.workflows.checkpoints import MAX_WAIT_SECONDS, CheckpointRequest, Resolution, Suspend
 from agent_runtime.workflows.registry import registry
 from agent_runtime.workflows.sdk import RetryableStepError, StepContext, Workflow
 
@@ -28,18 +38,21 @@ log = logging.getLogger(__name__)
 
 # Start no new step with less than this left of the invocation; the state machine calls again.
 MIN_REMAINING_MS = 10_000
+ARTIFACT_NAMESPACE = uuid.UUID("6f1c2b0e-3f5a-4d0b-9a57-5f0e8e3c1a77")
+
+Outcome = Literal["continue", "checkpoint", "done"]
 
 
 class StepOutcome(TypedDict):
     """What the state machine's Route state reads. Every key is always present (JSONPath needs it)."""
 
-    outcome: Literal["continue", "done"]
+    outcome: Outcome
     checkpoint_id: str | None
     timeout_seconds: int
 
 
-def _outcome(kind: Literal["continue", "done"]) -> StepOutcome:
-    return {"outcome": kind, "checkpoint_id": None, "timeout_seconds": 0}
+def _outcome(kind: Outcome, checkpoint_id: str | None = None, timeout_seconds: int = 0) -> StepOutcome:
+    return {"outcome": kind, "checkpoint_id": checkpoint_id, "timeout_seconds": timeout_seconds}
 
 
 def execute(run_id: str, remaining_ms: Callable[[], int]) -> StepOutcome:
@@ -51,9 +64,20 @@ def execute(run_id: str, remaining_ms: Callable[[], int]) -> StepOutcome:
         return _outcome("done")
 
 
+def _seconds_left(record: CheckpointRecord) -> int:
+    if not record.expires_at:
+        return MAX_WAIT_SECONDS
+    left = datetime.fromisoformat(record.expires_at.replace("Z", "+00:00")) - datetime.now(UTC)
+    return max(1, int(left.total_seconds()))
+
+
 def _execute(record: RunRecord, remaining_ms: Callable[[], int]) -> StepOutcome:
     if record.status not in ACTIVE_STATUSES:
         return _outcome("done")
+    if record.status == "waiting_for_input":
+        pending = [c for c in checkpoint_store.list_for_run(record.run_id) if c.status == "pending"]
+        if pending:  # a repeated invocation while a human is asked: park again on the same checkpoint
+            return _outcome("checkpoint", pending[0].checkpoint_id, _seconds_left(pending[0]))
     workflow = registry().get(record.workflow_name, record.workflow_version)
     if record.status == "queued":
         record = store.commit(
@@ -62,13 +86,14 @@ def _execute(record: RunRecord, remaining_ms: Callable[[], int]) -> StepOutcome:
             updates={"status": "running"},
             expect_status={"queued"},
         )
-    ctx = _context(record, workflow)
+    steps = _RunSteps(record, workflow)
+    ctx = steps.context()
     while record.next_step < len(workflow.steps):
         if remaining_ms() < MIN_REMAINING_MS:
             return _outcome("continue")
         index = record.next_step
         step = workflow.steps[index]
-        ctx.step_name = step.name
+        ctx.begin_step(step.name)
         record = store.commit(
             record.run_id,
             events=[NewEvent("step.started", {"step": step.name, "index": index})],
@@ -78,6 +103,8 @@ def _execute(record: RunRecord, remaining_ms: Callable[[], int]) -> StepOutcome:
         try:
             result = step.fn(ctx)
             json.dumps(result)  # a step's result must be JSON: fail the run now, not a reader later
+        except Suspend as suspend:
+            return _outcome("checkpoint", suspend.checkpoint_id, suspend.timeout_seconds)
         except (RetryableStepError, TransientAwsError):
             raise  # the state machine retries this attempt with backoff
         except Exception as error:
@@ -100,23 +127,117 @@ def _execute(record: RunRecord, remaining_ms: Callable[[], int]) -> StepOutcome:
     return _outcome("done")
 
 
-def _context(record: RunRecord, workflow: Workflow) -> StepContext:
-    ctx = StepContext(
-        run_id=record.run_id,
-        tenant_id=record.tenant_id,
-        workflow=workflow,
-        input=workflow.input_model.model_validate(payloads.load(record.input)),
-        config=workflow.config_model.model_validate(json.loads(record.config)),
-        metadata=json.loads(record.metadata),
-        state=json.loads(record.state),
-        results=json.loads(record.results),
+class _RunSteps:
+    """The StepRuntime the step worker gives step code for one run."""
+
+    def __init__(self, record: RunRecord, workflow: Workflow) -> None:
+        self.record = record
+        self.workflow = workflow
+
+    def context(self) -> StepContext:
+        record, workflow = self.record, self.workflow
+        return StepContext(
+            run_id=record.run_id,
+            tenant_id=record.tenant_id,
+            workflow=workflow,
+            input=workflow.input_model.model_validate(payloads.load(record.input)),
+            config=workflow.config_model.model_validate(payloads.load(record.config)),
+            metadata=json.loads(record.metadata),
+            state=json.loads(record.state),
+            results=json.loads(record.results),
+            runtime=self,
+        )
+
+    def emit(self, event_type: str, data: dict[str, Any]) -> None:
+        store.commit(self.record.run_id, events=[NewEvent(event_type, data)], expect_status={"running"})
+
+    def checkpoint(self, step_name: str, sequence: int, request: CheckpointRequest) -> Resolution:
+        checkpoint_id = f"{step_name}-{sequence}"
+        existing = checkpoint_store.find(self.record.run_id, checkpoint_id)
+        if existing is not None:
+            if existing.status == "pending":
+                raise Suspend(checkpoint_id, _seconds_left(existing))
+            return resolution_of(existing)
+        now = datetime.now(UTC)
+        expires_at = None
+        if request.timeout_seconds:
+            expires_at = (now + timedelta(seconds=request.timeout_seconds)).isoformat(timespec="milliseconds")
+            expires_at = expires_at.replace("+00:00", "Z")
+        record = CheckpointRecord(
+            run_id=self.record.run_id,
+            tenant_id=self.record.tenant_id,
+            checkpoint_id=checkpoint_id,
+            name=request.name,
+            type=request.kind.type,
+            status="pending",
+            prompt=request.prompt,
+            payload=payloads.dump(
+                self.record.tenant_id, self.record.run_id, f"checkpoint-{checkpoint_id}", request.payload
+            ),
+            response_schema=json.dumps(request.kind.response_schema()),
+            assignee=request.assignee,
+            timeout_seconds=request.timeout_seconds,
+            expires_at=expires_at,
+            on_timeout=request.kind.on_timeout,
+            default=json.dumps(request.default) if request.default is not None else None,
+            workflow_name=self.workflow.name,
+            workflow_version=self.workflow.version,
+            created_at=now_iso(),
+        )
+        created = {
+            "checkpoint_id": checkpoint_id,
+            "name": request.name,
+            "type": request.kind.type,
+            "prompt": request.prompt,
+            "assignee": request.assignee,
+            "expires_at": expires_at,
+        }
+        store.commit(
+            self.record.run_id,
+            events=[NewEvent("checkpoint.created", created)],
+            updates={"status": "waiting_for_input"},
+            expect_status={"running"},
+            extra_items=[checkpoint_store.put_item(record)],
+        )
+        raise Suspend(checkpoint_id, request.timeout_seconds or MAX_WAIT_SECONDS)
+
+    def put_artifact(self, step_name: str, name: str, body: bytes, content_type: str) -> str:
+        run = self.record
+        artifact_id = str(uuid.uuid5(ARTIFACT_NAMESPACE, f"{run.run_id}/{step_name}/{name}"))
+        record = artifact_store.ArtifactRecord(
+            artifact_id=artifact_id,
+            run_id=run.run_id,
+            tenant_id=run.tenant_id,
+            name=name,
+            content_type=content_type,
+            size=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+            object_key=artifact_store.object_key(run.tenant_id, run.run_id, artifact_id),
+            step=step_name,
+            created_at=now_iso(),
+        )
+        artifact_store.upload(record, body)
+        with contextlib.suppress(ItemConditionFailed):  # a retried step stored it already
+            store.commit(
+                run.run_id,
+                events=[NewEvent("artifact.created", record.public())],
+                expect_status={"running"},
+                extra_items=artifact_store.put_items(record),
+            )
+        return artifact_id
+
+
+def resolution_of(record: CheckpointRecord) -> Resolution:
+    values = json.loads(record.resolution or "{}")
+    return Resolution(
+        checkpoint_id=record.checkpoint_id,
+        decision=values.get("decision", "expired"),
+        comment=values.get("comment"),
+        reason=values.get("reason"),
+        data=values.get("data"),
+        by=values.get("by"),
+        at=values.get("at"),
     )
-
-    def sink(event_type: str, data: dict[str, Any]) -> None:
-        store.commit(record.run_id, events=[NewEvent(event_type, data)], expect_status={"running"})
-
-    ctx._sink = sink
-    return ctx
 
 
 def _succeed(record: RunRecord, workflow: Workflow, ctx: StepContext) -> None:
@@ -163,3 +284,62 @@ def record_failure(run_id: str, error: dict[str, Any]) -> StepOutcome:
     with contextlib.suppress(GuardFailed):  # already terminal
         _fail(store.get(run_id, None), error_type, message or error_type)
     return _outcome("done")
+
+
+def park(run_id: str, checkpoint_id: str, task_token: str) -> dict[str, bool]:
+    """The AwaitHuman task: attach the task token to the pending checkpoint.
+
+    If the checkpoint was answered (or the run cancelled) before the token arrived, the resolver found
+    no token to send, so this sends the outcome itself: exactly one of the two ever does.
+    """
+    record = checkpoint_store.get(run_id, checkpoint_id)
+    if checkpoint_store.store_task_token(record, task_token):
+        return {"parked": True}
+    current = checkpoint_store.get(run_id, checkpoint_id)
+    if current.status == "cancelled":
+        orchestration.abort(task_token, "RunCancelled", "the run was cancelled")
+    else:
+        orchestration.resume(task_token)
+    return {"parked": False}
+
+
+def expire_checkpoint(run_id: str, checkpoint_id: str) -> StepOutcome:
+    """The checkpoint's deadline passed: continue with its default, or end the run timed_out."""
+    record = checkpoint_store.get(run_id, checkpoint_id)
+    now = now_iso()
+    expired_event = NewEvent(
+        "checkpoint.expired", {"checkpoint_id": checkpoint_id, "name": record.name, "at": now}
+    )
+    try:
+        if record.on_timeout == "continue":
+            resolution = {
+                "decision": "expired",
+                "data": json.loads(record.default) if record.default else None,
+                "at": now,
+            }
+            store.commit(
+                run_id,
+                events=[expired_event],
+                updates={"status": "running"},
+                expect_status={"waiting_for_input"},
+                extra_items=[checkpoint_store.transition_item(record, "expired", now, resolution)],
+            )
+            return _outcome("continue")
+        error = {
+            "type": "CheckpointExpired",
+            "message": f"checkpoint {checkpoint_id} was not answered in time",
+        }
+        store.commit(
+            run_id,
+            events=[expired_event, NewEvent("run.timed_out", {"status": "timed_out", "error": error})],
+            updates={"status": "timed_out", "error": json.dumps(error)},
+            expect_status={"waiting_for_input"},
+            extra_items=[
+                checkpoint_store.transition_item(record, "expired", now, {"decision": "expired", "at": now})
+            ],
+        )
+        return _outcome("done")
+    except (GuardFailed, ItemConditionFailed):
+        # Answered right at the deadline (go on with the answer), or cancelled (stop).
+        run = store.get(run_id, None)
+        return _outcome("continue" if run.status == "running" else "done")

@@ -9,12 +9,20 @@ import uuid
 from agent_runtime import orchestration
 from agent_runtime.canonical import sha256_of
 from agent_runtime.clock import now_iso
-from agent_runtime.errors import BadRequest, Conflict
+from agent_runtime.errors import BadRequest, Conflict, TransientAwsError
 from agent_runtime.models import ACTIVE_STATUSES, CreateRunRequest, Run, RunPage
+from agent_runtime.runtime import checkpoints
 from agent_runtime.runtime.validation import validate_against
+from agent_runtime.store import checkpoints as checkpoint_store
 from agent_runtime.store import payloads
 from agent_runtime.store import runs as store
-from agent_runtime.store.runs import GuardFailed, IdempotencyKeyReused, NewEvent, RunRecord
+from agent_runtime.store.runs import (
+    GuardFailed,
+    IdempotencyKeyReused,
+    ItemConditionFailed,
+    NewEvent,
+    RunRecord,
+)
 from agent_runtime.workflows.registry import registry
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -47,7 +55,7 @@ def create_run(tenant_id: str, request: CreateRunRequest, idempotency_key: str |
         workflow_version=workflow.version,
         schema_hash=workflow.schema_hash,
         input=payloads.dump(tenant_id, run_id, "input", request.input),
-        config=json.dumps(request.config),
+        config=payloads.dump(tenant_id, run_id, "config", request.config),
         metadata=json.dumps(request.metadata),
         callback_url=request.callback_url,
         created_at=now,
@@ -90,16 +98,36 @@ def list_runs(
     return RunPage(data=[r.to_api() for r in records], next_cursor=next_cursor)
 
 
+CANCEL_ATTEMPTS = 5
+
+
 def cancel_run(tenant_id: str, run_id: str) -> Run:
+    """Cancel in any non-terminal state. A run waiting on a human has its pending checkpoint cancelled
+    in the same transaction and its parked wait failed, so late answers get 409 and nothing resumes."""
     store.get(run_id, tenant_id)  # 404 for runs of other tenants
-    try:
-        record = store.commit(
-            run_id,
-            events=[NewEvent("run.cancelled", {"status": "cancelled"})],
-            updates={"status": "cancelled"},
-            expect_status=ACTIVE_STATUSES,
-        )
-    except GuardFailed as failed:
-        raise store.conflict_for(failed.current, "cancel") from failed
+    for _ in range(CANCEL_ATTEMPTS):
+        pending = checkpoints.cancel_pending(run_id)
+        events = [
+            NewEvent("checkpoint.cancelled", {"checkpoint_id": p["record"].checkpoint_id}) for p in pending
+        ]
+        try:
+            record = store.commit(
+                run_id,
+                events=[*events, NewEvent("run.cancelled", {"status": "cancelled"})],
+                updates={"status": "cancelled"},
+                expect_status=ACTIVE_STATUSES,
+                extra_items=[p["item"] for p in pending],
+            )
+            break
+        except GuardFailed as failed:
+            raise store.conflict_for(failed.current, "cancel") from failed
+        except ItemConditionFailed:
+            continue  # a checkpoint was answered meanwhile: look again
+    else:
+        raise TransientAwsError(f"could not cancel run {run_id}: contention")
+    for entry in pending:
+        token = checkpoint_store.get(run_id, entry["record"].checkpoint_id).task_token
+        if token:  # else the AwaitHuman task will find it cancelled and fail the wait itself
+            orchestration.abort(token, "RunCancelled", "the run was cancelled")
     orchestration.stop_run(run_id, "cancelled through the API")
     return record.to_api()

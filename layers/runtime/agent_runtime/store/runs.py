@@ -76,7 +76,7 @@ class RunRecord:
             input=payloads.load(self.input),
             output=payloads.load(self.output),
             error=RunError(**error) if error else None,
-            config=json.loads(self.config),
+            config=payloads.load(self.config),
             metadata=json.loads(self.metadata),
             callback_url=self.callback_url,
             created_at=self.created_at,
@@ -93,6 +93,14 @@ class GuardFailed(Exception):
     def __init__(self, current: RunRecord) -> None:
         super().__init__(f"run {current.run_id} is {current.status}")
         self.current = current
+
+
+class ItemConditionFailed(Exception):
+    """A condition on one of a commit's extra items failed (e.g. a checkpoint no longer pending)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(f"condition on extra item {index} failed")
+        self.index = index
 
 
 class IdempotencyKeyReused(Exception):
@@ -245,9 +253,14 @@ def commit(
     updates: Mapping[str, Any] | None = None,
     expect_status: Collection[str] | None = None,
     expect: Mapping[str, Any] | None = None,
+    extra_items: Sequence[dict[str, Any]] = (),
 ) -> RunRecord:
     """Apply `updates` to the run and append `events`, atomically, if the run still satisfies the
-    expectations. Raises GuardFailed (with the current run) when it does not."""
+    expectations. Raises GuardFailed (with the current run) when it does not.
+
+    `extra_items` are further TransactWriteItems entries (other items of the run) written in the same
+    transaction; if one of their conditions fails, ItemConditionFailed names which.
+    """
     updates = dict(updates or {})
     unknown = set(updates) - _RECORD_FIELDS
     if unknown:
@@ -285,12 +298,17 @@ def commit(
         }
         puts = [_event_put(new, current.event_seq + 1 + i, event, now) for i, event in enumerate(events)]
         try:
-            aws.dynamodb().transact_write_items(TransactItems=[update, *puts])  # type: ignore[list-item]
+            aws.dynamodb().transact_write_items(TransactItems=[update, *puts, *extra_items])  # type: ignore[list-item]
             return new
         except ClientError as error:
             _raise_if_transient(error)
             if not _is_cancelled_transaction(error):
                 raise
+            reasons = error.response.get("CancellationReasons") or []
+            first_extra = 1 + len(puts)
+            for index, reason in enumerate(reasons[first_extra:]):
+                if reason.get("Code") == "ConditionalCheckFailed":
+                    raise ItemConditionFailed(index) from error
             time.sleep(0.005 * (attempt + 1))
     raise TransientAwsError(f"could not commit to run {run_id}: contention")
 

@@ -15,7 +15,11 @@ from agent_runtime.errors import NotFound
 from agent_runtime.workflows.sdk import Workflow
 from agent_runtime.workflows.semver import sort_key
 
-BUILTIN_MODULES = ("agent_runtime.workflows.builtin.echo",)
+BUILTIN_MODULES = (
+    "agent_runtime.workflows.builtin.echo",
+    "agent_runtime.workflows.builtin.approval",
+    "agent_runtime.workflows.builtin.intake",
+)
 
 
 class Registry:

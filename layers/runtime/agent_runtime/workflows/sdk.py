@@ -9,11 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
 from agent_runtime.canonical import sha256_of
+from agent_runtime.workflows.checkpoints import (
+    MAX_WAIT_SECONDS,
+    CheckpointKind,
+    CheckpointRequest,
+    Resolution,
+)
 from agent_runtime.workflows.semver import is_semver
 
 
@@ -26,7 +32,14 @@ class EmptyConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", title="NoConfig")
 
 
-EventSink = Callable[[str, dict[str, Any]], None]
+class StepRuntime(Protocol):
+    """What the runtime provides to step code (the step worker implements it)."""
+
+    def emit(self, event_type: str, data: dict[str, Any]) -> None: ...
+
+    def checkpoint(self, step_name: str, sequence: int, request: CheckpointRequest) -> Resolution: ...
+
+    def put_artifact(self, step_name: str, name: str, body: bytes, content_type: str) -> str: ...
 
 
 @dataclass
@@ -40,14 +53,70 @@ class StepContext:
     state: dict[str, Any]
     results: dict[str, Any]
     step_name: str = ""
-    _sink: EventSink | None = field(default=None, repr=False)
+    runtime: StepRuntime | None = field(default=None, repr=False)
+    _checkpoints_in_step: int = field(default=0, repr=False)
+
+    def _runtime(self) -> StepRuntime:
+        if self.runtime is None:
+            raise RuntimeError("this context is not attached to a run")
+        return self.runtime
+
+    def begin_step(self, name: str) -> None:
+        self.step_name = name
+        self._checkpoints_in_step = 0
 
     def emit(self, event_type: str, data: Mapping[str, Any] | None = None) -> None:
         """Record a custom event on the run's stream. Names must not start with a reserved prefix."""
         if event_type.split(".", 1)[0] in RESERVED_EVENT_PREFIXES:
             raise ValueError(f"event type {event_type!r} uses a reserved prefix")
-        if self._sink is not None:
-            self._sink(event_type, {"step": self.step_name, **dict(data or {})})
+        self._runtime().emit(event_type, {"step": self.step_name, **dict(data or {})})
+
+    def checkpoint(
+        self,
+        name: str,
+        *,
+        prompt: str,
+        payload: BaseModel | Mapping[str, Any] | None = None,
+        timeout_seconds: int | None = None,
+        assignee: str | None = None,
+        default: BaseModel | Mapping[str, Any] | None = None,
+    ) -> Resolution:
+        """Ask a human. Suspends the run until they answer or the deadline passes, then returns how
+        the checkpoint ended. `name` must be one of the workflow's declared checkpoint kinds."""
+        kind = self.workflow.checkpoints.get(name)
+        if kind is None:
+            raise ValueError(f"workflow {self.workflow.name!r} declares no checkpoint {name!r}")
+        if timeout_seconds is not None and not 1 <= timeout_seconds <= MAX_WAIT_SECONDS:
+            raise ValueError("timeout_seconds must be between 1 second and 1 year")
+        body = kind.payload_model.model_validate(
+            payload.model_dump(mode="json") if isinstance(payload, BaseModel) else dict(payload or {})
+        ).model_dump(mode="json")
+        fallback = default.model_dump(mode="json") if isinstance(default, BaseModel) else default
+        self._checkpoints_in_step += 1
+        request = CheckpointRequest(
+            name,
+            kind,
+            prompt,
+            body,
+            timeout_seconds,
+            assignee,
+            dict(fallback) if fallback is not None else None,
+        )
+        return self._runtime().checkpoint(self.step_name, self._checkpoints_in_step, request)
+
+    def put_artifact(
+        self, name: str, data: bytes | str | Mapping[str, Any] | list[Any], content_type: str | None = None
+    ) -> str:
+        """Store a file the run produced (bytes, text or JSON); returns its artifact id."""
+        import json
+
+        if isinstance(data, bytes):
+            body, default_type = data, "application/octet-stream"
+        elif isinstance(data, str):
+            body, default_type = data.encode(), "text/plain; charset=utf-8"
+        else:
+            body, default_type = json.dumps(data, ensure_ascii=False).encode(), "application/json"
+        return self._runtime().put_artifact(self.step_name, name, body, content_type or default_type)
 
 
 RESERVED_EVENT_PREFIXES = frozenset({"run", "step", "checkpoint", "artifact"})
@@ -71,6 +140,7 @@ class Workflow:
         output_model: type[BaseModel],
         config_model: type[BaseModel] = EmptyConfig,
         description: str = "",
+        checkpoints: Mapping[str, CheckpointKind] | None = None,
     ) -> None:
         if not is_semver(version):
             raise ValueError(f"workflow {name!r}: version {version!r} is not semantic (MAJOR.MINOR.PATCH)")
@@ -80,6 +150,7 @@ class Workflow:
         self.input_model = input_model
         self.output_model = output_model
         self.config_model = config_model
+        self.checkpoints: dict[str, CheckpointKind] = dict(checkpoints or {})
         self.steps: list[Step] = []
 
     def step(self, fn: StepFunction | None = None, *, name: str | None = None) -> Any:
@@ -99,7 +170,7 @@ class Workflow:
             "input": self.input_model.model_json_schema(),
             "output": self.output_model.model_json_schema(),
             "config": self.config_model.model_json_schema(),
-            "checkpoints": {},
+            "checkpoints": {name: kind.schemas() for name, kind in sorted(self.checkpoints.items())},
         }
 
     @property

@@ -1,0 +1,11 @@
+"""GET /v1/runs/{run_id}/checkpoints"""
+
+from agent_runtime.http import Request, Response, api_handler
+from agent_runtime.runtime import checkpoints
+
+
+@api_handler
+def handler(request: Request) -> Response:
+    return Response.json(
+        200, {"data": checkpoints.list_for_run(request.tenant_id, request.path_params["run_id"])}
+    )

@@ -1,0 +1,127 @@
+"""Reading and answering human checkpoints. An answer applies exactly once: a transaction moves the
+checkpoint from pending to resolved and the run back to running; only then is the execution resumed."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from agent_runtime import orchestration
+from agent_runtime.clock import now_iso
+from agent_runtime.errors import Conflict, ValidationFailed
+from agent_runtime.runtime.validation import field_errors
+from agent_runtime.store import checkpoints as checkpoint_store
+from agent_runtime.store import runs as run_store
+from agent_runtime.store.checkpoints import CheckpointRecord
+from agent_runtime.store.runs import GuardFailed, ItemConditionFailed, NewEvent
+from agent_runtime.workflows.registry import registry
+
+Action = Literal["approve", "reject", "input"]
+CHECKPOINT_STATUSES = ("pending", "resolved", "expired", "cancelled")
+
+
+class ApproveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comment: str | None = Field(default=None, max_length=4000)
+
+
+class RejectRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=4000)
+
+
+class InputRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    data: dict[str, Any]
+
+
+def list_for_run(tenant_id: str, run_id: str) -> list[dict[str, Any]]:
+    run_store.get(run_id, tenant_id)
+    return [c.public() for c in checkpoint_store.list_for_run(run_id)]
+
+
+def get(tenant_id: str, run_id: str, checkpoint_id: str) -> dict[str, Any]:
+    run_store.get(run_id, tenant_id)
+    return checkpoint_store.get(run_id, checkpoint_id).public()
+
+
+def inbox(
+    tenant_id: str, status: str, assignee: str | None, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    records, next_cursor = checkpoint_store.inbox(tenant_id, status, assignee, limit, cursor)
+    return {"data": [r.public() for r in records], "next_cursor": next_cursor}
+
+
+def _not_pending(record: CheckpointRecord) -> Conflict:
+    return Conflict(
+        f"checkpoint {record.checkpoint_id} is {record.status}, not pending",
+        status_now=record.status,
+        checkpoint=record.public(),
+    )
+
+
+def _resolution(
+    record: CheckpointRecord, action: Action, body: BaseModel, principal: str | None
+) -> dict[str, Any]:
+    wanted = "input" if action == "input" else "approval"
+    if record.type != wanted:
+        verb = "input" if record.type == "input" else "approve or reject"
+        raise Conflict(
+            f"checkpoint {record.checkpoint_id} is an {record.type} checkpoint: {verb} it instead",
+            status_now=record.status,
+        )
+    resolution: dict[str, Any] = {"by": principal, "at": now_iso()}
+    if isinstance(body, ApproveRequest):
+        resolution.update(decision="approved", comment=body.comment)
+    elif isinstance(body, RejectRequest):
+        resolution.update(decision="rejected", reason=body.reason)
+    elif isinstance(body, InputRequest):
+        kind = registry().get(record.workflow_name, record.workflow_version).checkpoints[record.name]
+        if kind.response_model is not None:
+            try:
+                kind.response_model.model_validate(body.data)
+            except ValidationError as error:
+                raise ValidationFailed(
+                    "data does not match the checkpoint's response schema", errors=field_errors(error, "data")
+                ) from error
+        resolution.update(decision="submitted", data=body.data)
+    return resolution
+
+
+def resolve(
+    tenant_id: str, run_id: str, checkpoint_id: str, action: Action, body: BaseModel, principal: str | None
+) -> dict[str, Any]:
+    run_store.get(run_id, tenant_id)
+    record = checkpoint_store.get(run_id, checkpoint_id)
+    if record.status != "pending":
+        raise _not_pending(record)
+    resolution = _resolution(record, action, body, principal)
+    event = {
+        "checkpoint_id": checkpoint_id,
+        "name": record.name,
+        **{k: v for k, v in resolution.items() if k != "data"},
+    }
+    try:
+        run_store.commit(
+            run_id,
+            events=[NewEvent("checkpoint.resolved", event)],
+            updates={"status": "running"},
+            expect_status={"waiting_for_input"},
+            extra_items=[checkpoint_store.transition_item(record, "resolved", resolution["at"], resolution)],
+        )
+    except (GuardFailed, ItemConditionFailed) as lost:
+        raise _not_pending(checkpoint_store.get(run_id, checkpoint_id)) from lost
+    resolved = checkpoint_store.get(run_id, checkpoint_id)
+    if resolved.task_token:  # else the AwaitHuman task has not stored it yet, and will resume by itself
+        orchestration.resume(resolved.task_token)
+    return resolved.public()
+
+
+def cancel_pending(run_id: str) -> list[dict[str, Any]]:
+    """Transaction entries and events that cancel the run's pending checkpoints (used by cancel)."""
+    return [
+        {"record": record, "item": checkpoint_store.transition_item(record, "cancelled", now_iso(), None)}
+        for record in checkpoint_store.list_for_run(run_id)
+        if record.status == "pending"
+    ]
