@@ -28,7 +28,8 @@ class Data(Construct):
             ),
             time_to_live_attribute=TTL_ATTRIBUTE,
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            # AWS-owned key: encrypted at rest with no KMS key or request charges in the account.
+            encryption=dynamodb.TableEncryption.DEFAULT,
             removal_policy=config.removal_policy,
             deletion_protection=config.deletion_protection,
         )
