@@ -4,6 +4,7 @@ runs it through the CDK CLI (infra/cdk.json). Context defaults live in infra/cdk
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,9 @@ def nag_errors(assembly: cdk.cx_api.CloudAssembly) -> list[str]:
 
 
 def main() -> int:
-    app, _ = build_app(outdir=str(REPO_ROOT / "cdk.out"))
+    outdir = REPO_ROOT / "cdk.out"
+    shutil.rmtree(outdir, ignore_errors=True)  # no stale assets from earlier synths
+    app, _ = build_app(outdir=str(outdir))
     assembly = app.synth()
     errors = nag_errors(assembly)
     for error in errors:

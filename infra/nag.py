@@ -113,12 +113,12 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
 
     rest_api = stack.api.rest_api
     _suppress(
-        rest_api,
+        rest_api.node.find_child("CloudWatchRole"),
         "AwsSolutions-IAM4",
         ACCOUNT_LOG_ROLE_REASON,
         ["Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"],
     )
-    _suppress(rest_api, "AwsSolutions-APIG2", REQUEST_VALIDATION_REASON)
-    _suppress(rest_api, "AwsSolutions-APIG3", WAF_REASON)
+    _suppress(rest_api.node.default_child, "AwsSolutions-APIG2", REQUEST_VALIDATION_REASON)  # type: ignore[arg-type]
+    _suppress(rest_api.deployment_stage, "AwsSolutions-APIG3", WAF_REASON)
     for method in stack.api.methods:
         _suppress(method, "AwsSolutions-COG4", COGNITO_REASON)
