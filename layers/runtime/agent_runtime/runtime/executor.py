@@ -115,10 +115,13 @@ def _execute(record: RunRecord, remaining_ms: Callable[[], int]) -> StepOutcome:
         record = store.commit(
             record.run_id,
             events=[NewEvent("step.completed", {"step": step.name, "index": index})],
+            # Per-step object names: a commit that loses its race never leaves its S3 copy referenced.
             updates={
                 "next_step": index + 1,
-                "state": json.dumps(ctx.state),
-                "results": json.dumps(ctx.results),
+                "state": payloads.dump(record.tenant_id, record.run_id, f"state-{index + 1}", ctx.state),
+                "results": payloads.dump(
+                    record.tenant_id, record.run_id, f"results-{index + 1}", ctx.results
+                ),
             },
             expect_status={"running"},
             expect={"next_step": index},
@@ -143,8 +146,8 @@ class _RunSteps:
             input=workflow.input_model.model_validate(payloads.load(record.input)),
             config=workflow.config_model.model_validate(payloads.load(record.config)),
             metadata=json.loads(record.metadata),
-            state=json.loads(record.state),
-            results=json.loads(record.results),
+            state=payloads.load(record.state),
+            results=payloads.load(record.results),
             runtime=self,
         )
 

@@ -77,6 +77,8 @@ def sse_window(
             chunks.append(f"event: end\ndata: {json.dumps(end, separators=(',', ':'))}\n\n")
             return Window("".join(chunks), sent, True)
         if (not fresh and sent > after) or clock() >= deadline:
-            chunks.append(": window closed; reconnect with Last-Event-ID\n\n")
+            # A comment line with no blank line after it: no parser dispatches an event for it (some,
+            # like httpx-sse, would turn a terminated comment block into a repeat of the last id).
+            chunks.append(": window closed; reconnect with Last-Event-ID\n")
             return Window("".join(chunks), sent, False)
         sleep(poll)
