@@ -35,3 +35,11 @@ schema = schemathesis.openapi.from_path(str(SPEC_PATH), config=CONFIG)
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_api_conforms_to_its_spec(case: schemathesis.Case, base_url: str, api_key: str) -> None:
     case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, checks=CHECKS)
+
+
+def test_every_manifest_route_is_generated() -> None:
+    """schemathesis parametrizes every operation: none is skipped for a spec it cannot read."""
+    from functions import manifest
+
+    generated = {result.ok().label for result in schema.get_all_operations()}
+    assert generated == {f"{route.method} {route.path}" for route, _ in manifest.routes()}
