@@ -46,7 +46,8 @@ def main() -> None:
     lines = [
         "# Cold import time of handlers",
         "",
-        f"Median of {RUNS} fresh `python -c` runs each, {time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]}.",
+        f"Median of {RUNS} fresh `python -c` runs each, {time.strftime('%Y-%m-%d')}, "
+        f"Python {sys.version.split()[0]}.",
         "Milliseconds include interpreter start-up (the `python (empty)` row); ratios are to `import boto3`.",
         "",
         "| what | ms | minus interpreter | / boto3 |",

@@ -871,20 +871,7 @@ _OPERATION = {
 # Server errors found by this suite and not fixed yet (each with its reproducer in the test above).
 # Inputs that once broke the server; each is now a documented client error. Add new finds here as
 # strict xfails until they are fixed.
-_KNOWN_BUGS: dict[str, str] = {
-    "body-number-overflow": (
-        "http.adapter.parse_json accepts 1e400 (json.loads gives inf; the allow_nan json.dumps check "
-        "passes it): POST /v1/runs answers 201 and the run's input has null in its place"
-    ),
-    "input-number-overflow": (
-        "parse_json accepts 1e400: an intake answer {amount: 1e400} is 200, the checkpoint is then "
-        'served with `"amount":Infinity` (not JSON) and the run\'s output has amount null'
-    ),
-    "inbox-cursor-partition-key-only": (
-        "GET /v1/checkpoints answers 500: store/checkpoints.inbox passes a hand-made cursor as "
-        "ExclusiveStartKey and does not map DynamoDB's ValidationException to 400 as list_runs does"
-    ),
-}
+_KNOWN_BUGS: dict[str, str] = {}
 
 
 @pytest.mark.e2e

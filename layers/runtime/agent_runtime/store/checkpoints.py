@@ -12,10 +12,10 @@ from typing import Any
 
 from agent_runtime import aws
 from agent_runtime.config import settings
-from agent_runtime.errors import BadRequest, NotFound
+from agent_runtime.errors import NotFound
 from agent_runtime.store import keys, payloads
 from agent_runtime.store.attrs import from_item, to_attr, to_item
-from agent_runtime.store.runs import decode_cursor, encode_cursor
+from agent_runtime.store.runs import encode_cursor, paged_query
 
 
 @dataclass(frozen=True)
@@ -195,14 +195,6 @@ def inbox(
     if assignee:
         query["FilterExpression"] = "assignee = :assignee"
         query["ExpressionAttributeValues"][":assignee"] = to_attr(assignee)
-    if cursor:
-        start = decode_cursor(cursor)
-        if from_item(start).get("gsi1pk") != partition:
-            raise BadRequest(
-                "cursor belongs to another listing",
-                errors=[{"field": "cursor", "message": "reuse it with the same status"}],
-            )
-        query["ExclusiveStartKey"] = start
-    response = aws.dynamodb().query(**query)
+    response = paged_query(query, ("gsi1pk", partition), cursor)
     last = response.get("LastEvaluatedKey")
     return [_from(item) for item in response.get("Items", [])], encode_cursor(last) if last else None

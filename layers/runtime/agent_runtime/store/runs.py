@@ -330,6 +330,29 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
         ) from error
 
 
+def paged_query(query: dict[str, Any], partition: tuple[str, str], cursor: str | None) -> Any:
+    """Run a listing Query from a client's cursor; a cursor that is not for this listing is a 400."""
+    if cursor:
+        start = decode_cursor(cursor)
+        if (
+            set(start) != {"PK", "SK", "created_key", partition[0]}
+            or from_item(start)[partition[0]] != partition[1]
+        ):
+            raise BadRequest(
+                "cursor belongs to another listing",
+                errors=[{"field": "cursor", "message": "use the cursor with the filters it came from"}],
+            )
+        query = {**query, "ExclusiveStartKey": start}
+    try:
+        return aws.dynamodb().query(**query)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "ValidationException" and cursor:
+            raise BadRequest(
+                "cursor is not valid", errors=[{"field": "cursor", "message": "not a cursor this API issued"}]
+            ) from error
+        raise
+
+
 def list_for_tenant(
     tenant_id: str, *, status: str | None, workflow: str | None, limit: int, cursor: str | None
 ) -> tuple[list[RunRecord], str | None]:
@@ -356,22 +379,7 @@ def list_for_tenant(
     }
     if filter_expression:
         query["FilterExpression"] = filter_expression
-    if cursor:
-        start = decode_cursor(cursor)
-        if from_item(start).get(partition[0]) != partition[1]:
-            raise BadRequest(
-                "cursor belongs to another listing",
-                errors=[{"field": "cursor", "message": "use the cursor with the filters it came from"}],
-            )
-        query["ExclusiveStartKey"] = start
-    try:
-        response = aws.dynamodb().query(**query)
-    except ClientError as error:
-        if error.response.get("Error", {}).get("Code") == "ValidationException" and cursor:
-            raise BadRequest(
-                "cursor is not valid", errors=[{"field": "cursor", "message": str(error)}]
-            ) from error
-        raise
+    response = paged_query(query, partition, cursor)
     records = [_record_from(item) for item in response.get("Items", [])]
     last = response.get("LastEvaluatedKey")
     return records, encode_cursor(last) if last else None
