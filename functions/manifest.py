@@ -20,6 +20,16 @@ class Grant(StrEnum):
     EXECUTION_START = "states:start"
     EXECUTION_STOP = "states:stop"
     TASK_CALLBACK = "states:callback"  # SendTaskSuccess / SendTaskFailure for parked checkpoints
+    QUEUE_SEND = "queue:send"  # send to the webhook queue and its dead-letter queue
+    QUEUE_CONSUME = "queue:consume"  # receive/delete from the webhook queue (its event source mapping)
+    STREAM_READ = "stream:read"  # read the table's stream (its event source mapping)
+
+
+class Trigger(StrEnum):
+    """An event source that invokes a function (besides API routes and the state machine)."""
+
+    TABLE_STREAM = "table-stream"  # the table's DynamoDB stream
+    WEBHOOK_QUEUE = "webhook-queue"  # the webhook delivery SQS queue
 
 
 @dataclass(frozen=True)
@@ -37,6 +47,7 @@ class FunctionSpec:
     grants: frozenset[Grant] = field(default_factory=frozenset)
     timeout_seconds: int = 29
     memory_mb: int = 512
+    trigger: Trigger | None = None
 
     @property
     def module(self) -> str:
@@ -155,6 +166,46 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "functions.api.get_workflow_schemas.handler",
         "A workflow version's schemas",
         routes=(Route("GET", "/v1/workflows/{name}/schemas"),),
+    ),
+    FunctionSpec(
+        "list_deliveries",
+        "functions.api.list_deliveries.handler",
+        "A run's webhook deliveries and their attempts",
+        routes=(Route("GET", "/v1/runs/{run_id}/deliveries"),),
+        grants=_READ,
+    ),
+    FunctionSpec(
+        "redeliver",
+        "functions.api.redeliver.handler",
+        "Send a webhook delivery again",
+        routes=(Route("POST", "/v1/deliveries/{delivery_id}/redeliver"),),
+        grants=frozenset({Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.QUEUE_SEND}),
+    ),
+    FunctionSpec(
+        "rotate_webhook_secret",
+        "functions.api.rotate_webhook_secret.handler",
+        "Rotate the tenant's webhook signing secret and return the new one once",
+        routes=(Route("POST", "/v1/webhook-secret/rotate"),),
+        grants=frozenset({Grant.TABLE_READ, Grant.TABLE_WRITE}),
+    ),
+    FunctionSpec(
+        "webhook_dispatcher",
+        "functions.workers.webhook_dispatcher.handler",
+        "Table stream consumer: events that trigger webhooks -> deliveries on the webhook queue",
+        grants=_WRITE | {Grant.QUEUE_SEND, Grant.STREAM_READ},
+        timeout_seconds=60,
+        trigger=Trigger.TABLE_STREAM,
+    ),
+    FunctionSpec(
+        "webhook_delivery",
+        "functions.workers.webhook_delivery.handler",
+        "Webhook queue consumer: one signed POST per message, retries, dead letters",
+        grants=frozenset(
+            {Grant.TABLE_READ, Grant.TABLE_WRITE, Grant.PAYLOADS_READ, Grant.QUEUE_SEND, Grant.QUEUE_CONSUME}
+        ),
+        timeout_seconds=30,
+        memory_mb=256,
+        trigger=Trigger.WEBHOOK_QUEUE,
     ),
     FunctionSpec(
         "authorizer",

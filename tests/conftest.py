@@ -21,6 +21,13 @@ TEST_ENVIRONMENT = {
     "SSE_WINDOW_SECONDS": "3",
     "SSE_POLL_SECONDS": "0.05",
     "SSE_RETRY_MS": "200",
+    # Webhooks: sub-second backoff (moto's queue delays are whole seconds), a short retry window and
+    # read timeout, so retries, timeouts and dead letters happen within a test.
+    "WEBHOOK_BACKOFF_BASE_SECONDS": "0.2",
+    "WEBHOOK_BACKOFF_CAP_SECONDS": "1",
+    "WEBHOOK_RETRY_WINDOW_SECONDS": "8",
+    "WEBHOOK_READ_TIMEOUT_SECONDS": "1",
+    "WEBHOOK_CONNECT_TIMEOUT_SECONDS": "1",
 }
 
 

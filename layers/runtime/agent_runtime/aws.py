@@ -14,6 +14,7 @@ from agent_runtime.config import settings
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_stepfunctions import SFNClient
 
 
@@ -44,6 +45,12 @@ def stepfunctions() -> SFNClient:
 
 
 @cache
+def sqs() -> SQSClient:
+    client: SQSClient = _client("sqs")
+    return client
+
+
+@cache
 def s3_presigner() -> S3Client:
     """An S3 client for pre-signed URLs: SigV4, and the endpoint clients download from."""
     import boto3
@@ -58,5 +65,5 @@ def s3_presigner() -> S3Client:
 
 def reset_clients() -> None:
     """Forget cached clients (the local stack calls this after it starts moto)."""
-    for getter in (dynamodb, s3, stepfunctions, s3_presigner):
+    for getter in (dynamodb, s3, stepfunctions, sqs, s3_presigner):
         getter.cache_clear()

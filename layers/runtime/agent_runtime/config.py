@@ -25,6 +25,18 @@ class Settings:
     artifact_url_ttl_seconds: int
     # Where pre-signed download URLs point; empty means S3's own endpoint (the cloud).
     artifact_download_endpoint: str
+    # Webhooks (agent_runtime/webhooks): the queues, the retry policy and the SSRF guard's exceptions.
+    webhook_queue_url: str
+    webhook_dlq_url: str
+    webhook_retry_window_seconds: float
+    webhook_backoff_base_seconds: float
+    webhook_backoff_cap_seconds: float
+    webhook_connect_timeout_seconds: float
+    webhook_read_timeout_seconds: float
+    # Hosts or IPs that may be called even though they resolve to private/loopback addresses.
+    webhook_allowed_hosts: tuple[str, ...]
+    # Plain http to loopback addresses (the local stack only; the cloud requires https).
+    webhook_allow_http_loopback: bool
 
 
 def _float(name: str, default: float) -> float:
@@ -48,4 +60,16 @@ def settings() -> Settings:
         workflow_modules=tuple(m.strip() for m in modules.split(",") if m.strip()),
         artifact_url_ttl_seconds=int(os.environ.get("ARTIFACT_URL_TTL_SECONDS", 15 * 60)),
         artifact_download_endpoint=os.environ.get("ARTIFACT_DOWNLOAD_ENDPOINT", ""),
+        webhook_queue_url=os.environ.get("WEBHOOK_QUEUE_URL", ""),
+        webhook_dlq_url=os.environ.get("WEBHOOK_DLQ_URL", ""),
+        webhook_retry_window_seconds=_float("WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600),
+        webhook_backoff_base_seconds=_float("WEBHOOK_BACKOFF_BASE_SECONDS", 5.0),
+        webhook_backoff_cap_seconds=_float("WEBHOOK_BACKOFF_CAP_SECONDS", 3600.0),
+        webhook_connect_timeout_seconds=_float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3.0),
+        webhook_read_timeout_seconds=_float("WEBHOOK_READ_TIMEOUT_SECONDS", 10.0),
+        webhook_allowed_hosts=tuple(
+            h.strip().lower() for h in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
+        ),
+        webhook_allow_http_loopback=os.environ.get("WEBHOOK_ALLOW_HTTP_LOOPBACK", "").lower()
+        in {"1", "true", "yes"},
     )

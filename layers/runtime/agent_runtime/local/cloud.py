@@ -19,6 +19,13 @@ ACCOUNT = "123456789012"
 TABLE = "agent-runtime-local"
 BUCKET = "agent-runtime-local-artifacts"
 STATE_MACHINE = "agent-runtime-run"
+WEBHOOK_QUEUE = "agent-runtime-local-webhooks"
+WEBHOOK_DLQ = "agent-runtime-local-webhooks-dlq"
+# Everything on the local stack is local: webhooks may use plain http to loopback receivers.
+LOCAL_WEBHOOK_ENVIRONMENT = {
+    "WEBHOOK_ALLOW_HTTP_LOOPBACK": "true",
+    "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost,::1",
+}
 ASL_PATH = Path(__file__).resolve().parents[4] / "infra" / "statemachine" / "run.asl.json"
 
 
@@ -42,6 +49,8 @@ class Resources:
     table: str
     bucket: str
     state_machine_arn: str
+    webhook_queue_url: str = ""
+    webhook_dlq_url: str = ""
 
 
 _moto_lock = threading.RLock()
@@ -81,6 +90,9 @@ def configure_environment(resources: Resources, extra: dict[str, str] | None = N
             "TABLE_NAME": resources.table,
             "BUCKET_NAME": resources.bucket,
             "STATE_MACHINE_ARN": resources.state_machine_arn,
+            "WEBHOOK_QUEUE_URL": resources.webhook_queue_url,
+            "WEBHOOK_DLQ_URL": resources.webhook_dlq_url,
+            **LOCAL_WEBHOOK_ENVIRONMENT,
             **(extra or {}),
         }
     )
@@ -153,7 +165,14 @@ def create_resources() -> Resources:
     state_machine = sfn.create_state_machine(
         name=STATE_MACHINE, definition=render_definition(local_substitutions()), roleArn=role_arn
     )
-    return Resources(TABLE, BUCKET, state_machine["stateMachineArn"])
+    sqs = session.client("sqs")
+    dlq_url = sqs.create_queue(QueueName=WEBHOOK_DLQ)["QueueUrl"]
+    queue_url = sqs.create_queue(QueueName=WEBHOOK_QUEUE, Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    return Resources(TABLE, BUCKET, state_machine["stateMachineArn"], queue_url, dlq_url)
+
+
+def queue_arn(name: str) -> str:
+    return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
 
 
 def _free_port() -> int:
@@ -176,6 +195,7 @@ class LocalCloud:
         self._environment = environment or {}
         self._mock: Any = None
         self._s3_server: Any = None
+        self._pollers: Any = None
         self.resources: Resources | None = None
         self.s3_endpoint = ""
 
@@ -200,9 +220,19 @@ class LocalCloud:
         configure_environment(
             self.resources, {"ARTIFACT_DOWNLOAD_ENDPOINT": self.s3_endpoint, **self._environment}
         )
+        from agent_runtime.local.pollers import Pollers
+
+        self._pollers = Pollers(
+            self.resources.table,
+            {manifest.Trigger.WEBHOOK_QUEUE: (self.resources.webhook_queue_url, queue_arn(WEBHOOK_QUEUE))},
+        )
+        self._pollers.start()
         return self.resources
 
     def stop(self) -> None:
+        if self._pollers is not None:
+            self._pollers.stop()
+            self._pollers = None
         if self._s3_server is not None:
             self._s3_server.stop()
             self._s3_server = None

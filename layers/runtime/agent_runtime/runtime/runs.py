@@ -23,6 +23,7 @@ from agent_runtime.store.runs import (
     NewEvent,
     RunRecord,
 )
+from agent_runtime.webhooks.urls import validate_callback_url
 from agent_runtime.workflows.registry import registry
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -44,6 +45,7 @@ def create_run(tenant_id: str, request: CreateRunRequest, idempotency_key: str |
         )
     validate_against(workflow.input_model, request.input, "input")
     validate_against(workflow.config_model, request.config, "config")
+    validate_callback_url(request.callback_url)
 
     run_id = str(uuid.uuid4())
     now = now_iso()

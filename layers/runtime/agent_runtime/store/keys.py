@@ -36,3 +36,15 @@ def status_key(tenant_id: str, status: str) -> str:
 
 def workflow_key(tenant_id: str, workflow_name: str) -> str:
     return f"TENANT#{tenant_id}#WF#{workflow_name}"
+
+
+DELIVERY_PREFIX = "DLV#"
+
+
+def delivery_sk(seq: int) -> str:
+    """A webhook delivery of the run's event `seq` (one per event that triggers a webhook)."""
+    return f"{DELIVERY_PREFIX}{seq:0{SEQ_WIDTH}d}"
+
+
+def webhook_secret_pk(tenant_id: str) -> str:
+    return f"WEBHOOKSECRET#{tenant_id}"

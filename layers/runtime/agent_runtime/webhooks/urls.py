@@ -1,0 +1,126 @@
+"""The SSRF guard for callback URLs, applied when a run is created and again before every attempt
+(DNS can change between the two).
+
+A URL is accepted when it is https (or http to a loopback address where WEBHOOK_ALLOW_HTTP_LOOPBACK
+is on: the local stack), has no credentials, and every address its host resolves to is public:
+private, loopback, link-local, reserved, multicast, unspecified and cloud-metadata addresses are
+refused unless the host or the IP is listed in WEBHOOK_ALLOWED_HOSTS. The delivery connects to the
+address validated here (see `Target`), so a second resolution can't swap in another one.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from agent_runtime.config import settings
+from agent_runtime.errors import ValidationFailed
+
+METADATA_ADDRESSES = frozenset(
+    {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+)
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UnsafeUrl(ValueError):
+    """The URL may not be called; the message says why (safe to show the client)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str  # as the client gave it
+    scheme: str
+    host: str  # for the Host header and TLS (SNI and certificate check)
+    port: int
+    address: str  # the validated IP to connect to
+    path: str  # path and query
+
+    @property
+    def connect_url(self) -> str:
+        """The URL with the validated IP in place of the host name."""
+        ip = ipaddress.ip_address(self.address)
+        literal = f"[{ip}]" if ip.version == 6 else str(ip)
+        return f"{self.scheme}://{literal}:{self.port}{self.path}"
+
+    @property
+    def host_header(self) -> str:
+        default = 443 if self.scheme == "https" else 80
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == default else f"{host}:{self.port}"
+
+
+def _forbidden(ip: IPAddress) -> str | None:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return _forbidden(ip.ipv4_mapped)
+    if ip in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    for name in ("loopback", "private", "link_local", "multicast", "reserved", "unspecified"):
+        if getattr(ip, f"is_{name}"):
+            return f"a {name.replace('_', '-')} address"
+    if not ip.is_global:
+        return "not a public address"
+    return None
+
+
+def _resolve(host: str, port: int) -> list[IPAddress]:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError) as error:
+        raise UnsafeUrl(f"host {host!r} does not resolve") from error
+    seen: list[IPAddress] = []
+    for info in infos:
+        ip = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if ip not in seen:
+            seen.append(ip)
+    if not seen:
+        raise UnsafeUrl(f"host {host!r} does not resolve")
+    return seen
+
+
+def check(url: str) -> Target:
+    """The target to connect to, or UnsafeUrl saying why the URL may not be called."""
+    config = settings()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise UnsafeUrl("not a valid URL") from error
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in {"https", "http"} or not host:
+        raise UnsafeUrl("must be an https:// URL")
+    if parts.username is not None or parts.password is not None:
+        raise UnsafeUrl("must not contain credentials")
+    port = port or (443 if scheme == "https" else 80)
+    addresses = _resolve(host, port)
+    allowed = config.webhook_allowed_hosts
+    for ip in addresses:
+        reason = _forbidden(ip)
+        if reason and host not in allowed and str(ip) not in allowed:
+            raise UnsafeUrl(f"{host} resolves to {ip}, {reason}")
+    if scheme == "http" and not (
+        config.webhook_allow_http_loopback and all(ip.is_loopback for ip in addresses)
+    ):
+        raise UnsafeUrl("must be an https:// URL")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return Target(url, scheme, host, port, str(addresses[0]), path)
+
+
+def validate_callback_url(url: str | None, field: str = "callback_url") -> None:
+    """At run creation: a 422 naming the field when the URL may not be called."""
+    if url is None:
+        return
+    try:
+        check(url)
+    except UnsafeUrl as error:
+        raise ValidationFailed(
+            f"{field} is not allowed: {error}", errors=[{"field": field, "message": str(error)}]
+        ) from error
