@@ -18,6 +18,7 @@ from constructs import Construct
 from functions import manifest
 from functions.manifest import FunctionSpec, Grant
 from infra.artifacts import ARTIFACTS_PREFIX, PAYLOADS_PREFIX
+from infra.callbacks import CallbackQueues
 from infra.config import REPO_ROOT, StackConfig
 from infra.data import Data
 
@@ -40,6 +41,20 @@ OBJECT_PREFIXES = (PAYLOADS_PREFIX, ARTIFACTS_PREFIX)
 # Task tokens are capabilities that name no resource: SendTaskSuccess/SendTaskFailure accept only
 # Resource "*" (docs/iam-exceptions.md).
 TASK_CALLBACK_ACTIONS = ("states:SendTaskSuccess", "states:SendTaskFailure")
+# What Lambda's event source mappings need of an SQS queue and of a DynamoDB stream (on the stream ARN,
+# as the DynamoDB developer guide's policy for stream-reading functions has it).
+QUEUE_CONSUME_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+)
+STREAM_READ_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+)
 
 # Each manifest grant (by its value) -> (actions, which resources). A grant with no entry fails the synth.
 GRANT_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -50,6 +65,9 @@ GRANT_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "states:start": (("states:StartExecution",), "state-machine"),
     "states:stop": (("states:StopExecution",), "executions"),
     "states:callback": (TASK_CALLBACK_ACTIONS, "*"),
+    "queue:send": (("sqs:SendMessage",), "queues"),  # the webhook queue (re-enqueue) and its DLQ
+    "queue:consume": (QUEUE_CONSUME_ACTIONS, "queue"),
+    "stream:read": (STREAM_READ_ACTIONS, "stream"),
 }
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
 
@@ -118,6 +136,7 @@ class Compute(Construct):
         config: StackConfig,
         data: Data,
         bucket: s3.IBucket,
+        queues: CallbackQueues,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -159,12 +178,17 @@ class Compute(Construct):
             "ARTIFACT_URL_TTL_SECONDS": str(config.artifact_url_expiry_seconds),
             "LOG_LEVEL": config.log_level,
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            "WEBHOOK_QUEUE_URL": queues.queue.queue_url,
+            "WEBHOOK_DLQ_URL": queues.dead_letters.queue_url,
         }
         code = lambda_.Code.from_asset(str(stage_function_code()))
         self._table_resources = [
             data.table.table_arn,
             *(f"{data.table.table_arn}/index/{index}" for index in data.index_names),
         ]
+        self._queue_resources = [queues.queue.queue_arn, queues.dead_letters.queue_arn]
+        assert data.table.table_stream_arn is not None
+        self._stream_resources = [data.table.table_stream_arn]
         self._object_resources = [bucket.arn_for_objects(f"{prefix}*") for prefix in OBJECT_PREFIXES]
         self.functions: dict[str, DeployedFunction] = {}
         for spec in manifest.FUNCTIONS:
@@ -217,6 +241,9 @@ class Compute(Construct):
             "objects": self._object_resources,
             "state-machine": [self.state_machine_arn],
             "executions": [self.executions_arn],
+            "queues": self._queue_resources,
+            "queue": self._queue_resources[:1],
+            "stream": self._stream_resources,
             "*": ["*"],
         }
         statements = []

@@ -65,6 +65,12 @@ WAF_REASON = (
     "WAF associate a web ACL with the stage (docs/deploy.md)."
 )
 
+DLQ_REASON = (
+    "This queue is the dead-letter queue of the webhook delivery queue: what lands here is kept 14 days "
+    "for inspection and alarmed on (WebhookDeadLetters); a dead-letter queue of its own would only move "
+    "the same messages once more."
+)
+
 
 def _suppress(
     construct: IConstruct, rule: str, reason: str, applies_to: list[str | RegexAppliesTo] | None = None
@@ -110,6 +116,8 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
         STATE_MACHINE_LOGS_REASON,
         ["Resource::*"],
     )
+
+    _suppress(stack.callback_queues.dead_letters, "AwsSolutions-SQS3", DLQ_REASON)
 
     rest_api = stack.api.rest_api
     _suppress(

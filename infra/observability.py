@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -22,6 +23,7 @@ class Observability(Construct):
         config: StackConfig,
         compute: Compute,
         state_machine: sfn.StateMachine,
+        dead_letters: sqs.IQueue,
     ) -> None:
         super().__init__(scope, construct_id)
         self.alarms: list[cloudwatch.Alarm] = []
@@ -51,6 +53,20 @@ class Observability(Construct):
                 "RunExecutionsFailed",
                 alarm_description=f"agent-runtime {config.stage}: run state machine executions failed",
                 metric=state_machine.metric_failed(period=PERIOD),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
+        self.alarms.append(
+            cloudwatch.Alarm(
+                self,
+                "WebhookDeadLetters",
+                alarm_description=(
+                    f"agent-runtime {config.stage}: webhook deliveries gave up (dead-letter queue not empty)"
+                ),
+                metric=dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD),
                 threshold=1,
                 evaluation_periods=1,
                 comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -9,6 +9,7 @@ from constructs import Construct
 
 from infra.api import Api
 from infra.artifacts import Artifacts
+from infra.callbacks import CallbackQueues, connect_triggers
 from infra.compute import Compute
 from infra.config import StackConfig
 from infra.data import Data
@@ -28,7 +29,22 @@ class AgentRuntimeStack(Stack):
         self.config = config
         self.data = Data(self, "Data", config=config)
         self.artifacts = Artifacts(self, "Artifacts", config=config)
-        self.compute = Compute(self, "Compute", config=config, data=self.data, bucket=self.artifacts.bucket)
+        self.callback_queues = CallbackQueues(self, "Callbacks", config=config)
+        self.compute = Compute(
+            self,
+            "Compute",
+            config=config,
+            data=self.data,
+            bucket=self.artifacts.bucket,
+            queues=self.callback_queues,
+        )
+        assert self.data.table.table_stream_arn is not None
+        self.event_sources = connect_triggers(
+            self.callback_queues,
+            {name: deployed.function for name, deployed in self.compute.functions.items()},
+            self.data.table.table_stream_arn,
+            self.callback_queues,
+        )
         self.orchestration = Orchestration(self, "Orchestration", config=config, compute=self.compute)
         self.api = Api(self, "Api", config=config, compute=self.compute)
         self.observability = Observability(
@@ -37,6 +53,7 @@ class AgentRuntimeStack(Stack):
             config=config,
             compute=self.compute,
             state_machine=self.orchestration.state_machine,
+            dead_letters=self.callback_queues.dead_letters,
         )
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url, description="Base URL of the HTTP API")
         CfnOutput(self, "TableName", value=self.data.table.table_name)

@@ -257,6 +257,7 @@ def test_alarms_per_function_and_for_failed_executions(synth: Synth) -> None:
         [("AWS/Lambda", "Errors")] * len(manifest.FUNCTIONS)
         + [("AWS/Lambda", "Throttles")] * len(manifest.FUNCTIONS)
         + [("AWS/States", "ExecutionsFailed")]
+        + [("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
     )
     assert metrics == expected
 
@@ -292,3 +293,25 @@ def test_context_strings_from_the_cli_are_parsed() -> None:
     assert config.tracing is False
     assert config.workflow_modules == ("a.b", "c.d")
     assert config.memory_overrides == {"step_worker": 2048}
+
+
+def test_webhook_queue_dlq_and_event_sources(synth: Synth) -> None:
+    queues = synth.resources("AWS::SQS::Queue")
+    assert len(queues) == 2
+    with_redrive = [q["Properties"] for q in queues.values() if "RedrivePolicy" in q["Properties"]]
+    assert len(with_redrive) == 1 and with_redrive[0]["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert all(q["Properties"]["SqsManagedSseEnabled"] for q in queues.values())
+    functions = _functions_by_name(synth)
+    mappings = [m["Properties"] for m in synth.resources("AWS::Lambda::EventSourceMapping").values()]
+    triggered = [s for s in manifest.FUNCTIONS if s.trigger is not None]
+    assert len(mappings) == len(triggered) == 2
+    by_source = {
+        "Fn::GetAtt" in str(m["EventSourceArn"]) and "StreamArn" in str(m["EventSourceArn"]): m
+        for m in mappings
+    }
+    stream = by_source[True]
+    assert stream["StartingPosition"] == "TRIM_HORIZON" and stream["BisectBatchOnFunctionError"] is True
+    queue = by_source[False]
+    assert queue["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    env = functions["webhook_delivery"]["Environment"]["Variables"]
+    assert {"WEBHOOK_QUEUE_URL", "WEBHOOK_DLQ_URL"} <= set(env)

@@ -1,0 +1,86 @@
+"""Webhooks: the delivery queue and its dead-letter queue, and the event source mappings that drive
+the manifest's table-stream and webhook-queue functions (functions/manifest.py `trigger`)."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from functions.manifest import FUNCTIONS, Trigger
+from infra.config import StackConfig
+
+# Lambda's guidance: a queue's visibility timeout at least six times its consumer's timeout.
+VISIBILITY_FACTOR = 6
+# A message whose handler keeps crashing (not a failed HTTP attempt: those re-enqueue themselves)
+# goes to the DLQ after this many receives.
+MAX_RECEIVES = 5
+
+
+class CallbackQueues(Construct):
+    """Created before the functions, which need the queue URLs in their environment."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig) -> None:
+        super().__init__(scope, construct_id)
+        consumer_timeout = max(
+            (s.timeout_seconds for s in FUNCTIONS if s.trigger == Trigger.WEBHOOK_QUEUE), default=30
+        )
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=config.removal_policy,
+        )
+        self.queue = sqs.Queue(
+            self,
+            "Deliveries",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(consumer_timeout * VISIBILITY_FACTOR),
+            retention_period=Duration.days(4),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letters, max_receive_count=MAX_RECEIVES),
+            removal_policy=config.removal_policy,
+        )
+
+
+def connect_triggers(
+    scope: Construct, functions: dict[str, lambda_.IFunction], stream_arn: str, queues: CallbackQueues
+) -> list[lambda_.EventSourceMapping]:
+    """One event source mapping per function with a trigger. The low-level mapping adds no IAM of
+    its own: the functions' manifest grants (stream:read, queue:consume) already allow exactly it."""
+    mappings = []
+    for spec in FUNCTIONS:
+        if spec.trigger is None:
+            continue
+        fn = functions[spec.name]
+        if spec.trigger == Trigger.TABLE_STREAM:
+            mapping = lambda_.EventSourceMapping(
+                scope,
+                f"{spec.name}-stream",
+                target=fn,
+                event_source_arn=stream_arn,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=100,
+                max_batching_window=Duration.seconds(1),
+                # Deliveries are idempotent (conditional put by run id + seq): retrying a batch is safe.
+                retry_attempts=10,
+                bisect_batch_on_error=True,
+                max_record_age=Duration.hours(24),
+            )
+        elif spec.trigger == Trigger.WEBHOOK_QUEUE:
+            mapping = lambda_.EventSourceMapping(
+                scope,
+                f"{spec.name}-queue",
+                target=fn,
+                event_source_arn=queues.queue.queue_arn,
+                batch_size=10,
+                max_batching_window=Duration.seconds(1),
+                report_batch_item_failures=True,
+            )
+        else:
+            raise KeyError(f"no event source for trigger {spec.trigger!r} of {spec.name}")
+        mappings.append(mapping)
+    return mappings
