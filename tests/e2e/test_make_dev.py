@@ -10,8 +10,10 @@ import sys
 import time
 
 import httpx
+from standardwebhooks.webhooks import Webhook
 
 from tests.e2e.conftest import free_port
+from tests.webhook_receiver import receiver
 
 
 def test_dev_server_serves_the_readme_session_and_stops_on_ctrl_c() -> None:
@@ -50,6 +52,20 @@ def test_dev_server_serves_the_readme_session_and_stops_on_ctrl_c() -> None:
         assert "event: run.succeeded" in body
         got = httpx.get(f"{base}/v1/runs/{run['run_id']}").json()
         assert (got["status"], got["output"]) == ("succeeded", {"hello": "world"})
+        # Webhooks work on make dev: signed deliveries to a loopback receiver, listed by the API.
+        secret = httpx.post(f"{base}/v1/webhook-secret/rotate").json()["secret"]
+        with receiver() as hooks:
+            hooked = httpx.post(
+                f"{base}/v1/runs", json={"workflow": {"name": "echo"}, "input": {}, "callback_url": hooks.url}
+            ).json()
+            deadline = time.monotonic() + 20
+            while len(hooks.accepted()) < 3:
+                assert time.monotonic() < deadline, "webhooks did not arrive"
+                time.sleep(0.1)
+        types = [Webhook(secret).verify(r.body, r.headers)["type"] for r in hooks.accepted()]
+        assert sorted(types) == sorted(["run.created", "run.started", "run.succeeded"])
+        listed = httpx.get(f"{base}/v1/runs/{hooked['run_id']}/deliveries").json()["data"]
+        assert [d["status"] for d in listed] == ["delivered"] * 3
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
