@@ -23,6 +23,7 @@ from referencing.jsonschema import DRAFT202012
 
 from agent_runtime.auth import create_api_key
 from functions import manifest
+from tests.contract.acp_spec import acp_operations
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "agent-runtime.yaml"
 SPEC_URI = "urn:agent-runtime:openapi"
@@ -169,10 +170,22 @@ def test_every_schema_is_valid_json_schema_2020_12() -> None:
 
 
 def test_spec_and_manifest_have_the_same_routes() -> None:
+    """The manifest serves exactly the v1 spec's operations and ACP 0.2.3's (operationId = function)."""
     in_manifest = {(r.method, r.path, f.name) for r, f in manifest.routes()}
-    in_spec = {(method, path, op_id) for op_id, (method, path, _) in operations().items()}
-    assert in_spec - in_manifest == set(), "operations in the spec without a manifest route"
-    assert in_manifest - in_spec == set(), "manifest routes missing from the spec"
+    in_v1 = {(method, path, op_id) for op_id, (method, path, _) in operations().items()}
+    in_acp = {(method, path, op_id) for op_id, (method, path, _) in acp_operations().items()}
+    assert in_v1 & in_acp == set(), "a route is in both specs"
+    in_spec = in_v1 | in_acp
+    assert in_spec - in_manifest == set(), "operations in the specs without a manifest route"
+    assert in_manifest - in_spec == set(), "manifest routes missing from the specs"
+
+
+def test_acp_operations_are_the_manifests_acp_functions() -> None:
+    assert set(manifest.ACP_OPERATIONS) == {
+        (op_id, method, path) for op_id, (method, path, _) in acp_operations().items()
+    }
+    for op_id, _, _ in manifest.ACP_OPERATIONS:
+        assert manifest.by_name(op_id).handler == f"functions.acp.{op_id}.handler"
 
 
 def test_every_operation_documents_auth_and_internal_errors() -> None:

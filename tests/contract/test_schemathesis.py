@@ -40,6 +40,9 @@ def test_api_conforms_to_its_spec(case: schemathesis.Case, base_url: str, api_ke
 def test_every_manifest_route_is_generated() -> None:
     """schemathesis parametrizes every operation: none is skipped for a spec it cannot read."""
     from functions import manifest
+    from tests.contract.acp_spec import acp_operations
 
     generated = {result.ok().label for result in schema.get_all_operations()}
-    assert generated == {f"{route.method} {route.path}" for route, _ in manifest.routes()}
+    acp = {f"{method} {path}" for method, path, _ in acp_operations().values()}  # tests/contract/test_acp.py
+    assert generated | acp == {f"{route.method} {route.path}" for route, _ in manifest.routes()}
+    assert generated & acp == set()
