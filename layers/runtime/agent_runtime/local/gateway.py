@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 
 from agent_runtime.auth import key_from_headers
 from agent_runtime.http.problems import PROBLEM_CONTENT_TYPE, problem
@@ -110,11 +111,26 @@ def authorize(request: Request, require_auth: bool) -> tuple[str, str] | None:
     return context["tenant_id"], context["principal"]
 
 
+class _AnyPath(Convertor[str]):
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("any", _AnyPath())
+
+
 def create_app(require_auth: bool = False) -> FastAPI:
     routes = compile_routes()
     app = FastAPI(title="agent-runtime local gateway", docs_url=None, redoc_url=None, openapi_url=None)
 
-    @app.api_route("/{full_path:path}", methods=METHODS)
+    # Every path, newlines included (Starlette's `path` convertor stops at one, and its 404 would be
+    # FastAPI's {"detail": ...} instead of our problem).
+    @app.api_route("/{full_path:any}", methods=METHODS)
     async def gateway(request: Request, full_path: str) -> Response:
         path = request.url.path
         matches = [(r, m) for r in routes if (m := r.pattern.match(path))]
