@@ -13,7 +13,7 @@ from typing import Any
 from agent_runtime import aws
 from agent_runtime.config import settings
 from agent_runtime.errors import NotFound
-from agent_runtime.store import keys, payloads
+from agent_runtime.store import keys, partitions, payloads
 from agent_runtime.store.attrs import from_item, to_attr, to_item
 from agent_runtime.store.runs import encode_cursor, paged_query
 
@@ -141,22 +141,13 @@ def find(run_id: str, checkpoint_id: str) -> CheckpointRecord | None:
 
 
 def list_for_run(run_id: str) -> list[CheckpointRecord]:
-    records: list[CheckpointRecord] = []
-    start: dict[str, Any] | None = None
-    while True:
-        query: dict[str, Any] = {
-            "TableName": settings().table_name,
-            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-            "ExpressionAttributeValues": {":pk": to_attr(keys.run_pk(run_id)), ":prefix": to_attr("CKPT#")},
-            "ConsistentRead": True,
-        }
-        if start:
-            query["ExclusiveStartKey"] = start
-        response = aws.dynamodb().query(**query)
-        records.extend(_from(item) for item in response.get("Items", []))
-        start = response.get("LastEvaluatedKey")
-        if not start:
-            return sorted(records, key=lambda r: r.created_at)
+    query = {
+        "TableName": settings().table_name,
+        "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+        "ExpressionAttributeValues": {":pk": to_attr(keys.run_pk(run_id)), ":prefix": to_attr("CKPT#")},
+        "ConsistentRead": True,
+    }
+    return sorted((_from(item) for item in partitions.query_items(query)), key=lambda r: r.created_at)
 
 
 def store_task_token(record: CheckpointRecord, task_token: str) -> bool:
