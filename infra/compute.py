@@ -190,6 +190,7 @@ class Compute(Construct):
         assert data.table.table_stream_arn is not None
         self._stream_resources = [data.table.table_stream_arn]
         self._object_resources = [bucket.arn_for_objects(f"{prefix}*") for prefix in OBJECT_PREFIXES]
+        self._roles: dict[frozenset[Grant], iam.Role] = {}
         self.functions: dict[str, DeployedFunction] = {}
         for spec in manifest.FUNCTIONS:
             self.functions[spec.name] = self._function(spec, config, code)
@@ -202,20 +203,13 @@ class Compute(Construct):
             retention=config.log_retention,
             removal_policy=config.removal_policy,
         )
-        role = iam.Role(
-            scope,
-            "Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"agent-runtime {spec.name}: grants {', '.join(sorted(spec.grants)) or 'none'}",
-        )
+        role = self._role_for(spec.grants)
         # Instead of the AWSLambdaBasicExecutionRole managed policy (any log group): its own log group.
         role.add_to_policy(
             iam.PolicyStatement(
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
             )
         )
-        for statement in self._grant_statements(spec.grants):
-            role.add_to_policy(statement)
         function = lambda_.Function(
             scope,
             "Function",
@@ -233,6 +227,23 @@ class Compute(Construct):
             tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
         )
         return DeployedFunction(spec, function, role, log_group)
+
+    def _role_for(self, grants: frozenset[Grant]) -> iam.Role:
+        """One role per distinct set of grants: every function still gets exactly what its manifest
+        entry grants, and the stack stays far below CloudFormation's 500 resources (a role and a
+        policy per function would cost two resources an endpoint)."""
+        if grants not in self._roles:
+            names = sorted(grant.value for grant in grants)
+            role = iam.Role(
+                self,
+                "Role" + "".join(pascal(n.replace(":", "_").replace("-", "_")) for n in names),
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"agent-runtime functions granted: {', '.join(names) or 'nothing'}",
+            )
+            for statement in self._grant_statements(grants):
+                role.add_to_policy(statement)
+            self._roles[grants] = role
+        return self._roles[grants]
 
     def _grant_statements(self, grants: frozenset[Grant]) -> list[iam.PolicyStatement]:
         resources = {

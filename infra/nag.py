@@ -85,17 +85,19 @@ def _suppress(
 def acknowledge_findings(stack: AgentRuntimeStack) -> None:
     config = stack.config
     compute = stack.compute
+    roles = {}  # functions with the same grants share a role: acknowledge its findings once
     for deployed in compute.functions.values():
         _suppress(deployed.function, "AwsSolutions-L1", PYTHON_RUNTIME_REASON)
+        roles[deployed.spec.grants] = deployed.role
+    for grants, role in roles.items():
         star_reasons = [XRAY_REASON] if config.tracing else []
-        if any(GRANT_ACTIONS[grant.value][1] == "*" for grant in deployed.spec.grants):
+        if any(GRANT_ACTIONS[grant.value][1] == "*" for grant in grants):
             star_reasons.append(TASK_CALLBACK_REASON)
         if star_reasons:
-            _suppress(deployed.role, "AwsSolutions-IAM5", " ".join(star_reasons), ["Resource::*"])
-        grants = deployed.spec.grants
+            _suppress(role, "AwsSolutions-IAM5", " ".join(star_reasons), ["Resource::*"])
         if grants & {Grant.PAYLOADS_READ, Grant.PAYLOADS_WRITE}:
             _suppress(
-                deployed.role,
+                role,
                 "AwsSolutions-IAM5",
                 OBJECTS_REASON,
                 [RegexAppliesTo(regex=r"/^Resource::<[A-Za-z0-9]+\.Arn>\/(payloads|artifacts)\/\*$/g")],
@@ -107,9 +109,7 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
                 r"/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):states:(<AWS::Region>|[a-z0-9-]+):"
                 r"(<AWS::AccountId>|[0-9]{12}):execution:" + config.state_machine_name + r":\*$/g"
             )
-            _suppress(
-                deployed.role, "AwsSolutions-IAM5", EXECUTIONS_REASON, [RegexAppliesTo(regex=executions)]
-            )
+            _suppress(role, "AwsSolutions-IAM5", EXECUTIONS_REASON, [RegexAppliesTo(regex=executions)])
     _suppress(
         stack.orchestration.state_machine.role,
         "AwsSolutions-IAM5",

@@ -1,8 +1,12 @@
-"""CloudWatch alarms: each function's errors and throttles, the run state machine's failed executions."""
+"""CloudWatch alarms, few and cheap ($0.10 per alarm-month): the API's 5XX responses (which cover the
+errors and throttles of every route's function, since a failed proxy integration answers 5XX), each
+function without a route (workers, the authorizer) by its errors and throttles, the run state
+machine's failed executions, and the webhook dead-letter queue."""
 
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
@@ -22,6 +26,7 @@ class Observability(Construct):
         *,
         config: StackConfig,
         compute: Compute,
+        rest_api: apigw.RestApi,
         state_machine: sfn.StateMachine,
         dead_letters: sqs.IQueue,
     ) -> None:
@@ -29,7 +34,21 @@ class Observability(Construct):
         self.alarms: list[cloudwatch.Alarm] = []
         if not config.alarms:
             return
+        self.alarms.append(
+            cloudwatch.Alarm(
+                self,
+                "Api5xx",
+                alarm_description=f"agent-runtime {config.stage}: the API answered 5XX in 5 minutes",
+                metric=rest_api.metric_server_error(period=PERIOD, statistic="Sum"),
+                threshold=1,
+                evaluation_periods=1,
+                comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            )
+        )
         for name, deployed in compute.functions.items():
+            if deployed.spec.routes:
+                continue  # covered by Api5xx
             fn = deployed.function
             for kind, metric in (
                 ("Errors", fn.metric_errors(period=PERIOD)),

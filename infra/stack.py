@@ -52,6 +52,7 @@ class AgentRuntimeStack(Stack):
             "Observability",
             config=config,
             compute=self.compute,
+            rest_api=self.api.rest_api,
             state_machine=self.orchestration.state_machine,
             dead_letters=self.callback_queues.dead_letters,
         )

@@ -254,16 +254,26 @@ def test_log_groups_have_retention(synth: Synth) -> None:
         assert log_group["Properties"]["RetentionInDays"] == default_context()["logRetentionDays"]
 
 
-def test_alarms_per_function_and_for_failed_executions(synth: Synth) -> None:
+def test_alarms_on_api_5xx_routeless_functions_failed_executions_and_dead_letters(synth: Synth) -> None:
     alarms = [a["Properties"] for a in synth.resources("AWS::CloudWatch::Alarm").values()]
     metrics = sorted((a["Namespace"], a["MetricName"]) for a in alarms)
+    routeless = [spec for spec in manifest.FUNCTIONS if not spec.routes]
     expected = sorted(
-        [("AWS/Lambda", "Errors")] * len(manifest.FUNCTIONS)
-        + [("AWS/Lambda", "Throttles")] * len(manifest.FUNCTIONS)
+        [("AWS/ApiGateway", "5XXError")]
+        + [("AWS/Lambda", "Errors")] * len(routeless)
+        + [("AWS/Lambda", "Throttles")] * len(routeless)
         + [("AWS/States", "ExecutionsFailed")]
         + [("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
     )
     assert metrics == expected
+
+
+def test_the_stack_keeps_headroom_under_cloudformations_500_resources(synth: Synth) -> None:
+    # Each route's function costs about seven resources (function, role, policy, log group,
+    # permission, method, resource); fail here, with room to plan, long before CloudFormation refuses.
+    count = len(synth.template["Resources"])
+    print(f"stack resources: {count}")
+    assert count <= 420, f"{count} resources: split the stack or share roles/log groups before adding more"
 
 
 def test_outputs(synth: Synth) -> None:
