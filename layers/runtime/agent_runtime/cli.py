@@ -46,5 +46,21 @@ def dev(
     console.print("agent-runtime local stack stopped")
 
 
+api_key_app = typer.Typer(help="API keys: each maps to one tenant.", no_args_is_help=True)
+app.add_typer(api_key_app, name="api-key")
+
+
+@api_key_app.command("create")
+def create_api_key(
+    tenant: str = typer.Option(..., help="The tenant the key acts for."),
+    principal: str | None = typer.Option(None, help="Who holds the key (shown as `by` on answers)."),
+) -> None:
+    """Create an API key in the table named by TABLE_NAME (with the AWS credentials in the
+    environment) and print it. It is shown once: only its hash is stored."""
+    from agent_runtime.auth import create_api_key as create
+
+    typer.echo(create(tenant, principal))
+
+
 if __name__ == "__main__":
     app()
