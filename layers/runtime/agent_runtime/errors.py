@@ -55,3 +55,9 @@ class ValidationFailed(DomainError):
 
 class TransientAwsError(Exception):
     """An AWS call failed in a way worth retrying (throttling, 5xx). The state machine retries it."""
+
+
+class InternalError(DomainError):
+    """Never raised by domain code: what an unexpected exception is reported as, without its details."""
+
+    status, title, type_slug = 500, "Internal error", "internal"

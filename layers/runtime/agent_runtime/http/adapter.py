@@ -20,6 +20,7 @@ from agent_runtime.config import settings
 from agent_runtime.errors import (
     BadRequest,
     DomainError,
+    InternalError,
     NotAcceptable,
     PayloadTooLarge,
     Unauthorized,
@@ -163,38 +164,56 @@ def _request(event: dict[str, Any]) -> Request:
     )
 
 
-def api_handler(fn: Callable[[Request], Response]) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """Wrap an endpoint function as a Lambda handler: typed errors become problem+json responses."""
+ErrorRenderer = Callable[[DomainError, str | None], Response]
 
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        path = event.get("path")
-        try:
-            response = fn(_request(event))
-        except DomainError as error:
-            body = problem(
-                error.status,
-                error.title,
-                error.detail,
-                slug=error.type_slug,
-                instance=path,
-                errors=error.errors,
-                **error.extra,
-            )
-            response = _problem_response(error.status, body)
-        except Exception:
-            log.exception("unhandled error serving %s %s", event.get("httpMethod"), path)
-            body = problem(
-                500,
-                "Internal error",
-                "the server failed to handle this request",
-                slug="internal",
-                instance=path,
-            )
-            response = _problem_response(500, body)
-        return response.to_proxy()
 
-    handler.__wrapped__ = fn  # type: ignore[attr-defined]
-    return handler
+def problem_json(error: DomainError, path: str | None) -> Response:
+    """RFC 9457 problem details: the v1 API's errors."""
+    body = problem(
+        error.status,
+        error.title,
+        error.detail,
+        slug=error.type_slug,
+        instance=path,
+        errors=error.errors,
+        **error.extra,
+    )
+    return _problem_response(error.status, body)
+
+
+def acp_error(error: DomainError, path: str | None) -> Response:
+    """ACP's ErrorResponse: a JSON string with the message (field errors appended)."""
+    detail = error.detail
+    if error.errors:
+        detail += ": " + "; ".join(f"{e.get('field')}: {e.get('message')}" for e in error.errors)
+    return Response.json(error.status, detail)
+
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def api_handler(
+    fn: Callable[[Request], Response] | None = None, *, errors: ErrorRenderer = problem_json
+) -> Any:
+    """Wrap an endpoint function as a Lambda handler: typed errors become error responses
+    (problem+json by default; `errors=acp_error` for ACP endpoints)."""
+
+    def wrap(endpoint: Callable[[Request], Response]) -> Handler:
+        def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+            path = event.get("path")
+            try:
+                response = endpoint(_request(event))
+            except DomainError as error:
+                response = errors(error, path)
+            except Exception:
+                log.exception("unhandled error serving %s %s", event.get("httpMethod"), path)
+                response = errors(InternalError("the server failed to handle this request"), path)
+            return response.to_proxy()
+
+        handler.__wrapped__ = endpoint  # type: ignore[attr-defined]
+        return handler
+
+    return wrap(fn) if fn is not None else wrap
 
 
 def negotiate(request: Request, *media_types: str) -> str:

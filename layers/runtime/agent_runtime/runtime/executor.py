@@ -21,13 +21,14 @@ from pydantic import ValidationError
 
 from agent_runtime import orchestration
 from agent_runtime.clock import now_iso
-from agent_runtime.errors import TransientAwsError
+from agent_runtime.errors import NotFound, TransientAwsError
 from agent_runtime.models import ACTIVE_STATUSES
 from agent_runtime.runtime.validation import field_errors
 from agent_runtime.store import artifacts as artifact_store
 from agent_runtime.store import checkpoints as checkpoint_store
 from agent_runtime.store import payloads
 from agent_runtime.store import runs as store
+from agent_runtime.store import threads as thread_store
 from agent_runtime.store.checkpoints import CheckpointRecord
 from agent_runtime.store.runs import GuardFailed, ItemConditionFailed, NewEvent, RunRecord
 from agent_runtime.workflows.checkpoints import MAX_WAIT_SECONDS, CheckpointRequest, Resolution, Suspend
@@ -149,6 +150,7 @@ class _RunSteps:
             state=payloads.load(record.state),
             results=payloads.load(record.results),
             runtime=self,
+            thread=_thread_view(record),
         )
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
@@ -230,6 +232,36 @@ class _RunSteps:
         return artifact_id
 
 
+def _thread_view(record: RunRecord) -> dict[str, Any] | None:
+    if not record.thread_id:
+        return None
+    try:
+        thread = thread_store.get(record.thread_id, record.tenant_id)
+    except NotFound:
+        return None
+    return {
+        "thread_id": thread.thread_id,
+        "values": payloads.load(thread.values),
+        "messages": payloads.load(thread.messages),
+        "metadata": json.loads(thread.metadata),
+    }
+
+
+def _thread_state(record: RunRecord, output: Any) -> list[dict[str, Any]]:
+    """A successful thread run becomes the thread's new state: its output as values, and the output's
+    messages (when it has any) as the thread's messages."""
+    if not record.thread_id:
+        return []
+    try:
+        thread = thread_store.get(record.thread_id, record.tenant_id)
+    except NotFound:
+        return []
+    messages = output.get("messages") if isinstance(output, dict) else None
+    if not isinstance(messages, list):
+        messages = payloads.load(thread.messages)
+    return thread_store.state_items(thread, record.run_id, output, messages, {"run_id": record.run_id})
+
+
 def resolution_of(record: CheckpointRecord) -> Resolution:
     values = json.loads(record.resolution or "{}")
     return Resolution(
@@ -251,15 +283,21 @@ def _succeed(record: RunRecord, workflow: Workflow, ctx: StepContext) -> None:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in field_errors(error, "output"))
         _fail(record, "OutputValidationError", detail)
         return
-    store.commit(
-        record.run_id,
-        events=[NewEvent("run.succeeded", {"status": "succeeded", "output": output})],
-        updates={
-            "status": "succeeded",
-            "output": payloads.dump(record.tenant_id, record.run_id, "output", output),
-        },
-        expect_status={"running"},
-    )
+    events = [NewEvent("run.succeeded", {"status": "succeeded", "output": output})]
+    updates = {
+        "status": "succeeded",
+        "output": payloads.dump(record.tenant_id, record.run_id, "output", output),
+    }
+    try:
+        store.commit(
+            record.run_id,
+            events=events,
+            updates=updates,
+            expect_status={"running"},
+            extra_items=_thread_state(record, output),
+        )
+    except ItemConditionFailed:  # the thread was deleted meanwhile: the run still succeeds
+        store.commit(record.run_id, events=events, updates=updates, expect_status={"running"})
 
 
 def _fail(record: RunRecord, error_type: str, message: str, step: str | None = None) -> None:

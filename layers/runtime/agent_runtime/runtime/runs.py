@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Sequence
+from typing import Any
 
 from agent_runtime import orchestration
 from agent_runtime.canonical import sha256_of
@@ -31,6 +33,26 @@ IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 def create_run(tenant_id: str, request: CreateRunRequest, idempotency_key: str | None) -> tuple[Run, bool]:
     """Store a run and start its execution. Returns the run and whether it was an idempotent replay."""
+    record, replayed = create_record(tenant_id, request, idempotency_key)
+    return record.to_api(), replayed
+
+
+def create_record(
+    tenant_id: str,
+    request: CreateRunRequest,
+    idempotency_key: str | None,
+    *,
+    run_id: str | None = None,
+    callback_protocol: str = "v1",
+    thread_id: str | None = None,
+    protocol_options: dict[str, Any] | None = None,
+    extra_items: Sequence[dict[str, Any]] = (),
+) -> tuple[RunRecord, bool]:
+    """The stored run and whether it was an idempotent replay.
+
+    Protocol front ends (ACP) pass their own run id, the thread the run belongs to, options to echo
+    back, and further transaction entries (claiming the thread) written atomically with the run.
+    """
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
         raise BadRequest(
             "Idempotency-Key must be 1-255 visible ASCII characters",
@@ -47,7 +69,7 @@ def create_run(tenant_id: str, request: CreateRunRequest, idempotency_key: str |
     validate_against(workflow.config_model, request.config, "config")
     validate_callback_url(request.callback_url)
 
-    run_id = str(uuid.uuid4())
+    run_id = run_id or str(uuid.uuid4())
     now = now_iso()
     record = RunRecord(
         run_id=run_id,
@@ -62,6 +84,9 @@ def create_run(tenant_id: str, request: CreateRunRequest, idempotency_key: str |
         callback_url=request.callback_url,
         created_at=now,
         updated_at=now,
+        callback_protocol=callback_protocol,
+        thread_id=thread_id,
+        protocol_options=json.dumps(protocol_options or {}),
     )
     created = NewEvent(
         "run.created", {"status": "queued", "workflow": {"name": workflow.name, "version": workflow.version}}
@@ -71,7 +96,7 @@ def create_run(tenant_id: str, request: CreateRunRequest, idempotency_key: str |
         idempotency = (idempotency_key, sha256_of(request.model_dump(mode="json", exclude_unset=True)))
     replayed = False
     try:
-        record = store.create(record, created, idempotency)
+        record = store.create(record, created, idempotency, extra_items)
     except IdempotencyKeyReused as hit:
         assert idempotency is not None
         if hit.fingerprint != idempotency[1]:
@@ -84,7 +109,7 @@ def create_run(tenant_id: str, request: CreateRunRequest, idempotency_key: str |
     if record.status == "queued":
         # Also on replay: if the first request died between storing and starting, this heals it.
         orchestration.start_run(record.run_id, tenant_id)
-    return record.to_api(), replayed
+    return record, replayed
 
 
 def get_run(tenant_id: str, run_id: str) -> Run:

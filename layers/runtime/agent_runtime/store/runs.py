@@ -22,7 +22,7 @@ from agent_runtime.clock import epoch_seconds, now_iso
 from agent_runtime.config import settings
 from agent_runtime.errors import BadRequest, Conflict, NotFound, TransientAwsError
 from agent_runtime.models import Event, Run, RunError, WorkflowRef
-from agent_runtime.store import keys, payloads
+from agent_runtime.store import keys, partitions, payloads
 from agent_runtime.store.attrs import from_item, to_attr, to_item
 
 COMMIT_ATTEMPTS = 8
@@ -65,6 +65,11 @@ class RunRecord:
     next_step: int = 0
     state: str = "{}"
     results: str = "{}"
+    # Which protocol's shape webhooks carry for this run: "v1" (the Run object) or "acp" (ACP's Run).
+    callback_protocol: str = "v1"
+    thread_id: str | None = None
+    # Protocol-specific creation options kept to echo them back (ACP: stream_mode, on_completion, ...).
+    protocol_options: str = "{}"
 
     def to_api(self) -> Run:
         error = json.loads(self.error) if self.error else None
@@ -160,7 +165,12 @@ def _record_from(item: dict[str, Any]) -> RunRecord:
     return RunRecord(**{k: v for k, v in values.items() if k in _RECORD_FIELDS})
 
 
-def create(record: RunRecord, first_event: NewEvent, idempotency: tuple[str, str] | None) -> RunRecord:
+def create(
+    record: RunRecord,
+    first_event: NewEvent,
+    idempotency: tuple[str, str] | None,
+    extra_items: Sequence[dict[str, Any]] = (),
+) -> RunRecord:
     """Store a new run with its first event, and its idempotency key if any, all or nothing.
 
     Raises IdempotencyKeyReused when the key already names a run (whatever the body was).
@@ -175,6 +185,7 @@ def create(record: RunRecord, first_event: NewEvent, idempotency: tuple[str, str
             }
         },
         _event_put(record, 1, first_event, record.created_at),
+        *extra_items,
     ]
     if idempotency is not None:
         key, fingerprint = idempotency
@@ -211,6 +222,10 @@ def create(record: RunRecord, first_event: NewEvent, idempotency: tuple[str, str
                 existing = _idempotency_record(record.tenant_id, idempotency[0])
                 if existing is not None:
                     raise IdempotencyKeyReused(*existing) from error
+            reasons = error.response.get("CancellationReasons") or []
+            for index, reason in enumerate(reasons[2 : 2 + len(extra_items)]):
+                if reason.get("Code") == "ConditionalCheckFailed":
+                    raise ItemConditionFailed(index) from error
             time.sleep(0.01 * (attempt + 1))
     raise TransientAwsError(f"could not create run {record.run_id}: contention")
 
@@ -417,3 +432,8 @@ def conflict_for(current: RunRecord, action: str) -> Conflict:
     return Conflict(
         f"cannot {action} run {current.run_id}: it is {current.status}", status_now=current.status
     )
+
+
+def delete(run_id: str) -> None:
+    """Delete a run and everything in its partition (events, checkpoints, artifacts' metadata)."""
+    partitions.delete_partition(_table(), to_attr(keys.run_pk(run_id)))

@@ -54,6 +54,8 @@ class StepContext:
     results: dict[str, Any]
     step_name: str = ""
     runtime: StepRuntime | None = field(default=None, repr=False)
+    # The run's thread (ACP threads): {"thread_id", "values", "messages", "metadata"}, or None.
+    thread: dict[str, Any] | None = None
     _checkpoints_in_step: int = field(default=0, repr=False)
 
     def _runtime(self) -> StepRuntime:
