@@ -233,6 +233,73 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
 )
 
+
+# ACP 0.2.3: one function per operation, named by the spec's operationId (functions/acp/<name>.py).
+ACP_OPERATIONS: tuple[tuple[str, str, str], ...] = (
+    ("search_agents", "POST", "/agents/search"),
+    ("get_agent_by_id", "GET", "/agents/{agent_id}"),
+    ("get_acp_descriptor_by_id", "GET", "/agents/{agent_id}/descriptor"),
+    ("create_stateless_run", "POST", "/runs"),
+    ("create_and_wait_for_stateless_run_output", "POST", "/runs/wait"),
+    ("create_and_stream_stateless_run_output", "POST", "/runs/stream"),
+    ("get_stateless_run", "GET", "/runs/{run_id}"),
+    ("resume_stateless_run", "POST", "/runs/{run_id}"),
+    ("delete_stateless_run", "DELETE", "/runs/{run_id}"),
+    ("wait_for_stateless_run_output", "GET", "/runs/{run_id}/wait"),
+    ("stream_stateless_run_output", "GET", "/runs/{run_id}/stream"),
+    ("cancel_stateless_run", "POST", "/runs/{run_id}/cancel"),
+    ("create_thread_run", "POST", "/threads/{thread_id}/runs"),
+    ("create_and_wait_for_thread_run_output", "POST", "/threads/{thread_id}/runs/wait"),
+    ("create_and_stream_thread_run_output", "POST", "/threads/{thread_id}/runs/stream"),
+    ("get_thread_run", "GET", "/threads/{thread_id}/runs/{run_id}"),
+    ("resume_thread_run", "POST", "/threads/{thread_id}/runs/{run_id}"),
+    ("delete_thread_run", "DELETE", "/threads/{thread_id}/runs/{run_id}"),
+    ("wait_for_thread_run_output", "GET", "/threads/{thread_id}/runs/{run_id}/wait"),
+    ("stream_thread_run_output", "GET", "/threads/{thread_id}/runs/{run_id}/stream"),
+    ("cancel_thread_run", "POST", "/threads/{thread_id}/runs/{run_id}/cancel"),
+    ("search_stateless_runs", "POST", "/runs/search"),
+    ("list_thread_runs", "GET", "/threads/{thread_id}/runs"),
+    ("create_thread", "POST", "/threads"),
+    ("search_threads", "POST", "/threads/search"),
+    ("get_thread", "GET", "/threads/{thread_id}"),
+    ("patch_thread", "PATCH", "/threads/{thread_id}"),
+    ("delete_thread", "DELETE", "/threads/{thread_id}"),
+    ("get_thread_history", "GET", "/threads/{thread_id}/history"),
+    ("copy_thread", "POST", "/threads/{thread_id}/copy"),
+)
+# Operations that change runs or threads (the rest only read).
+_ACP_WRITERS = frozenset(
+    {
+        "create_stateless_run",
+        "create_and_wait_for_stateless_run_output",
+        "create_and_stream_stateless_run_output",
+        "resume_stateless_run",
+        "delete_stateless_run",
+        "cancel_stateless_run",
+        "create_thread_run",
+        "create_and_wait_for_thread_run_output",
+        "create_and_stream_thread_run_output",
+        "resume_thread_run",
+        "delete_thread_run",
+        "cancel_thread_run",
+        "create_thread",
+        "patch_thread",
+        "delete_thread",
+        "copy_thread",
+    }
+)
+_ACP_RUN_CONTROL = frozenset({Grant.EXECUTION_START, Grant.EXECUTION_STOP, Grant.TASK_CALLBACK})
+FUNCTIONS += tuple(
+    FunctionSpec(
+        name,
+        f"functions.acp.{name}.handler",
+        f"ACP {method} {path}",
+        routes=(Route(method, path),),
+        grants=(_WRITE | _ACP_RUN_CONTROL) if name in _ACP_WRITERS else _READ,
+    )
+    for name, method, path in ACP_OPERATIONS
+)
+
 AUTHORIZER = "authorizer"
 
 # The state machine's substitution variables, each naming the function it invokes.

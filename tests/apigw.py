@@ -32,7 +32,8 @@ class Reply:
 
 
 def _route(method: str, path: str) -> tuple[manifest.FunctionSpec, str, dict[str, str]]:
-    for route, spec in manifest.routes():
+    # Literal segments win over parameters, as in API Gateway: /runs/search before /runs/{run_id}.
+    for route, spec in sorted(manifest.routes(), key=lambda r: r[0].path.count("{")):
         if route.method != method:
             continue
         template_parts, path_parts = route.path.split("/"), path.split("/")

@@ -19,6 +19,7 @@ BUILTIN_MODULES = (
     "agent_runtime.workflows.builtin.echo",
     "agent_runtime.workflows.builtin.approval",
     "agent_runtime.workflows.builtin.intake",
+    "agent_runtime.workflows.builtin.echo_agent",
 )
 
 

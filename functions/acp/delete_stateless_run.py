@@ -1,0 +1,11 @@
+"""DELETE /runs/{run_id} (delete_stateless_run)"""
+
+from agent_runtime.acp import runs
+from agent_runtime.acp.http import acp_endpoint, no_content
+from agent_runtime.http import Request, Response
+
+
+@acp_endpoint
+def handler(request: Request) -> Response:
+    runs.delete(request.tenant_id, request.path_params["run_id"], None)
+    return no_content()

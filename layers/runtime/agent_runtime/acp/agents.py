@@ -1,0 +1,77 @@
+"""Workflows as ACP agents: stable ids, search, and descriptors generated from the workflow."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from agent_runtime.errors import NotFound
+from agent_runtime.workflows.registry import registry
+from agent_runtime.workflows.sdk import Workflow
+
+# agent_id = uuid5(namespace, "name@version"): the same on every deployment.
+AGENT_NAMESPACE = uuid.UUID("3b0b8f5e-6a2f-4a8e-9d59-0c2a1f7e5b11")
+
+
+def agent_id(workflow: Workflow) -> str:
+    return str(uuid.uuid5(AGENT_NAMESPACE, f"{workflow.name}@{workflow.version}"))
+
+
+def all_workflows() -> list[Workflow]:
+    return [w for name in registry().names() for w in registry().versions(name)]
+
+
+def by_agent_id(agent: str) -> Workflow:
+    for workflow in all_workflows():
+        if agent_id(workflow) == agent:
+            return workflow
+    raise NotFound(f"agent {agent!r} does not exist")
+
+
+def metadata(workflow: Workflow) -> dict[str, Any]:
+    return {
+        "ref": {"name": workflow.name, "version": workflow.version},
+        "description": workflow.description or workflow.name,
+    }
+
+
+def agent(workflow: Workflow) -> dict[str, Any]:
+    return {"agent_id": agent_id(workflow), "metadata": metadata(workflow)}
+
+
+def search(name: str | None, version: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    found = [
+        w
+        for w in all_workflows()
+        if (name is None or w.name == name) and (version is None or w.version == version)
+    ]
+    return [agent(w) for w in found[offset : offset + limit]]
+
+
+def descriptor(workflow: Workflow) -> dict[str, Any]:
+    schemas = workflow.schemas()
+    specs: dict[str, Any] = {
+        "capabilities": {
+            "threads": True,
+            "interrupts": bool(workflow.checkpoints),
+            "callbacks": True,
+            "streaming": {"values": True, "custom": True},
+        },
+        "input": schemas["input"],
+        "output": schemas["output"],
+        "config": schemas["config"],
+        "custom_streaming_update": {
+            "type": "object",
+            "description": "The data of an event the workflow emits.",
+        },
+        "thread_state": schemas["output"],
+        "interrupts": [
+            {
+                "interrupt_type": name,
+                "interrupt_payload": kind.payload_model.model_json_schema(),
+                "resume_payload": kind.response_schema(),
+            }
+            for name, kind in sorted(workflow.checkpoints.items())
+        ],
+    }
+    return {"metadata": metadata(workflow), "specs": specs}

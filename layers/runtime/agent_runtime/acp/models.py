@@ -1,0 +1,102 @@
+"""ACP 0.2.3 request bodies. Unknown fields are ignored, as ACP clients may send newer fields."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+StreamMode = Literal["values", "custom"]
+ACP_CONFIG_KEYS = frozenset({"tags", "recursion_limit", "configurable"})
+
+
+class Lenient(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class AgentSearchRequest(Lenient):
+    name: str | None = None
+    version: str | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+
+
+class RunCreate(Lenient):
+    agent_id: str = Field(min_length=1, max_length=100)
+    input: Any = None
+    metadata: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    webhook: str | None = Field(default=None, max_length=2048)
+    stream_mode: list[StreamMode] | StreamMode | None = None
+    on_disconnect: Literal["cancel", "continue"] = "continue"
+    multitask_strategy: Literal["reject", "rollback", "interrupt", "enqueue"] = "reject"
+    after_seconds: int | None = Field(default=None, ge=0)
+
+    def modes(self) -> set[str]:
+        if self.stream_mode is None:
+            return {"values"}
+        return set(self.stream_mode) if isinstance(self.stream_mode, list) else {self.stream_mode}
+
+    def _acp_config(self) -> bool:
+        """ACP's RunCreate.config is {tags, recursion_limit, configurable}: the agent's own config is
+        `configurable`. A config with none of those keys is taken as the agent's config itself."""
+        return bool(self.config) and not set(self.config or {}).isdisjoint(ACP_CONFIG_KEYS)
+
+    def agent_config(self) -> dict[str, Any]:
+        if not self._acp_config():
+            return self.config or {}
+        configurable = (self.config or {}).get("configurable")
+        return configurable if isinstance(configurable, dict) else {}
+
+    def options(self) -> dict[str, Any]:
+        """The creation options the ACP Run object echoes back."""
+        options = self.model_dump(
+            mode="json", exclude={"agent_id", "input", "metadata", "config", "webhook"}, exclude_none=True
+        )
+        if self._acp_config():
+            extra = {k: v for k, v in (self.config or {}).items() if k in ACP_CONFIG_KEYS - {"configurable"}}
+            if extra:
+                options["config_extra"] = extra
+        return options
+
+
+class RunCreateStateless(RunCreate):
+    on_completion: Literal["delete", "keep"] = "delete"
+
+
+class RunCreateStateful(RunCreate):
+    stream_subgraphs: bool = False
+    if_not_exists: Literal["create", "reject"] = "reject"
+
+
+class RunSearchRequest(Lenient):
+    agent_id: str | None = None
+    status: Literal["pending", "error", "success", "timeout", "interrupted"] | None = None
+    metadata: dict[str, Any] | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
+
+
+class ThreadCreate(Lenient):
+    thread_id: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+    metadata: dict[str, Any] | None = None
+    if_exists: Literal["raise", "do_nothing"] = "raise"
+
+
+class ThreadCheckpoint(Lenient):
+    checkpoint_id: str
+
+
+class ThreadPatch(Lenient):
+    checkpoint: ThreadCheckpoint | None = None
+    metadata: dict[str, Any] | None = None
+    values: Any = None
+    messages: list[dict[str, Any]] | None = None
+
+
+class ThreadSearchRequest(Lenient):
+    metadata: dict[str, Any] | None = None
+    values: dict[str, Any] | None = None
+    status: Literal["idle", "busy", "interrupted", "error"] | None = None
+    limit: int = Field(default=10, ge=1, le=1000)
+    offset: int = Field(default=0, ge=0)
