@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from agent_runtime import aws
+from agent_runtime.config import settings
 from agent_runtime.local.cloud import LocalCloud, Resources
 from tests.apigw import Reply, call
 
@@ -77,7 +79,10 @@ class Api:
             if run["status"] in wanted:
                 return run
             if time.monotonic() > deadline:
-                raise AssertionError(f"run {run_id} is {run['status']} after {timeout}s, wanted {wanted}")
+                raise AssertionError(
+                    f"run {run_id} is {run['status']} after {timeout}s, wanted {wanted}\n"
+                    + where_it_stopped(run_id, self.events(run_id))
+                )
             time.sleep(0.05)
 
     def events(self, run_id: str) -> list[dict[str, Any]]:
@@ -95,6 +100,21 @@ def api(tenant: str) -> Api:
 @pytest.fixture
 def other_api(cloud: Resources) -> Api:
     return Api(f"t-{uuid.uuid4().hex[:12]}")
+
+
+def where_it_stopped(run_id: str, events: list[dict[str, Any]]) -> str:
+    """What a stuck run's own records say: its last events and its execution's last history entries."""
+    lines = [f"  event {e['id']} {e['type']} {e['data']}" for e in events[-6:]]
+    try:
+        sfn = aws.stepfunctions()
+        arn = settings().state_machine_arn.replace(":stateMachine:", ":execution:") + f":{run_id}"
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        history = sfn.get_execution_history(executionArn=arn)["events"]  # moto ignores reverseOrder
+        lines.append(f"  execution {status}")
+        lines += [f"  sfn {h['id']} {h['type']}" for h in sorted(history, key=lambda h: h["id"])[-6:]]
+    except Exception as error:  # a diagnostic must never hide the assertion it explains
+        lines.append(f"  execution: {error!r}")
+    return "\n".join(lines)
 
 
 def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> None:

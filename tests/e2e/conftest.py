@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
+from httpx_sse import connect_sse
 
 from agent_runtime.auth import create_api_key
 from agent_runtime.local.cloud import Resources
@@ -51,3 +52,20 @@ def http(base_url: str, api_key: str) -> Iterator[httpx.Client]:
         base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
     ) as client:
         yield client
+
+
+def stream_until_end(http: httpx.Client, path: str, windows: int = 20) -> list[str]:
+    """The event types of a run's SSE stream, read the documented way: a window may close before the
+    run ends (it closes once it has sent events and a poll finds nothing new), so reconnect with
+    Last-Event-ID until `end` (at most `windows` windows)."""
+    types: list[str] = []
+    last_id: str | None = None
+    for _window in range(windows):
+        headers = {"Last-Event-ID": last_id} if last_id else {}
+        with connect_sse(http, "GET", path, headers=headers) as source:
+            for sse in source.iter_sse():
+                types.append(sse.event)
+                last_id = sse.id or last_id
+        if types and types[-1] == "end":
+            break
+    return types

@@ -11,6 +11,7 @@ import httpx
 from httpx_sse import connect_sse
 
 from agent_runtime.auth import create_api_key
+from tests.e2e.conftest import stream_until_end
 
 
 def wait_terminal(http: httpx.Client, run_id: str) -> dict[str, Any]:
@@ -30,18 +31,7 @@ def test_the_readme_session(http: httpx.Client) -> None:
     )
     assert created.status_code == 201
     run_id = created.json()["run_id"]
-    # A window may close before the run ends (a cold stack starts the execution late): the client
-    # follows the documented protocol and reconnects with Last-Event-ID until `end`.
-    types: list[str] = []
-    last_id: str | None = None
-    for _window in range(20):
-        headers = {"Last-Event-ID": last_id} if last_id else {}
-        with connect_sse(http, "GET", f"/v1/runs/{run_id}/events", headers=headers) as source:
-            for sse in source.iter_sse():
-                types.append(sse.event)
-                last_id = sse.id or last_id
-        if types and types[-1] == "end":
-            break
+    types = stream_until_end(http, f"/v1/runs/{run_id}/events")
     assert types[0] == "run.created"
     assert types[-2:] == ["run.succeeded", "end"]
     run = http.get(f"/v1/runs/{run_id}").json()

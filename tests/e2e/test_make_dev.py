@@ -12,7 +12,7 @@ import time
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import free_port, stream_until_end
 from tests.webhook_receiver import receiver
 
 
@@ -42,14 +42,10 @@ def test_dev_server_serves_the_readme_session_and_stops_on_ctrl_c() -> None:
             f"{base}/v1/runs",
             json={"workflow": {"name": "echo", "version": "0.1.0"}, "input": {"hello": "world"}},
         ).json()
-        with httpx.stream(
-            "GET",
-            f"{base}/v1/runs/{run['run_id']}/events",
-            headers={"Accept": "text/event-stream"},
-            timeout=30,
-        ) as stream:
-            body = "".join(stream.iter_text())
-        assert "event: run.succeeded" in body
+        with httpx.Client(base_url=base, timeout=30) as http:
+            types = stream_until_end(http, f"/v1/runs/{run['run_id']}/events")
+        assert types[0] == "run.created"
+        assert types[-2:] == ["run.succeeded", "end"]
         got = httpx.get(f"{base}/v1/runs/{run['run_id']}").json()
         assert (got["status"], got["output"]) == ("succeeded", {"hello": "world"})
         # Webhooks work on make dev: signed deliveries to a loopback receiver, listed by the API.
