@@ -11,8 +11,11 @@ import boto3
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from agent_runtime.acp.agents import agent_id
 from agent_runtime.local.cloud import REGION, Resources
+from agent_runtime.workflows.registry import registry
 from tests.conftest import Api, eventually
+from tests.contract.acp_spec import pointer, validate_acp
 from tests.webhook_receiver import receiver
 
 DOC_INPUT = {"title": "Q4 plan", "points": ["ship it"], "reviewer": "ana"}
@@ -81,6 +84,44 @@ def test_every_status_change_of_an_approval_run_arrives_signed(api: Api) -> None
     assert {d["delivery_id"] for d in listed} == {r.webhook_id for r in hooks.accepted()}
     assert all(d["status"] == "delivered" and d["attempt_count"] == 1 for d in listed)
     assert listed[0]["attempts"][0]["status_code"] == 200
+
+
+def test_an_acp_run_calls_its_webhook_with_the_acp_run_on_each_status_change(api: Api) -> None:
+    """Given an ACP run of echo_agent with a webhook that interrupts once, when it is resumed and
+    finishes, then the webhook got one signed ACP RunStateless per ACP status change, each carrying the
+    status it changed to (not the run's status when the delivery was made)."""
+    secret = rotate(api)
+    echo = agent_id(registry().get("echo_agent"))
+    with receiver() as hooks:
+        run = api(
+            "POST",
+            "/runs",
+            body={
+                "agent_id": echo,
+                "input": {"messages": [{"type": "human", "content": "hi"}]},
+                "config": {"configurable": {"interrupt_count": 1}},
+                "webhook": hooks.url,
+            },
+        ).json()
+        api.wait(run["run_id"], {"waiting_for_input"})
+        resume = {"echo_interrupt": {"messages": [{"type": "human", "content": "again"}]}}
+        assert api("POST", f"/runs/{run['run_id']}", body=resume).status == 200
+        api.wait(run["run_id"])
+        eventually(lambda: settled(api, run["run_id"], 4))
+
+    bodies = [Webhook(secret).verify(r.body, r.headers) for r in hooks.accepted()]
+    for body in bodies:
+        validate_acp(body, pointer("components", "schemas", "RunStateless"))
+        assert body["run_id"] == run["run_id"] and body["creation"]["webhook"] == hooks.url
+    bodies.sort(key=lambda b: b["updated_at"])
+    assert [b["status"] for b in bodies] == ["pending", "interrupted", "pending", "success"]
+    # run.started, step and artifact events don't change an ACP run's status: no callback for them
+    assert [d["event_type"] for d in deliveries(api, run["run_id"])] == [
+        "run.created",
+        "checkpoint.created",
+        "checkpoint.resolved",
+        "run.succeeded",
+    ]
 
 
 def test_a_receiver_failing_three_times_gets_each_event_exactly_once(api: Api) -> None:

@@ -56,11 +56,6 @@ def acp_run(record: RunRecord) -> dict[str, Any]:
     return run
 
 
-def acp_run_for_webhook(record: RunRecord) -> dict[str, Any]:
-    """What ACP webhooks carry: the Run object, as the spec's callback says."""
-    return acp_run(record)
-
-
 def pending_checkpoint(record: RunRecord) -> CheckpointRecord | None:
     if record.status != "waiting_for_input":
         return None

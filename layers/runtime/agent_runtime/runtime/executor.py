@@ -349,7 +349,8 @@ def expire_checkpoint(run_id: str, checkpoint_id: str) -> StepOutcome:
     record = checkpoint_store.get(run_id, checkpoint_id)
     now = now_iso()
     expired_event = NewEvent(
-        "checkpoint.expired", {"checkpoint_id": checkpoint_id, "name": record.name, "at": now}
+        "checkpoint.expired",
+        {"checkpoint_id": checkpoint_id, "name": record.name, "at": now, "on_timeout": record.on_timeout},
     )
     try:
         if record.on_timeout == "continue":

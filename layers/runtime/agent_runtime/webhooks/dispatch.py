@@ -25,7 +25,7 @@ from agent_runtime.store import keys, payloads
 from agent_runtime.store import runs as run_store
 from agent_runtime.store.attrs import from_item
 from agent_runtime.webhooks import deliveries
-from agent_runtime.webhooks.payloads import TRIGGERS, build_payload
+from agent_runtime.webhooks.payloads import TRIGGERS, build_payload, is_trigger
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +57,14 @@ def dispatch_event(event: Mapping[str, Any]) -> str | None:
         record = run_store.get(run_id, None)
     except NotFound:
         return None
-    if not record.callback_url:
+    data = payloads.load(event.get("data"))
+    if not record.callback_url or not is_trigger(record, str(event["type"]), data):
         return None
     existing = deliveries.find(run_id, seq)
     if existing is not None:
         if existing.status == "pending" and existing.attempt_count == 0:
             enqueue(existing.delivery_id, existing.generation)
         return existing.delivery_id
-    data = payloads.load(event.get("data"))
     body = build_payload(record, {**event, "data": data})
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
     now = now_iso()
