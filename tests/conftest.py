@@ -6,7 +6,10 @@ see another test's runs (which is also what tenancy must guarantee).
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -114,7 +117,21 @@ def where_it_stopped(run_id: str, events: list[dict[str, Any]]) -> str:
         lines += [f"  sfn {h['id']} {h['type']}" for h in sorted(history, key=lambda h: h["id"])[-6:]]
     except Exception as error:  # a diagnostic must never hide the assertion it explains
         lines.append(f"  execution: {error!r}")
-    return "\n".join(lines)
+    return "\n".join(lines + _project_stacks())
+
+
+def _project_stacks() -> list[str]:
+    """Where each thread running this project's code is, innermost frames last (a stuck worker shows
+    what it waits on)."""
+    lines = []
+    names = {t.ident: t.name for t in threading.enumerate()}
+    for ident, frame in sys._current_frames().items():
+        stack = traceback.extract_stack(frame)
+        if not any("agent_runtime" in f.filename or "/functions/" in f.filename for f in stack):
+            continue
+        lines.append(f"  thread {names.get(ident, ident)}:")
+        lines += [f"    {f.filename}:{f.lineno} {f.name}" for f in stack[-12:]]
+    return lines
 
 
 def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,32 +50,6 @@ class Resources:
     state_machine_arn: str
     webhook_queue_url: str = ""
     webhook_dlq_url: str = ""
-
-
-_moto_lock = threading.RLock()
-
-
-def _serialize_moto_requests() -> None:
-    """Make each moto API call atomic, as each call to the real service is.
-
-    moto's backends are not thread-safe: two threads can both pass a DynamoDB condition check and
-    both write. The local gateway serves requests on threads, so every call except Lambda Invoke
-    (which runs our handlers, which call moto again) takes one lock.
-    """
-    from moto.core.botocore_stubber import BotocoreStubber
-
-    if getattr(BotocoreStubber.process_request, "_serialized", False):
-        return
-    original = BotocoreStubber.process_request
-
-    def process_request(self: Any, request: Any) -> Any:
-        if "/functions/" in request.url and request.url.endswith("/invocations"):
-            return original(self, request)
-        with _moto_lock:
-            return original(self, request)
-
-    process_request._serialized = True  # type: ignore[attr-defined]
-    BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
 
 
 def configure_environment(resources: Resources, extra: dict[str, str] | None = None) -> None:
@@ -202,12 +175,12 @@ class LocalCloud:
     def start(self) -> Resources:
         from moto import mock_aws
 
-        from agent_runtime.local import lambda_bridge
+        from agent_runtime.local import lambda_bridge, moto_patches
 
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         lambda_bridge.install()
-        _serialize_moto_requests()
+        moto_patches.install()
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         self.resources = create_resources()
