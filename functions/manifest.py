@@ -25,6 +25,41 @@ class Grant(StrEnum):
     STREAM_READ = "stream:read"  # read the table's stream (its event source mapping)
 
 
+# The IAM actions each grant allows. infra/ scopes them to the stack's resources; the local stack holds
+# every AWS call a function makes to them (agent_runtime/local/permissions.py), so a missing grant fails
+# a test instead of a deploy. Transactions have no action of their own: TransactWriteItems is authorised
+# item by item (PutItem/UpdateItem/DeleteItem/ConditionCheckItem), TransactGetItems through GetItem.
+GRANT_ACTIONS: dict[Grant, tuple[str, ...]] = {
+    Grant.TABLE_READ: ("dynamodb:GetItem", "dynamodb:Query"),
+    Grant.TABLE_WRITE: (
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:BatchWriteItem",
+    ),
+    Grant.PAYLOADS_READ: ("s3:GetObject",),
+    Grant.PAYLOADS_WRITE: ("s3:PutObject",),
+    Grant.EXECUTION_START: ("states:StartExecution",),
+    Grant.EXECUTION_STOP: ("states:StopExecution",),
+    Grant.TASK_CALLBACK: ("states:SendTaskSuccess", "states:SendTaskFailure"),
+    Grant.QUEUE_SEND: ("sqs:SendMessage",),
+    # What Lambda's event source mappings need (the service calls these, not the function's code).
+    Grant.QUEUE_CONSUME: (
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes",
+    ),
+    Grant.STREAM_READ: (
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+    ),
+}
+
+
 class Trigger(StrEnum):
     """An event source that invokes a function (besides API routes and the state machine)."""
 
@@ -84,7 +119,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "functions.api.cancel_run.handler",
         "Cancel a run in any non-terminal state",
         routes=(Route("POST", "/v1/runs/{run_id}/cancel"),),
-        grants=_WRITE | {Grant.EXECUTION_STOP},
+        # TASK_CALLBACK: a run parked on a checkpoint is cancelled by failing its task token.
+        grants=_WRITE | {Grant.EXECUTION_STOP, Grant.TASK_CALLBACK},
     ),
     FunctionSpec(
         "run_events",
@@ -307,6 +343,10 @@ STATE_MACHINE_FUNCTIONS = {
     "StepWorkerFunctionArn": "step_worker",
     "CheckpointWorkerFunctionArn": "checkpoint_worker",
 }
+
+
+def allowed_actions(spec: FunctionSpec) -> frozenset[str]:
+    return frozenset(action for grant in spec.grants for action in GRANT_ACTIONS[grant])
 
 
 def by_name(name: str) -> FunctionSpec:

@@ -18,6 +18,7 @@ import pytest
 
 from agent_runtime import aws
 from agent_runtime.config import settings
+from agent_runtime.local import permissions
 from agent_runtime.local.cloud import LocalCloud, Resources
 from tests.apigw import Reply, call
 
@@ -42,6 +43,9 @@ def cloud() -> Iterator[Resources]:
     resources = local.start()
     yield resources
     local.stop()
+    # Every AWS call a function made in the whole session was within its manifest grants (a refusal
+    # inside a worker may have been retried or swallowed; it would still fail a deploy).
+    assert not permissions.denied, f"calls outside the functions' grants: {permissions.denied}"
 
 
 @pytest.fixture

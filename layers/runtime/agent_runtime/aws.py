@@ -6,6 +6,7 @@ cold starts stay short when a handler only pays for the clients it uses.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -18,12 +19,20 @@ if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
 
+# Called with each client created here: the local stack checks every call against the calling
+# function's grants (agent_runtime/local/permissions.py). Empty in the cloud, where IAM does that.
+client_observers: list[Callable[[Any], None]] = []
+
+
 def _client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
     config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
-    return boto3.session.Session().client(service, region_name=settings().region, config=config)  # type: ignore[call-overload]
+    client = boto3.session.Session().client(service, region_name=settings().region, config=config)  # type: ignore[call-overload]
+    for observe in client_observers:
+        observe(client)
+    return client
 
 
 @cache

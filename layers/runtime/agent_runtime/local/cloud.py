@@ -175,12 +175,15 @@ class LocalCloud:
     def start(self) -> Resources:
         from moto import mock_aws
 
-        from agent_runtime.local import lambda_bridge, moto_patches
+        from agent_runtime import aws
+        from agent_runtime.local import lambda_bridge, moto_patches, permissions
 
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         lambda_bridge.install()
         moto_patches.install()
+        if permissions.watch not in aws.client_observers:
+            aws.client_observers.append(permissions.watch)
         self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
         self._mock.start()
         self.resources = create_resources()

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from agent_runtime.local import permissions
 from functions import manifest
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,9 @@ class LocalLambdaContext:
 
 
 def resolve_handler(spec: manifest.FunctionSpec) -> Handler:
+    """The function's handler, holding the AWS calls it makes to the function's grants."""
     module = importlib.import_module(spec.module)
-    handler: Handler = module.handler
-    return handler
+    return permissions.as_function(spec, module.handler)
 
 
 def invoke(function_name: str, event: Any) -> tuple[str, bool, str]:
