@@ -3,12 +3,11 @@
 from agent_runtime.acp import mapping, runs
 from agent_runtime.acp.http import acp_endpoint
 from agent_runtime.http import Request, Response
-from agent_runtime.http.adapter import parse_json
 
 
 @acp_endpoint
 def handler(request: Request) -> Response:
-    payload = parse_json(request.body or b"null")
+    payload = request.json_value()
     record = runs.resume(
         request.tenant_id,
         request.path_params["run_id"],

@@ -3,9 +3,14 @@ validation. (Protocol conformance and the real ACP client are in tests/contract 
 
 from __future__ import annotations
 
+import json
+import uuid
 from typing import Any
 
+from agent_runtime.acp import mapping
 from agent_runtime.acp.agents import agent_id
+from agent_runtime.models import Event
+from agent_runtime.store import runs as run_store
 from agent_runtime.workflows.registry import registry
 from tests.conftest import Api
 
@@ -96,3 +101,97 @@ def test_cancel_and_delete(api: Api) -> None:
     assert api("POST", f"/runs/{run_id}/cancel").status == 204  # idempotent
     assert api("DELETE", f"/runs/{run_id}").status == 204
     assert api("GET", f"/runs/{run_id}").status == 404
+
+
+def interrupted_run(api: Api, path: str = "/runs/wait") -> dict[str, Any]:
+    body = {"agent_id": echo_agent(), "input": human("wait"), "config": {"interrupt_count": 1}}
+    run: dict[str, Any] = api("POST", path, body=body).json()["run"]
+    assert run["status"] == "interrupted"
+    return run
+
+
+def test_thread_ids_belong_to_their_tenant(api: Api, other_api: Api) -> None:
+    # Given a thread id one tenant chose
+    thread_id = f"support-{uuid.uuid4().hex[:8]}"
+    assert api("POST", "/threads", body={"thread_id": thread_id, "metadata": {"who": "a"}}).status == 200
+    # When another tenant creates a thread with the same id
+    theirs = other_api("POST", "/threads", body={"thread_id": thread_id, "metadata": {"who": "b"}})
+    # Then it gets its own thread: nothing reveals or touches the first tenant's
+    assert theirs.status == 200
+    assert api("GET", f"/threads/{thread_id}").json()["metadata"] == {"who": "a"}
+    assert other_api("GET", f"/threads/{thread_id}").json()["metadata"] == {"who": "b"}
+    assert other_api("DELETE", f"/threads/{thread_id}").status == 204
+    assert api("GET", f"/threads/{thread_id}").status == 200
+
+
+def test_deleting_the_threads_current_run_leaves_the_thread_usable(api: Api) -> None:
+    thread_id = api("POST", "/threads", body={}).json()["thread_id"]
+    run = interrupted_run(api, f"/threads/{thread_id}/runs/wait")
+    assert api("DELETE", f"/threads/{thread_id}/runs/{run['run_id']}").status == 204
+    assert api("GET", f"/threads/{thread_id}").json()["status"] == "idle"
+    after = api(
+        "POST", f"/threads/{thread_id}/runs/wait", body={"agent_id": echo_agent(), "input": human("on")}
+    )
+    assert after.status == 200
+    assert after.json()["run"]["status"] == "success"
+
+
+def test_an_invalid_run_changes_nothing_on_the_thread(api: Api) -> None:
+    # Given a thread whose run waits for a human
+    thread_id = api("POST", "/threads", body={}).json()["thread_id"]
+    waiting = interrupted_run(api, f"/threads/{thread_id}/runs/wait")
+    # When a run with invalid input asks to interrupt it
+    bad_input = {"messages": [{"type": "robot", "content": "x"}]}
+    refused = api(
+        "POST",
+        f"/threads/{thread_id}/runs",
+        body={"agent_id": echo_agent(), "input": bad_input, "multitask_strategy": "interrupt"},
+    )
+    # Then it is refused and the waiting run was not cancelled
+    assert refused.status == 422
+    assert api("GET", f"/threads/{thread_id}/runs/{waiting['run_id']}").json()["status"] == "interrupted"
+    # And an invalid run that would create its thread creates none
+    new_thread = f"never-{uuid.uuid4().hex[:8]}"
+    body = {"agent_id": echo_agent(), "input": bad_input, "if_not_exists": "create"}
+    assert api("POST", f"/threads/{new_thread}/runs", body=body).status == 422
+    assert api("GET", f"/threads/{new_thread}").status == 404
+
+
+def test_run_creation_errors_use_acps_field_names_and_types(api: Api) -> None:
+    private = api(
+        "POST", "/runs", body={"agent_id": echo_agent(), "input": human("x"), "webhook": "https://10.0.0.1/h"}
+    )
+    assert private.status == 422
+    assert "webhook" in private.json()
+    tags = api("POST", "/runs", body={"agent_id": echo_agent(), "input": human("x"), "config": {"tags": 5}})
+    assert tags.status == 422
+    assert "tags" in tags.json()
+
+
+def test_resume_bodies_are_held_to_the_size_and_media_type_limits(api: Api) -> None:
+    run = interrupted_run(api)
+    big = json.dumps({"messages": [{"type": "human", "content": "x" * (6 * 1024 * 1024)}]})
+    assert api("POST", f"/runs/{run['run_id']}", raw_body=big).status == 413
+    assert (
+        api("POST", f"/runs/{run['run_id']}", raw_body="hi", headers={"Content-Type": "text/plain"}).status
+        == 415
+    )
+    assert api("GET", f"/runs/{run['run_id']}").json()["status"] == "interrupted"
+
+
+def test_a_stream_that_reads_the_run_before_it_ends_maps_the_end_from_the_event(api: Api) -> None:
+    # Given a run read while it waits, and the cancel event that lands after that read
+    run = interrupted_run(api)
+    record = run_store.get(run["run_id"], api.tenant)
+    cancelled = Event(
+        id=99, run_id=record.run_id, type="run.cancelled", data={"status": "cancelled"}, created_at=""
+    )
+    # Then the stream's update says the run ended in error (cancelled), from the event itself
+    update = mapping.stream_update(record, cancelled, {"values"})
+    assert update == {
+        "type": "error",
+        "run_id": record.run_id,
+        "errcode": 499,
+        "description": "the run was cancelled",
+        "status": "error",
+    }

@@ -14,7 +14,11 @@ AGENT_NAMESPACE = uuid.UUID("3b0b8f5e-6a2f-4a8e-9d59-0c2a1f7e5b11")
 
 
 def agent_id(workflow: Workflow) -> str:
-    return str(uuid.uuid5(AGENT_NAMESPACE, f"{workflow.name}@{workflow.version}"))
+    return agent_id_of(workflow.name, workflow.version)
+
+
+def agent_id_of(name: str, version: str) -> str:
+    return str(uuid.uuid5(AGENT_NAMESPACE, f"{name}@{version}"))
 
 
 def all_workflows() -> list[Workflow]:

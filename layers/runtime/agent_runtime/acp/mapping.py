@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agent_runtime.acp.agents import agent_id
+from agent_runtime.acp.agents import agent_id_of
 from agent_runtime.models import Event
 from agent_runtime.store import checkpoints as checkpoint_store
 from agent_runtime.store import payloads
 from agent_runtime.store.checkpoints import CheckpointRecord
 from agent_runtime.store.runs import RunRecord
-from agent_runtime.workflows.registry import registry
 
 ACP_STATUS = {
     "queued": "pending",
@@ -26,16 +25,12 @@ ACP_STATUS = {
 ERROR_CODES = {"failed": 500, "cancelled": 499, "timed_out": 504}
 
 
-def _agent_id(record: RunRecord) -> str:
-    return agent_id(registry().get(record.workflow_name, record.workflow_version))
-
-
 def acp_run(record: RunRecord) -> dict[str, Any]:
     """RunStateless, or RunStateful when the run belongs to a thread."""
     options = json.loads(record.protocol_options)
     config = {**options.pop("config_extra", {}), "configurable": payloads.load(record.config)}
     creation: dict[str, Any] = {
-        "agent_id": _agent_id(record),
+        "agent_id": agent_id_of(record.workflow_name, record.workflow_version),
         "input": payloads.load(record.input),
         "config": config,  # ACP's shape: the agent's config is `configurable`
         "metadata": json.loads(record.metadata),
@@ -68,17 +63,15 @@ def interrupt_of(checkpoint: CheckpointRecord) -> dict[str, Any]:
     return {checkpoint.name: payloads.load(checkpoint.payload)}
 
 
-def _error(record: RunRecord) -> dict[str, Any]:
-    error = json.loads(record.error) if record.error else {}
-    description = error.get("message") or (
-        "the run was cancelled" if record.status == "cancelled" else record.status
+def _error(run_id: str, status: str, error: dict[str, Any] | None) -> dict[str, Any]:
+    description = (error or {}).get("message") or (
+        "the run was cancelled" if status == "cancelled" else status
     )
-    return {
-        "type": "error",
-        "run_id": record.run_id,
-        "errcode": ERROR_CODES[record.status],
-        "description": description,
-    }
+    return {"type": "error", "run_id": run_id, "errcode": ERROR_CODES[status], "description": description}
+
+
+def _record_error(record: RunRecord) -> dict[str, Any]:
+    return _error(record.run_id, record.status, json.loads(record.error) if record.error else None)
 
 
 def run_output(record: RunRecord) -> dict[str, Any] | None:
@@ -86,7 +79,7 @@ def run_output(record: RunRecord) -> dict[str, Any] | None:
     if record.status == "succeeded":
         return {"type": "result", "values": payloads.load(record.output)}
     if record.status in ERROR_CODES:
-        return _error(record)
+        return _record_error(record)
     checkpoint = pending_checkpoint(record)
     if checkpoint is not None:
         return {"type": "interrupt", "interrupt": interrupt_of(checkpoint)}
@@ -104,7 +97,9 @@ def stream_update(record: RunRecord, event: Event, modes: set[str]) -> dict[str,
             "values": event.data.get("output"),
         }
     if event.type in {"run.failed", "run.cancelled", "run.timed_out"}:
-        return {**_error(record), "status": ACP_STATUS[record.status]}
+        # From the event, not the run: the run may have been read before it ended.
+        ended = event.type.removeprefix("run.")
+        return {**_error(record.run_id, ended, event.data.get("error")), "status": ACP_STATUS[ended]}
     if event.type == "checkpoint.created":
         checkpoint = checkpoint_store.find(record.run_id, str(event.data.get("checkpoint_id")))
         if checkpoint is None or checkpoint.status != "pending":

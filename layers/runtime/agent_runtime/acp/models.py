@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 StreamMode = Literal["values", "custom"]
 ACP_CONFIG_KEYS = frozenset({"tags", "recursion_limit", "configurable"})
@@ -21,6 +21,15 @@ class AgentSearchRequest(Lenient):
     offset: int = Field(default=0, ge=0)
 
 
+class AcpConfig(Lenient):
+    """ACP's RunCreate.config: the agent's own config is `configurable`; tags and recursion_limit are
+    echoed back, so they must have the spec's types."""
+
+    tags: list[str] | None = None
+    recursion_limit: int | None = None
+    configurable: dict[str, Any] | None = None
+
+
 class RunCreate(Lenient):
     agent_id: str = Field(min_length=1, max_length=100)
     input: Any = None
@@ -31,6 +40,17 @@ class RunCreate(Lenient):
     on_disconnect: Literal["cancel", "continue"] = "continue"
     multitask_strategy: Literal["reject", "rollback", "interrupt", "enqueue"] = "reject"
     after_seconds: int | None = Field(default=None, ge=0)
+
+    @field_validator("config")
+    @classmethod
+    def _acp_config_types(cls, config: dict[str, Any] | None) -> dict[str, Any] | None:
+        if config and not set(config).isdisjoint(ACP_CONFIG_KEYS):
+            try:
+                AcpConfig.model_validate(config)
+            except ValidationError as error:
+                problems = (f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+                raise ValueError("; ".join(problems)) from None
+        return config
 
     def modes(self) -> set[str]:
         if self.stream_mode is None:

@@ -43,8 +43,21 @@ def _request(body: RunCreate) -> CreateRunRequest:
         raise ValidationFailed("run is not valid", errors=field_errors(error)) from error
 
 
+def _checked(request: CreateRunRequest) -> None:
+    """Everything that would refuse the run, before anything changes (a thread's current run is only
+    interrupted for a run that will start)."""
+    try:
+        runs.check_request(request)
+    except ValidationFailed as error:  # ACP names the callback URL `webhook`
+        for item in error.errors:
+            if item.get("field") == "callback_url":
+                item["field"] = "webhook"
+        raise
+
+
 def create(tenant_id: str, body: RunCreate, thread_id: str | None = None) -> RunRecord:
     request = _request(body)
+    _checked(request)
     run_id = str(uuid.uuid4())
     extra: list[dict[str, Any]] = []
     if thread_id is not None:
@@ -75,8 +88,11 @@ def _thread_for_run(tenant_id: str, thread_id: str, body: RunCreate) -> thread_s
         thread_store.create(thread_store.new(tenant_id, thread_id, {}))
         thread = thread_store.get(thread_id, tenant_id)
     if thread.current_run_id:
-        current = run_store.get(thread.current_run_id, tenant_id)
-        if current.status in ACTIVE_STATUSES:
+        try:
+            current: RunRecord | None = run_store.get(thread.current_run_id, tenant_id)
+        except NotFound:  # deleted since: the thread is idle
+            current = None
+        if current is not None and current.status in ACTIVE_STATUSES:
             if body.multitask_strategy == "interrupt":
                 runs.cancel_run(tenant_id, current.run_id)
             elif body.multitask_strategy == "reject":
@@ -212,7 +228,7 @@ def for_thread(tenant_id: str, thread_id: str, limit: int = 1000, offset: int = 
     thread_store.get(thread_id, tenant_id)
     out: list[dict[str, Any]] = []
     skipped = 0
-    for run_id in thread_store.run_ids(thread_id):
+    for run_id in thread_store.run_ids(tenant_id, thread_id):
         if len(out) >= limit:
             break
         try:

@@ -61,13 +61,9 @@ def view(record: ThreadRecord) -> dict[str, Any]:
 def create(tenant_id: str, body: ThreadCreate) -> dict[str, Any]:
     record = store.new(tenant_id, body.thread_id or str(uuid.uuid4()), body.metadata or {})
     if not store.create(record):
-        try:
-            existing = store.get(record.thread_id, tenant_id)
-        except NotFound:  # another tenant's thread id: ids are global, so it can't be reused
-            raise Conflict(f"thread {record.thread_id!r} already exists") from None
         if body.if_exists == "raise":
             raise Conflict(f"thread {record.thread_id!r} already exists")
-        return view(existing)
+        return view(store.get(record.thread_id, tenant_id))
     return view(record)
 
 
@@ -102,7 +98,9 @@ def patch(tenant_id: str, thread_id: str, body: ThreadPatch) -> dict[str, Any]:
         metadata: dict[str, Any] = {"source": "patch"}
         if body.checkpoint is not None:
             parent = body.checkpoint.checkpoint_id
-            state = next((h for h in store.history(thread_id, 1000) if h["checkpoint_id"] == parent), None)
+            state = next(
+                (h for h in store.history(tenant_id, thread_id, 1000) if h["checkpoint_id"] == parent), None
+            )
             if state is None:
                 raise NotFound(f"thread {thread_id!r} has no checkpoint {parent!r}")
             base_values, base_messages = state["values"], state["messages"]
@@ -123,7 +121,7 @@ def history(tenant_id: str, thread_id: str, limit: int) -> list[dict[str, Any]]:
             "messages": messages_view(payloads.load(state["messages"])),
             "metadata": json.loads(state["metadata"]),
         }
-        for state in store.history(thread_id, limit)
+        for state in store.history(tenant_id, thread_id, limit)
     ]
 
 
@@ -138,4 +136,4 @@ def copy(tenant_id: str, thread_id: str) -> dict[str, Any]:
 
 def delete(tenant_id: str, thread_id: str) -> None:
     store.get(thread_id, tenant_id)
-    store.delete(thread_id)
+    store.delete(tenant_id, thread_id)

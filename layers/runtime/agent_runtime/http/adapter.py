@@ -76,14 +76,18 @@ class Request:
     def accepts(self, media_type: str) -> bool:
         return media_type in (self.header("accept") or "")
 
-    def json(self, model: type[Model]) -> Model:
-        """The body parsed as JSON and validated by `model`; 400/413/415/422 problems otherwise."""
+    def json_value(self, empty: bytes = b"null") -> Any:
+        """The body parsed as JSON (any value; `empty` stands for no body); 400/413/415 otherwise."""
         if len(self.body) > settings().max_body_bytes:
             raise PayloadTooLarge(f"request body is larger than {settings().max_body_bytes} bytes")
         content_type = (self.header("content-type") or "application/json").split(";")[0].strip().lower()
         if content_type != "application/json" and not content_type.endswith("+json"):
             raise UnsupportedMediaType(f"send application/json, not {content_type}")
-        data = parse_json(self.body or b"{}")
+        return parse_json(self.body or empty)
+
+    def json(self, model: type[Model]) -> Model:
+        """The body parsed as JSON and validated by `model`; 400/413/415/422 problems otherwise."""
+        data = self.json_value(empty=b"{}")
         if not isinstance(data, dict):
             raise ValidationFailed(
                 "request body must be a JSON object",

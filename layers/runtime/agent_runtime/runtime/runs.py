@@ -27,6 +27,7 @@ from agent_runtime.store.runs import (
 )
 from agent_runtime.webhooks.urls import validate_callback_url
 from agent_runtime.workflows.registry import registry
+from agent_runtime.workflows.sdk import Workflow
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
@@ -58,16 +59,7 @@ def create_record(
             "Idempotency-Key must be 1-255 visible ASCII characters",
             errors=[{"field": "Idempotency-Key", "message": "1-255 visible ASCII characters"}],
         )
-    workflow = registry().get(request.workflow.name, request.workflow.version)
-    if request.schema_hash is not None and request.schema_hash != workflow.schema_hash:
-        raise Conflict(
-            f"schema_hash does not match {workflow.name} {workflow.version}: fetch its schemas again",
-            errors=[{"field": "schema_hash", "message": f"current hash is {workflow.schema_hash}"}],
-            schema_hash=workflow.schema_hash,
-        )
-    validate_against(workflow.input_model, request.input, "input")
-    validate_against(workflow.config_model, request.config, "config")
-    validate_callback_url(request.callback_url)
+    workflow = check_request(request)
 
     run_id = run_id or str(uuid.uuid4())
     now = now_iso()
@@ -110,6 +102,21 @@ def create_record(
         # Also on replay: if the first request died between storing and starting, this heals it.
         orchestration.start_run(record.run_id, tenant_id)
     return record, replayed
+
+
+def check_request(request: CreateRunRequest) -> Workflow:
+    """The run's workflow, if the request could start a run of it (404, 409 or 422 otherwise)."""
+    workflow = registry().get(request.workflow.name, request.workflow.version)
+    if request.schema_hash is not None and request.schema_hash != workflow.schema_hash:
+        raise Conflict(
+            f"schema_hash does not match {workflow.name} {workflow.version}: fetch its schemas again",
+            errors=[{"field": "schema_hash", "message": f"current hash is {workflow.schema_hash}"}],
+            schema_hash=workflow.schema_hash,
+        )
+    validate_against(workflow.input_model, request.input, "input")
+    validate_against(workflow.config_model, request.config, "config")
+    validate_callback_url(request.callback_url)
+    return workflow
 
 
 def get_run(tenant_id: str, run_id: str) -> Run:

@@ -1,5 +1,6 @@
-"""Threads (ACP): `THREAD#<id> / META` holds metadata, values, messages and the thread's current run;
-`THREAD#<id> / STATE#<at>#<checkpoint>` is its history; `THREAD#<id> / RUN#<at>#<run_id>` lists its runs.
+"""Threads (ACP): `THREAD#<tenant>#<id> / META` holds metadata, values, messages and the thread's current
+run; `.../ STATE#<at>#<checkpoint>` is its history; `.../ RUN#<at>#<run_id>` lists its runs. Clients
+choose thread ids, so each tenant has its own: one tenant can neither find nor take another's ids.
 A thread's status is derived from its current run, so it can never disagree with it."""
 
 from __future__ import annotations
@@ -35,16 +36,16 @@ class ThreadRecord:
 _FIELDS = frozenset(f.name for f in fields(ThreadRecord))
 
 
-def pk(thread_id: str) -> str:
-    return f"THREAD#{thread_id}"
+def pk(tenant_id: str, thread_id: str) -> str:
+    return f"THREAD#{tenant_id}#{thread_id}"  # unambiguous: thread ids never contain a hash sign
 
 
 def _table() -> str:
     return settings().table_name
 
 
-def _meta_key(thread_id: str) -> dict[str, Any]:
-    return {"PK": to_attr(pk(thread_id)), "SK": to_attr(keys.META)}
+def _meta_key(tenant_id: str, thread_id: str) -> dict[str, Any]:
+    return {"PK": to_attr(pk(tenant_id, thread_id)), "SK": to_attr(keys.META)}
 
 
 def _from(item: dict[str, Any]) -> ThreadRecord:
@@ -54,7 +55,7 @@ def _from(item: dict[str, Any]) -> ThreadRecord:
 def _meta_values(record: ThreadRecord) -> dict[str, Any]:
     return {
         **asdict(record),
-        "PK": pk(record.thread_id),
+        "PK": pk(record.tenant_id, record.thread_id),
         "SK": keys.META,
         "gsi1pk": f"TENANT#{record.tenant_id}#THREADS",
         "created_key": f"{record.created_at}#{record.thread_id}",
@@ -96,7 +97,9 @@ def create(record: ThreadRecord) -> bool:
 
 
 def get(thread_id: str, tenant_id: str) -> ThreadRecord:
-    response = aws.dynamodb().get_item(TableName=_table(), Key=_meta_key(thread_id), ConsistentRead=True)
+    response = aws.dynamodb().get_item(
+        TableName=_table(), Key=_meta_key(tenant_id, thread_id), ConsistentRead=True
+    )
     if "Item" not in response or from_item(response["Item"])["tenant_id"] != tenant_id:
         raise NotFound(f"thread {thread_id!r} does not exist")
     return _from(response["Item"])
@@ -129,7 +132,7 @@ def claim(record: ThreadRecord, run_id: str) -> dict[str, Any]:
     return {
         "Update": {
             "TableName": _table(),
-            "Key": _meta_key(record.thread_id),
+            "Key": _meta_key(record.tenant_id, record.thread_id),
             "UpdateExpression": "SET current_run_id = :run, updated_at = :now",
             "ConditionExpression": condition,
             "ExpressionAttributeValues": values,
@@ -139,7 +142,7 @@ def claim(record: ThreadRecord, run_id: str) -> dict[str, Any]:
 
 def run_pointer(record: ThreadRecord, run_id: str, created_at: str) -> dict[str, Any]:
     item = {
-        "PK": pk(record.thread_id),
+        "PK": pk(record.tenant_id, record.thread_id),
         "SK": f"RUN#{created_at}#{run_id}",
         "tenant_id": record.tenant_id,
         "run_id": run_id,
@@ -147,11 +150,13 @@ def run_pointer(record: ThreadRecord, run_id: str, created_at: str) -> dict[str,
     return {"Put": {"TableName": _table(), "Item": to_item(item)}}
 
 
-def _newest_first(thread_id: str, prefix: str, page_size: int | None = None) -> Iterator[dict[str, Any]]:
+def _newest_first(
+    tenant_id: str, thread_id: str, prefix: str, page_size: int | None = None
+) -> Iterator[dict[str, Any]]:
     query: dict[str, Any] = {
         "TableName": _table(),
         "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
-        "ExpressionAttributeValues": {":pk": to_attr(pk(thread_id)), ":prefix": to_attr(prefix)},
+        "ExpressionAttributeValues": {":pk": to_attr(pk(tenant_id, thread_id)), ":prefix": to_attr(prefix)},
         "ScanIndexForward": False,
         "ConsistentRead": True,
     }
@@ -160,8 +165,8 @@ def _newest_first(thread_id: str, prefix: str, page_size: int | None = None) -> 
     return (from_item(item) for item in partitions.query_items(query))
 
 
-def run_ids(thread_id: str) -> list[str]:
-    return [item["run_id"] for item in _newest_first(thread_id, "RUN#")]
+def run_ids(tenant_id: str, thread_id: str) -> list[str]:
+    return [item["run_id"] for item in _newest_first(tenant_id, thread_id, "RUN#")]
 
 
 def state_items(
@@ -180,7 +185,7 @@ def state_items(
     update = {
         "Update": {
             "TableName": _table(),
-            "Key": _meta_key(record.thread_id),
+            "Key": _meta_key(record.tenant_id, record.thread_id),
             "UpdateExpression": "SET #values = :values, #messages = :messages, updated_at = :now",
             "ConditionExpression": "attribute_exists(PK)",
             "ExpressionAttributeNames": names,
@@ -192,7 +197,7 @@ def state_items(
         }
     }
     history = {
-        "PK": pk(record.thread_id),
+        "PK": pk(record.tenant_id, record.thread_id),
         "SK": f"STATE#{now}#{checkpoint_id}",
         "tenant_id": record.tenant_id,
         "checkpoint_id": checkpoint_id,
@@ -204,8 +209,8 @@ def state_items(
     return [update, {"Put": {"TableName": _table(), "Item": to_item(history)}}]
 
 
-def history(thread_id: str, limit: int) -> list[dict[str, Any]]:
-    return list(itertools.islice(_newest_first(thread_id, "STATE#", page_size=limit), limit))
+def history(tenant_id: str, thread_id: str, limit: int) -> list[dict[str, Any]]:
+    return list(itertools.islice(_newest_first(tenant_id, thread_id, "STATE#", page_size=limit), limit))
 
 
 def update_metadata(record: ThreadRecord, metadata: dict[str, Any]) -> ThreadRecord:
@@ -213,7 +218,7 @@ def update_metadata(record: ThreadRecord, metadata: dict[str, Any]) -> ThreadRec
     now = now_iso()
     aws.dynamodb().update_item(
         TableName=_table(),
-        Key=_meta_key(record.thread_id),
+        Key=_meta_key(record.tenant_id, record.thread_id),
         UpdateExpression="SET metadata = :m, updated_at = :now",
         ConditionExpression="attribute_exists(PK)",
         ExpressionAttributeValues={":m": to_attr(json.dumps(merged)), ":now": to_attr(now)},
@@ -230,6 +235,6 @@ def transact(items: list[dict[str, Any]]) -> None:
         raise
 
 
-def delete(thread_id: str) -> None:
+def delete(tenant_id: str, thread_id: str) -> None:
     """Delete the thread and its history and run pointers (not the runs themselves)."""
-    partitions.delete_partition(_table(), to_attr(pk(thread_id)))
+    partitions.delete_partition(_table(), to_attr(pk(tenant_id, thread_id)))
