@@ -13,7 +13,9 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from agent_runtime.acp.agents import agent_id
 from agent_runtime.local.cloud import REGION, Resources
+from agent_runtime.webhooks import sender
 from agent_runtime.workflows.registry import registry
+from functions.workers import webhook_delivery
 from tests.conftest import Api, eventually
 from tests.contract.acp_spec import pointer, validate_acp
 from tests.webhook_receiver import receiver
@@ -226,6 +228,10 @@ def test_redeliver_of_another_tenants_delivery_is_404(api: Api, other_api: Api) 
         "http://169.254.169.254/latest/meta-data",
         "https://[fd00:ec2::254]/",
         "https://[::ffff:10.1.2.3]/x",
+        "https://[2002:a9fe:a9fe::]/",  # 6to4 wrapping of the metadata address
+        "https://[64:ff9b::a9fe:a9fe]/",  # NAT64 wrapping of it
+        "https://167772161/x",  # 10.0.0.1 spelt as one number
+        "https://0xa.0.0.1/x",
         "ftp://127.0.0.1/x",
         "https://user:pw@127.0.0.1/x",
         "https://no-such-host.invalid/x",
@@ -249,3 +255,37 @@ def test_rotation_signs_with_both_secrets_during_the_overlap(api: Api) -> None:
     Webhook(old).verify(request.body, request.headers)
     Webhook(new).verify(request.body, request.headers)
     api.wait(run_id)
+
+
+def test_a_duplicate_queue_message_does_not_start_a_second_retry_chain(api: Api) -> None:
+    # Given a delivery whose first attempt failed, so its retry (attempt 1) is queued
+    with receiver(lambda n: 503) as hooks:
+        run_id = api.create("echo", {}, callback_url=hooks.url).json()["run_id"]
+        eventually(lambda: bool(deliveries(api, run_id)) and deliveries(api, run_id)[0]["attempt_count"] >= 1)
+        first = deliveries(api, run_id)[0]
+        # When SQS hands the worker the message of the attempt already made, once more
+        outcome = sender.attempt({"delivery_id": first["delivery_id"], "generation": 1, "attempt": 0})
+    # Then it is dropped: no second POST for that attempt, no second chain of retries
+    assert outcome == "stale"
+    assert all(r.headers.get("accept-encoding") == "identity" for r in hooks.all())
+
+
+class NearlyTimedOut:
+    """A Lambda context with 2 s left: less than one attempt may take."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 2000
+
+
+def test_the_delivery_worker_hands_back_messages_it_has_no_time_for(api: Api) -> None:
+    # Given a batch of two messages and a function about to time out
+    batch = {
+        "Records": [
+            {"messageId": "m1", "body": json.dumps({"delivery_id": "dlv_x_1", "generation": 1})},
+            {"messageId": "m2", "body": json.dumps({"delivery_id": "dlv_x_2", "generation": 1})},
+        ]
+    }
+    # When the worker gets them
+    result = webhook_delivery.handler(batch, NearlyTimedOut())
+    # Then neither is started: both go back to the queue rather than being cut off mid-request
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]}

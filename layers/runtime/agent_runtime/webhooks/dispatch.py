@@ -30,8 +30,15 @@ from agent_runtime.webhooks.payloads import TRIGGERS, build_payload, is_trigger
 log = logging.getLogger(__name__)
 
 
-def enqueue(delivery_id: str, generation: int, delay_seconds: float = 0.0, not_before: float = 0.0) -> None:
-    body = {"delivery_id": delivery_id, "generation": generation, "not_before": not_before}
+def enqueue(delivery: deliveries.DeliveryRecord, delay_seconds: float = 0.0, not_before: float = 0.0) -> None:
+    """Queue the delivery's next attempt. The message names the attempt it is for, so a copy SQS
+    delivers twice, or one of an attempt already made, can't start a second retry chain."""
+    body = {
+        "delivery_id": delivery.delivery_id,
+        "generation": delivery.generation,
+        "attempt": delivery.attempt_count,
+        "not_before": not_before,
+    }
     aws.sqs().send_message(
         QueueUrl=settings().webhook_queue_url,
         MessageBody=json.dumps(body),
@@ -63,7 +70,7 @@ def dispatch_event(event: Mapping[str, Any]) -> str | None:
     existing = deliveries.find(run_id, seq)
     if existing is not None:
         if existing.status == "pending" and existing.attempt_count == 0:
-            enqueue(existing.delivery_id, existing.generation)
+            enqueue(existing)
         return existing.delivery_id
     body = build_payload(record, {**event, "data": data})
     text = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
@@ -83,7 +90,7 @@ def dispatch_event(event: Mapping[str, Any]) -> str | None:
         give_up_at=time.time() + settings().webhook_retry_window_seconds,
     )
     if deliveries.create(delivery):
-        enqueue(delivery.delivery_id, delivery.generation)
+        enqueue(delivery)
         return delivery.delivery_id
     return dispatch_event(event)  # raced with another copy of this record: treat as seen
 

@@ -24,7 +24,7 @@ import httpx
 from agent_runtime import aws
 from agent_runtime.clock import now_iso
 from agent_runtime.config import settings
-from agent_runtime.errors import NotFound
+from agent_runtime.errors import Conflict, NotFound
 from agent_runtime.store import payloads
 from agent_runtime.webhooks import deliveries, secrets, urls
 from agent_runtime.webhooks.deliveries import DeliveryRecord
@@ -53,6 +53,13 @@ class Outcome:
         if self.status_code is None:
             return self.error is not None and not self.error.startswith("refused:")
         return self.status_code == 429 or self.status_code >= 500
+
+
+def attempt_budget_seconds() -> float:
+    """The longest one attempt takes: connect, send, and read the status and an excerpt (the read
+    timeout applies per read, so the excerpt loop stops here too)."""
+    config = settings()
+    return config.webhook_connect_timeout_seconds + config.webhook_read_timeout_seconds + 2
 
 
 def _iso(epoch: float) -> str:
@@ -110,6 +117,8 @@ def post(delivery: DeliveryRecord, body: str) -> Outcome:
         "Host": target.host_header,
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
+        # Only an excerpt is kept: never inflate a compressed (possibly huge) body to get it.
+        "Accept-Encoding": "identity",
         "webhook-id": delivery.delivery_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(delivery, body, timestamp),
@@ -130,9 +139,9 @@ def post(delivery: DeliveryRecord, body: str) -> Outcome:
             ) as response,
         ):
             excerpt = b""
-            for chunk in response.iter_bytes():
+            for chunk in response.iter_raw():
                 excerpt += chunk
-                if len(excerpt) >= EXCERPT_BYTES:
+                if len(excerpt) >= EXCERPT_BYTES or time.monotonic() - started > attempt_budget_seconds():
                     break
             text = excerpt[:EXCERPT_BYTES].decode("utf-8", errors="replace")
             return outcome(
@@ -167,11 +176,15 @@ def attempt(message: dict[str, Any]) -> str:
         delivery = deliveries.get(str(message["delivery_id"]), None)
     except NotFound:
         return "unknown"
-    if delivery.status != "pending" or int(message.get("generation", 1)) != delivery.generation:
-        return "stale"
+    if (
+        delivery.status != "pending"
+        or int(message.get("generation", 1)) != delivery.generation
+        or int(message.get("attempt", delivery.attempt_count)) != delivery.attempt_count
+    ):
+        return "stale"  # settled, redelivered, or this attempt was made already (a duplicate message)
     wait = float(message.get("not_before") or 0) - time.time()
     if wait > 0.5:  # a backoff longer than SQS's 900 s delay: hop again
-        enqueue(delivery.delivery_id, delivery.generation, math.ceil(wait), float(message["not_before"]))
+        enqueue(delivery, math.ceil(wait), float(message["not_before"]))
         return "hop"
     body: str = payloads.load(delivery.payload)
     result = post(delivery, body)
@@ -207,7 +220,7 @@ def attempt(message: dict[str, Any]) -> str:
     log.info("webhook %s attempt %d: %s", delivery.delivery_id, count, result.status_code or result.error)
     if status == "pending":
         assert next_at is not None
-        enqueue(delivery.delivery_id, delivery.generation, math.ceil(next_at - time.time()), next_at)
+        enqueue(updated, math.ceil(next_at - time.time()), next_at)
         return "retry"
     if status == "failed" and result.retryable:
         _dead_letter(updated, result.error or f"HTTP {result.status_code}")
@@ -227,6 +240,6 @@ def redeliver(tenant_id: str, delivery_id: str) -> dict[str, Any]:
             next_retry_at=now_iso(),
         )
         if updated is not None:
-            enqueue(updated.delivery_id, updated.generation)
+            enqueue(updated)
             return updated.public()
-    raise RuntimeError(f"could not redeliver {delivery_id}: contention")
+    raise Conflict(f"delivery {delivery_id} is being attempted right now; redeliver again")

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -21,7 +23,12 @@ from agent_runtime.errors import ValidationFailed
 METADATA_ADDRESSES = frozenset(
     {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 )
+NAT64_PREFIX = ipaddress.IPv6Network("64:ff9b::/96")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# A lookup that doesn't answer in time is a name that doesn't resolve (run creation must answer well
+# within API Gateway's 29 s; getaddrinfo has no timeout of its own).
+DNS_TIMEOUT_SECONDS = 3.0
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
 
 
 class UnsafeUrl(ValueError):
@@ -51,9 +58,21 @@ class Target:
         return host if self.port == default else f"{host}:{self.port}"
 
 
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries and reaches (IPv4-mapped, 6to4, NAT64 64:ff9b::/96):
+    Python calls 2002:a9fe:a9fe:: global, yet it routes to 169.254.169.254."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in NAT64_PREFIX:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def _forbidden(ip: IPAddress) -> str | None:
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return _forbidden(ip.ipv4_mapped)
+    if isinstance(ip, ipaddress.IPv6Address) and (embedded := _embedded_ipv4(ip)) is not None:
+        return _forbidden(embedded)
     if ip in METADATA_ADDRESSES:
         return "a cloud metadata address"
     for name in ("loopback", "private", "link_local", "multicast", "reserved", "unspecified"):
@@ -69,9 +88,10 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
         return [ipaddress.ip_address(host)]
     except ValueError:
         pass
+    lookup = _resolver.submit(socket.getaddrinfo, host, port, proto=socket.IPPROTO_TCP)
     try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError) as error:
+        infos = lookup.result(timeout=DNS_TIMEOUT_SECONDS)
+    except (OSError, UnicodeError, FuturesTimeout) as error:
         raise UnsafeUrl(f"host {host!r} does not resolve") from error
     seen: list[IPAddress] = []
     for info in infos:
