@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_runtime.workflows import RetryableStepError, StepContext, Workflow
+from agent_runtime.workflows import CheckpointKind, RetryableStepError, StepContext, Workflow
 from agent_runtime.workflows.builtin.echo import EchoPayload
 
 # How often each (run_id, step) ran: the step worker shares this process in tests.
@@ -93,4 +93,41 @@ for _index in range(40):
 
     slow.step(_nap, name=f"nap_{_index:03d}")
 
-WORKFLOWS = [_three_steps("1.0.0"), _three_steps("1.1.0"), failing, bad_output, slow]
+
+class NotesRequest(BaseModel):
+    topic: str
+
+
+class Notes(BaseModel):
+    notes: dict[str, Any] | None
+
+
+notes = Workflow(
+    "notes",
+    "1.0.0",
+    input_model=NotesRequest,
+    output_model=Notes,
+    description="Asks a human for free-form notes (an input checkpoint with no schema of its own).",
+    checkpoints={"notes": CheckpointKind("input", payload_model=NotesRequest)},
+)
+
+
+@notes.step
+def ask(ctx: StepContext) -> dict[str, Any]:
+    answer = ctx.checkpoint(
+        "notes", prompt=f"Notes on {ctx.input.topic}?", payload={"topic": ctx.input.topic}
+    )
+    return {"notes": answer.data}
+
+
+drafts = Workflow("drafts", "1.0.0", input_model=EchoPayload, output_model=EchoPayload)
+
+
+@drafts.step
+def write_twice(ctx: StepContext) -> dict[str, Any]:
+    first = ctx.put_artifact("draft.txt", "first draft")
+    second = ctx.put_artifact("draft.txt", "the second, longer draft")
+    return {"first": first, "second": second}
+
+
+WORKFLOWS = [_three_steps("1.0.0"), _three_steps("1.1.0"), failing, bad_output, slow, notes, drafts]

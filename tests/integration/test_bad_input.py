@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from agent_runtime import aws
 from tests.conftest import Api
 
 
@@ -35,6 +36,18 @@ def test_unknown_workflow_and_version_are_404(api: Api) -> None:
 
 def test_unknown_run_is_404(api: Api) -> None:
     assert api("GET", "/v1/runs/00000000-0000-4000-8000-000000000000").status == 404
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/runs/{long}", "/v1/runs/{long}/checkpoints/x", "/v1/runs/r/checkpoints/{long}", "/threads/{long}"],
+)
+def test_ids_too_long_to_exist_are_404_without_touching_the_table(
+    api: Api, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DynamoDB refuses keys over 1-2 KB with an error (moto does not): such ids never reach it.
+    monkeypatch.setattr(aws, "dynamodb", lambda: pytest.fail("an over-long id reached DynamoDB"))
+    assert api("GET", path.format(long="r" * 2000)).status == 404
 
 
 def test_input_not_matching_the_schema_is_422_naming_the_field(api: Api) -> None:

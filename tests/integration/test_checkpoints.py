@@ -3,6 +3,7 @@ cancel while waiting, and races that must have exactly one winner."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -13,6 +14,9 @@ import httpx
 import pytest
 
 from agent_runtime.local.cloud import REGION, Resources
+from agent_runtime.store import checkpoints as checkpoint_store
+from agent_runtime.store import runs as run_store
+from agent_runtime.store.runs import NewEvent
 from tests.conftest import Api
 
 DOC_INPUT = {"title": "Q4 plan", "points": ["ship it", "measure it"], "reviewer": "ana"}
@@ -208,3 +212,59 @@ def test_a_megabyte_input_and_output_round_trip_through_s3(api: Api, cloud: Reso
         f"payloads/{api.tenant}/{run_id}/input.json",
         f"payloads/{api.tenant}/{run_id}/output.json",
     } <= keys
+
+
+def test_a_megabyte_answer_is_kept_through_s3_and_reaches_the_workflow(api: Api, cloud: Resources) -> None:
+    # Given a run waiting on an input checkpoint that takes any object
+    run_id = api.create("notes", {"topic": "Q4"}).json()["run_id"]
+    api.wait(run_id, {"waiting_for_input"})
+    checkpoint = api("GET", f"/v1/runs/{run_id}/checkpoints/ask-1").json()
+    assert checkpoint["response_schema"]["type"] == "object"
+    # When a human answers with a megabyte of notes (more than a DynamoDB item holds)
+    notes = {"text": "n" * (1024 * 1024)}
+    answered = api("POST", f"/v1/runs/{run_id}/checkpoints/ask-1/input", body={"data": notes})
+    # Then the answer is accepted, kept whole, and the workflow receives it
+    assert answered.status == 200
+    assert api("GET", f"/v1/runs/{run_id}/checkpoints/ask-1").json()["resolution"]["data"] == notes
+    assert api.wait(run_id)["output"] == {"notes": notes}
+
+
+def test_two_artifacts_of_one_name_in_one_step_are_two_artifacts(api: Api) -> None:
+    # Given a step that stores "draft.txt" twice
+    run = api.wait(api.create("drafts", {}).json()["run_id"])
+    first, second = run["output"]["first"], run["output"]["second"]
+    # Then each is its own artifact: its metadata and its bytes are those of its own body
+    assert first != second
+    for artifact_id, body in ((first, b"first draft"), (second, b"the second, longer draft")):
+        artifact = api("GET", f"/v1/artifacts/{artifact_id}").json()
+        assert (artifact["size"], artifact["sha256"]) == (len(body), hashlib.sha256(body).hexdigest())
+        assert httpx.get(artifact["download_url"]).content == body
+    listed = api("GET", f"/v1/runs/{run['run_id']}/artifacts").json()["data"]
+    assert sorted(a["artifact_id"] for a in listed) == sorted([first, second])
+
+
+def test_a_checkpoint_raised_while_cancel_looks_is_cancelled_too(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a run that raises its checkpoint just as cancel reads the run's checkpoints: the first read
+    # sees none, and the run's version moves right after (the worker's commit that raised it)
+    run_id = api.create("approval", DOC_INPUT).json()["run_id"]
+    api.wait(run_id, {"waiting_for_input"})
+    real_list = checkpoint_store.list_for_run
+    reads = []
+
+    def stale_first_read(run: str) -> list[Any]:
+        reads.append(run)
+        if len(reads) == 1:
+            run_store.commit(run, events=[NewEvent("worker.moved", {})])
+            return []
+        return real_list(run)
+
+    monkeypatch.setattr(checkpoint_store, "list_for_run", stale_first_read)
+    # When the run is cancelled
+    assert api("POST", f"/v1/runs/{run_id}/cancel").status == 200
+    # Then cancel looked again, and the checkpoint is cancelled with the run, not left pending
+    monkeypatch.undo()
+    assert len(reads) == 2
+    assert api("GET", f"/v1/runs/{run_id}/checkpoints/review-1").json()["status"] == "cancelled"
+    assert api("GET", "/v1/checkpoints", query={"status": "pending"}).json()["data"] == []

@@ -22,6 +22,7 @@ from agent_runtime.errors import (
     DomainError,
     InternalError,
     NotAcceptable,
+    NotFound,
     PayloadTooLarge,
     Unauthorized,
     UnsupportedMediaType,
@@ -149,6 +150,19 @@ def _tenant(event: dict[str, Any]) -> tuple[str, str | None]:
     return str(tenant), context.get("principal")
 
 
+# Every id this API issues or accepts (run, checkpoint, artifact, delivery, thread, agent) is far
+# shorter; a longer one names nothing, and would exceed DynamoDB's key size (an error, not a miss).
+MAX_ID_BYTES = 256
+
+
+def _path_params(event: dict[str, Any]) -> dict[str, str]:
+    params: dict[str, str] = event.get("pathParameters") or {}
+    for name, value in params.items():
+        if len(value.encode()) > MAX_ID_BYTES:
+            raise NotFound(f"no {name} is {len(value.encode())} bytes long")
+    return params
+
+
 def _request(event: dict[str, Any]) -> Request:
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
@@ -158,7 +172,7 @@ def _request(event: dict[str, Any]) -> Request:
     return Request(
         method=event.get("httpMethod", ""),
         path=event.get("path", ""),
-        path_params=event.get("pathParameters") or {},
+        path_params=_path_params(event),
         query=event.get("queryStringParameters") or {},
         headers=headers,
         body=body,

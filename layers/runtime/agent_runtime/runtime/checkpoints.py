@@ -9,13 +9,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent_runtime import orchestration
 from agent_runtime.clock import now_iso
-from agent_runtime.errors import Conflict, ValidationFailed
+from agent_runtime.errors import Conflict, TransientAwsError, ValidationFailed
+from agent_runtime.models import ACTIVE_STATUSES
 from agent_runtime.runtime.validation import field_errors
 from agent_runtime.store import checkpoints as checkpoint_store
 from agent_runtime.store import runs as run_store
 from agent_runtime.store.checkpoints import CheckpointRecord
-from agent_runtime.store.runs import GuardFailed, ItemConditionFailed, NewEvent
+from agent_runtime.store.runs import GuardFailed, ItemConditionFailed, NewEvent, RunRecord
 from agent_runtime.workflows.registry import registry
+
+# Each try loses only to a concurrent change of the run (an event, a checkpoint); these are rare.
+END_ATTEMPTS = 20
 
 Action = Literal["approve", "reject", "input"]
 CHECKPOINT_STATUSES = ("pending", "resolved", "expired", "cancelled")
@@ -118,10 +122,37 @@ def resolve(
     return resolved.public()
 
 
-def cancel_pending(run_id: str) -> list[dict[str, Any]]:
-    """Transaction entries and events that cancel the run's pending checkpoints (used by cancel)."""
-    return [
-        {"record": record, "item": checkpoint_store.transition_item(record, "cancelled", now_iso(), None)}
-        for record in checkpoint_store.list_for_run(run_id)
-        if record.status == "pending"
-    ]
+def end_run(
+    run_id: str, events: list[NewEvent], updates: dict[str, Any]
+) -> tuple[RunRecord, list[CheckpointRecord]]:
+    """End an active run (cancelled, failed) and cancel its pending checkpoints, in one transaction.
+
+    The commit is pinned to the run's version read before its checkpoints are listed: a checkpoint the
+    worker raised in between moves the version, and the next try sees it, so no checkpoint is left
+    pending on an ended run. Returns the run and the checkpoints cancelled; GuardFailed if the run
+    is no longer active."""
+    for _ in range(END_ATTEMPTS):
+        current = run_store.get(run_id, None)
+        if current.status not in ACTIVE_STATUSES:
+            raise GuardFailed(current)
+        pending = [c for c in checkpoint_store.list_for_run(run_id) if c.status == "pending"]
+        now = now_iso()
+        try:
+            record = run_store.commit(
+                run_id,
+                events=[
+                    *(NewEvent("checkpoint.cancelled", {"checkpoint_id": c.checkpoint_id}) for c in pending),
+                    *events,
+                ],
+                updates=updates,
+                expect={"version": current.version},
+                expect_status=ACTIVE_STATUSES,
+                extra_items=[checkpoint_store.transition_item(c, "cancelled", now, None) for c in pending],
+            )
+            return record, pending
+        except GuardFailed as moved:
+            if moved.current.status not in ACTIVE_STATUSES:
+                raise
+        except ItemConditionFailed:
+            pass  # a checkpoint was answered meanwhile: look again
+    raise TransientAwsError(f"could not end run {run_id}: contention")

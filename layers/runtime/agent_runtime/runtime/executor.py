@@ -23,6 +23,7 @@ from agent_runtime import orchestration
 from agent_runtime.clock import now_iso
 from agent_runtime.errors import NotFound, TransientAwsError
 from agent_runtime.models import ACTIVE_STATUSES
+from agent_runtime.runtime.checkpoints import end_run
 from agent_runtime.runtime.validation import field_errors
 from agent_runtime.store import artifacts as artifact_store
 from agent_runtime.store import checkpoints as checkpoint_store
@@ -206,9 +207,11 @@ class _RunSteps:
         )
         raise Suspend(checkpoint_id, request.timeout_seconds or MAX_WAIT_SECONDS)
 
-    def put_artifact(self, step_name: str, name: str, body: bytes, content_type: str) -> str:
+    def put_artifact(self, step_name: str, name: str, occurrence: int, body: bytes, content_type: str) -> str:
         run = self.record
-        artifact_id = str(uuid.uuid5(ARTIFACT_NAMESPACE, f"{run.run_id}/{step_name}/{name}"))
+        # Deterministic, so a retried step stores the same artifacts again rather than new ones.
+        seed = f"{run.run_id}/{step_name}/{name}" + (f"#{occurrence}" if occurrence > 1 else "")
+        artifact_id = str(uuid.uuid5(ARTIFACT_NAMESPACE, seed))
         record = artifact_store.ArtifactRecord(
             artifact_id=artifact_id,
             run_id=run.run_id,
@@ -263,7 +266,7 @@ def _thread_state(record: RunRecord, output: Any) -> list[dict[str, Any]]:
 
 
 def resolution_of(record: CheckpointRecord) -> Resolution:
-    values = json.loads(record.resolution or "{}")
+    values = payloads.load(record.resolution) if record.resolution else {}
     return Resolution(
         checkpoint_id=record.checkpoint_id,
         decision=values.get("decision", "expired"),
@@ -304,12 +307,8 @@ def _fail(record: RunRecord, error_type: str, message: str, step: str | None = N
     error = {"type": error_type, "message": message[:4000]}
     events = [NewEvent("step.failed", {"step": step, "error": error})] if step else []
     events.append(NewEvent("run.failed", {"status": "failed", "error": error}))
-    store.commit(
-        record.run_id,
-        events=events,
-        updates={"status": "failed", "error": json.dumps(error)},
-        expect_status=ACTIVE_STATUSES,
-    )
+    # A run that fails while waiting for a human (its wait crashed) also closes that checkpoint.
+    end_run(record.run_id, events, {"status": "failed", "error": json.dumps(error)})
 
 
 def record_failure(run_id: str, error: dict[str, Any]) -> StepOutcome:

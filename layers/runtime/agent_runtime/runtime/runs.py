@@ -11,8 +11,8 @@ from typing import Any
 from agent_runtime import orchestration
 from agent_runtime.canonical import sha256_of
 from agent_runtime.clock import now_iso
-from agent_runtime.errors import BadRequest, Conflict, TransientAwsError
-from agent_runtime.models import ACTIVE_STATUSES, CreateRunRequest, Run, RunPage
+from agent_runtime.errors import BadRequest, Conflict
+from agent_runtime.models import CreateRunRequest, Run, RunPage
 from agent_runtime.runtime import checkpoints
 from agent_runtime.runtime.validation import validate_against
 from agent_runtime.store import checkpoints as checkpoint_store
@@ -21,7 +21,6 @@ from agent_runtime.store import runs as store
 from agent_runtime.store.runs import (
     GuardFailed,
     IdempotencyKeyReused,
-    ItemConditionFailed,
     NewEvent,
     RunRecord,
 )
@@ -132,35 +131,18 @@ def list_runs(
     return RunPage(data=[r.to_api() for r in records], next_cursor=next_cursor)
 
 
-CANCEL_ATTEMPTS = 5
-
-
 def cancel_run(tenant_id: str, run_id: str) -> Run:
     """Cancel in any non-terminal state. A run waiting on a human has its pending checkpoint cancelled
     in the same transaction and its parked wait failed, so late answers get 409 and nothing resumes."""
     store.get(run_id, tenant_id)  # 404 for runs of other tenants
-    for _ in range(CANCEL_ATTEMPTS):
-        pending = checkpoints.cancel_pending(run_id)
-        events = [
-            NewEvent("checkpoint.cancelled", {"checkpoint_id": p["record"].checkpoint_id}) for p in pending
-        ]
-        try:
-            record = store.commit(
-                run_id,
-                events=[*events, NewEvent("run.cancelled", {"status": "cancelled"})],
-                updates={"status": "cancelled"},
-                expect_status=ACTIVE_STATUSES,
-                extra_items=[p["item"] for p in pending],
-            )
-            break
-        except GuardFailed as failed:
-            raise store.conflict_for(failed.current, "cancel") from failed
-        except ItemConditionFailed:
-            continue  # a checkpoint was answered meanwhile: look again
-    else:
-        raise TransientAwsError(f"could not cancel run {run_id}: contention")
-    for entry in pending:
-        token = checkpoint_store.get(run_id, entry["record"].checkpoint_id).task_token
+    try:
+        record, pending = checkpoints.end_run(
+            run_id, [NewEvent("run.cancelled", {"status": "cancelled"})], {"status": "cancelled"}
+        )
+    except GuardFailed as failed:
+        raise store.conflict_for(failed.current, "cancel") from failed
+    for cancelled in pending:
+        token = checkpoint_store.get(run_id, cancelled.checkpoint_id).task_token
         if token:  # else the AwaitHuman task will find it cancelled and fail the wait itself
             orchestration.abort(token, "RunCancelled", "the run was cancelled")
     orchestration.stop_run(run_id, "cancelled through the API")

@@ -58,7 +58,7 @@ class CheckpointRecord:
             "workflow": {"name": self.workflow_name, "version": self.workflow_version},
             "created_at": self.created_at,
             "resolved_at": self.resolved_at,
-            "resolution": json.loads(self.resolution) if self.resolution else None,
+            "resolution": payloads.load(self.resolution) if self.resolution else None,
         }
 
 
@@ -108,7 +108,12 @@ def transition_item(
         ":pending": to_attr("pending"),
         ":at": to_attr(at),
         ":inbox": to_attr(_inbox_key(record.tenant_id, status)),
-        ":resolution": to_attr(json.dumps(resolution) if resolution is not None else None),
+        ":resolution": to_attr(
+            # Input answers can be as large as a request body: over 64 KiB they go to S3.
+            payloads.dump(record.tenant_id, record.run_id, f"resolution-{record.checkpoint_id}", resolution)
+            if resolution is not None
+            else None
+        ),
     }
     return {
         "Update": {

@@ -42,8 +42,12 @@ class CheckpointKind:
     on_timeout: OnTimeout = "fail"
 
     def response_schema(self) -> dict[str, Any]:
-        model = self.response_model if self.type == "input" and self.response_model else ApprovalResponse
-        return model.model_json_schema()
+        """What an answer holds: the input's data, or (approval) the decision ACP's resume carries."""
+        if self.type == "input":
+            if self.response_model is None:
+                return {"type": "object", "description": "Any JSON object."}
+            return self.response_model.model_json_schema()
+        return ApprovalResponse.model_json_schema()
 
     def schemas(self) -> dict[str, Any]:
         return {

@@ -7,6 +7,7 @@ its result; the last step's result is the run's output (validated against the ou
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -39,7 +40,9 @@ class StepRuntime(Protocol):
 
     def checkpoint(self, step_name: str, sequence: int, request: CheckpointRequest) -> Resolution: ...
 
-    def put_artifact(self, step_name: str, name: str, body: bytes, content_type: str) -> str: ...
+    def put_artifact(
+        self, step_name: str, name: str, occurrence: int, body: bytes, content_type: str
+    ) -> str: ...
 
 
 @dataclass
@@ -57,6 +60,9 @@ class StepContext:
     # The run's thread (ACP threads): {"thread_id", "values", "messages", "metadata"}, or None.
     thread: dict[str, Any] | None = None
     _checkpoints_in_step: int = field(default=0, repr=False)
+    # How many artifacts of each name this step stored so far: the n-th is its own artifact, and a
+    # retried step (which runs again from its start) names the same ones again.
+    _artifacts_in_step: Counter[str] = field(default_factory=Counter, repr=False)
 
     def _runtime(self) -> StepRuntime:
         if self.runtime is None:
@@ -66,6 +72,7 @@ class StepContext:
     def begin_step(self, name: str) -> None:
         self.step_name = name
         self._checkpoints_in_step = 0
+        self._artifacts_in_step.clear()
 
     def emit(self, event_type: str, data: Mapping[str, Any] | None = None) -> None:
         """Record a custom event on the run's stream. Names must not start with a reserved prefix."""
@@ -118,7 +125,11 @@ class StepContext:
             body, default_type = data.encode(), "text/plain; charset=utf-8"
         else:
             body, default_type = json.dumps(data, ensure_ascii=False).encode(), "application/json"
-        return self._runtime().put_artifact(self.step_name, name, body, content_type or default_type)
+        self._artifacts_in_step[name] += 1
+        occurrence = self._artifacts_in_step[name]
+        return self._runtime().put_artifact(
+            self.step_name, name, occurrence, body, content_type or default_type
+        )
 
 
 RESERVED_EVENT_PREFIXES = frozenset({"run", "step", "checkpoint", "artifact"})
