@@ -42,9 +42,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python bench/cold_start.py
 
-synth: $(STAMP)  ## build the dependencies layer, then synthesize the stack into cdk.out/ (no AWS account needed)
+synth: $(STAMP)  ## build the dependencies layer, then synthesize into cdk.out/ (no AWS account needed); CDK_ARGS="-c stage=prod" etc.
 	UV=$(UV) infra/build_layer.sh
-	$(CDK_ENV) $(VENV)/bin/python infra/app.py
+	$(CDK_ENV) $(VENV)/bin/python infra/app.py $(CDK_ARGS)
 
 deploy: $(STAMP)  ## deploy to the AWS account of your credentials; CDK_ARGS="-c stage=prod" etc.
 	UV=$(UV) infra/build_layer.sh

@@ -96,6 +96,16 @@ class Api(Construct):
                 throttling_burst_limit=config.throttling_burst_limit,
             ),
         )
+        # API Gateway writes execution logs to a group it names and, if it is missing, creates outside
+        # CloudFormation with no retention. Created here first (the stage waits for it), it has ours.
+        self.execution_logs = logs.LogGroup(
+            self,
+            "ExecutionLogs",
+            log_group_name=f"API-Gateway-Execution-Logs_{self.rest_api.rest_api_id}/{config.stage}",
+            retention=config.log_retention,
+            removal_policy=config.removal_policy,
+        )
+        self.rest_api.deployment_stage.node.add_dependency(self.execution_logs)
         # ACP clients send x-api-key, v1 clients Authorization: Bearer. A REQUEST authorizer's identity
         # sources must ALL be present or API Gateway answers 401 without calling it, so listing both
         # headers would lock out each kind of client. Identity sources are only required when results

@@ -1,5 +1,6 @@
-"""The CDK app. `make synth` runs it directly (no CDK CLI needed) and writes cdk.out/; `make deploy`
-runs it through the CDK CLI (infra/cdk.json). Context defaults live in infra/cdk.json."""
+"""The CDK app. `make synth` runs it directly (no CDK CLI needed) and writes cdk.out/, taking the CLI's
+`-c key=value` / `--context key=value` from its arguments (CDK_ARGS); `make deploy` runs it through the
+CDK CLI (infra/cdk.json). Context defaults live in infra/cdk.json."""
 
 from __future__ import annotations
 
@@ -57,10 +58,39 @@ def nag_errors(assembly: cdk.cx_api.CloudAssembly) -> list[str]:
     return errors
 
 
-def main() -> int:
+def cli_context(args: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The context in CDK CLI arguments (`-c k=v`, `--context k=v`, `--context=k=v`), as strings like the
+    CLI passes them, and the arguments that are not context."""
+    context: dict[str, str] = {}
+    rest: list[str] = []
+    items = iter(args)
+    for arg in items:
+        if arg in ("-c", "--context"):
+            pair = next(items, "")
+        elif arg.startswith("--context="):
+            pair = arg.removeprefix("--context=")
+        else:
+            rest.append(arg)
+            continue
+        key, sep, value = pair.partition("=")
+        if not key or not sep:
+            raise ValueError(f"context {pair!r}: expected key=value")
+        context[key] = value
+    return context, rest
+
+
+def main(args: list[str]) -> int:
     outdir = REPO_ROOT / "cdk.out"
-    shutil.rmtree(outdir, ignore_errors=True)  # no stale assets from earlier synths
-    app, _ = build_app(outdir=str(outdir))
+    try:
+        context, ignored = cli_context(args)
+        if ignored:
+            # CDK_ARGS is shared with deploy and destroy (--force, --require-approval ...).
+            print(f"synth ignores the non-context arguments {ignored}", file=sys.stderr)
+        shutil.rmtree(outdir, ignore_errors=True)  # no stale assets from earlier synths
+        app, _ = build_app(context, outdir=str(outdir))
+    except ValueError as bad:  # a bad context value: say which, without a traceback
+        print(f"error: {bad}", file=sys.stderr)
+        return 2
     assembly = app.synth()
     errors = nag_errors(assembly)
     for error in errors:
@@ -73,4 +103,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

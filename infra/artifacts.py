@@ -34,25 +34,26 @@ class Artifacts(Construct):
             ],
             **common,  # type: ignore[arg-type]
         )
+        # No expiry of payloads/: a claim-checked payload lives as long as the run item that points to it.
+        # artifacts/ expire only when the operator sets artifactRetentionDays.
+        lifecycle_rules = [
+            s3.LifecycleRule(
+                id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)
+            )
+        ]
+        if config.artifact_retention_days is not None:
+            lifecycle_rules.append(
+                s3.LifecycleRule(
+                    id="expire-artifacts",
+                    prefix=ARTIFACTS_PREFIX,
+                    expiration=Duration.days(config.artifact_retention_days),
+                )
+            )
         self.bucket = s3.Bucket(
             self,
             "Bucket",
             server_access_logs_bucket=self.access_logs,
             server_access_logs_prefix="artifacts-bucket/",
-            lifecycle_rules=[
-                s3.LifecycleRule(
-                    id="expire-payloads",
-                    prefix=PAYLOADS_PREFIX,
-                    expiration=Duration.days(config.payload_expiry_days),
-                ),
-                s3.LifecycleRule(
-                    id="expire-artifacts",
-                    prefix=ARTIFACTS_PREFIX,
-                    expiration=Duration.days(config.artifact_expiry_days),
-                ),
-                s3.LifecycleRule(
-                    id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)
-                ),
-            ],
+            lifecycle_rules=lifecycle_rules,
             **common,  # type: ignore[arg-type]
         )

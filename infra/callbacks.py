@@ -1,14 +1,16 @@
-"""Webhooks: the delivery queue and its dead-letter queue, and the event source mappings that drive
-the manifest's table-stream and webhook-queue functions (functions/manifest.py `trigger`)."""
+"""Webhooks: the delivery queue and its dead-letter queue (also the on-failure destination of the table
+stream's mapping), and the event source mappings that drive the manifest's table-stream and webhook-queue
+functions (functions/manifest.py `trigger`)."""
 
 from __future__ import annotations
 
+import jsii
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from functions.manifest import FUNCTIONS, Trigger
+from functions.manifest import FUNCTIONS, Grant, Trigger
 from infra.config import StackConfig
 
 # Lambda's guidance: a queue's visibility timeout at least six times its consumer's timeout.
@@ -46,17 +48,35 @@ class CallbackQueues(Construct):
         )
 
 
+@jsii.implements(lambda_.IEventSourceDlq)
+class QueueOnFailure:
+    """An event source mapping's on-failure destination, like lambda_event_sources.SqsDlq but without
+    its grant (sqs:SendMessage, GetQueueAttributes, GetQueueUrl): Lambda needs only sqs:SendMessage, with
+    the function's role, and the manifest grant queue:send already allows it on the dead-letter queue."""
+
+    def __init__(self, queue: sqs.IQueue) -> None:
+        self.queue = queue
+
+    def bind(
+        self, target: lambda_.IEventSourceMapping, target_handler: lambda_.IFunction
+    ) -> lambda_.DlqDestinationConfig:
+        return lambda_.DlqDestinationConfig(destination=self.queue.queue_arn)
+
+
 def connect_triggers(
     scope: Construct, functions: dict[str, lambda_.IFunction], stream_arn: str, queues: CallbackQueues
 ) -> list[lambda_.EventSourceMapping]:
     """One event source mapping per function with a trigger. The low-level mapping adds no IAM of
-    its own: the functions' manifest grants (stream:read, queue:consume) already allow exactly it."""
+    its own: the functions' manifest grants (stream:read, queue:consume, queue:send for the stream's
+    on-failure destination) already allow exactly it."""
     mappings = []
     for spec in FUNCTIONS:
         if spec.trigger is None:
             continue
         fn = functions[spec.name]
         if spec.trigger == Trigger.TABLE_STREAM:
+            if Grant.QUEUE_SEND not in spec.grants:
+                raise ValueError(f"{spec.name}: a table-stream consumer needs the grant queue:send (its DLQ)")
             mapping = lambda_.EventSourceMapping(
                 scope,
                 f"{spec.name}-stream",
@@ -69,6 +89,9 @@ def connect_triggers(
                 retry_attempts=10,
                 bisect_batch_on_error=True,
                 max_record_age=Duration.hours(24),
+                # A batch still failing after the retries or the age limit is skipped: its description
+                # (shard, sequence numbers) goes to the dead-letter queue, whose depth is alarmed.
+                on_failure=QueueOnFailure(queues.dead_letters),
             )
         elif spec.trigger == Trigger.WEBHOOK_QUEUE:
             mapping = lambda_.EventSourceMapping(

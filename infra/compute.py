@@ -16,7 +16,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from functions import manifest
-from functions.manifest import FunctionSpec, Grant
+from functions.manifest import GRANT_ACTIONS, FunctionSpec, Grant
 from infra.artifacts import ARTIFACTS_PREFIX, PAYLOADS_PREFIX
 from infra.callbacks import CallbackQueues
 from infra.config import REPO_ROOT, StackConfig
@@ -26,48 +26,23 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
 SERVICE_NAME = "agent-runtime"
 
-# DynamoDB actions per grant. Transactions have no action of their own: TransactWriteItems is
-# authorised item by item through PutItem/UpdateItem/DeleteItem/ConditionCheckItem, and
-# TransactGetItems through GetItem (DynamoDB developer guide, "Using IAM with DynamoDB transactions").
-TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem")
-TABLE_WRITE_ACTIONS = (
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:ConditionCheckItem",
-    "dynamodb:BatchWriteItem",
-)
+# The actions of each grant are the manifest's (GRANT_ACTIONS, which the local stack also enforces);
+# here, which of the stack's resources each grant's actions apply to. Task tokens are capabilities
+# that name no resource: SendTaskSuccess/SendTaskFailure accept only Resource "*"
+# (docs/iam-exceptions.md). Stream and queue-consume actions are on the ARNs Lambda's event source
+# mappings read, as the DynamoDB and SQS developer guides' policies have them.
 OBJECT_PREFIXES = (PAYLOADS_PREFIX, ARTIFACTS_PREFIX)
-# Task tokens are capabilities that name no resource: SendTaskSuccess/SendTaskFailure accept only
-# Resource "*" (docs/iam-exceptions.md).
-TASK_CALLBACK_ACTIONS = ("states:SendTaskSuccess", "states:SendTaskFailure")
-# What Lambda's event source mappings need of an SQS queue and of a DynamoDB stream (on the stream ARN,
-# as the DynamoDB developer guide's policy for stream-reading functions has it).
-QUEUE_CONSUME_ACTIONS = (
-    "sqs:ReceiveMessage",
-    "sqs:DeleteMessage",
-    "sqs:ChangeMessageVisibility",
-    "sqs:GetQueueAttributes",
-)
-STREAM_READ_ACTIONS = (
-    "dynamodb:DescribeStream",
-    "dynamodb:GetRecords",
-    "dynamodb:GetShardIterator",
-    "dynamodb:ListStreams",
-)
-
-# Each manifest grant (by its value) -> (actions, which resources). A grant with no entry fails the synth.
-GRANT_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
-    "table:read": (TABLE_READ_ACTIONS, "table"),  # the table and its indexes
-    "table:write": (TABLE_WRITE_ACTIONS, "table-only"),
-    "bucket:read": (("s3:GetObject",), "objects"),
-    "bucket:write": (("s3:PutObject",), "objects"),
-    "states:start": (("states:StartExecution",), "state-machine"),
-    "states:stop": (("states:StopExecution",), "executions"),
-    "states:callback": (TASK_CALLBACK_ACTIONS, "*"),
-    "queue:send": (("sqs:SendMessage",), "queues"),  # the webhook queue (re-enqueue) and its DLQ
-    "queue:consume": (QUEUE_CONSUME_ACTIONS, "queue"),
-    "stream:read": (STREAM_READ_ACTIONS, "stream"),
+GRANT_RESOURCES: dict[Grant, str] = {
+    Grant.TABLE_READ: "table",  # the table and its indexes
+    Grant.TABLE_WRITE: "table-only",
+    Grant.PAYLOADS_READ: "objects",
+    Grant.PAYLOADS_WRITE: "objects",
+    Grant.EXECUTION_START: "state-machine",
+    Grant.EXECUTION_STOP: "executions",
+    Grant.TASK_CALLBACK: "*",
+    Grant.QUEUE_SEND: "queues",  # the webhook queue (re-enqueue) and its DLQ
+    Grant.QUEUE_CONSUME: "queue",
+    Grant.STREAM_READ: "stream",
 }
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
 
@@ -111,8 +86,9 @@ def dependencies_layer_dir(config: StackConfig) -> Path:
     path = path if path.is_absolute() else REPO_ROOT / path
     if not (path / "python").is_dir():
         raise FileNotFoundError(
-            f"the dependencies layer is not built: {path}/python is missing. Run `make layer` "
-            "(uv export of the locked requirements + pip install for manylinux2014_aarch64 / Python 3.12)."
+            f"the dependencies layer is not built: {path}/python is missing. Run `make synth`, which builds "
+            "it with infra/build_layer.sh (uv export of the locked requirements + pip install for "
+            "manylinux2014_aarch64 / Python 3.12)."
         )
     return path
 
@@ -181,6 +157,9 @@ class Compute(Construct):
             "WEBHOOK_QUEUE_URL": queues.queue.queue_url,
             "WEBHOOK_DLQ_URL": queues.dead_letters.queue_url,
         }
+        if config.artifact_retention_days is not None:
+            # The bucket deletes older artifacts: the API answers 404 for them instead of a dead URL.
+            self.environment["ARTIFACT_RETENTION_DAYS"] = str(config.artifact_retention_days)
         code = lambda_.Code.from_asset(str(stage_function_code()))
         self._table_resources = [
             data.table.table_arn,
@@ -259,10 +238,13 @@ class Compute(Construct):
         }
         statements = []
         for grant in sorted(grants):
-            if grant.value not in GRANT_ACTIONS:
-                raise KeyError(f"no IAM mapping for manifest grant {grant.value!r}: add it to GRANT_ACTIONS")
-            actions, resource = GRANT_ACTIONS[grant.value]
-            statements.append(iam.PolicyStatement(actions=list(actions), resources=resources[resource]))
+            if grant not in GRANT_RESOURCES:
+                raise KeyError(f"no resources for manifest grant {grant.value!r}: add it to GRANT_RESOURCES")
+            statements.append(
+                iam.PolicyStatement(
+                    actions=list(GRANT_ACTIONS[grant]), resources=resources[GRANT_RESOURCES[grant]]
+                )
+            )
         return statements
 
 

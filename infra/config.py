@@ -54,6 +54,20 @@ def _dict(value: Any) -> dict[str, int]:
     return {str(key): int(mb) for key, mb in dict(value).items()}
 
 
+def _optional(value: Any) -> Any:
+    # null in cdk.json, or `-c key=` / `-c key=none` from the CLI: the setting is off.
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
+        return None
+    return value
+
+
+# Context keys that no longer exist, with what replaced them: refused rather than silently ignored.
+_REMOVED_KEYS = {
+    "payloadExpiryDays": "payloads now live as long as the run that points to them (no S3 expiry)",
+    "artifactExpiryDays": "use artifactRetentionDays (default: artifacts are kept)",
+}
+
+
 @dataclass(frozen=True)
 class StackConfig:
     stage: str = "dev"
@@ -68,12 +82,15 @@ class StackConfig:
     tracing: bool = True
     state_machine_log_level: str = "ALL"
     log_retention_days: int = 30
-    payload_expiry_days: int = 30
-    artifact_expiry_days: int = 90
+    # None: artifacts are kept until deleted. Set, the bucket expires artifacts/ after this many days
+    # and the functions get ARTIFACT_RETENTION_DAYS to stop serving older ones.
+    artifact_retention_days: int | None = None
     access_log_expiry_days: int = 90
     throttling_rate_limit: int = 50
     throttling_burst_limit: int = 100
     alarms: bool = True
+    # Set: an SNS topic with this address subscribed, the action of every alarm.
+    alarm_email: str | None = None
     dependencies_layer_dir: str = "build/lambda/dependencies"
 
     @property
@@ -114,6 +131,16 @@ class StackConfig:
         for name, mb in self.memory_overrides.items():
             if not 128 <= mb <= 10240:
                 raise ValueError(f"memoryOverrides[{name!r}] = {mb}: Lambda allows 128-10240 MB")
+        if self.artifact_retention_days is not None and self.artifact_retention_days < 1:
+            raise ValueError(
+                f"artifactRetentionDays {self.artifact_retention_days}: at least 1 (leave it unset to keep "
+                "artifacts)"
+            )
+        if self.alarm_email is not None:
+            if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
+                raise ValueError(f"alarmEmail {self.alarm_email!r}: not an email address")
+            if not self.alarms:
+                raise ValueError("alarmEmail needs alarms=true: with no alarms nothing would notify it")
         return self
 
     @classmethod
@@ -122,7 +149,12 @@ class StackConfig:
             value = node.try_get_context(key)
             return default if value is None else value
 
+        for key, replacement in _REMOVED_KEYS.items():
+            if node.try_get_context(key) is not None:
+                raise ValueError(f"context {key} was removed: {replacement}")
         base = cls()
+        retention = _optional(node.try_get_context("artifactRetentionDays"))
+        email = _optional(node.try_get_context("alarmEmail"))
         return cls(
             stage=str(get("stage", base.stage)),
             workflow_modules=_list(get("workflowModules", [])),
@@ -137,11 +169,11 @@ class StackConfig:
             tracing=_bool(get("tracing", base.tracing)),
             state_machine_log_level=str(get("stateMachineLogLevel", base.state_machine_log_level)).upper(),
             log_retention_days=int(get("logRetentionDays", base.log_retention_days)),
-            payload_expiry_days=int(get("payloadExpiryDays", base.payload_expiry_days)),
-            artifact_expiry_days=int(get("artifactExpiryDays", base.artifact_expiry_days)),
+            artifact_retention_days=None if retention is None else int(retention),
             access_log_expiry_days=int(get("accessLogExpiryDays", base.access_log_expiry_days)),
             throttling_rate_limit=int(get("throttlingRateLimit", base.throttling_rate_limit)),
             throttling_burst_limit=int(get("throttlingBurstLimit", base.throttling_burst_limit)),
             alarms=_bool(get("alarms", base.alarms)),
+            alarm_email=None if email is None else str(email).strip(),
             dependencies_layer_dir=str(get("dependenciesLayerDir", base.dependencies_layer_dir)),
         ).validate()

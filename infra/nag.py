@@ -12,7 +12,7 @@ from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from constructs import IConstruct
 
 from functions.manifest import Grant
-from infra.compute import GRANT_ACTIONS
+from infra.compute import GRANT_RESOURCES
 
 if TYPE_CHECKING:
     from infra.stack import AgentRuntimeStack
@@ -46,9 +46,17 @@ PYTHON_RUNTIME_REASON = (
     "runtime constant and this suppression together."
 )
 ACCOUNT_LOG_ROLE_REASON = (
-    "The account-level role API Gateway uses to write access and execution logs; AWS documents this "
-    "managed policy for it, and API Gateway creates the execution log groups itself, so their names are "
-    "not known here."
+    "The account-level role API Gateway uses to write access and execution logs for every REST API in "
+    "the account and region, not only this stack's, so no list of log groups fits it; AWS documents this "
+    "managed policy for that role."
+)
+NO_TRACING_REASON = (
+    "X-Ray tracing is off because the operator deployed with context tracing=false (default true); "
+    "Step Functions still keeps each execution's history for 90 days, and run events are in the table."
+)
+STATE_MACHINE_LOG_LEVEL_REASON = (
+    "The state machine logs at {level}, not ALL, because the operator deployed with context "
+    "stateMachineLogLevel={level} (default ALL); run status and events are kept in the table regardless."
 )
 COGNITO_REASON = (
     "Clients authenticate with tenant API keys (stored hashed in the table) checked by the Lambda REQUEST "
@@ -66,9 +74,9 @@ WAF_REASON = (
 )
 
 DLQ_REASON = (
-    "This queue is the dead-letter queue of the webhook delivery queue: what lands here is kept 14 days "
-    "for inspection and alarmed on (WebhookDeadLetters); a dead-letter queue of its own would only move "
-    "the same messages once more."
+    "This queue is the dead-letter queue of the webhook delivery queue and the on-failure destination of "
+    "the table stream's event source mapping: what lands here is kept 14 days for inspection and alarmed "
+    "on (WebhookDeadLetters); a dead-letter queue of its own would only move the same messages once more."
 )
 
 
@@ -91,7 +99,7 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
         roles[deployed.spec.grants] = deployed.role
     for grants, role in roles.items():
         star_reasons = [XRAY_REASON] if config.tracing else []
-        if any(GRANT_ACTIONS[grant.value][1] == "*" for grant in grants):
+        if any(GRANT_RESOURCES[grant] == "*" for grant in grants):
             star_reasons.append(TASK_CALLBACK_REASON)
         if star_reasons:
             _suppress(role, "AwsSolutions-IAM5", " ".join(star_reasons), ["Resource::*"])
@@ -116,6 +124,14 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
         STATE_MACHINE_LOGS_REASON,
         ["Resource::*"],
     )
+
+    # Operator choices that AwsSolutions would refuse: acknowledged only when made, naming the setting.
+    state_machine = stack.orchestration.state_machine
+    if not config.tracing:
+        _suppress(state_machine, "AwsSolutions-SF2", NO_TRACING_REASON)
+    if config.state_machine_log_level != "ALL":
+        reason = STATE_MACHINE_LOG_LEVEL_REASON.format(level=config.state_machine_log_level)
+        _suppress(state_machine, "AwsSolutions-SF1", reason)
 
     _suppress(stack.callback_queues.dead_letters, "AwsSolutions-SQS3", DLQ_REASON)
 

@@ -38,7 +38,9 @@ class Orchestration(Construct):
             logs=sfn.LogOptions(
                 destination=self.log_group,
                 level=sfn.LogLevel[config.state_machine_log_level],
-                include_execution_data=True,
+                # Never: execution data holds the task tokens AwaitHuman passes on ($$.Task.Token), and a
+                # token is the capability to complete the task. Run state is in the table instead.
+                include_execution_data=False,
             ),
             tracing_enabled=config.tracing,
             # Its name is fixed, so a retained one would block the next deploy; runs live in the table.

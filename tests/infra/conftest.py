@@ -1,4 +1,5 @@
-"""One synth of the CDK app per test session, shared by every infra test.
+"""Two synths of the CDK app per test session, shared by every infra test: the defaults (`synth`) and
+every setting changed (`custom_synth`).
 
 The dependencies layer is the real build when `make synth` has made it (build/lambda/dependencies);
 otherwise a placeholder directory stands in: its content never changes the template's shape.
@@ -69,12 +70,36 @@ class Synth:
         return {k: v for k, v in self.template["Resources"].items() if v["Type"] == resource_type}
 
 
-@pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+# The second synth of the session: every setting away from its default (as strings, the way the CDK CLI
+# passes `-c key=value`), and the account and region known, as under `make deploy` (ARNs then hold
+# literals, not tokens, and every cdk-nag acknowledgement must still match them).
+CUSTOM_CONTEXT: dict[str, Any] = {
+    "stage": "qa",
+    "workflowModules": "acme.workflows",
+    "logLevel": "WARNING",
+    "artifactUrlExpirySeconds": "300",
+    "memoryOverrides": '{"step_worker": 2048}',
+    "removalPolicy": "destroy",
+    "deletionProtection": "false",
+    "tracing": "false",
+    "stateMachineLogLevel": "ERROR",
+    "logRetentionDays": "7",
+    "artifactRetentionDays": "45",
+    "accessLogExpiryDays": "14",
+    "throttlingRateLimit": "5",
+    "throttlingBurstLimit": "10",
+    "alarmEmail": "ops@example.com",
+}
+CUSTOM_ACCOUNT, CUSTOM_REGION = "123456789012", "eu-west-1"
+
+
+def _synthesize(
+    tmp_path_factory: pytest.TempPathFactory, context: dict[str, Any], env: Any = None
+) -> tuple[Synth, Path]:
     _use_wheel_node()
     from infra.app import build_app
 
-    context: dict[str, Any] = {}
+    context = dict(context)
     built = REPO_ROOT / "build" / "lambda" / "dependencies"
     if not (built / "python").is_dir():
         placeholder = tmp_path_factory.mktemp("dependencies-layer")
@@ -85,18 +110,19 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
         context["dependenciesLayerDir"] = str(placeholder)
     outdir = tmp_path_factory.mktemp("cdk.out")
     started = time.perf_counter()
-    app, stack = build_app(context, outdir=str(outdir))
+    app, stack = build_app(context, outdir=str(outdir), env=env)
     assembly = app.synth()
     seconds = time.perf_counter() - started
     _SYNTH_SECONDS.append(seconds)
     artifact = assembly.get_stack_artifact(stack.artifact_id)
     template_path = Path(assembly.directory) / artifact.template_file
     messages = [
-        (str(message.level.value), message.id, str(message.entry.data))
+        # SynthesisMessageLevel values are upper case ("ERROR"); the tests compare lower case.
+        (str(message.level.value).lower(), message.id, str(message.entry.data))
         for stack_artifact in assembly.stacks
         for message in stack_artifact.messages
     ]
-    yield Synth(
+    synth = Synth(
         app=app,
         stack=stack,
         assembly_dir=Path(assembly.directory),
@@ -105,11 +131,29 @@ def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
         messages=messages,
         seconds=seconds,
     )
+    return synth, outdir
+
+
+@pytest.fixture(scope="session")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    """The app with infra/cdk.json's context, environment-agnostic (as `make synth` makes it)."""
+    result, outdir = _synthesize(tmp_path_factory, {})
+    yield result
+    shutil.rmtree(outdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def custom_synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    """The app with CUSTOM_CONTEXT, in a known account and region."""
+    import aws_cdk as cdk
+
+    env = cdk.Environment(account=CUSTOM_ACCOUNT, region=CUSTOM_REGION)
+    result, outdir = _synthesize(tmp_path_factory, CUSTOM_CONTEXT, env=env)
+    yield result
     shutil.rmtree(outdir, ignore_errors=True)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if _SYNTH_SECONDS:
-        terminalreporter.write_line(
-            f"tests/infra: CDK synth took {_SYNTH_SECONDS[0]:.1f} s (once per session)"
-        )
+        times = ", ".join(f"{seconds:.1f} s" for seconds in _SYNTH_SECONDS)
+        terminalreporter.write_line(f"tests/infra: {len(_SYNTH_SECONDS)} CDK synth(s) took {times}")

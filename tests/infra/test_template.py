@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import yaml
@@ -73,6 +73,8 @@ def test_function_environment(synth: Synth, spec: manifest.FunctionSpec) -> None
     assert env["ARTIFACT_URL_TTL_SECONDS"] == str(context["artifactUrlExpirySeconds"])
     assert env["AGENT_RUNTIME_WORKFLOW_MODULES"] == ",".join(context["workflowModules"])
     assert env["POWERTOOLS_SERVICE_NAME"] == "agent-runtime"
+    # Artifacts are kept by default, so the API has no retention to enforce.
+    assert "ARTIFACT_RETENTION_DAYS" not in env
 
 
 def _resource_paths(synth: Synth) -> dict[str, str]:
@@ -168,6 +170,22 @@ def test_stage_has_access_logs_throttling_and_tracing(synth: Synth) -> None:
     assert props["TracingEnabled"] is True
 
 
+def test_api_execution_logs_go_to_a_log_group_of_the_stack_created_before_the_stage(synth: Synth) -> None:
+    """API Gateway writes execution logs to API-Gateway-Execution-Logs_<api id>/<stage> and creates that
+    group itself, with no retention, if it does not exist when the stage first logs."""
+    (stage,) = synth.resources("AWS::ApiGateway::Stage").values()
+    (api_id,) = synth.resources("AWS::ApiGateway::RestApi")
+    expected_name = {
+        "Fn::Join": ["", ["API-Gateway-Execution-Logs_", {"Ref": api_id}, f"/{default_context()['stage']}"]]
+    }
+    (log_group_id,) = [
+        k
+        for k, r in synth.resources("AWS::Logs::LogGroup").items()
+        if r["Properties"].get("LogGroupName") == expected_name
+    ]
+    assert log_group_id in stage["DependsOn"], "the stage may start logging before its log group exists"
+
+
 def test_gateway_errors_are_problem_json(synth: Synth) -> None:
     responses = synth.resources("AWS::ApiGateway::GatewayResponse").values()
     by_type = {r["Properties"]["ResponseType"]: r["Properties"] for r in responses}
@@ -210,7 +228,7 @@ def test_table_matches_the_local_stack(synth: Synth) -> None:
     }
 
 
-def test_bucket_is_private_encrypted_tls_only_and_expires_payloads(synth: Synth) -> None:
+def test_bucket_is_private_encrypted_tls_only_and_keeps_payloads_and_artifacts(synth: Synth) -> None:
     buckets = synth.resources("AWS::S3::Bucket")
     artifacts_id = next(k for k in buckets if k.startswith("ArtifactsBucket"))
     props = buckets[artifacts_id]["Properties"]
@@ -222,11 +240,16 @@ def test_bucket_is_private_encrypted_tls_only_and_expires_payloads(synth: Synth)
     }
     (encryption,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
-    context = default_context()
-    rules = {
-        r["Prefix"]: r["ExpirationInDays"] for r in props["LifecycleConfiguration"]["Rules"] if "Prefix" in r
-    }
-    assert rules == {"payloads/": context["payloadExpiryDays"], "artifacts/": context["artifactExpiryDays"]}
+    # Run, event and artifact items in the table have no TTL: an object they point to must not expire.
+    # Only abandoned multipart uploads are cleaned up.
+    assert default_context()["artifactRetentionDays"] is None
+    assert props["LifecycleConfiguration"]["Rules"] == [
+        {
+            "Id": "abort-incomplete-uploads",
+            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            "Status": "Enabled",
+        }
+    ]
     assert props["LoggingConfiguration"]["DestinationBucketName"]["Ref"].startswith("ArtifactsAccessLogs")
     policies = [
         p["Properties"]
@@ -249,6 +272,13 @@ def test_state_machine_is_standard_logged_and_traced(synth: Synth) -> None:
     assert set(props["DefinitionSubstitutions"]) == set(manifest.STATE_MACHINE_FUNCTIONS)
 
 
+def test_state_machine_logs_never_include_execution_data(synth: Synth) -> None:
+    """Execution data (state input and output) carries AwaitHuman's task token ($$.Task.Token): logged,
+    anyone who can read the log group could complete or fail the parked task."""
+    (machine,) = synth.resources("AWS::StepFunctions::StateMachine").values()
+    assert machine["Properties"]["LoggingConfiguration"]["IncludeExecutionData"] is False
+
+
 def test_log_groups_have_retention(synth: Synth) -> None:
     for log_group in synth.resources("AWS::Logs::LogGroup").values():
         assert log_group["Properties"]["RetentionInDays"] == default_context()["logRetentionDays"]
@@ -266,6 +296,36 @@ def test_alarms_on_api_5xx_routeless_functions_failed_executions_and_dead_letter
         + [("AWS/SQS", "ApproximateNumberOfMessagesVisible")]
     )
     assert metrics == expected
+
+
+def test_alarms_notify_nobody_unless_an_alarm_email_is_set(synth: Synth) -> None:
+    assert default_context()["alarmEmail"] is None
+    assert not synth.resources("AWS::SNS::Topic")
+    for alarm in synth.resources("AWS::CloudWatch::Alarm").values():
+        assert "AlarmActions" not in alarm["Properties"]
+
+
+def test_alarms_false_creates_no_alarms() -> None:
+    """Given alarms=false, when the observability construct is built, then it adds no alarm (and needs
+    nothing from the rest of the stack: it returns before reading it)."""
+    import aws_cdk as cdk
+    from aws_cdk.assertions import Template
+
+    from infra.observability import Observability
+
+    stack = cdk.Stack(cdk.App())
+    unused = cast(Any, None)
+    config = StackConfig.from_node(cdk.App(context={**default_context(), "alarms": "false"}).node)
+    Observability(
+        stack,
+        "Observability",
+        config=config,
+        compute=unused,
+        rest_api=unused,
+        state_machine=unused,
+        dead_letters=unused,
+    )
+    assert Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm") == {}
 
 
 def test_the_stack_keeps_headroom_under_cloudformations_500_resources(synth: Synth) -> None:
@@ -289,6 +349,12 @@ def test_outputs(synth: Synth) -> None:
         {"logRetentionDays": 31},
         {"memoryOverrides": {"step_worker": 64}},
         {"artifactUrlExpirySeconds": 0},
+        {"artifactRetentionDays": 0},
+        {"alarmEmail": "not-an-address"},
+        {"alarmEmail": "ops@example.com", "alarms": False},
+        # Removed settings are refused, not silently ignored: an operator relying on them must notice.
+        {"payloadExpiryDays": 30},
+        {"artifactExpiryDays": 90},
     ],
 )
 def test_bad_context_is_refused_before_synth(change: dict[str, Any]) -> None:
@@ -302,11 +368,29 @@ def test_bad_context_is_refused_before_synth(change: dict[str, Any]) -> None:
 def test_context_strings_from_the_cli_are_parsed() -> None:
     import aws_cdk as cdk
 
-    cli = {"tracing": "false", "workflowModules": "a.b, c.d", "memoryOverrides": '{"step_worker": 2048}'}
+    cli = {
+        "tracing": "false",
+        "workflowModules": "a.b, c.d",
+        "memoryOverrides": '{"step_worker": 2048}',
+        "artifactRetentionDays": "45",
+        "alarmEmail": " ops@example.com ",
+    }
     config = StackConfig.from_node(cdk.App(context={**default_context(), **cli}).node)
     assert config.tracing is False
     assert config.workflow_modules == ("a.b", "c.d")
     assert config.memory_overrides == {"step_worker": 2048}
+    assert config.artifact_retention_days == 45
+    assert config.alarm_email == "ops@example.com"
+
+
+@pytest.mark.parametrize("unset", ["", "none", "null"])
+def test_optional_settings_can_be_unset_from_the_cli(unset: str) -> None:
+    import aws_cdk as cdk
+
+    cli = {"artifactRetentionDays": unset, "alarmEmail": unset}
+    config = StackConfig.from_node(cdk.App(context={**default_context(), **cli}).node)
+    assert config.artifact_retention_days is None
+    assert config.alarm_email is None
 
 
 def test_webhook_queue_dlq_and_event_sources(synth: Synth) -> None:
@@ -329,3 +413,34 @@ def test_webhook_queue_dlq_and_event_sources(synth: Synth) -> None:
     assert queue["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     env = functions["webhook_delivery"]["Environment"]["Variables"]
     assert {"WEBHOOK_QUEUE_URL", "WEBHOOK_DLQ_URL"} <= set(env)
+
+
+def test_stream_batches_that_give_up_go_to_the_alarmed_dead_letter_queue(synth: Synth) -> None:
+    """Records the stream mapping drops after its retries or max age must not vanish: they go to the
+    dead-letter queue, whose depth is an alarm, and the consumer's role may send there."""
+    queues = synth.resources("AWS::SQS::Queue")
+    (dlq_id,) = [k for k, q in queues.items() if "RedrivePolicy" not in q["Properties"]]
+    (stream,) = [
+        m["Properties"]
+        for m in synth.resources("AWS::Lambda::EventSourceMapping").values()
+        if "StreamArn" in str(m["Properties"]["EventSourceArn"])
+    ]
+    assert stream["DestinationConfig"] == {"OnFailure": {"Destination": {"Fn::GetAtt": [dlq_id, "Arn"]}}}
+    alarmed = [
+        a["Properties"]
+        for a in synth.resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["Namespace"] == "AWS/SQS"
+    ]
+    assert [a["Dimensions"] for a in alarmed] == [
+        [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}]
+    ]
+    function_id = stream["FunctionName"]["Ref"]
+    role = synth.template["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    sends = [
+        statement["Resource"]
+        for policy in synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        if "sqs:SendMessage" in statement["Action"]
+    ]
+    assert any({"Fn::GetAtt": [dlq_id, "Arn"]} in resources for resources in sends)

@@ -13,6 +13,7 @@ import boto3
 import httpx
 import pytest
 
+from agent_runtime.config import settings
 from agent_runtime.local.cloud import REGION, Resources
 from agent_runtime.store import checkpoints as checkpoint_store
 from agent_runtime.store import runs as run_store
@@ -268,3 +269,21 @@ def test_a_checkpoint_raised_while_cancel_looks_is_cancelled_too(
     assert len(reads) == 2
     assert api("GET", f"/v1/runs/{run_id}/checkpoints/review-1").json()["status"] == "cancelled"
     assert api("GET", "/v1/checkpoints", query={"status": "pending"}).json()["data"] == []
+
+
+def test_artifacts_past_the_buckets_retention_are_gone_from_the_api(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a run's artifact, and a stack whose bucket keeps artifacts 0 days (ARTIFACT_RETENTION_DAYS)
+    run = api.wait(api.create("drafts", {}).json()["run_id"])
+    artifact_id = run["output"]["first"]
+    assert api("GET", f"/v1/artifacts/{artifact_id}").status == 200
+    monkeypatch.setenv("ARTIFACT_RETENTION_DAYS", "0")
+    settings.cache_clear()
+    try:
+        # Then the API no longer offers it (its bytes may be gone): 404, and not listed
+        assert api("GET", f"/v1/artifacts/{artifact_id}").status == 404
+        assert api("GET", f"/v1/runs/{run['run_id']}/artifacts").json()["data"] == []
+    finally:
+        monkeypatch.undo()
+        settings.cache_clear()

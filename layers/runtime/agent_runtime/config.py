@@ -23,6 +23,8 @@ class Settings:
     idempotency_ttl_seconds: int
     workflow_modules: tuple[str, ...]
     artifact_url_ttl_seconds: int
+    # Days the bucket keeps artifacts (its lifecycle rule), or None: kept until the run is deleted.
+    artifact_retention_days: int | None
     # Where pre-signed download URLs point; empty means S3's own endpoint (the cloud).
     artifact_download_endpoint: str
     # How long ACP's wait and stream calls hold a request (under API Gateway's 29 s).
@@ -61,6 +63,9 @@ def settings() -> Settings:
         idempotency_ttl_seconds=int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),
         workflow_modules=tuple(m.strip() for m in modules.split(",") if m.strip()),
         artifact_url_ttl_seconds=int(os.environ.get("ARTIFACT_URL_TTL_SECONDS", 15 * 60)),
+        artifact_retention_days=int(os.environ["ARTIFACT_RETENTION_DAYS"])
+        if os.environ.get("ARTIFACT_RETENTION_DAYS")
+        else None,
         artifact_download_endpoint=os.environ.get("ARTIFACT_DOWNLOAD_ENDPOINT", ""),
         acp_wait_seconds=_float("ACP_WAIT_SECONDS", 25.0),
         webhook_queue_url=os.environ.get("WEBHOOK_QUEUE_URL", ""),
