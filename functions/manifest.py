@@ -303,35 +303,41 @@ ACP_OPERATIONS: tuple[tuple[str, str, str], ...] = (
     ("get_thread_history", "GET", "/threads/{thread_id}/history"),
     ("copy_thread", "POST", "/threads/{thread_id}/copy"),
 )
-# Operations that change runs or threads (the rest only read).
-_ACP_WRITERS = frozenset(
-    {
-        "create_stateless_run",
-        "create_and_wait_for_stateless_run_output",
-        "create_and_stream_stateless_run_output",
-        "resume_stateless_run",
-        "delete_stateless_run",
-        "cancel_stateless_run",
-        "create_thread_run",
-        "create_and_wait_for_thread_run_output",
-        "create_and_stream_thread_run_output",
-        "resume_thread_run",
-        "delete_thread_run",
-        "cancel_thread_run",
-        "create_thread",
-        "patch_thread",
-        "delete_thread",
-        "copy_thread",
-    }
-)
-_ACP_RUN_CONTROL = frozenset({Grant.EXECUTION_START, Grant.EXECUTION_STOP, Grant.TASK_CALLBACK})
+# What each ACP operation may do beyond reading runs and threads (_READ). Agents only read the workflow
+# registry in the function's code: no grants. Creating a run starts it, and with multitask_strategy
+# interrupt cancels the thread's current run (stop it, fail its parked task); resuming answers a
+# checkpoint (send the task its result); cancelling or deleting a run stops it and fails its parked task.
+_ACP_CREATE = _WRITE | {Grant.EXECUTION_START, Grant.EXECUTION_STOP, Grant.TASK_CALLBACK}
+_ACP_RESUME = _WRITE | {Grant.TASK_CALLBACK}
+_ACP_END = _WRITE | {Grant.EXECUTION_STOP, Grant.TASK_CALLBACK}
+_ACP_GRANTS: dict[str, frozenset[Grant]] = {
+    "search_agents": frozenset(),
+    "get_agent_by_id": frozenset(),
+    "get_acp_descriptor_by_id": frozenset(),
+    "create_stateless_run": _ACP_CREATE,
+    "create_and_wait_for_stateless_run_output": _ACP_CREATE,
+    "create_and_stream_stateless_run_output": _ACP_CREATE,
+    "resume_stateless_run": _ACP_RESUME,
+    "delete_stateless_run": _ACP_END,
+    "cancel_stateless_run": _ACP_END,
+    "create_thread_run": _ACP_CREATE,
+    "create_and_wait_for_thread_run_output": _ACP_CREATE,
+    "create_and_stream_thread_run_output": _ACP_CREATE,
+    "resume_thread_run": _ACP_RESUME,
+    "delete_thread_run": _ACP_END,
+    "cancel_thread_run": _ACP_END,
+    "create_thread": _WRITE,
+    "patch_thread": _WRITE,
+    "delete_thread": _WRITE,
+    "copy_thread": _WRITE,
+}
 FUNCTIONS += tuple(
     FunctionSpec(
         name,
         f"functions.acp.{name}.handler",
         f"ACP {method} {path}",
         routes=(Route(method, path),),
-        grants=(_WRITE | _ACP_RUN_CONTROL) if name in _ACP_WRITERS else _READ,
+        grants=_ACP_GRANTS.get(name, _READ),
     )
     for name, method, path in ACP_OPERATIONS
 )
