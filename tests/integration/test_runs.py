@@ -175,6 +175,21 @@ def test_twenty_concurrent_creates_with_one_key_make_one_run(api: Api, cloud: Re
     assert [e["name"] for e in executions].count(run_id) == 1
 
 
+def test_the_catalog_shows_what_each_workflow_will_ask_a_human(api: Api) -> None:
+    catalog = {w["name"]: w for w in api("GET", "/v1/workflows").json()["data"]}
+    review = catalog["approval"]["checkpoints"]["review"]
+    assert review["type"] == "approval"
+    assert "title" in review["payload"]["properties"]
+    details = catalog["intake"]["checkpoints"]["details"]
+    assert details["type"] == "input"
+    assert details["response"]["required"]  # the fields a human must provide
+    assert catalog["echo"]["checkpoints"] == {}
+    # the same as the version's published schemas, which the schema_hash covers
+    (latest,) = api("GET", "/v1/workflows/approval").json()["versions"]
+    schemas = api("GET", "/v1/workflows/approval/schemas").json()
+    assert latest["checkpoints"] == schemas["checkpoints"] == catalog["approval"]["checkpoints"]
+
+
 def test_schema_hash_must_match_when_given(api: Api) -> None:
     schemas = api("GET", "/v1/workflows/echo/schemas").json()
     ok = api.create("echo", {}, schema_hash=schemas["schema_hash"])

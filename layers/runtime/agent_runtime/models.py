@@ -91,6 +91,8 @@ class WorkflowSummary(BaseModel):
     description: str
     latest_version: str
     versions: list[str]
+    # The latest version's checkpoint kinds (what humans will be asked), by name, with their schemas.
+    checkpoints: dict[str, Any]
 
 
 class WorkflowList(BaseModel):
@@ -101,6 +103,7 @@ class WorkflowVersion(BaseModel):
     version: str
     schema_hash: str
     steps: list[str]
+    checkpoints: dict[str, Any]
 
 
 class WorkflowDetail(BaseModel):

@@ -22,6 +22,7 @@ def list_workflows() -> WorkflowList:
                 description=versions[0].description,
                 latest_version=versions[0].version,
                 versions=[w.version for w in versions],
+                checkpoints=versions[0].schemas()["checkpoints"],
             )
         )
     return WorkflowList(data=summaries)
@@ -34,7 +35,12 @@ def get_workflow(name: str) -> WorkflowDetail:
         description=versions[0].description,
         latest_version=versions[0].version,
         versions=[
-            WorkflowVersion(version=w.version, schema_hash=w.schema_hash, steps=[s.name for s in w.steps])
+            WorkflowVersion(
+                version=w.version,
+                schema_hash=w.schema_hash,
+                steps=[s.name for s in w.steps],
+                checkpoints=w.schemas()["checkpoints"],
+            )
             for w in versions
         ],
     )
