@@ -54,6 +54,8 @@ def test_function_settings(custom_synth: Synth) -> None:
         assert props["MemorySize"] == MEMORY_OVERRIDES.get(spec.name, spec.memory_mb), spec.name
         env = props["Environment"]["Variables"]
         assert env["LOG_LEVEL"] == CUSTOM_CONTEXT["logLevel"]
+        # Lambda filters the functions' logs at that level (WARNING is Lambda's WARN)
+        assert props["LoggingConfig"]["ApplicationLogLevel"] == "WARN"
         assert env["ARTIFACT_URL_TTL_SECONDS"] == CUSTOM_CONTEXT["artifactUrlExpirySeconds"]
         assert env["AGENT_RUNTIME_WORKFLOW_MODULES"] == CUSTOM_CONTEXT["workflowModules"]
         # The API answers 404 for artifacts older than the bucket keeps them.

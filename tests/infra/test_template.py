@@ -70,6 +70,14 @@ def test_function_environment(synth: Synth, spec: manifest.FunctionSpec) -> None
     joined = env["STATE_MACHINE_ARN"]["Fn::Join"][1]
     assert joined[-1].endswith(f":stateMachine:agent-runtime-{context['stage']}-run")
     assert env["LOG_LEVEL"] == context["logLevel"]
+    # JSON logs that Lambda filters by level: the runtime applies it to Python's root logger, which
+    # otherwise stays at WARNING and drops every INFO record of the functions.
+    assert _functions_by_name(synth)[spec.name]["LoggingConfig"] == {
+        "LogFormat": "JSON",
+        "ApplicationLogLevel": context["logLevel"],
+        "SystemLogLevel": "WARN",
+        "LogGroup": _functions_by_name(synth)[spec.name]["LoggingConfig"]["LogGroup"],
+    }
     assert env["ARTIFACT_URL_TTL_SECONDS"] == str(context["artifactUrlExpirySeconds"])
     assert env["AGENT_RUNTIME_WORKFLOW_MODULES"] == ",".join(context["workflowModules"])
     assert env["POWERTOOLS_SERVICE_NAME"] == "agent-runtime"
