@@ -93,10 +93,14 @@ class Api:
             time.sleep(0.05)
 
     def events(self, run_id: str) -> list[dict[str, Any]]:
-        data: list[dict[str, Any]] = self("GET", f"/v1/runs/{run_id}/events", query={"limit": "500"}).json()[
-            "data"
-        ]
-        return data
+        """Every event of the run so far, following next_cursor (a page holds what fits a response)."""
+        events: list[dict[str, Any]] = []
+        while True:
+            after = str(events[-1]["id"]) if events else "0"
+            page = self("GET", f"/v1/runs/{run_id}/events", query={"limit": "500", "after": after}).json()
+            events += page["data"]
+            if page["next_cursor"] is None or not page["data"]:
+                return events
 
 
 @pytest.fixture

@@ -130,4 +130,35 @@ def write_twice(ctx: StepContext) -> dict[str, Any]:
     return {"first": first, "second": second}
 
 
-WORKFLOWS = [_three_steps("1.0.0"), _three_steps("1.1.0"), failing, bad_output, slow, notes, drafts]
+MEBIBYTE = 1024 * 1024
+chatty = Workflow("chatty", "1.0.0", input_model=EchoPayload, output_model=EchoPayload)
+
+
+@chatty.step
+def shout(ctx: StepContext) -> dict[str, Any]:
+    for index in range(int(ctx.input.model_extra.get("events", 6))):
+        ctx.emit("progress.chunk", {"index": index, "text": "c" * (9 * MEBIBYTE // 10)})
+    return {}
+
+
+too_big = Workflow("too_big", "1.0.0", input_model=EchoPayload, output_model=EchoPayload)
+
+
+@too_big.step
+def overflow(ctx: StepContext) -> dict[str, Any]:
+    if ctx.input.model_extra.get("what") == "event":
+        ctx.emit("progress.huge", {"text": "e" * (3 * MEBIBYTE // 2)})
+    return {"text": "o" * (3 * MEBIBYTE)}
+
+
+WORKFLOWS = [
+    _three_steps("1.0.0"),
+    _three_steps("1.1.0"),
+    failing,
+    bad_output,
+    slow,
+    notes,
+    drafts,
+    chatty,
+    too_big,
+]

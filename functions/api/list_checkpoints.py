@@ -1,4 +1,4 @@
-"""GET /v1/runs/{run_id}/checkpoints"""
+"""GET /v1/runs/{run_id}/checkpoints?cursor="""
 
 from agent_runtime.http import Request, Response, api_handler
 from agent_runtime.runtime import checkpoints
@@ -6,6 +6,7 @@ from agent_runtime.runtime import checkpoints
 
 @api_handler
 def handler(request: Request) -> Response:
-    return Response.json(
-        200, {"data": checkpoints.list_for_run(request.tenant_id, request.path_params["run_id"])}
+    page = checkpoints.list_for_run(
+        request.tenant_id, request.path_params["run_id"], request.query.get("cursor") or None
     )
+    return Response.json(200, page)

@@ -56,7 +56,8 @@ def settings() -> Settings:
         state_machine_arn=os.environ.get("STATE_MACHINE_ARN", ""),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         inline_payload_limit=int(os.environ.get("INLINE_PAYLOAD_LIMIT", 64 * 1024)),
-        max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", 5 * 1024 * 1024)),
+        # With a run's output (at most 2 MiB) a run stays within one Lambda response (6 MB).
+        max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", 2 * 1024 * 1024)),
         sse_window_seconds=_float("SSE_WINDOW_SECONDS", 20.0),
         sse_poll_seconds=_float("SSE_POLL_SECONDS", 0.5),
         sse_retry_ms=int(os.environ.get("SSE_RETRY_MS", 1000)),

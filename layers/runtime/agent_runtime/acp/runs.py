@@ -18,7 +18,7 @@ from agent_runtime.clock import now_iso
 from agent_runtime.config import settings
 from agent_runtime.errors import Conflict, NotFound, ValidationFailed
 from agent_runtime.models import ACTIVE_STATUSES, TERMINAL_STATUSES, CreateRunRequest, WorkflowSelector
-from agent_runtime.runtime import checkpoints, runs
+from agent_runtime.runtime import budget, checkpoints, runs
 from agent_runtime.runtime.validation import field_errors
 from agent_runtime.store import runs as run_store
 from agent_runtime.store import threads as thread_store
@@ -220,7 +220,7 @@ def search(tenant_id: str, body: RunSearchRequest) -> list[dict[str, Any]]:
                 found.append(run)
         if not cursor:
             break
-    return found[body.offset : body.offset + body.limit]
+    return budget.take(found[body.offset : body.offset + body.limit])  # the rest: a larger offset
 
 
 def for_thread(tenant_id: str, thread_id: str, limit: int = 1000, offset: int = 0) -> list[dict[str, Any]]:
@@ -239,7 +239,7 @@ def for_thread(tenant_id: str, thread_id: str, limit: int = 1000, offset: int = 
             skipped += 1
             continue
         out.append(mapping.acp_run(record))
-    return out
+    return budget.take(out)  # the rest: a larger offset
 
 
 def stream_modes(record: RunRecord) -> set[str]:
@@ -263,21 +263,27 @@ def stream_window(
     get(tenant_id, run_id, thread_id)
     deadline = time.monotonic() + settings().acp_wait_seconds
     frames: list[str] = []
+    size = 0
     sent = after
     while True:
         record = run_store.get(run_id, tenant_id)
-        while batch := run_store.events_after(run_id, sent, 100):
+        full = False
+        while not full and (batch := run_store.events_after(run_id, sent, 100)):
             for event in batch:
                 update = mapping.stream_update(record, event, modes)
                 if update is not None:
-                    body = {"id": str(event.id), "event": "agent_event", "data": update}
-                    data = json.dumps(body["data"], separators=(",", ":"), ensure_ascii=False)
-                    frames.append(f"id: {event.id}\nevent: agent_event\ndata: {data}\n\n")
-            sent = batch[-1].id
+                    data = json.dumps(update, separators=(",", ":"), ensure_ascii=False)
+                    frame = f"id: {event.id}\nevent: agent_event\ndata: {data}\n\n"
+                    if frames and size + len(frame.encode()) > budget.RESPONSE_BUDGET_BYTES:
+                        full = True  # this response is full: the client reconnects for the rest
+                        break
+                    frames.append(frame)
+                    size += len(frame.encode())
+                sent = event.id
         settled = record.status in TERMINAL_STATUSES or record.status == "waiting_for_input"
         if settled and sent >= record.event_seq:
             return "".join(frames)
-        if time.monotonic() >= deadline:
+        if full or time.monotonic() >= deadline:
             # A comment and no blank line: no client parses it as an event.
             return "".join(frames) + ": window closed; reconnect with Last-Event-ID\n"
         sleep(POLL_SECONDS)

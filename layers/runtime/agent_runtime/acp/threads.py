@@ -8,6 +8,7 @@ from typing import Any
 
 from agent_runtime.acp.models import ThreadCreate, ThreadPatch, ThreadSearchRequest
 from agent_runtime.errors import Conflict, NotFound
+from agent_runtime.runtime import budget
 from agent_runtime.store import payloads
 from agent_runtime.store import runs as run_store
 from agent_runtime.store import threads as store
@@ -85,7 +86,7 @@ def search(tenant_id: str, body: ThreadSearchRequest) -> list[dict[str, Any]]:
             and (body.status is None or thread["status"] == body.status)
         ):
             found.append(thread)
-    return found[body.offset : body.offset + body.limit]
+    return budget.take(found[body.offset : body.offset + body.limit])  # the rest: a larger offset
 
 
 def patch(tenant_id: str, thread_id: str, body: ThreadPatch) -> dict[str, Any]:
@@ -114,7 +115,7 @@ def patch(tenant_id: str, thread_id: str, body: ThreadPatch) -> dict[str, Any]:
 
 def history(tenant_id: str, thread_id: str, limit: int) -> list[dict[str, Any]]:
     store.get(thread_id, tenant_id)
-    return [
+    states = (
         {
             "checkpoint": {"checkpoint_id": state["checkpoint_id"]},
             "values": payloads.load(state["values"]),
@@ -122,7 +123,8 @@ def history(tenant_id: str, thread_id: str, limit: int) -> list[dict[str, Any]]:
             "metadata": json.loads(state["metadata"]),
         }
         for state in store.history(tenant_id, thread_id, limit)
-    ]
+    )
+    return budget.take(states)  # newest first: as many as one response holds
 
 
 def copy(tenant_id: str, thread_id: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ manifest's handler, in-process. Unknown paths get 404 and known paths with anoth
 from __future__ import annotations
 
 import base64
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -89,6 +90,14 @@ def proxy_event(
     }
 
 
+# Lambda's limit for a synchronous invocation's event and for its response (6 MB each).
+LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
+
+
+def json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")).encode())
+
+
 def authorize(request: Request, require_auth: bool) -> tuple[str, str] | None:
     """Run the same REQUEST authorizer the cloud runs. Without credentials the local stack serves
     the default tenant (unless require_auth); a bad key is a 401 as in the cloud."""
@@ -158,8 +167,15 @@ def create_app(require_auth: bool = False) -> FastAPI:
                 {"WWW-Authenticate": "Bearer"},
             )
         event = proxy_event(request, route, match.groupdict(), body, identity)
+        if json_size(event) > LAMBDA_PAYLOAD_LIMIT:
+            # API Gateway can't invoke the function with it and answers 413 itself.
+            return _problem(413, "Payload too large", "Request Too Long", "payload-too-large", path)
         handler = resolve_handler(route.spec)
         result = await run_in_threadpool(handler, event, LocalLambdaContext(route.spec))
+        if json_size(result) > LAMBDA_PAYLOAD_LIMIT:
+            # Lambda refuses a response this large; API Gateway answers 502.
+            detail = "the function's response exceeds Lambda's 6 MB limit"
+            return _problem(502, "Bad gateway", detail, "internal", path)
         payload = result.get("body") or ""
         content = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
         return Response(content, status_code=result["statusCode"], headers=result.get("headers") or {})

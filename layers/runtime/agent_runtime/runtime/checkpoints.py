@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from agent_runtime import orchestration
 from agent_runtime.clock import now_iso
-from agent_runtime.errors import Conflict, TransientAwsError, ValidationFailed
+from agent_runtime.errors import BadRequest, Conflict, TransientAwsError, ValidationFailed
 from agent_runtime.models import ACTIVE_STATUSES
+from agent_runtime.runtime import budget
 from agent_runtime.runtime.validation import field_errors
 from agent_runtime.store import checkpoints as checkpoint_store
 from agent_runtime.store import runs as run_store
@@ -40,9 +41,21 @@ class InputRequest(BaseModel):
     data: dict[str, Any]
 
 
-def list_for_run(tenant_id: str, run_id: str) -> list[dict[str, Any]]:
+def list_for_run(tenant_id: str, run_id: str, cursor: str | None) -> dict[str, Any]:
+    """The run's checkpoints, oldest first, as many as one response holds; `cursor` (the last
+    checkpoint id of the previous page) goes on after it."""
     run_store.get(run_id, tenant_id)
-    return [c.public() for c in checkpoint_store.list_for_run(run_id)]
+    records = checkpoint_store.list_for_run(run_id)
+    if cursor:
+        ids = [r.checkpoint_id for r in records]
+        if cursor not in ids:
+            raise BadRequest(
+                "cursor is not valid", errors=[{"field": "cursor", "message": "not a cursor this API issued"}]
+            )
+        records = records[ids.index(cursor) + 1 :]
+    shown = budget.take(r.public() for r in records)
+    more = len(shown) < len(records)
+    return {"data": shown, "next_cursor": records[len(shown) - 1].checkpoint_id if more else None}
 
 
 def get(tenant_id: str, run_id: str, checkpoint_id: str) -> dict[str, Any]:
@@ -54,7 +67,10 @@ def inbox(
     tenant_id: str, status: str, assignee: str | None, limit: int, cursor: str | None
 ) -> dict[str, Any]:
     records, next_cursor = checkpoint_store.inbox(tenant_id, status, assignee, limit, cursor)
-    return {"data": [r.public() for r in records], "next_cursor": next_cursor}
+    shown = budget.take(r.public() for r in records)
+    if len(shown) < len(records):  # full before `limit`: go on after the last one shown
+        next_cursor = checkpoint_store.inbox_cursor_after(records[len(shown) - 1])
+    return {"data": shown, "next_cursor": next_cursor}
 
 
 def _not_pending(record: CheckpointRecord) -> Conflict:

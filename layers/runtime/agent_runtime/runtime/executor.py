@@ -278,6 +278,9 @@ def resolution_of(record: CheckpointRecord) -> Resolution:
     )
 
 
+MAX_OUTPUT_BYTES = 2 * 1024 * 1024
+
+
 def _succeed(record: RunRecord, workflow: Workflow, ctx: StepContext) -> None:
     output = ctx.results.get(workflow.steps[-1].name) if workflow.steps else None
     try:
@@ -285,6 +288,12 @@ def _succeed(record: RunRecord, workflow: Workflow, ctx: StepContext) -> None:
     except ValidationError as error:
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in field_errors(error, "output"))
         _fail(record, "OutputValidationError", detail)
+        return
+    size = len(json.dumps(output, separators=(",", ":"), ensure_ascii=False).encode())
+    if size > MAX_OUTPUT_BYTES:
+        # GET /v1/runs/{id} returns input and output in one response, which Lambda caps at 6 MB.
+        message = f"output is {size} bytes, over {MAX_OUTPUT_BYTES}: return large results as artifacts"
+        _fail(record, "OutputTooLarge", message)
         return
     events = [NewEvent("run.succeeded", {"status": "succeeded", "output": output})]
     updates = {

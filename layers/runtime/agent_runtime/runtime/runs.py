@@ -13,7 +13,7 @@ from agent_runtime.canonical import sha256_of
 from agent_runtime.clock import now_iso
 from agent_runtime.errors import BadRequest, Conflict
 from agent_runtime.models import CreateRunRequest, Run, RunPage
-from agent_runtime.runtime import checkpoints
+from agent_runtime.runtime import budget, checkpoints
 from agent_runtime.runtime.validation import validate_against
 from agent_runtime.store import checkpoints as checkpoint_store
 from agent_runtime.store import payloads
@@ -128,7 +128,10 @@ def list_runs(
     records, next_cursor = store.list_for_tenant(
         tenant_id, status=status, workflow=workflow, limit=limit, cursor=cursor
     )
-    return RunPage(data=[r.to_api() for r in records], next_cursor=next_cursor)
+    runs = budget.take(r.to_api() for r in records)
+    if len(runs) < len(records):  # the page is full before `limit`: go on after its last run
+        next_cursor = store.cursor_after(records[len(runs) - 1], status=status, workflow=workflow)
+    return RunPage(data=runs, next_cursor=next_cursor)
 
 
 def cancel_run(tenant_id: str, run_id: str) -> Run:

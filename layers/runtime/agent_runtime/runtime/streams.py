@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from agent_runtime.config import settings
 from agent_runtime.models import TERMINAL_STATUSES, Event, EventPage
+from agent_runtime.runtime import budget
 from agent_runtime.store import runs as store
 
 PAGE = 100
@@ -21,7 +22,7 @@ PAGE = 100
 
 def page(tenant_id: str, run_id: str, after: int, limit: int) -> EventPage:
     record = store.get(run_id, tenant_id)  # read first: if terminal, its event_seq is final
-    events = store.events_after(run_id, after, limit)
+    events = budget.take(store.events_after(run_id, after, limit))
     last = events[-1].id if events else after
     finished = record.status in TERMINAL_STATUSES and last >= record.event_seq
     return EventPage(data=events, next_cursor=None if finished else str(last))
@@ -61,22 +62,29 @@ def sse_window(
     # The retry hint rides on the first event: a frame of its own would reach some clients
     # (httpx-sse, for one) as an empty "message" event.
     chunks: list[str] = []
+    size = 0
     sent = after
     while True:
         record = store.get(run_id, tenant_id)
-        fresh: list[Event] = []
-        while batch := store.events_after(run_id, sent, PAGE):
-            fresh.extend(batch)
-            sent = batch[-1].id
-        frames = [sse_event(e) for e in fresh]
-        if frames and not chunks:
-            frames[0] = f"retry: {cfg.sse_retry_ms}\n" + frames[0]
-        chunks.extend(frames)
+        fresh = 0
+        full = False
+        while not full and (batch := store.events_after(run_id, sent, PAGE)):
+            for event in batch:
+                frame = sse_event(event)
+                if not chunks:
+                    frame = f"retry: {cfg.sse_retry_ms}\n" + frame
+                elif size + len(frame.encode()) > budget.RESPONSE_BUDGET_BYTES:
+                    full = True  # this response is full: the client reconnects for the rest
+                    break
+                chunks.append(frame)
+                size += len(frame.encode())
+                sent = event.id
+                fresh += 1
         if record.status in TERMINAL_STATUSES and sent >= record.event_seq:
             end = {"run_id": run_id, "status": record.status, "last_event_id": sent}
             chunks.append(f"event: end\ndata: {json.dumps(end, separators=(',', ':'))}\n\n")
             return Window("".join(chunks), sent, True)
-        if (not fresh and sent > after) or clock() >= deadline:
+        if full or (not fresh and sent > after) or clock() >= deadline:
             # A comment line with no blank line after it: no parser dispatches an event for it (some,
             # like httpx-sse, would turn a terminated comment block into a repeat of the last id).
             chunks.append(": window closed; reconnect with Last-Event-ID\n")

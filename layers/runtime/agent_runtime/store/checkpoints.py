@@ -175,6 +175,17 @@ def store_task_token(record: CheckpointRecord, task_token: str) -> bool:
         raise
 
 
+def inbox_cursor_after(record: CheckpointRecord) -> str:
+    """The inbox cursor that goes on right after `record` (as LastEvaluatedKey would be)."""
+    last = {
+        "PK": keys.run_pk(record.run_id),
+        "SK": sk(record.checkpoint_id),
+        keys.LIST_SORT_ATTR: f"{record.created_at}#{record.run_id}#{record.checkpoint_id}",
+        "gsi1pk": _inbox_key(record.tenant_id, record.status),
+    }
+    return encode_cursor(to_item(last))
+
+
 def inbox(
     tenant_id: str, status: str, assignee: str | None, limit: int, cursor: str | None
 ) -> tuple[list[CheckpointRecord], str | None]:

@@ -368,21 +368,38 @@ def paged_query(query: dict[str, Any], partition: tuple[str, str], cursor: str |
         raise
 
 
+def _listing(tenant_id: str, status: str | None, workflow: str | None) -> tuple[str, tuple[str, str]]:
+    """The index and partition (attribute, value) a listing of runs reads."""
+    if status is not None:
+        return keys.GSI_STATUS, ("gsi2pk", keys.status_key(tenant_id, status))
+    if workflow is not None:
+        return keys.GSI_WORKFLOW, ("gsi3pk", keys.workflow_key(tenant_id, workflow))
+    return keys.GSI_TENANT, ("gsi1pk", keys.tenant_key(tenant_id))
+
+
+def cursor_after(record: RunRecord, *, status: str | None, workflow: str | None) -> str:
+    """The cursor that goes on right after `record` in that listing (its index key, as DynamoDB's
+    LastEvaluatedKey would be had the page ended there)."""
+    _, (attribute, partition) = _listing(record.tenant_id, status, workflow)
+    last = {
+        "PK": keys.run_pk(record.run_id),
+        "SK": keys.META,
+        keys.LIST_SORT_ATTR: f"{record.created_at}#{record.run_id}",
+        attribute: partition,
+    }
+    return encode_cursor(to_item(last))
+
+
 def list_for_tenant(
     tenant_id: str, *, status: str | None, workflow: str | None, limit: int, cursor: str | None
 ) -> tuple[list[RunRecord], str | None]:
     """Runs of one tenant, newest first, optionally filtered by status and/or workflow name."""
     filter_expression: str | None = None
     values: dict[str, Any] = {}
-    if status is not None:
-        index, partition = keys.GSI_STATUS, ("gsi2pk", keys.status_key(tenant_id, status))
-        if workflow is not None:
-            filter_expression = "workflow_name = :wf"
-            values[":wf"] = to_attr(workflow)
-    elif workflow is not None:
-        index, partition = keys.GSI_WORKFLOW, ("gsi3pk", keys.workflow_key(tenant_id, workflow))
-    else:
-        index, partition = keys.GSI_TENANT, ("gsi1pk", keys.tenant_key(tenant_id))
+    index, partition = _listing(tenant_id, status, workflow)
+    if status is not None and workflow is not None:
+        filter_expression = "workflow_name = :wf"
+        values[":wf"] = to_attr(workflow)
     values[":pk"] = to_attr(partition[1])
     query: dict[str, Any] = {
         "TableName": _table(),

@@ -7,6 +7,7 @@ its result; the last step's result is the run's output (validated against the ou
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -78,7 +79,9 @@ class StepContext:
         """Record a custom event on the run's stream. Names must not start with a reserved prefix."""
         if event_type.split(".", 1)[0] in RESERVED_EVENT_PREFIXES:
             raise ValueError(f"event type {event_type!r} uses a reserved prefix")
-        self._runtime().emit(event_type, {"step": self.step_name, **dict(data or {})})
+        event = {"step": self.step_name, **dict(data or {})}
+        _within_limit(event, f"the data of event {event_type!r}")
+        self._runtime().emit(event_type, event)
 
     def checkpoint(
         self,
@@ -100,6 +103,7 @@ class StepContext:
         body = kind.payload_model.model_validate(
             payload.model_dump(mode="json") if isinstance(payload, BaseModel) else dict(payload or {})
         ).model_dump(mode="json")
+        _within_limit(body, f"the payload of checkpoint {name!r}")
         fallback = default.model_dump(mode="json") if isinstance(default, BaseModel) else default
         self._checkpoints_in_step += 1
         request = CheckpointRequest(
@@ -133,6 +137,18 @@ class StepContext:
 
 
 RESERVED_EVENT_PREFIXES = frozenset({"run", "step", "checkpoint", "artifact"})
+# Events and checkpoint payloads are shown to clients whole, in responses Lambda caps at 6 MB: larger
+# data belongs in an artifact (ctx.put_artifact), which clients download from S3.
+MAX_DATA_BYTES = 1024 * 1024
+
+
+def _within_limit(value: Any, what: str) -> None:
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode())
+    if size > MAX_DATA_BYTES:
+        raise ValueError(
+            f"{what} is {size} bytes, over the {MAX_DATA_BYTES}-byte limit: store it with ctx.put_artifact"
+        )
+
 
 StepFunction = Callable[[StepContext], Any]
 
