@@ -151,7 +151,17 @@ def overflow(ctx: StepContext) -> dict[str, Any]:
     return {"text": "o" * (3 * MEBIBYTE)}
 
 
+# Its step's name marks the commits a test throttles (test_a_throttled_aws_call_is_retried...).
+throttled = Workflow("throttled", "1.0.0", input_model=EchoPayload, output_model=EchoPayload)
+
+
+@throttled.step
+def respond_after_throttling(ctx: StepContext) -> dict[str, Any]:
+    return ctx.input.model_dump()
+
+
 WORKFLOWS = [
+    throttled,
     _three_steps("1.0.0"),
     _three_steps("1.1.0"),
     failing,

@@ -7,6 +7,7 @@ import hashlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -59,7 +60,10 @@ def test_approve_resumes_the_run_and_publishes_the_draft_as_an_artifact(api: Api
     download = httpx.get(artifact["download_url"])
     assert download.status_code == 200
     assert download.content == draft.encode()
-    assert artifact["expires_at"] > time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    # The URL is valid for the default 15 minutes, and its expires_at says so
+    expires = datetime.fromisoformat(artifact["expires_at"].replace("Z", "+00:00"))
+    assert abs((expires - datetime.now(UTC)).total_seconds() - 15 * 60) < 60
+    assert "X-Amz-Expires=900" in artifact["download_url"]
     listed = api("GET", f"/v1/runs/{run_id}/artifacts").json()["data"]
     assert [a["artifact_id"] for a in listed] == [artifact["artifact_id"]]
     events = types(api, run_id)

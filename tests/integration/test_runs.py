@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
+from agent_runtime import aws
 from agent_runtime.local.cloud import REGION, Resources
 from tests.conftest import Api, eventually
 from tests.workflows import EXECUTIONS
@@ -238,3 +241,33 @@ def test_list_runs_rejects_bad_queries(api: Api) -> None:
     run_ids_cursor = api("GET", "/v1/runs", query={"limit": "1"}).json()["next_cursor"]
     if run_ids_cursor:  # a cursor from one listing can't be replayed on another
         assert api("GET", "/v1/runs", query={"cursor": run_ids_cursor, "status": "failed"}).status == 400
+
+
+def test_a_throttled_aws_call_is_retried_by_the_state_machine(api: Api, cloud: Resources) -> None:
+    # Given DynamoDB throttles, once, the commit that completes the step of a "throttled" run
+    throttled: list[str] = []
+
+    def throttle_once(params: dict[str, Any], model: Any, **_: Any) -> None:
+        items = json.dumps(params.get("TransactItems", []))
+        if not throttled and "respond_after_throttling" in items and "step.completed" in items:
+            throttled.append(model.name)
+            error = {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}
+            raise ClientError(error, model.name)  # type: ignore[arg-type]
+
+    events = aws.dynamodb().meta.events
+    events.register("before-parameter-build.dynamodb.TransactWriteItems", throttle_once)
+    try:
+        run_id = api.create("throttled", {"n": 1}).json()["run_id"]
+        # When the step worker fails with TransientAwsError and Step Functions retries it
+        done = api.wait(run_id, timeout=30)
+    finally:
+        events.unregister("before-parameter-build.dynamodb.TransactWriteItems", throttle_once)
+    # Then the run succeeded with its step completed once, after one failed and retried task
+    assert throttled == ["TransactWriteItems"]
+    assert (done["status"], done["output"]) == ("succeeded", {"n": 1})
+    assert [e["type"] for e in api.events(run_id)].count("step.completed") == 1
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = cloud.state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + run_id
+    history = sfn.get_execution_history(executionArn=arn)["events"]
+    failures = [h["taskFailedEventDetails"]["error"] for h in history if h["type"] == "TaskFailed"]
+    assert failures == ["TransientAwsError"]
