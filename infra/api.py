@@ -1,4 +1,8 @@
-"""API Gateway (REST): resources and methods from the manifest's routes, behind the REQUEST authorizer."""
+"""API Gateway (REST): resources and methods from the manifest's routes, behind the REQUEST authorizer.
+
+Each routed resource also has an ANY method answering 405 with an Allow header, as the contract and the
+local gateway do, instead of API Gateway's "missing authentication token" (our 404) for a wrong method.
+"""
 
 from __future__ import annotations
 
@@ -58,6 +62,41 @@ def _problem_template(status: int | None, title: str, detail: str, slug: str) ->
     body["instance"] = "$context.path"
     body["request_id"] = "$context.requestId"
     return json.dumps(body)
+
+
+# The 405 a mock integration answers for a wrong method on a routed resource, shaped like the local
+# gateway's (agent_runtime/local/gateway.py). Mapping templates, unlike gateway responses, have $util:
+# the path is escaped for JSON (escapeJavaScript also escapes ', which JSON must not see escaped).
+METHOD_NOT_ALLOWED_TEMPLATE = (
+    r"""#set($path = $util.escapeJavaScript($context.path).replaceAll("\\'", "'"))"""
+    "\n"
+    '{{"type": "/problems/method-not-allowed", "title": "Method not allowed", "status": 405, '
+    '"detail": "$context.httpMethod is not allowed on $path; use {allow}", "instance": "$path", '
+    '"request_id": "$context.requestId"}}'
+)
+# The mock reads its status from the request template's output. Content types with no template are
+# refused with 415 (NEVER) rather than passed raw to the mock, which expects {"statusCode": ...}.
+MOCK_REQUEST_CONTENT_TYPES = ("application/json", "text/plain", "application/x-www-form-urlencoded")
+
+
+def _method_not_allowed(allow: str) -> apigw.MockIntegration:
+    return apigw.MockIntegration(
+        request_templates={
+            content_type: '{"statusCode": 405}' for content_type in MOCK_REQUEST_CONTENT_TYPES
+        },
+        passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+        integration_responses=[
+            # No selection pattern: the default response, whatever status the mock reports.
+            apigw.IntegrationResponse(
+                status_code="405",
+                response_parameters={
+                    "method.response.header.Allow": f"'{allow}'",
+                    "method.response.header.Content-Type": "'application/problem+json'",
+                },
+                response_templates={"application/json": METHOD_NOT_ALLOWED_TEMPLATE.format(allow=allow)},
+            )
+        ],
+    )
 
 
 class Api(Construct):
@@ -149,4 +188,29 @@ class Api(Construct):
                     authorizer=self.authorizer,
                     authorization_type=apigw.AuthorizationType.CUSTOM,
                 )
+            )
+        # Only a method with no Method of its own on the resource reaches ANY, which "will catch any HTTP
+        # method that wasn't explicitly declared" (x-amazon-apigateway-any-method,
+        # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-any-method.html),
+        # so the routes above keep their functions. Behind the same authorizer: no endpoint skips it.
+        allowed: dict[str, set[str]] = {}
+        for route, _ in manifest.routes():
+            allowed.setdefault(route.path, set()).add(route.method)
+        self.method_not_allowed: dict[str, apigw.Method] = {}
+        for path, methods in allowed.items():
+            allow = ", ".join(sorted(methods))
+            self.method_not_allowed[path] = self.rest_api.root.resource_for_path(path).add_method(
+                "ANY",
+                _method_not_allowed(allow),
+                authorizer=self.authorizer,
+                authorization_type=apigw.AuthorizationType.CUSTOM,
+                method_responses=[
+                    apigw.MethodResponse(
+                        status_code="405",
+                        response_parameters={
+                            "method.response.header.Allow": True,
+                            "method.response.header.Content-Type": True,
+                        },
+                    )
+                ],
             )

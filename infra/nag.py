@@ -144,5 +144,5 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
     )
     _suppress(rest_api.node.default_child, "AwsSolutions-APIG2", REQUEST_VALIDATION_REASON)  # type: ignore[arg-type]
     _suppress(rest_api.deployment_stage, "AwsSolutions-APIG3", WAF_REASON)
-    for method in stack.api.methods:
+    for method in [*stack.api.methods, *stack.api.method_not_allowed.values()]:
         _suppress(method, "AwsSolutions-COG4", COGNITO_REASON)

@@ -145,6 +145,10 @@ def create_app(require_auth: bool = False) -> FastAPI:
         matches = [(r, m) for r in routes if (m := r.pattern.match(path))]
         if not matches:
             return _problem(404, "Not found", f"no route for {path}", "not-found", path)
+        # API Gateway picks the resource first (literal segments before parameters: /runs/search, not
+        # /runs/{run_id}), then the method on it: a method only the sibling has is a 405 here too.
+        resource = matches[0][0].template
+        matches = [(r, m) for r, m in matches if r.template == resource]
         chosen = next(((r, m) for r, m in matches if r.method == request.method), None)
         if chosen is None:
             allowed = sorted({r.method for r, _ in matches})
