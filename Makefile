@@ -39,8 +39,9 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)
+bench: $(STAMP)  ## cold starts (~5 min) and local-stack latency as the table grows (~10 min) -> bench/reports/
 	$(VENV)/bin/python bench/cold_start.py
+	$(VENV)/bin/python bench/local_stack.py
 
 synth: $(STAMP)  ## build the dependencies layer, then synthesize into cdk.out/ (no AWS account needed); CDK_ARGS="-c stage=prod" etc.
 	UV=$(UV) infra/build_layer.sh
