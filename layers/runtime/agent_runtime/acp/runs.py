@@ -24,6 +24,7 @@ from agent_runtime.store import runs as run_store
 from agent_runtime.store import threads as thread_store
 from agent_runtime.store.runs import ItemConditionFailed, RunRecord
 from agent_runtime.workflows.checkpoints import ApprovalResponse
+from agent_runtime.workflows.sdk import Workflow
 
 SEARCH_SCAN_LIMIT = 1000
 POLL_SECONDS = 0.2
@@ -43,11 +44,11 @@ def _request(body: RunCreate) -> CreateRunRequest:
         raise ValidationFailed("run is not valid", errors=field_errors(error)) from error
 
 
-def _checked(request: CreateRunRequest) -> None:
+def _checked(request: CreateRunRequest) -> Workflow:
     """Everything that would refuse the run, before anything changes (a thread's current run is only
     interrupted for a run that will start)."""
     try:
-        runs.check_request(request)
+        return runs.check_request(request)
     except ValidationFailed as error:  # ACP names the callback URL `webhook`
         for item in error.errors:
             if item.get("field") == "callback_url":
@@ -57,7 +58,7 @@ def _checked(request: CreateRunRequest) -> None:
 
 def create(tenant_id: str, body: RunCreate, thread_id: str | None = None) -> RunRecord:
     request = _request(body)
-    _checked(request)
+    workflow = _checked(request)
     run_id = str(uuid.uuid4())
     extra: list[dict[str, Any]] = []
     if thread_id is not None:
@@ -73,6 +74,7 @@ def create(tenant_id: str, body: RunCreate, thread_id: str | None = None) -> Run
             thread_id=thread_id,
             protocol_options=body.options(),
             extra_items=extra,
+            checked=workflow,
         )
     except ItemConditionFailed as busy:
         raise Conflict(f"thread {thread_id!r} has a run in progress (multitask_strategy reject)") from busy

@@ -47,18 +47,20 @@ def create_record(
     thread_id: str | None = None,
     protocol_options: dict[str, Any] | None = None,
     extra_items: Sequence[dict[str, Any]] = (),
+    checked: Workflow | None = None,
 ) -> tuple[RunRecord, bool]:
     """The stored run and whether it was an idempotent replay.
 
     Protocol front ends (ACP) pass their own run id, the thread the run belongs to, options to echo
-    back, and further transaction entries (claiming the thread) written atomically with the run.
+    back, and further transaction entries (claiming the thread) written atomically with the run, and
+    the workflow when they ran check_request already (it resolves the callback URL: not twice).
     """
     if idempotency_key is not None and not IDEMPOTENCY_KEY.match(idempotency_key):
         raise BadRequest(
             "Idempotency-Key must be 1-255 visible ASCII characters",
             errors=[{"field": "Idempotency-Key", "message": "1-255 visible ASCII characters"}],
         )
-    workflow = check_request(request)
+    workflow = checked or check_request(request)
 
     run_id = run_id or str(uuid.uuid4())
     now = now_iso()
