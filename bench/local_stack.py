@@ -1,5 +1,5 @@
 """Latency of echo runs on the local stack (create -> succeeded, over real HTTP on 127.0.0.1) as its table
-grows, with the local stack's item-level transaction rollback (agent_runtime/local/moto_patches.py)
+grows, with the local stack's item-level transaction rollback (local/agent_runtime_local/moto_patches.py)
 and with moto's own, which deep-copies the whole table for every transaction. Each variant runs in a
 process of its own. Writes bench/reports/local_stack.md.
 
@@ -61,8 +61,8 @@ def echo_latency(http: httpx.Client) -> float:
 
 def measure(variant: str) -> list[tuple[int, float, float]]:
     """(filler items, median ms, max ms) per table size."""
-    from agent_runtime.local.cloud import LocalCloud
-    from agent_runtime.local.gateway import create_app
+    from agent_runtime_local.cloud import LocalCloud
+    from agent_runtime_local.gateway import create_app
 
     rows = []
     with LocalCloud() as cloud:

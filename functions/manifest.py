@@ -1,13 +1,16 @@
-"""THE list of Lambda functions: name, handler, routes, grants, timeout, memory.
+"""THE list of Lambda functions: name, handler, routes, grants, timeout, memory; and the run state
+machine's definition (statemachine/run.asl.json, next to this file).
 
-infra/ builds the cloud stack from it and the local stack wires the same functions and routes from
-it, so what is tested locally is what is deployed.
+infra/ builds the cloud stack from it and the local stack wires the same functions, routes and state
+machine from it, so what is tested locally is what is deployed. Pure data: imports nothing of
+agent_runtime.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 
 class Grant(StrEnum):
@@ -26,9 +29,10 @@ class Grant(StrEnum):
 
 
 # The IAM actions each grant allows. infra/ scopes them to the stack's resources; the local stack holds
-# every AWS call a function makes to them (agent_runtime/local/permissions.py), so a missing grant fails
-# a test instead of a deploy. Transactions have no action of their own: TransactWriteItems is authorised
-# item by item (PutItem/UpdateItem/DeleteItem/ConditionCheckItem), TransactGetItems through GetItem.
+# every AWS call a function makes to them (local/agent_runtime_local/permissions.py), so a missing grant
+# fails a test instead of a deploy. Transactions have no action of their own: TransactWriteItems is
+# authorised item by item (PutItem/UpdateItem/DeleteItem/ConditionCheckItem), TransactGetItems through
+# GetItem.
 GRANT_ACTIONS: dict[Grant, tuple[str, ...]] = {
     Grant.TABLE_READ: ("dynamodb:GetItem", "dynamodb:Query"),
     Grant.TABLE_WRITE: (
@@ -87,6 +91,11 @@ class FunctionSpec:
     @property
     def module(self) -> str:
         return self.handler.rsplit(".", 1)[0]
+
+    @property
+    def attribute(self) -> str:
+        """The handler's name in its module (`handler` for most; the operationId for ACP's)."""
+        return self.handler.rsplit(".", 1)[1]
 
 
 _READ = frozenset({Grant.TABLE_READ, Grant.PAYLOADS_READ})
@@ -270,38 +279,99 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
 )
 
 
-# ACP 0.2.3: one function per operation, named by the spec's operationId (functions/acp/<name>.py).
-ACP_OPERATIONS: tuple[tuple[str, str, str], ...] = (
-    ("search_agents", "POST", "/agents/search"),
-    ("get_agent_by_id", "GET", "/agents/{agent_id}"),
-    ("get_acp_descriptor_by_id", "GET", "/agents/{agent_id}/descriptor"),
-    ("create_stateless_run", "POST", "/runs"),
-    ("create_and_wait_for_stateless_run_output", "POST", "/runs/wait"),
-    ("create_and_stream_stateless_run_output", "POST", "/runs/stream"),
-    ("get_stateless_run", "GET", "/runs/{run_id}"),
-    ("resume_stateless_run", "POST", "/runs/{run_id}"),
-    ("delete_stateless_run", "DELETE", "/runs/{run_id}"),
-    ("wait_for_stateless_run_output", "GET", "/runs/{run_id}/wait"),
-    ("stream_stateless_run_output", "GET", "/runs/{run_id}/stream"),
-    ("cancel_stateless_run", "POST", "/runs/{run_id}/cancel"),
-    ("create_thread_run", "POST", "/threads/{thread_id}/runs"),
-    ("create_and_wait_for_thread_run_output", "POST", "/threads/{thread_id}/runs/wait"),
-    ("create_and_stream_thread_run_output", "POST", "/threads/{thread_id}/runs/stream"),
-    ("get_thread_run", "GET", "/threads/{thread_id}/runs/{run_id}"),
-    ("resume_thread_run", "POST", "/threads/{thread_id}/runs/{run_id}"),
-    ("delete_thread_run", "DELETE", "/threads/{thread_id}/runs/{run_id}"),
-    ("wait_for_thread_run_output", "GET", "/threads/{thread_id}/runs/{run_id}/wait"),
-    ("stream_thread_run_output", "GET", "/threads/{thread_id}/runs/{run_id}/stream"),
-    ("cancel_thread_run", "POST", "/threads/{thread_id}/runs/{run_id}/cancel"),
-    ("search_stateless_runs", "POST", "/runs/search"),
-    ("list_thread_runs", "GET", "/threads/{thread_id}/runs"),
-    ("create_thread", "POST", "/threads"),
-    ("search_threads", "POST", "/threads/search"),
-    ("get_thread", "GET", "/threads/{thread_id}"),
-    ("patch_thread", "PATCH", "/threads/{thread_id}"),
-    ("delete_thread", "DELETE", "/threads/{thread_id}"),
-    ("get_thread_history", "GET", "/threads/{thread_id}/history"),
-    ("copy_thread", "POST", "/threads/{thread_id}/copy"),
+# ACP 0.2.3: one function per operation, named by the spec's operationId; the handlers live one module
+# per resource (functions/acp/agents.py, runs.py, threads.py).
+ACP_OPERATIONS: tuple[tuple[str, str, str, str], ...] = (
+    ("search_agents", "functions.acp.agents.search_agents", "POST", "/agents/search"),
+    ("get_agent_by_id", "functions.acp.agents.get_agent_by_id", "GET", "/agents/{agent_id}"),
+    (
+        "get_acp_descriptor_by_id",
+        "functions.acp.agents.get_acp_descriptor_by_id",
+        "GET",
+        "/agents/{agent_id}/descriptor",
+    ),
+    ("create_stateless_run", "functions.acp.runs.create_stateless_run", "POST", "/runs"),
+    (
+        "create_and_wait_for_stateless_run_output",
+        "functions.acp.runs.create_and_wait_for_stateless_run_output",
+        "POST",
+        "/runs/wait",
+    ),
+    (
+        "create_and_stream_stateless_run_output",
+        "functions.acp.runs.create_and_stream_stateless_run_output",
+        "POST",
+        "/runs/stream",
+    ),
+    ("get_stateless_run", "functions.acp.runs.get_stateless_run", "GET", "/runs/{run_id}"),
+    ("resume_stateless_run", "functions.acp.runs.resume_stateless_run", "POST", "/runs/{run_id}"),
+    ("delete_stateless_run", "functions.acp.runs.delete_stateless_run", "DELETE", "/runs/{run_id}"),
+    (
+        "wait_for_stateless_run_output",
+        "functions.acp.runs.wait_for_stateless_run_output",
+        "GET",
+        "/runs/{run_id}/wait",
+    ),
+    (
+        "stream_stateless_run_output",
+        "functions.acp.runs.stream_stateless_run_output",
+        "GET",
+        "/runs/{run_id}/stream",
+    ),
+    ("cancel_stateless_run", "functions.acp.runs.cancel_stateless_run", "POST", "/runs/{run_id}/cancel"),
+    ("create_thread_run", "functions.acp.runs.create_thread_run", "POST", "/threads/{thread_id}/runs"),
+    (
+        "create_and_wait_for_thread_run_output",
+        "functions.acp.runs.create_and_wait_for_thread_run_output",
+        "POST",
+        "/threads/{thread_id}/runs/wait",
+    ),
+    (
+        "create_and_stream_thread_run_output",
+        "functions.acp.runs.create_and_stream_thread_run_output",
+        "POST",
+        "/threads/{thread_id}/runs/stream",
+    ),
+    ("get_thread_run", "functions.acp.runs.get_thread_run", "GET", "/threads/{thread_id}/runs/{run_id}"),
+    (
+        "resume_thread_run",
+        "functions.acp.runs.resume_thread_run",
+        "POST",
+        "/threads/{thread_id}/runs/{run_id}",
+    ),
+    (
+        "delete_thread_run",
+        "functions.acp.runs.delete_thread_run",
+        "DELETE",
+        "/threads/{thread_id}/runs/{run_id}",
+    ),
+    (
+        "wait_for_thread_run_output",
+        "functions.acp.runs.wait_for_thread_run_output",
+        "GET",
+        "/threads/{thread_id}/runs/{run_id}/wait",
+    ),
+    (
+        "stream_thread_run_output",
+        "functions.acp.runs.stream_thread_run_output",
+        "GET",
+        "/threads/{thread_id}/runs/{run_id}/stream",
+    ),
+    (
+        "cancel_thread_run",
+        "functions.acp.runs.cancel_thread_run",
+        "POST",
+        "/threads/{thread_id}/runs/{run_id}/cancel",
+    ),
+    ("search_stateless_runs", "functions.acp.runs.search_stateless_runs", "POST", "/runs/search"),
+    ("list_thread_runs", "functions.acp.runs.list_thread_runs", "GET", "/threads/{thread_id}/runs"),
+    ("create_thread", "functions.acp.threads.create_thread", "POST", "/threads"),
+    ("search_threads", "functions.acp.threads.search_threads", "POST", "/threads/search"),
+    ("get_thread", "functions.acp.threads.get_thread", "GET", "/threads/{thread_id}"),
+    ("patch_thread", "functions.acp.threads.patch_thread", "PATCH", "/threads/{thread_id}"),
+    ("delete_thread", "functions.acp.threads.delete_thread", "DELETE", "/threads/{thread_id}"),
+    ("get_thread_history", "functions.acp.threads.get_thread_history", "GET", "/threads/{thread_id}/history"),
+    ("copy_thread", "functions.acp.threads.copy_thread", "POST", "/threads/{thread_id}/copy"),
 )
 # What each ACP operation may do beyond reading runs and threads (_READ). Agents only read the workflow
 # registry in the function's code: no grants. Creating a run starts it, and with multitask_strategy
@@ -334,13 +404,20 @@ _ACP_GRANTS: dict[str, frozenset[Grant]] = {
 FUNCTIONS += tuple(
     FunctionSpec(
         name,
-        f"functions.acp.{name}.handler",
+        handler,
         f"ACP {method} {path}",
         routes=(Route(method, path),),
         grants=_ACP_GRANTS.get(name, _READ),
     )
-    for name, method, path in ACP_OPERATIONS
+    for name, handler, method, path in ACP_OPERATIONS
 )
+
+# Each door's webhook formatter ("module:function"), by the protocol name runs carry: the webhook
+# dispatcher shapes a run's deliveries with the formatter of the door that created the run.
+WEBHOOK_FORMATTERS: dict[str, str] = {
+    "v1": "agent_runtime.v1.webhooks:webhook_body",
+    "acp": "agent_runtime.acp.webhooks:webhook_body",
+}
 
 AUTHORIZER = "authorizer"
 
@@ -349,6 +426,14 @@ STATE_MACHINE_FUNCTIONS = {
     "StepWorkerFunctionArn": "step_worker",
     "CheckpointWorkerFunctionArn": "checkpoint_worker",
 }
+# The run state machine (Amazon States Language, JSONPath so moto can run it), with a ${Variable} for
+# each of STATE_MACHINE_FUNCTIONS. CDK deploys it and the local stack runs it in moto.
+STATE_MACHINE_DEFINITION = Path(__file__).resolve().parent / "statemachine" / "run.asl.json"
+
+
+def state_machine_definition() -> str:
+    """The run state machine's definition, substitution variables unfilled."""
+    return STATE_MACHINE_DEFINITION.read_text(encoding="utf-8")
 
 
 def allowed_actions(spec: FunctionSpec) -> frozenset[str]:

@@ -65,7 +65,7 @@ def _problem_template(status: int | None, title: str, detail: str, slug: str) ->
 
 
 # The 405 a mock integration answers for a wrong method on a routed resource, shaped like the local
-# gateway's (agent_runtime/local/gateway.py). Mapping templates, unlike gateway responses, have $util:
+# gateway's (local/agent_runtime_local/gateway.py). Mapping templates, unlike gateway responses, have $util:
 # the path is escaped for JSON (escapeJavaScript also escapes ', which JSON must not see escaped).
 METHOD_NOT_ALLOWED_TEMPLATE = (
     r"""#set($path = $util.escapeJavaScript($context.path).replaceAll("\\'", "'"))"""

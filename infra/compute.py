@@ -24,7 +24,14 @@ from infra.data import Data
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.ARM_64
-SERVICE_NAME = "agent-runtime"
+# What agent_runtime/observability.py reads: the EMF metrics' namespace, and the `service` dimension of
+# every metric, per stage so that two stages in one account and region don't add up.
+METRICS_NAMESPACE = "AgentRuntime"
+
+
+def service_name(config: StackConfig) -> str:
+    return f"agent-runtime-{config.stage}"
+
 
 # The actions of each grant are the manifest's (GRANT_ACTIONS, which the local stack also enforces);
 # here, which of the stack's resources each grant's actions apply to. Task tokens are capabilities
@@ -63,17 +70,14 @@ def _scratch(prefix: str) -> Path:
 
 
 def stage_runtime_layer(config: StackConfig) -> Path:
-    """The runtime layer's content: python/agent_runtime (less the local stack) and python/functions,
-    plus any workflow directories the operator configured."""
+    """The runtime layer's content: python/agent_runtime, plus any workflow directories the operator
+    configured. The functions/ package is the functions' own code (stage_function_code), not the
+    layer's; the local stack and CLI (agent_runtime_local) live outside layers/ and never ship."""
     root = _scratch("agent-runtime-layer-")
     python = root / "python"
     shutil.copytree(
-        REPO_ROOT / "layers" / "runtime" / "agent_runtime",
-        python / "agent_runtime",
-        # The local stack (moto, FastAPI) never runs on Lambda.
-        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "local"),
+        REPO_ROOT / "layers" / "runtime" / "agent_runtime", python / "agent_runtime", ignore=_IGNORE
     )
-    shutil.copytree(REPO_ROOT / "functions", python / "functions", ignore=_IGNORE)
     for relative in config.workflow_paths:
         source = (REPO_ROOT / relative).resolve()
         if not source.is_dir():
@@ -83,7 +87,8 @@ def stage_runtime_layer(config: StackConfig) -> Path:
 
 
 def stage_function_code() -> Path:
-    """Each function's own code: the functions/ package, so the handler is in /var/task as Lambda expects."""
+    """Each function's own code: the functions/ package (handlers, the manifest and the state machine
+    definition next to it), so the handler is in /var/task as Lambda expects."""
     root = _scratch("agent-runtime-code-")
     shutil.copytree(REPO_ROOT / "functions", root / "functions", ignore=_IGNORE)
     return root
@@ -142,7 +147,7 @@ class Compute(Construct):
             code=lambda_.Code.from_asset(str(stage_runtime_layer(config))),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
-            description="agent_runtime package and functions/ package",
+            description="agent_runtime package",
             removal_policy=config.removal_policy,
         )
         self.dependencies_layer = lambda_.LayerVersion(
@@ -160,8 +165,9 @@ class Compute(Construct):
             "STATE_MACHINE_ARN": self.state_machine_arn,
             "AGENT_RUNTIME_WORKFLOW_MODULES": ",".join(config.workflow_modules),
             "ARTIFACT_URL_TTL_SECONDS": str(config.artifact_url_expiry_seconds),
-            "LOG_LEVEL": config.log_level,
-            "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+            # The log level is Lambda's application log level (logging_format below), not a variable.
+            "SERVICE_NAME": service_name(config),
+            "METRICS_NAMESPACE": METRICS_NAMESPACE,
             "WEBHOOK_QUEUE_URL": queues.queue.queue_url,
             "WEBHOOK_DLQ_URL": queues.dead_letters.queue_url,
         }
@@ -213,7 +219,8 @@ class Compute(Construct):
             log_group=log_group,
             # JSON logs filtered by level by Lambda itself: the Python runtime applies the level to the
             # logging root logger (left at WARNING otherwise, dropping the runtime's INFO records), at
-            # no cold-start cost (Powertools' Logger would add ~140 ms of imports, measured here).
+            # no cold-start cost (Powertools' Logger and Metrics would add about a third of boto3's import
+            # time; docs/decisions.md records the measurement).
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=APPLICATION_LOG_LEVELS[config.log_level],
             system_log_level_v2=lambda_.SystemLogLevel.WARN,

@@ -15,7 +15,6 @@ from constructs import Node
 INFRA_DIR = Path(__file__).resolve().parent
 REPO_ROOT = INFRA_DIR.parent
 CDK_JSON = INFRA_DIR / "cdk.json"
-ASL_PATH = INFRA_DIR / "statemachine" / "run.asl.json"
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _STATE_MACHINE_LOG_LEVELS = ("ALL", "ERROR", "FATAL", "OFF")

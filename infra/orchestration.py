@@ -1,4 +1,5 @@
-"""The run state machine: infra/statemachine/run.asl.json, the same file the local stack runs in moto."""
+"""The run state machine: manifest.state_machine_definition() (functions/statemachine/run.asl.json), the
+same definition the local stack runs in moto."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from constructs import Construct
 
 from functions import manifest
 from infra.compute import Compute
-from infra.config import ASL_PATH, StackConfig
+from infra.config import StackConfig
 
 
 class Orchestration(Construct):
@@ -33,7 +34,7 @@ class Orchestration(Construct):
             "Run",
             state_machine_name=config.state_machine_name,
             state_machine_type=sfn.StateMachineType.STANDARD,
-            definition_body=sfn.DefinitionBody.from_file(str(ASL_PATH)),
+            definition_body=sfn.DefinitionBody.from_string(manifest.state_machine_definition()),
             definition_substitutions={variable: fn.function_arn for variable, fn in invoked.items()},
             logs=sfn.LogOptions(
                 destination=self.log_group,

@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from agent_runtime.local.lambda_bridge import LocalLambdaContext, resolve_handler
+from agent_runtime_local.lambda_bridge import LocalLambdaContext, resolve_handler
 from functions import manifest
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"

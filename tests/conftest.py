@@ -18,8 +18,8 @@ import pytest
 
 from agent_runtime import aws
 from agent_runtime.config import settings
-from agent_runtime.local import permissions
-from agent_runtime.local.cloud import LocalCloud, Resources
+from agent_runtime_local import permissions
+from agent_runtime_local.cloud import LocalCloud, Resources
 from tests.apigw import Reply, call
 
 TEST_ENVIRONMENT = {

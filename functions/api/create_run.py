@@ -1,15 +1,20 @@
 """POST /v1/runs"""
 
-from agent_runtime.http import Request, Response, api_handler
-from agent_runtime.models import CreateRunRequest
-from agent_runtime.runtime import runs
+from agent_runtime.engine import Engine
+from agent_runtime.http.adapter import Request, Response
+from agent_runtime.v1.errors import v1_endpoint
+from agent_runtime.v1.models import CreateRunRequest
+from agent_runtime.v1.views import run_json
 
 
-@api_handler
+@v1_endpoint
 def handler(request: Request) -> Response:
     body = request.json(CreateRunRequest)
-    run, replayed = runs.create_run(request.tenant_id, body, request.header("Idempotency-Key"))
+    key = request.header("Idempotency-Key")
+    run, replayed = Engine.default().runs.create(
+        request.tenant_id, body.spec(), idempotency=(key, body.as_sent()) if key is not None else None
+    )
     headers = {"Location": f"/v1/runs/{run.run_id}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
-    return Response.json(201, run, headers)
+    return Response.json(201, run_json(run), headers)

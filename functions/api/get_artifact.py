@@ -1,9 +1,12 @@
-"""GET /v1/artifacts/{artifact_id}: metadata plus a pre-signed download_url and its expires_at."""
+"""GET /v1/artifacts/{artifact_id}: metadata and a short-lived download URL."""
 
-from agent_runtime.http import Request, Response, api_handler
-from agent_runtime.runtime import artifacts
+from agent_runtime.engine import Engine
+from agent_runtime.http.adapter import Request, Response
+from agent_runtime.v1.errors import v1_endpoint
+from agent_runtime.v1.views import download_json
 
 
-@api_handler
+@v1_endpoint
 def handler(request: Request) -> Response:
-    return Response.json(200, artifacts.get(request.tenant_id, request.path_params["artifact_id"]))
+    download = Engine.default().artifacts.get(request.tenant_id, request.path_params["artifact_id"])
+    return Response.json(200, download_json(download))

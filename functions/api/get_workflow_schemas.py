@@ -1,10 +1,12 @@
-"""GET /v1/workflows/{name}/schemas?version="""
+"""GET /v1/workflows/{name}/schemas"""
 
-from agent_runtime.http import Request, Response, api_handler
-from agent_runtime.runtime import catalog
+from agent_runtime.http.adapter import Request, Response
+from agent_runtime.v1.errors import v1_endpoint
+from agent_runtime.v1.views import workflow_schemas
+from agent_runtime.workflows.registry import registry
 
 
-@api_handler
+@v1_endpoint
 def handler(request: Request) -> Response:
-    schemas = catalog.get_schemas(request.path_params["name"], request.query.get("version") or None)
+    schemas = workflow_schemas(registry(), request.path_params["name"], request.query.get("version") or None)
     return Response.json(200, schemas)

@@ -1,9 +1,12 @@
 """GET /v1/runs/{run_id}/artifacts"""
 
-from agent_runtime.http import Request, Response, api_handler
-from agent_runtime.runtime import artifacts
+from agent_runtime.engine import Engine
+from agent_runtime.http.adapter import Request, Response
+from agent_runtime.v1.errors import v1_endpoint
+from agent_runtime.v1.views import artifact_json
 
 
-@api_handler
+@v1_endpoint
 def handler(request: Request) -> Response:
-    return Response.json(200, artifacts.list_for_run(request.tenant_id, request.path_params["run_id"]))
+    artifacts = Engine.default().artifacts.list_for_run(request.tenant_id, request.path_params["run_id"])
+    return Response.json(200, {"data": [artifact_json(a) for a in artifacts]})

@@ -1,9 +1,12 @@
 """POST /v1/deliveries/{delivery_id}/redeliver"""
 
-from agent_runtime.http import Request, Response, api_handler
-from agent_runtime.webhooks import sender
+from agent_runtime.engine import Engine
+from agent_runtime.http.adapter import Request, Response
+from agent_runtime.v1.errors import v1_endpoint
+from agent_runtime.v1.views import delivery_json
 
 
-@api_handler
+@v1_endpoint
 def handler(request: Request) -> Response:
-    return Response.json(202, sender.redeliver(request.tenant_id, request.path_params["delivery_id"]))
+    delivery = Engine.default().deliveries.redeliver(request.tenant_id, request.path_params["delivery_id"])
+    return Response.json(202, delivery_json(delivery))

@@ -1,14 +1,18 @@
 """POST /v1/runs/{run_id}/checkpoints/{checkpoint_id}/reject"""
 
-from agent_runtime.http import Request, Response, api_handler
-from agent_runtime.runtime import checkpoints
+from agent_runtime.engine import Engine
+from agent_runtime.engine.checkpoints import Reject
+from agent_runtime.http.adapter import Request, Response
+from agent_runtime.v1.errors import v1_endpoint
+from agent_runtime.v1.models import RejectRequest
+from agent_runtime.v1.views import checkpoint_json
 
 
-@api_handler
+@v1_endpoint
 def handler(request: Request) -> Response:
-    body = request.json(checkpoints.RejectRequest)
+    body = request.json(RejectRequest)
     params = request.path_params
-    resolved = checkpoints.resolve(
-        request.tenant_id, params["run_id"], params["checkpoint_id"], "reject", body, request.principal
+    answered = Engine.default().checkpoints.answer(
+        request.tenant_id, params["run_id"], params["checkpoint_id"], Reject(body.reason), request.principal
     )
-    return Response.json(200, resolved)
+    return Response.json(200, checkpoint_json(answered))

@@ -1,10 +1,12 @@
 """POST /v1/webhook-secret/rotate"""
 
-from agent_runtime.http import Request, Response, api_handler
-from agent_runtime.webhooks import secrets
+from agent_runtime.engine import Engine
+from agent_runtime.http.adapter import Request, Response
+from agent_runtime.v1.errors import v1_endpoint
 
 
-@api_handler
+@v1_endpoint
 def handler(request: Request) -> Response:
     # The new secret is in this response only; no-store keeps it out of caches.
-    return Response.json(201, secrets.rotate(request.tenant_id), {"Cache-Control": "no-store"})
+    secret = Engine.default().deliveries.rotate_secret(request.tenant_id)
+    return Response.json(201, secret, {"Cache-Control": "no-store"})

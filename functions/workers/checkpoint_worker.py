@@ -3,8 +3,10 @@ the pending checkpoint, and returns. The execution then waits, at no cost, until
 
 from typing import Any
 
-from agent_runtime.runtime import executor
+from agent_runtime.engine import Engine
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, bool]:
-    return executor.park(event["run_id"], event["checkpoint_id"], event["task_token"])
+    return Engine.default().checkpoints.await_human(
+        event["run_id"], event["checkpoint_id"], event["task_token"]
+    )

@@ -2,13 +2,21 @@
 
 from typing import Any
 
-from agent_runtime.runtime import executor
+from agent_runtime import observability
+from agent_runtime.engine import Engine
+from agent_runtime.engine.execute import execute_steps
+from agent_runtime.engine.failure import record_failure
+from agent_runtime.engine.outcome import StepOutcome
 
 
-def handler(event: dict[str, Any], context: Any) -> executor.StepOutcome:
+def handler(event: dict[str, Any], context: Any) -> StepOutcome:
+    engine, run_id = Engine.default(), event["run_id"]
     action = event.get("action", "execute")
-    if action == "record_failure":
-        return executor.record_failure(event["run_id"], event.get("error") or {})
-    if action == "expire_checkpoint":
-        return executor.expire_checkpoint(event["run_id"], event["checkpoint_id"])
-    return executor.execute(event["run_id"], context.get_remaining_time_in_millis)
+    with observability.invocation(
+        function=getattr(context, "function_name", None), run_id=run_id, action=action
+    ):
+        if action == "record_failure":
+            return record_failure(engine, run_id, event.get("error") or {})
+        if action == "expire_checkpoint":
+            return engine.checkpoints.expire(run_id, event["checkpoint_id"])
+        return execute_steps(engine, run_id, context.get_remaining_time_in_millis)

@@ -6,13 +6,15 @@ import json
 import logging
 from typing import Any
 
-from agent_runtime.webhooks.sender import attempt, attempt_budget_seconds
+from agent_runtime.engine import Engine
+from agent_runtime.engine.webhooks.sender import attempt, attempt_budget_seconds
 
 log = logging.getLogger(__name__)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failures = []
+    engine = Engine.default()
     budget_ms = attempt_budget_seconds() * 1000
     for record in event.get("Records") or []:
         if context is not None and context.get_remaining_time_in_millis() < budget_ms:
@@ -21,7 +23,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             failures.append({"itemIdentifier": record["messageId"]})
             continue
         try:
-            attempt(json.loads(record["body"]))
+            attempt(engine, json.loads(record["body"]))
         except Exception:
             log.exception("webhook delivery message %s failed", record.get("messageId"))
             failures.append({"itemIdentifier": record["messageId"]})

@@ -506,7 +506,7 @@ def test_acp_routes_refuse_unknown_api_keys(base_url: str, headers: dict[str, st
 def test_acp_routes_need_an_api_key_when_auth_is_required(cloud: object) -> None:
     """The cloud (and the gateway built with require_auth) answers 401 without a key; the local stack
     otherwise serves its default tenant to keyless requests, for curl-first local use."""
-    from agent_runtime.local.gateway import create_app
+    from agent_runtime_local.gateway import create_app
 
     async def statuses() -> list[int]:
         transport = httpx.ASGITransport(app=create_app(require_auth=True))

@@ -56,4 +56,4 @@ def test_every_acp_operation_is_generated() -> None:
     from functions import manifest
 
     generated = {result.ok().label for result in schema.get_all_operations()}
-    assert generated == {f"{method} {path}" for _, method, path in manifest.ACP_OPERATIONS}
+    assert generated == {f"{method} {path}" for _, _, method, path in manifest.ACP_OPERATIONS}

@@ -21,7 +21,7 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from agent_runtime.auth import create_api_key
+from agent_runtime.engine import Engine
 from functions import manifest
 from tests.contract.acp_spec import acp_operations
 
@@ -181,11 +181,14 @@ def test_spec_and_manifest_have_the_same_routes() -> None:
 
 
 def test_acp_operations_are_the_manifests_acp_functions() -> None:
-    assert set(manifest.ACP_OPERATIONS) == {
+    assert {(op_id, method, path) for op_id, _, method, path in manifest.ACP_OPERATIONS} == {
         (op_id, method, path) for op_id, (method, path, _) in acp_operations().items()
     }
-    for op_id, _, _ in manifest.ACP_OPERATIONS:
-        assert manifest.by_name(op_id).handler == f"functions.acp.{op_id}.handler"
+    for op_id, handler, _, _ in manifest.ACP_OPERATIONS:
+        # Written out literally, so grep finds it: the operation's own name in its resource's module.
+        assert handler.rsplit(".", 2)[0] == "functions.acp" and handler.endswith(f".{op_id}"), handler
+        assert handler.split(".")[2] in {"agents", "runs", "threads"}, handler
+        assert manifest.by_name(op_id).handler == handler
 
 
 def test_every_operation_documents_auth_and_internal_errors() -> None:
@@ -210,7 +213,7 @@ def test_path_parameters_are_declared() -> None:
 
 def test_request_and_response_shapes_match_the_pydantic_models() -> None:
     """The spec's component schemas list the same properties and required fields as the models."""
-    from agent_runtime import models
+    from agent_runtime.v1 import models
 
     schemas = spec()["components"]["schemas"]
     for name in (
@@ -235,9 +238,12 @@ def test_checkpoint_and_artifact_shapes_match_the_runtime() -> None:
     """Checkpoints and artifacts are dicts built by the store records: compare with what they build."""
     from pydantic import BaseModel
 
-    from agent_runtime.runtime import checkpoints
-    from agent_runtime.store.artifacts import ArtifactRecord
-    from agent_runtime.store.checkpoints import CheckpointRecord
+    from agent_runtime.engine.model import CHECKPOINT_STATUSES, Checkpoint
+    from agent_runtime.store.artifact_items import ArtifactRecord
+    from agent_runtime.store.checkpoint_items import CheckpointRecord
+    from agent_runtime.store.payloads import Payloads
+    from agent_runtime.v1 import models as checkpoints
+    from agent_runtime.v1.views import artifact_json, checkpoint_json
     from agent_runtime.workflows import checkpoints as kinds
 
     schemas = spec()["components"]["schemas"]
@@ -258,10 +264,10 @@ def test_checkpoint_and_artifact_shapes_match_the_runtime() -> None:
         expires_at=None, on_timeout="fail", default=None, workflow_name="w", workflow_version="1.0.0",
         created_at="2026-01-01T00:00:00.000Z", task_token="secret",
     )  # fmt: skip
-    public = record.public()
+    public = checkpoint_json(Checkpoint.of(record, Payloads(None, "", 0)))  # type: ignore[arg-type]
     assert set(schemas["Checkpoint"]["properties"]) == set(public)
     assert set(schemas["Checkpoint"]["required"]) == set(public)
-    assert schemas["CheckpointStatus"]["enum"] == list(checkpoints.CHECKPOINT_STATUSES)
+    assert schemas["CheckpointStatus"]["enum"] == list(CHECKPOINT_STATUSES)
     assert schemas["CheckpointType"]["enum"] == list(kinds.CheckpointType.__args__)
     decisions = [
         branch["properties"]["decision"]["const"] for branch in schemas["CheckpointResolution"]["oneOf"]
@@ -280,10 +286,10 @@ def test_checkpoint_and_artifact_shapes_match_the_runtime() -> None:
         artifact_id="a", run_id="r", tenant_id="t", name="n", content_type="text/plain", size=1,
         sha256="0" * 64, object_key="k", step="s", created_at="2026-01-01T00:00:00.000Z",
     )  # fmt: skip
-    assert set(schemas["Artifact"]["properties"]) == set(artifact.public())
-    assert set(schemas["Artifact"]["required"]) == set(artifact.public())
+    assert set(schemas["Artifact"]["properties"]) == set(artifact_json(artifact))
+    assert set(schemas["Artifact"]["required"]) == set(artifact_json(artifact))
     with_download = schemas["ArtifactWithDownload"]
-    assert set(with_download["required"]) == set(artifact.public()) | {"download_url", "expires_at"}
+    assert set(with_download["required"]) == set(artifact_json(artifact)) | {"download_url", "expires_at"}
     assert set(with_download["properties"]) == set(with_download["required"])
     for name, schema in schemas["Artifact"]["properties"].items():
         strip = {k: v for k, v in schema.items() if k != "description"}
@@ -302,7 +308,7 @@ def test_both_api_key_schemes_apply_to_every_operation() -> None:
 
 
 def test_idempotency_key_rule_matches_the_runtime() -> None:
-    from agent_runtime.runtime.runs import IDEMPOTENCY_KEY
+    from agent_runtime.engine.runs import IDEMPOTENCY_KEY
 
     schema = spec()["components"]["parameters"]["IdempotencyKey"]["schema"]
     assert schema["pattern"] == IDEMPOTENCY_KEY.pattern
@@ -494,7 +500,7 @@ def test_approval_checkpoint_and_artifact_conform(http: httpx.Client, base_url: 
     assert schemas["checkpoints"]["review"]["type"] == "approval"
     assert schemas["checkpoints"]["review"]["on_timeout"] == "fail"
 
-    other_key = create_api_key(f"{tenant}-other")  # another tenant's
+    other_key = Engine.default().api_keys.create(f"{tenant}-other")  # another tenant's
     run_id = start(http, "approval", ARTICLE)
     checkpoint = parked(http, run_id)
     assert checkpoint["checkpoint_id"] == "review-1"

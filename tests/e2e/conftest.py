@@ -12,9 +12,9 @@ import pytest
 import uvicorn
 from httpx_sse import connect_sse
 
-from agent_runtime.auth import create_api_key
-from agent_runtime.local.cloud import Resources
-from agent_runtime.local.gateway import create_app
+from agent_runtime.engine import Engine
+from agent_runtime_local.cloud import Resources
+from agent_runtime_local.gateway import create_app
 
 
 def free_port() -> int:
@@ -42,7 +42,7 @@ def base_url(cloud: Resources) -> Iterator[str]:
 
 @pytest.fixture
 def api_key(cloud: Resources, tenant: str) -> str:
-    return create_api_key(tenant)
+    return Engine.default().api_keys.create(tenant)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from httpx_sse import connect_sse
 
-from agent_runtime.auth import create_api_key
+from agent_runtime.engine import Engine
 from tests.e2e.conftest import stream_until_end
 
 
@@ -104,7 +104,7 @@ def test_bad_api_key_is_401_and_x_api_key_is_accepted(base_url: str, api_key: st
 
 def test_tenants_see_only_their_runs_over_http(base_url: str, http: httpx.Client) -> None:
     run_id = http.post("/v1/runs", json={"workflow": {"name": "echo"}, "input": {}}).json()["run_id"]
-    other_key = create_api_key("someone-else-" + run_id[:8])
+    other_key = Engine.default().api_keys.create("someone-else-" + run_id[:8])
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {other_key}"}) as other:
         assert other.get(f"/v1/runs/{run_id}").status_code == 404
         assert run_id not in json.dumps(other.get("/v1/runs").json())

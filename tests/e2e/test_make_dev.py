@@ -20,7 +20,7 @@ def test_dev_server_serves_the_readme_session_and_stops_on_ctrl_c() -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"TABLE_NAME", "BUCKET_NAME", "STATE_MACHINE_ARN"}}
     process = subprocess.Popen(
-        [sys.executable, "-m", "agent_runtime.cli", "dev", "--port", str(port)],
+        [sys.executable, "-m", "agent_runtime_local.cli", "dev", "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -53,7 +53,7 @@ def test_function_settings(custom_synth: Synth) -> None:
         props = functions[spec.name]
         assert props["MemorySize"] == MEMORY_OVERRIDES.get(spec.name, spec.memory_mb), spec.name
         env = props["Environment"]["Variables"]
-        assert env["LOG_LEVEL"] == CUSTOM_CONTEXT["logLevel"]
+        assert env["SERVICE_NAME"] == f"agent-runtime-{STAGE}"  # the metrics' service dimension
         # Lambda filters the functions' logs at that level (WARNING is Lambda's WARN)
         assert props["LoggingConfig"]["ApplicationLogLevel"] == "WARN"
         assert env["ARTIFACT_URL_TTL_SECONDS"] == CUSTOM_CONTEXT["artifactUrlExpirySeconds"]

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from agent_runtime.local import gateway
+from agent_runtime_local import gateway
 from functions import manifest
 
 from .conftest import Synth

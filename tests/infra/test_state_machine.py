@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agent_runtime.local.cloud import function_arn, local_substitutions, render_definition
+from agent_runtime_local.cloud import function_arn, local_substitutions, render_definition
 from functions import manifest
 
 from .conftest import Synth
@@ -16,11 +16,8 @@ pytestmark = pytest.mark.infra
 
 
 def _definition_text(synth: Synth, props: dict[str, Any]) -> str:
-    if "DefinitionString" in props:
-        return str(props["DefinitionString"])
-    # DefinitionBody.fromFile: the file is an asset, staged in the cloud assembly under its hash.
-    key = props["DefinitionS3Location"]["Key"]
-    return (synth.assembly_dir / f"asset.{key}").read_text()
+    # DefinitionBody.fromString(manifest.state_machine_definition()): inline, variables unfilled.
+    return str(props["DefinitionString"])
 
 
 def test_template_definition_with_local_names_equals_the_local_definition(synth: Synth) -> None:
@@ -58,7 +55,7 @@ def test_the_template_state_machine_runs_echo_and_approval_in_moto(
     import boto3
 
     from agent_runtime.config import settings
-    from agent_runtime.local.cloud import REGION
+    from agent_runtime_local.cloud import REGION
 
     (machine,) = synth.resources("AWS::StepFunctions::StateMachine").values()
     text = _definition_text(synth, machine["Properties"])

@@ -9,7 +9,7 @@ from typing import Any, cast
 import pytest
 import yaml
 
-from agent_runtime.local.cloud import TABLE_GSIS
+from agent_runtime.store import schema
 from functions import manifest
 from infra.config import REPO_ROOT, StackConfig, default_context
 
@@ -60,16 +60,17 @@ def test_function_environment(synth: Synth, spec: manifest.FunctionSpec) -> None
         "STATE_MACHINE_ARN",
         "AGENT_RUNTIME_WORKFLOW_MODULES",
         "ARTIFACT_URL_TTL_SECONDS",
-        "LOG_LEVEL",
-        "POWERTOOLS_SERVICE_NAME",
+        "SERVICE_NAME",
+        "METRICS_NAMESPACE",
     }
+    # Nothing reads these: the level is Lambda's (LoggingConfig), and there is no Powertools.
+    assert not {"LOG_LEVEL", "POWERTOOLS_SERVICE_NAME"} & set(env)
     table = next(iter(synth.resources("AWS::DynamoDB::Table")))
     assert env["TABLE_NAME"] == {"Ref": table}
     assert env["BUCKET_NAME"]["Ref"].startswith("ArtifactsBucket")
     # Built from the fixed state machine name, not a reference (which would be a cycle).
     joined = env["STATE_MACHINE_ARN"]["Fn::Join"][1]
     assert joined[-1].endswith(f":stateMachine:agent-runtime-{context['stage']}-run")
-    assert env["LOG_LEVEL"] == context["logLevel"]
     # JSON logs that Lambda filters by level: the runtime applies it to Python's root logger, which
     # otherwise stays at WARNING and drops every INFO record of the functions.
     assert _functions_by_name(synth)[spec.name]["LoggingConfig"] == {
@@ -80,7 +81,9 @@ def test_function_environment(synth: Synth, spec: manifest.FunctionSpec) -> None
     }
     assert env["ARTIFACT_URL_TTL_SECONDS"] == str(context["artifactUrlExpirySeconds"])
     assert env["AGENT_RUNTIME_WORKFLOW_MODULES"] == ",".join(context["workflowModules"])
-    assert env["POWERTOOLS_SERVICE_NAME"] == "agent-runtime"
+    # What agent_runtime.observability reads: EMF namespace and the `service` dimension, per stage.
+    assert env["SERVICE_NAME"] == f"agent-runtime-{context['stage']}"
+    assert env["METRICS_NAMESPACE"] == "AgentRuntime"
     # Artifacts are kept by default, so the API has no retention to enforce.
     assert "ARTIFACT_RETENTION_DAYS" not in env
 
@@ -225,20 +228,21 @@ def test_table_matches_the_local_stack(synth: Synth) -> None:
     assert props["DeletionProtectionEnabled"] is bool(default_context()["deletionProtection"])
     assert table["DeletionPolicy"] == "Retain"
     attributes = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
-    assert attributes == {name: "S" for name in ("PK", "SK", "created_key", *(pk for _, pk in TABLE_GSIS))}
+    assert attributes == {name: "S" for name in schema.KEY_ATTRIBUTES}
+    assert set(attributes) == {"PK", "SK", "created_key", "gsi1pk", "gsi2pk", "gsi3pk"}
     gsis = {
         g["IndexName"]: (g["KeySchema"], g["Projection"]["ProjectionType"])
         for g in props["GlobalSecondaryIndexes"]
     }
     assert gsis == {
-        index: (
+        index.name: (
             [
-                {"AttributeName": pk, "KeyType": "HASH"},
-                {"AttributeName": "created_key", "KeyType": "RANGE"},
+                {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                {"AttributeName": index.sort_key, "KeyType": "RANGE"},
             ],
             "ALL",
         )
-        for index, pk in TABLE_GSIS
+        for index in schema.INDEXES
     }
 
 

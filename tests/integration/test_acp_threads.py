@@ -7,10 +7,11 @@ import json
 import uuid
 from typing import Any
 
-from agent_runtime.acp import mapping
+from agent_runtime.acp import views
 from agent_runtime.acp.agents import agent_id
-from agent_runtime.models import Event
-from agent_runtime.store import runs as run_store
+from agent_runtime.engine import Engine
+from agent_runtime.engine.model import Event
+from agent_runtime.engine.streams import RunProgress
 from agent_runtime.workflows.registry import registry
 from tests.conftest import Api
 
@@ -182,12 +183,14 @@ def test_resume_bodies_are_held_to_the_size_and_media_type_limits(api: Api) -> N
 def test_a_stream_that_reads_the_run_before_it_ends_maps_the_end_from_the_event(api: Api) -> None:
     # Given a run read while it waits, and the cancel event that lands after that read
     run = interrupted_run(api)
-    record = run_store.get(run["run_id"], api.tenant)
+    engine = Engine.default()
+    record = engine.runs.get(api.tenant, run["run_id"])
+    progress = RunProgress(record.run_id, record.status, record.event_seq)
     cancelled = Event(
-        id=99, run_id=record.run_id, type="run.cancelled", data={"status": "cancelled"}, created_at=""
+        seq=99, run_id=record.run_id, type="run.cancelled", data={"status": "cancelled"}, created_at=""
     )
     # Then the stream's update says the run ended in error (cancelled), from the event itself
-    update = mapping.stream_update(record, cancelled, {"values"})
+    update = views.stream_update(engine, progress, cancelled, {"values"})
     assert update == {
         "type": "error",
         "run_id": record.run_id,

@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from agent_runtime.config import settings
-from agent_runtime.local.cloud import REGION, Resources
-from agent_runtime.store import checkpoints as checkpoint_store
-from agent_runtime.store import runs as run_store
-from agent_runtime.store.runs import NewEvent
+from agent_runtime.engine import Engine
+from agent_runtime.store.checkpoint_items import CheckpointItems
+from agent_runtime.store.event_items import NewEvent
+from agent_runtime_local.cloud import REGION, Resources
 from tests.conftest import Api
 
 DOC_INPUT = {"title": "Q4 plan", "points": ["ship it", "measure it"], "reviewer": "ana"}
@@ -255,17 +255,17 @@ def test_a_checkpoint_raised_while_cancel_looks_is_cancelled_too(
     # sees none, and the run's version moves right after (the worker's commit that raised it)
     run_id = api.create("approval", DOC_INPUT).json()["run_id"]
     api.wait(run_id, {"waiting_for_input"})
-    real_list = checkpoint_store.list_for_run
+    real_list = CheckpointItems.list_for_run
     reads = []
 
-    def stale_first_read(run: str) -> list[Any]:
+    def stale_first_read(items: CheckpointItems, run: str) -> list[Any]:
         reads.append(run)
         if len(reads) == 1:
-            run_store.commit(run, events=[NewEvent("worker.moved", {})])
+            Engine.default().store.runs.commit(run, events=[NewEvent("worker.moved", {})])
             return []
-        return real_list(run)
+        return real_list(items, run)
 
-    monkeypatch.setattr(checkpoint_store, "list_for_run", stale_first_read)
+    monkeypatch.setattr(CheckpointItems, "list_for_run", stale_first_read)
     # When the run is cancelled
     assert api("POST", f"/v1/runs/{run_id}/cancel").status == 200
     # Then cancel looked again, and the checkpoint is cancelled with the run, not left pending

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typer.testing import CliRunner
 
-from agent_runtime.auth import authenticate
-from agent_runtime.cli import app
-from agent_runtime.local.cloud import Resources
+from agent_runtime.engine import Engine
+from agent_runtime.store.api_key_items import ApiKeyRecord
+from agent_runtime_local.cli import app
+from agent_runtime_local.cloud import Resources
 
 
 def test_api_key_create_prints_a_key_that_authenticates_as_the_tenant(cloud: Resources) -> None:
@@ -14,4 +15,4 @@ def test_api_key_create_prints_a_key_that_authenticates_as_the_tenant(cloud: Res
     assert result.exit_code == 0, result.output
     key = result.stdout.strip()
     assert key.startswith("ar_")
-    assert authenticate(key) == ("cli-tenant", "ops")
+    assert Engine.default().api_keys.authenticate(key) == ApiKeyRecord("cli-tenant", "ops")

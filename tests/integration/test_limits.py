@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from agent_runtime.runtime.budget import RESPONSE_BUDGET_BYTES
+from agent_runtime.engine.budget import RESPONSE_BUDGET_BYTES
 from tests.conftest import Api
 
 MEBIBYTE = 1024 * 1024

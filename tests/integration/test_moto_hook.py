@@ -14,8 +14,8 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.awslambda.models import LambdaFunction
 
-from agent_runtime.local import lambda_bridge, moto_patches
-from agent_runtime.local.cloud import ACCOUNT, REGION, TABLE, Resources
+from agent_runtime_local import lambda_bridge, moto_patches
+from agent_runtime_local.cloud import ACCOUNT, REGION, TABLE, Resources
 
 
 def test_moto_is_the_pinned_minor_version() -> None:

@@ -8,8 +8,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from agent_runtime import aws
-from agent_runtime.local import permissions
-from agent_runtime.local.cloud import Resources
+from agent_runtime_local import permissions
+from agent_runtime_local.cloud import Resources
 from functions import manifest
 
 

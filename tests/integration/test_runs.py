@@ -11,7 +11,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from agent_runtime import aws
-from agent_runtime.local.cloud import REGION, Resources
+from agent_runtime_local.cloud import REGION, Resources
 from tests.conftest import Api, eventually
 from tests.workflows import EXECUTIONS
 

@@ -10,9 +10,9 @@ from typing import Any
 import boto3
 import pytest
 
-from agent_runtime.auth import create_api_key
-from agent_runtime.local.cloud import REGION, Resources
-from agent_runtime.local.lambda_bridge import LocalLambdaContext, resolve_handler
+from agent_runtime.engine import Engine
+from agent_runtime_local.cloud import REGION, Resources
+from agent_runtime_local.lambda_bridge import LocalLambdaContext, resolve_handler
 from functions import manifest
 from tests.conftest import Api
 
@@ -58,7 +58,7 @@ def test_a_crashed_worker_fails_the_run_and_closes_its_pending_checkpoint(api: A
 def test_the_authorizer_maps_a_key_to_its_tenant_and_refuses_others(cloud: Resources, tenant: str) -> None:
     authorizer = resolve_handler(manifest.by_name(manifest.AUTHORIZER))
     context = LocalLambdaContext(manifest.by_name(manifest.AUTHORIZER))
-    key = create_api_key(tenant)
+    key = Engine.default().api_keys.create(tenant)
     event = sample("apigw-authorizer-request.json")
     event["headers"]["Authorization"] = f"Bearer {key}"
     allowed = authorizer(event, context)

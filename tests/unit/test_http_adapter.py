@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from agent_runtime.errors import Conflict, NotAcceptable
-from agent_runtime.http import Request, Response, api_handler
-from agent_runtime.http.adapter import negotiate
-from agent_runtime.models import CreateRunRequest
+from agent_runtime.errors import Conflict
+from agent_runtime.http.adapter import Request, Response, negotiate
+from agent_runtime.http.errors import NotAcceptable
+from agent_runtime.v1.errors import v1_endpoint as api_handler
+from agent_runtime.v1.models import CreateRunRequest
 
 
 def event(

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from agent_runtime.local import gateway
+from agent_runtime_local import gateway
 
 
 def send(method: str, path: str, **kwargs: Any) -> httpx.Response:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 # Called with each client created here: the local stack checks every call against the calling
-# function's grants (agent_runtime/local/permissions.py). Empty in the cloud, where IAM does that.
+# function's grants (local/agent_runtime_local/permissions.py). Empty in the cloud, where IAM does that.
 client_observers: list[Callable[[Any], None]] = []
 
 

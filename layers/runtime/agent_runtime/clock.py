@@ -1,4 +1,5 @@
-"""Time in one format everywhere: RFC 3339 UTC with milliseconds."""
+"""Time: RFC 3339 UTC timestamps with milliseconds for everything stored and shown, and epoch
+seconds where DynamoDB needs a number (TTLs, expiry checks)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from agent_runtime.errors import NotFound
-from agent_runtime.workflows.registry import registry
+from agent_runtime.workflows.registry import Registry
 from agent_runtime.workflows.sdk import Workflow
 
 # agent_id = uuid5(namespace, "name@version"): the same on every deployment.
@@ -21,12 +21,12 @@ def agent_id_of(name: str, version: str) -> str:
     return str(uuid.uuid5(AGENT_NAMESPACE, f"{name}@{version}"))
 
 
-def all_workflows() -> list[Workflow]:
-    return [w for name in registry().names() for w in registry().versions(name)]
+def all_workflows(registry: Registry) -> list[Workflow]:
+    return [w for name in registry.names() for w in registry.versions(name)]
 
 
-def by_agent_id(agent: str) -> Workflow:
-    for workflow in all_workflows():
+def by_agent_id(registry: Registry, agent: str) -> Workflow:
+    for workflow in all_workflows(registry):
         if agent_id(workflow) == agent:
             return workflow
     raise NotFound(f"agent {agent!r} does not exist")
@@ -43,10 +43,12 @@ def agent(workflow: Workflow) -> dict[str, Any]:
     return {"agent_id": agent_id(workflow), "metadata": metadata(workflow)}
 
 
-def search(name: str | None, version: str | None, limit: int, offset: int) -> list[dict[str, Any]]:
+def search(
+    registry: Registry, name: str | None, version: str | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
     found = [
         w
-        for w in all_workflows()
+        for w in all_workflows(registry)
         if (name is None or w.name == name) and (version is None or w.version == version)
     ]
     return [agent(w) for w in found[offset : offset + limit]]

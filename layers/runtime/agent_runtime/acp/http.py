@@ -1,25 +1,25 @@
-"""What ACP's thin handlers share: ACP's error shape, SSE responses, the wait bound."""
+"""What ACP's endpoints share: ACP's error shape, SSE responses, query and header parsing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from agent_runtime.errors import BadRequest, DomainError
-from agent_runtime.http import Request, Response, api_handler
-from agent_runtime.http.adapter import Handler, acp_error
+from agent_runtime.http.adapter import Request, Response, api_handler
+from agent_runtime.http.errors import http_status
 
 
-def _acp_error(error: DomainError, path: str | None) -> Response:
-    """ACP's ErrorResponse (a JSON string). ACP documents 422 for every invalid request, so what the
-    v1 API answers 400 (malformed JSON, bad query values or headers) is 422 here."""
-    response = acp_error(error, path)
-    if response.status == 400:
-        response.status = 422
-    return response
+def acp_error(error: DomainError, path: str | None) -> Response:
+    """ACP's ErrorResponse: a JSON string with the message (field errors appended). ACP documents
+    422 for every invalid request, so what the v1 API answers 400 (malformed JSON, bad query values
+    or headers) is 422 here."""
+    status = http_status(error)[0]
+    detail = error.detail
+    if error.errors:
+        detail += ": " + "; ".join(f"{e.get('field')}: {e.get('message')}" for e in error.errors)
+    return Response.json(422 if status == 400 else status, detail)
 
 
 # Every ACP endpoint answers errors as ACP's ErrorResponse (a JSON string).
-acp_endpoint: Callable[[Callable[[Request], Response]], Handler] = api_handler(errors=_acp_error)
+acp_endpoint = api_handler(acp_error)
 
 
 def sse(body: str) -> Response:

@@ -1,5 +1,3 @@
-"""The shared Lambda HTTP adapter: API Gateway proxy events in, proxy responses out."""
-
-from agent_runtime.http.adapter import Request, Response, api_handler
-
-__all__ = ["Request", "Response", "api_handler"]
+"""HTTP for every door: the Lambda proxy adapter (adapter.py), HTTP statuses of errors (errors.py),
+problem details (problems.py) and where a request carries its API key (credentials.py). Import the
+module you need: the authorizer, on every request, must not pay for the adapter's pydantic."""

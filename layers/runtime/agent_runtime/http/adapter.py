@@ -1,4 +1,4 @@
-"""A lean adapter between API Gateway proxy events and handler functions.
+"""A lean adapter between API Gateway proxy events and endpoint functions, shared by every door.
 
 Chosen over Powertools' REST resolver because every function serves one route (routing is API
 Gateway's job) and it imports in a fraction of the time (bench/cold_start.py measures both).
@@ -16,20 +16,17 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from agent_runtime import observability
 from agent_runtime.config import settings
-from agent_runtime.errors import (
-    BadRequest,
-    DomainError,
+from agent_runtime.errors import BadRequest, DomainError, NotFound, ValidationFailed
+from agent_runtime.http.errors import (
     InternalError,
     NotAcceptable,
-    NotFound,
     PayloadTooLarge,
     Unauthorized,
     UnsupportedMediaType,
-    ValidationFailed,
 )
-from agent_runtime.http.problems import PROBLEM_CONTENT_TYPE, problem
-from agent_runtime.runtime.validation import field_errors
+from agent_runtime.validation import field_errors
 
 log = logging.getLogger("agent_runtime.http")
 Model = TypeVar("Model", bound=BaseModel)
@@ -137,10 +134,6 @@ class Response:
         }
 
 
-def _problem_response(status: int, body: dict[str, Any]) -> Response:
-    return Response(status, json.dumps(body, separators=(",", ":")), {"Content-Type": PROBLEM_CONTENT_TYPE})
-
-
 def _tenant(event: dict[str, Any]) -> tuple[str, str | None]:
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     context = authorizer.get("lambda", authorizer)  # REST authorizers flatten, HTTP APIs nest under lambda
@@ -182,56 +175,36 @@ def _request(event: dict[str, Any]) -> Request:
     )
 
 
-ErrorRenderer = Callable[[DomainError, str | None], Response]
-
-
-def problem_json(error: DomainError, path: str | None) -> Response:
-    """RFC 9457 problem details: the v1 API's errors."""
-    body = problem(
-        error.status,
-        error.title,
-        error.detail,
-        slug=error.type_slug,
-        instance=path,
-        errors=error.errors,
-        **error.extra,
-    )
-    return _problem_response(error.status, body)
-
-
-def acp_error(error: DomainError, path: str | None) -> Response:
-    """ACP's ErrorResponse: a JSON string with the message (field errors appended)."""
-    detail = error.detail
-    if error.errors:
-        detail += ": " + "; ".join(f"{e.get('field')}: {e.get('message')}" for e in error.errors)
-    return Response.json(error.status, detail)
+# How a door shows an error: (error, request path) -> response in that protocol's error shape.
+ErrorRenderer = Callable[[DomainError, str | None], "Response"]
 
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def api_handler(
-    fn: Callable[[Request], Response] | None = None, *, errors: ErrorRenderer = problem_json
-) -> Any:
-    """Wrap an endpoint function as a Lambda handler: typed errors become error responses
-    (problem+json by default; `errors=acp_error` for ACP endpoints)."""
+def api_handler(errors: ErrorRenderer) -> Callable[[Callable[[Request], Response]], Handler]:
+    """A decorator making an endpoint function a Lambda handler whose errors the door's `errors`
+    renders (typed errors as themselves, anything unexpected as an InternalError without details)."""
 
     def wrap(endpoint: Callable[[Request], Response]) -> Handler:
         def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             path = event.get("path")
-            try:
-                response = endpoint(_request(event))
-            except DomainError as error:
-                response = errors(error, path)
-            except Exception:
-                log.exception("unhandled error serving %s %s", event.get("httpMethod"), path)
-                response = errors(InternalError("the server failed to handle this request"), path)
-            return response.to_proxy()
+            with observability.invocation(function=getattr(context, "function_name", None)):
+                try:
+                    request = _request(event)
+                    observability.bind(tenant=request.tenant_id, request_id=request.request_id)
+                    response = endpoint(request)
+                except DomainError as error:
+                    response = errors(error, path)
+                except Exception:
+                    log.exception("unhandled error serving %s %s", event.get("httpMethod"), path)
+                    response = errors(InternalError("the server failed to handle this request"), path)
+                return response.to_proxy()
 
         handler.__wrapped__ = endpoint  # type: ignore[attr-defined]
         return handler
 
-    return wrap(fn) if fn is not None else wrap
+    return wrap
 
 
 def negotiate(request: Request, *media_types: str) -> str:

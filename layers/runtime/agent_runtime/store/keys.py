@@ -1,50 +1,120 @@
-"""The single-table key design. docs/data-model.md lists the access patterns these keys serve."""
+"""Every key format of the single table, in one place. docs/data-model.md lists the access patterns
+these keys serve; store/schema.py names the key attributes and indexes."""
 
 from __future__ import annotations
 
-META = "META"
-EVENT_PREFIX = "EVT#"
-SEQ_WIDTH = 12
+import hashlib
 
-# Listing indexes: every run item is in GSI1 (tenant), GSI2 (tenant+status), GSI3 (tenant+workflow),
-# all sorted by `created_key` = "<created_at>#<run_id>" so newest-first paging is one Query.
-GSI_TENANT = "gsi1"
-GSI_STATUS = "gsi2"
-GSI_WORKFLOW = "gsi3"
-LIST_SORT_ATTR = "created_key"
+META = "META"
+SEQ_WIDTH = 12
+MAX_SEQ = 10**SEQ_WIDTH - 1
+
+EVENT_PREFIX = "EVT#"
+CHECKPOINT_PREFIX = "CKPT#"
+ARTIFACT_PREFIX = "ART#"
+DELIVERY_PREFIX = "DLV#"
+THREAD_STATE_PREFIX = "STATE#"
+THREAD_RUN_PREFIX = "RUN#"
+RUN_PREFIX = "RUN#"
+IDEMPOTENCY_SK = "IDEMPOTENCY"
+API_KEY_SK = "APIKEY"
+SECRET_SK = "SECRET"
+
+
+def _seq(seq: int) -> str:
+    return f"{seq:0{SEQ_WIDTH}d}"
+
+
+# -- a run's partition: the run, its events, checkpoints, artifacts and deliveries ------------------
+def run(run_id: str) -> dict[str, str]:
+    return {"PK": RUN_PREFIX + run_id, "SK": META}
 
 
 def run_pk(run_id: str) -> str:
-    return f"RUN#{run_id}"
+    return RUN_PREFIX + run_id
+
+
+def event(run_id: str, seq: int) -> dict[str, str]:
+    return {"PK": run_pk(run_id), "SK": EVENT_PREFIX + _seq(seq)}
+
+
+def checkpoint(run_id: str, checkpoint_id: str) -> dict[str, str]:
+    return {"PK": run_pk(run_id), "SK": CHECKPOINT_PREFIX + checkpoint_id}
+
+
+def run_artifact(run_id: str, artifact_id: str) -> dict[str, str]:
+    return {"PK": run_pk(run_id), "SK": ARTIFACT_PREFIX + artifact_id}
+
+
+def delivery(run_id: str, seq: int) -> dict[str, str]:
+    """A webhook delivery of the run's event `seq` (one per event that triggers a webhook)."""
+    return {"PK": run_pk(run_id), "SK": DELIVERY_PREFIX + _seq(seq)}
 
 
 def event_sk(seq: int) -> str:
-    return f"{EVENT_PREFIX}{seq:0{SEQ_WIDTH}d}"
-
-
-def idempotency_pk(tenant_id: str, key: str) -> str:
-    return f"IDEM#{tenant_id}#{key}"
-
-
-def tenant_key(tenant_id: str) -> str:
-    return f"TENANT#{tenant_id}"
-
-
-def status_key(tenant_id: str, status: str) -> str:
-    return f"TENANT#{tenant_id}#STATUS#{status}"
-
-
-def workflow_key(tenant_id: str, workflow_name: str) -> str:
-    return f"TENANT#{tenant_id}#WF#{workflow_name}"
-
-
-DELIVERY_PREFIX = "DLV#"
+    return EVENT_PREFIX + _seq(seq)
 
 
 def delivery_sk(seq: int) -> str:
-    """A webhook delivery of the run's event `seq` (one per event that triggers a webhook)."""
-    return f"{DELIVERY_PREFIX}{seq:0{SEQ_WIDTH}d}"
+    return DELIVERY_PREFIX + _seq(seq)
 
 
-def webhook_secret_pk(tenant_id: str) -> str:
-    return f"WEBHOOKSECRET#{tenant_id}"
+# -- items found by their own id ------------------------------------------------------------------
+def artifact(artifact_id: str) -> dict[str, str]:
+    return {"PK": f"ARTIFACT#{artifact_id}", "SK": META}
+
+
+def idempotency(tenant_id: str, key: str) -> dict[str, str]:
+    return {"PK": f"IDEM#{tenant_id}#{key}", "SK": IDEMPOTENCY_SK}
+
+
+def api_key(key: str) -> dict[str, str]:
+    """API keys are stored only as their SHA-256."""
+    return {"PK": "APIKEY#" + hashlib.sha256(key.encode()).hexdigest(), "SK": API_KEY_SK}
+
+
+def webhook_secret(tenant_id: str) -> dict[str, str]:
+    return {"PK": f"WEBHOOKSECRET#{tenant_id}", "SK": SECRET_SK}
+
+
+# -- threads: clients choose thread ids, so each tenant has its own namespace -----------------------
+def thread_pk(tenant_id: str, thread_id: str) -> str:
+    return f"THREAD#{tenant_id}#{thread_id}"  # unambiguous: thread ids never contain a hash sign
+
+
+def thread(tenant_id: str, thread_id: str) -> dict[str, str]:
+    return {"PK": thread_pk(tenant_id, thread_id), "SK": META}
+
+
+def thread_state(tenant_id: str, thread_id: str, at: str, checkpoint_id: str) -> dict[str, str]:
+    return {"PK": thread_pk(tenant_id, thread_id), "SK": f"{THREAD_STATE_PREFIX}{at}#{checkpoint_id}"}
+
+
+def thread_run(tenant_id: str, thread_id: str, at: str, run_id: str) -> dict[str, str]:
+    return {"PK": thread_pk(tenant_id, thread_id), "SK": f"{THREAD_RUN_PREFIX}{at}#{run_id}"}
+
+
+# -- index partitions (schema.GSI_*) and their sort values ------------------------------------------
+def tenant_runs(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+def tenant_runs_in_status(tenant_id: str, status: str) -> str:
+    return f"TENANT#{tenant_id}#STATUS#{status}"
+
+
+def tenant_runs_of_workflow(tenant_id: str, workflow_name: str) -> str:
+    return f"TENANT#{tenant_id}#WF#{workflow_name}"
+
+
+def tenant_threads(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}#THREADS"
+
+
+def tenant_inbox(tenant_id: str, status: str) -> str:
+    """A tenant's checkpoints in one status (pending ones are the approvals inbox)."""
+    return f"TENANT#{tenant_id}#CKPT#{status}"
+
+
+def created_key(created_at: str, *ids: str) -> str:
+    return "#".join((created_at, *ids))

@@ -1,0 +1,103 @@
+"""The engine: the one interface every protocol door calls, and the execution the state machine
+drives. It knows no protocol: doors turn requests into these calls and the results (engine/model.py)
+into their own shapes, statuses and errors.
+
+    engine = Engine.default()
+    run = engine.runs.create(tenant_id, RunSpec(...))
+    engine.checkpoints.answer(tenant_id, run.run_id, "review-1", Approve(comment="ok"), principal)
+
+State machine tasks: execute.py (Execute), checkpoints.py (AwaitHuman, ExpireCheckpoint and the rest
+of a checkpoint's life), failure.py (RecordFailure).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from agent_runtime.engine.orchestration import Orchestrator
+from agent_runtime.engine.webhooks.queue import WebhookQueue
+from agent_runtime.store import Store
+
+if TYPE_CHECKING:
+    from agent_runtime.engine.api_keys import ApiKeys
+    from agent_runtime.engine.artifacts import Artifacts
+    from agent_runtime.engine.checkpoints import Checkpoints
+    from agent_runtime.engine.runs import Runs
+    from agent_runtime.engine.streams import Streams
+    from agent_runtime.engine.threads import Threads
+    from agent_runtime.engine.webhooks.deliveries import Deliveries
+    from agent_runtime.workflows.registry import Registry
+
+
+class Engine:
+    """The parts are imported when first used: a handler pays at cold start only for what it calls
+    (the authorizer, on every request, needs API keys and nothing else)."""
+
+    def __init__(
+        self,
+        store: Store,
+        orchestrator: Orchestrator,
+        webhook_queue: WebhookQueue,
+        workflows: Registry | None = None,
+    ) -> None:
+        self.store = store
+        self.orchestrator = orchestrator
+        self.webhook_queue = webhook_queue
+        self._workflows = workflows
+
+    @classmethod
+    def default(cls) -> Engine:
+        """Over the deployment's clients and resources (cheap: clients are cached in aws.py)."""
+        return cls(Store.default(), Orchestrator.default(), WebhookQueue.default())
+
+    @cached_property
+    def workflows(self) -> Registry:
+        from agent_runtime.workflows.registry import registry
+
+        return self._workflows or registry()
+
+    @cached_property
+    def runs(self) -> Runs:
+        from agent_runtime.engine.runs import Runs
+
+        return Runs(self)
+
+    @cached_property
+    def streams(self) -> Streams:
+        from agent_runtime.engine.streams import Streams
+
+        return Streams(self)
+
+    @cached_property
+    def checkpoints(self) -> Checkpoints:
+        from agent_runtime.engine.checkpoints import Checkpoints
+
+        return Checkpoints(self)
+
+    @cached_property
+    def threads(self) -> Threads:
+        from agent_runtime.engine.threads import Threads
+
+        return Threads(self)
+
+    @cached_property
+    def artifacts(self) -> Artifacts:
+        from agent_runtime.engine.artifacts import Artifacts
+
+        return Artifacts(self)
+
+    @cached_property
+    def deliveries(self) -> Deliveries:
+        from agent_runtime.engine.webhooks.deliveries import Deliveries
+
+        return Deliveries(self)
+
+    @cached_property
+    def api_keys(self) -> ApiKeys:
+        from agent_runtime.engine.api_keys import ApiKeys
+
+        return ApiKeys(self)
+
+
+__all__ = ["Engine"]

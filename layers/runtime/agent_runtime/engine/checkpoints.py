@@ -1,0 +1,402 @@
+"""A human checkpoint's whole life, in the order it happens:
+
+1. raised by a step (`raise_checkpoint`): the checkpoint item and `checkpoint.created` are committed
+   with the run going `waiting_for_input`, and the step suspends;
+2. the state machine's AwaitHuman task (`await_human`) stores its task token on the pending item;
+3. a person answers (`answer`): pending -> resolved and the run -> running in one transaction, then
+   the task token resumes the execution; or
+4. its deadline passes (`expire`, the ExpireCheckpoint task): continue with the default or time out;
+   or the run ends first (`close_run`: cancelled or failed), cancelling it.
+
+Each transition is a conditional write from `pending`, so exactly one of them ever applies, and
+exactly one of the answerer and AwaitHuman sends the task token (whichever comes second).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from agent_runtime import observability
+from agent_runtime.clock import now_iso
+from agent_runtime.engine import budget
+from agent_runtime.engine.model import ACTIVE_STATUSES, Checkpoint, Page
+from agent_runtime.engine.outcome import StepOutcome, outcome
+from agent_runtime.engine.runs import invalid_cursor
+from agent_runtime.errors import Conflict, NotFound, TransientAwsError, ValidationFailed
+from agent_runtime.store.checkpoint_items import PENDING, CheckpointRecord
+from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed, InvalidCursor, ItemNotFound
+from agent_runtime.store.event_items import NewEvent
+from agent_runtime.store.run_items import RunRecord
+from agent_runtime.validation import field_errors
+from agent_runtime.workflows.checkpoints import MAX_WAIT_SECONDS, CheckpointRequest, Resolution, Suspend
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from agent_runtime.engine import Engine
+
+# Each try loses only to a concurrent change of the run (an event, a checkpoint); these are rare.
+CLOSE_ATTEMPTS = 20
+
+
+@dataclass(frozen=True)
+class Approve:
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class Reject:
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Submit:
+    data: dict[str, Any]
+
+
+Answer = Approve | Reject | Submit
+
+
+def seconds_left(record: CheckpointRecord) -> int:
+    if not record.expires_at:
+        return MAX_WAIT_SECONDS
+    left = datetime.fromisoformat(record.expires_at.replace("Z", "+00:00")) - datetime.now(UTC)
+    return max(1, int(left.total_seconds()))
+
+
+def resolution_of(record: CheckpointRecord, loaded: Mapping[str, Any] | None) -> Resolution:
+    values = loaded or {}
+    return Resolution(
+        checkpoint_id=record.checkpoint_id,
+        decision=values.get("decision", "expired"),
+        comment=values.get("comment"),
+        reason=values.get("reason"),
+        data=values.get("data"),
+        by=values.get("by"),
+        at=values.get("at"),
+    )
+
+
+def waited(record: CheckpointRecord, how: str) -> None:
+    """The CheckpointWaitSeconds metric: how long the checkpoint waited until it was `how`."""
+    created = datetime.fromisoformat(record.created_at.replace("Z", "+00:00"))
+    seconds = max(0.0, (datetime.now(UTC) - created).total_seconds())
+    observability.metric(
+        observability.CHECKPOINT_WAIT_SECONDS, seconds, workflow=record.workflow_name, outcome=how
+    )
+
+
+def ended(workflow_name: str, status: str) -> None:
+    """The RunsEnded metric, once per run reaching a terminal status."""
+    observability.metric(observability.RUNS_ENDED, 1, workflow=workflow_name, status=status)
+
+
+class Checkpoints:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = engine.store
+        self.items = engine.store.checkpoints
+
+    # -- reading ---------------------------------------------------------------------------------
+    def view(self, record: CheckpointRecord) -> Checkpoint:
+        return Checkpoint.of(record, self.store.payloads)
+
+    def record(self, run_id: str, checkpoint_id: str) -> CheckpointRecord:
+        try:
+            return self.items.get(run_id, checkpoint_id)
+        except ItemNotFound as missing:
+            raise NotFound(f"checkpoint {checkpoint_id!r} of run {run_id!r} does not exist") from missing
+
+    def get(self, tenant_id: str, run_id: str, checkpoint_id: str) -> Checkpoint:
+        self.engine.runs.record(tenant_id, run_id)
+        return self.view(self.record(run_id, checkpoint_id))
+
+    def find(self, run_id: str, checkpoint_id: str) -> Checkpoint | None:
+        record = self.items.find(run_id, checkpoint_id)
+        return self.view(record) if record is not None else None
+
+    def pending(self, run_id: str) -> Checkpoint | None:
+        """The checkpoint a run waits on, if any."""
+        waiting = [c for c in self.items.list_for_run(run_id) if c.status == PENDING]
+        return self.view(waiting[0]) if waiting else None
+
+    def list_for_run(
+        self, tenant_id: str, run_id: str, cursor: str | None, shape: Callable[[Checkpoint], Any]
+    ) -> Page:
+        """The run's checkpoints, oldest first, as many as one response holds; `cursor` (the last
+        checkpoint id of the previous page) goes on after it."""
+        self.engine.runs.record(tenant_id, run_id)
+        records = self.items.list_for_run(run_id)
+        if cursor:
+            ids = [r.checkpoint_id for r in records]
+            if cursor not in ids:
+                raise invalid_cursor(InvalidCursor("not a cursor this API issued"))
+            records = records[ids.index(cursor) + 1 :]
+        shown = budget.take(shape(self.view(r)) for r in records)
+        more = len(shown) < len(records)
+        return Page(shown, records[len(shown) - 1].checkpoint_id if more else None)
+
+    def inbox(
+        self,
+        tenant_id: str,
+        status: str,
+        assignee: str | None,
+        limit: int,
+        cursor: str | None,
+        shape: Callable[[Checkpoint], Any],
+    ) -> Page:
+        """The tenant's checkpoints in one status across runs, oldest first."""
+        try:
+            records, next_cursor = self.items.inbox(tenant_id, status, assignee, limit, cursor)
+        except InvalidCursor as error:
+            raise invalid_cursor(error) from error
+        shown = budget.take(shape(self.view(r)) for r in records)
+        if len(shown) < len(records):
+            next_cursor = self.items.inbox_cursor_after(records[len(shown) - 1])
+        return Page(shown, next_cursor)
+
+    # -- 1. raised by a step ---------------------------------------------------------------------
+    def raise_checkpoint(
+        self, run: RunRecord, step_name: str, sequence: int, request: CheckpointRequest
+    ) -> Resolution:
+        """The step's `sequence`-th checkpoint: its resolution if it ended, else (create it and) suspend."""
+        checkpoint_id = f"{step_name}-{sequence}"
+        existing = self.items.find(run.run_id, checkpoint_id)
+        if existing is not None:
+            if existing.status == PENDING:
+                raise Suspend(checkpoint_id, seconds_left(existing))
+            return resolution_of(existing, self._resolution(existing))
+        now = datetime.now(UTC)
+        expires_at = None
+        if request.timeout_seconds:
+            expires_at = (now + timedelta(seconds=request.timeout_seconds)).isoformat(timespec="milliseconds")
+            expires_at = expires_at.replace("+00:00", "Z")
+        record = CheckpointRecord(
+            run_id=run.run_id,
+            tenant_id=run.tenant_id,
+            checkpoint_id=checkpoint_id,
+            name=request.name,
+            type=request.kind.type,
+            status=PENDING,
+            prompt=request.prompt,
+            payload=self.store.payloads.dump(
+                run.tenant_id, run.run_id, f"checkpoint-{checkpoint_id}", request.payload
+            ),
+            response_schema=json.dumps(request.kind.response_schema()),
+            assignee=request.assignee,
+            timeout_seconds=request.timeout_seconds,
+            expires_at=expires_at,
+            on_timeout=request.kind.on_timeout,
+            default=json.dumps(request.default) if request.default is not None else None,
+            workflow_name=run.workflow_name,
+            workflow_version=run.workflow_version,
+            created_at=now_iso(),
+        )
+        created = {
+            "checkpoint_id": checkpoint_id,
+            "name": request.name,
+            "type": request.kind.type,
+            "prompt": request.prompt,
+            "assignee": request.assignee,
+            "expires_at": expires_at,
+        }
+        self.store.runs.commit(
+            run.run_id,
+            events=[NewEvent("checkpoint.created", created)],
+            updates={"status": "waiting_for_input"},
+            expect_status={"running"},
+            extra_entries=[self.items.put_entry(record)],
+        )
+        raise Suspend(checkpoint_id, request.timeout_seconds or MAX_WAIT_SECONDS)
+
+    def _resolution(self, record: CheckpointRecord) -> Any:
+        return self.store.payloads.load(record.resolution) if record.resolution else None
+
+    # -- 2. AwaitHuman ---------------------------------------------------------------------------
+    def await_human(self, run_id: str, checkpoint_id: str, task_token: str) -> dict[str, bool]:
+        """Attach the task token to the pending checkpoint. If it was answered (or the run cancelled)
+        before the token arrived, the answerer found no token to send, so this sends the outcome."""
+        record = self.record(run_id, checkpoint_id)
+        if self.items.store_task_token(record, task_token):
+            return {"parked": True}
+        current = self.record(run_id, checkpoint_id)
+        if current.status == "cancelled":
+            self.engine.orchestrator.abort(task_token, "RunCancelled", "the run was cancelled")
+        else:
+            self.engine.orchestrator.resume(task_token)
+        return {"parked": False}
+
+    # -- 3. answered -----------------------------------------------------------------------------
+    def answer(
+        self, tenant_id: str, run_id: str, checkpoint_id: str, answer: Answer, principal: str | None
+    ) -> Checkpoint:
+        """Apply a person's answer, exactly once (409 with the checkpoint's state otherwise)."""
+        self.engine.runs.record(tenant_id, run_id)
+        record = self.record(run_id, checkpoint_id)
+        if record.status != PENDING:
+            raise self._not_pending(record)
+        resolution = self._resolve(record, answer, principal)
+        event = {
+            "checkpoint_id": checkpoint_id,
+            "name": record.name,
+            **{k: v for k, v in resolution.items() if k != "data"},
+        }
+        try:
+            self.store.runs.commit(
+                run_id,
+                events=[NewEvent("checkpoint.resolved", event)],
+                updates={"status": "running"},
+                expect_status={"waiting_for_input"},
+                extra_entries=[self._transition(record, "resolved", resolution["at"], resolution)],
+            )
+        except (ChangedMeanwhile, EntryConditionFailed) as lost:
+            raise self._not_pending(self.record(run_id, checkpoint_id)) from lost
+        resolved = self.record(run_id, checkpoint_id)
+        waited(resolved, "resolved")
+        if resolved.task_token:  # else AwaitHuman has not stored it yet, and will resume by itself
+            self.engine.orchestrator.resume(resolved.task_token)
+        return self.view(resolved)
+
+    def _not_pending(self, record: CheckpointRecord) -> Conflict:
+        return Conflict(
+            f"checkpoint {record.checkpoint_id} is {record.status}, not pending",
+            status_now=record.status,
+            checkpoint=self.view(record),
+        )
+
+    def _resolve(self, record: CheckpointRecord, answer: Answer, principal: str | None) -> dict[str, Any]:
+        wanted = "input" if isinstance(answer, Submit) else "approval"
+        if record.type != wanted:
+            verb = "input" if record.type == "input" else "approve or reject"
+            raise Conflict(
+                f"checkpoint {record.checkpoint_id} is an {record.type} checkpoint: {verb} it instead",
+                status_now=record.status,
+            )
+        resolution: dict[str, Any] = {"by": principal, "at": now_iso()}
+        if isinstance(answer, Approve):
+            resolution.update(decision="approved", comment=answer.comment)
+        elif isinstance(answer, Reject):
+            resolution.update(decision="rejected", reason=answer.reason)
+        else:
+            kind = self.engine.workflows.get(record.workflow_name, record.workflow_version).checkpoints[
+                record.name
+            ]
+            if kind.response_model is not None:
+                try:
+                    kind.response_model.model_validate(answer.data)
+                except ValidationError as error:
+                    raise ValidationFailed(
+                        "data does not match the checkpoint's response schema",
+                        errors=field_errors(error, "data"),
+                    ) from error
+            resolution.update(decision="submitted", data=answer.data)
+        return resolution
+
+    def _transition(
+        self, record: CheckpointRecord, status: str, at: str, resolution: Mapping[str, Any] | None
+    ) -> dict[str, Any]:
+        # Input answers can be as large as a request body: over 64 KiB they go to S3.
+        stored = (
+            self.store.payloads.dump(
+                record.tenant_id, record.run_id, f"resolution-{record.checkpoint_id}", dict(resolution)
+            )
+            if resolution is not None
+            else None
+        )
+        return self.items.transition_entry(record, status, at, stored)
+
+    # -- 4. expired, or closed with the run ------------------------------------------------------
+    def expire(self, run_id: str, checkpoint_id: str) -> StepOutcome:
+        """The ExpireCheckpoint task: the deadline passed. Continue with the default, or time out."""
+        record = self.record(run_id, checkpoint_id)
+        now = now_iso()
+        expired_event = NewEvent(
+            "checkpoint.expired",
+            {"checkpoint_id": checkpoint_id, "name": record.name, "at": now, "on_timeout": record.on_timeout},
+        )
+        try:
+            if record.on_timeout == "continue":
+                resolution = {
+                    "decision": "expired",
+                    "data": json.loads(record.default) if record.default else None,
+                    "at": now,
+                }
+                self.store.runs.commit(
+                    run_id,
+                    events=[expired_event],
+                    updates={"status": "running"},
+                    expect_status={"waiting_for_input"},
+                    extra_entries=[self._transition(record, "expired", now, resolution)],
+                )
+                waited(record, "expired")
+                return outcome("continue")
+            error = {
+                "type": "CheckpointExpired",
+                "message": f"checkpoint {checkpoint_id} was not answered in time",
+            }
+            self.store.runs.commit(
+                run_id,
+                events=[expired_event, NewEvent("run.timed_out", {"status": "timed_out", "error": error})],
+                updates={"status": "timed_out", "error": json.dumps(error)},
+                expect_status={"waiting_for_input"},
+                extra_entries=[self._transition(record, "expired", now, {"decision": "expired", "at": now})],
+            )
+            waited(record, "expired")
+            ended(record.workflow_name, "timed_out")
+            return outcome("done")
+        except (ChangedMeanwhile, EntryConditionFailed):
+            # Answered right at the deadline (go on with the answer), or cancelled (stop).
+            run = self.store.runs.get(run_id)
+            return outcome("continue" if run.status == "running" else "done")
+
+    def close_run(
+        self, run_id: str, events: list[NewEvent], updates: dict[str, Any], *, abort_waits: bool = False
+    ) -> RunRecord:
+        """End an active run (cancelled, failed) and cancel its pending checkpoints, in one transaction;
+        with `abort_waits` (a cancel), also fail the parked waits of those checkpoints so nothing resumes.
+
+        The commit is pinned to the run's version read before its checkpoints are listed: a checkpoint
+        the worker raised in between moves the version, and the next try sees it, so no checkpoint is
+        left pending on an ended run. ChangedMeanwhile if the run is no longer active."""
+        for _ in range(CLOSE_ATTEMPTS):
+            current = self.store.runs.get(run_id)
+            if current.status not in ACTIVE_STATUSES:
+                raise ChangedMeanwhile(current)
+            pending = [c for c in self.items.list_for_run(run_id) if c.status == PENDING]
+            now = now_iso()
+            try:
+                record = self.store.runs.commit(
+                    run_id,
+                    events=[
+                        *(
+                            NewEvent("checkpoint.cancelled", {"checkpoint_id": c.checkpoint_id})
+                            for c in pending
+                        ),
+                        *events,
+                    ],
+                    updates=updates,
+                    expect={"version": current.version},
+                    expect_status=ACTIVE_STATUSES,
+                    extra_entries=[self._transition(c, "cancelled", now, None) for c in pending],
+                )
+            except ChangedMeanwhile as moved:
+                if moved.current.status not in ACTIVE_STATUSES:
+                    raise
+                continue
+            except EntryConditionFailed:
+                continue  # a checkpoint was answered meanwhile: look again
+            ended(record.workflow_name, str(updates["status"]))
+            for cancelled in pending:
+                waited(cancelled, "cancelled")
+            for cancelled in pending if abort_waits else ():
+                token = self.record(run_id, cancelled.checkpoint_id).task_token
+                if token:  # else AwaitHuman will find it cancelled and fail the wait itself
+                    self.engine.orchestrator.abort(token, "RunCancelled", "the run was cancelled")
+            return record
+        raise TransientAwsError(f"could not end run {run_id}: contention")

@@ -1,0 +1,207 @@
+"""The Execute task: run a workflow's steps until it finishes, fails, asks a human, or nears the
+invocation's time budget.
+
+Progress is persisted after every step with a guarded commit (`next_step` must still be the step that
+ran), so a retried worker resumes after the last finished step and never applies one twice. A run that
+was cancelled meanwhile makes the guard fail and the worker stops without touching it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from agent_runtime.clock import now_iso
+from agent_runtime.engine.checkpoints import ended, seconds_left
+from agent_runtime.engine.failure import fail_run
+from agent_runtime.engine.model import ACTIVE_STATUSES
+from agent_runtime.engine.outcome import StepOutcome, outcome
+from agent_runtime.errors import TransientAwsError
+from agent_runtime.store.artifact_items import ArtifactRecord, object_key
+from agent_runtime.store.checkpoint_items import PENDING
+from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed
+from agent_runtime.store.event_items import NewEvent
+from agent_runtime.store.payloads import to_json
+from agent_runtime.store.run_items import RunRecord
+from agent_runtime.validation import field_errors
+from agent_runtime.workflows.checkpoints import CheckpointRequest, Resolution, Suspend
+from agent_runtime.workflows.sdk import RetryableStepError, StepContext, Workflow
+
+if TYPE_CHECKING:
+    from agent_runtime.engine import Engine
+
+log = logging.getLogger(__name__)
+
+# Start no new step with less than this left of the invocation; the state machine calls again.
+MIN_REMAINING_MS = 10_000
+ARTIFACT_NAMESPACE = uuid.UUID("6f1c2b0e-3f5a-4d0b-9a57-5f0e8e3c1a77")
+# GET /v1/runs/{id} returns input and output in one response, which Lambda caps at 6 MB.
+MAX_OUTPUT_BYTES = 2 * 1024 * 1024
+
+
+def execute_steps(engine: Engine, run_id: str, remaining_ms: Callable[[], int]) -> StepOutcome:
+    try:
+        return _execute(engine, engine.runs.record(None, run_id), remaining_ms)
+    except ChangedMeanwhile as stopped:
+        # Someone else moved the run on (cancelled it, most likely): nothing more to do here.
+        log.info("run %s is %s; the worker stops", run_id, stopped.current.status)
+        return outcome("done")
+
+
+def _execute(engine: Engine, record: RunRecord, remaining_ms: Callable[[], int]) -> StepOutcome:
+    store = engine.store
+    if record.status not in ACTIVE_STATUSES:
+        return outcome("done")
+    if record.status == "waiting_for_input":
+        pending = [c for c in store.checkpoints.list_for_run(record.run_id) if c.status == PENDING]
+        if pending:  # a repeated invocation while a human is asked: park again on the same checkpoint
+            return outcome("checkpoint", pending[0].checkpoint_id, seconds_left(pending[0]))
+    workflow = engine.workflows.get(record.workflow_name, record.workflow_version)
+    if record.status == "queued":
+        record = store.runs.commit(
+            record.run_id,
+            events=[NewEvent("run.started", {"status": "running"})],
+            updates={"status": "running"},
+            expect_status={"queued"},
+        )
+    runtime = StepRuntime(engine, record, workflow)
+    ctx = runtime.context()
+    while record.next_step < len(workflow.steps):
+        if remaining_ms() < MIN_REMAINING_MS:
+            return outcome("continue")
+        index = record.next_step
+        step = workflow.steps[index]
+        ctx.begin_step(step.name)
+        record = store.runs.commit(
+            record.run_id,
+            events=[NewEvent("step.started", {"step": step.name, "index": index})],
+            expect_status={"running"},
+            expect={"next_step": index},
+        )
+        try:
+            result = step.fn(ctx)
+            json.dumps(result)  # a step's result must be JSON: fail the run now, not a reader later
+        except Suspend as suspend:
+            return outcome("checkpoint", suspend.checkpoint_id, suspend.timeout_seconds)
+        except (RetryableStepError, TransientAwsError):
+            raise  # the state machine retries this attempt with backoff
+        except Exception as error:
+            log.info("run %s: step %s raised %s", record.run_id, step.name, type(error).__name__)
+            fail_run(engine, record.run_id, type(error).__name__, str(error), step=step.name)
+            return outcome("done")
+        ctx.results[step.name] = result
+        payloads = store.payloads
+        record = store.runs.commit(
+            record.run_id,
+            events=[NewEvent("step.completed", {"step": step.name, "index": index})],
+            # Per-step object names: a commit that loses its race never leaves its S3 copy referenced.
+            updates={
+                "next_step": index + 1,
+                "state": payloads.dump(record.tenant_id, record.run_id, f"state-{index + 1}", ctx.state),
+                "results": payloads.dump(
+                    record.tenant_id, record.run_id, f"results-{index + 1}", ctx.results
+                ),
+            },
+            expect_status={"running"},
+            expect={"next_step": index},
+        )
+    _succeed(engine, record, workflow, ctx)
+    return outcome("done")
+
+
+class StepRuntime:
+    """What step code's context calls for one run (workflows/sdk.py StepRuntime)."""
+
+    def __init__(self, engine: Engine, record: RunRecord, workflow: Workflow) -> None:
+        self.engine = engine
+        self.record = record
+        self.workflow = workflow
+
+    def context(self) -> StepContext:
+        record, workflow, payloads = self.record, self.workflow, self.engine.store.payloads
+        return StepContext(
+            run_id=record.run_id,
+            tenant_id=record.tenant_id,
+            workflow=workflow,
+            input=workflow.input_model.model_validate(payloads.load(record.input)),
+            config=workflow.config_model.model_validate(payloads.load(record.config)),
+            metadata=json.loads(record.metadata),
+            state=payloads.load(record.state),
+            results=payloads.load(record.results),
+            runtime=self,
+            thread=self.engine.threads.context_of(record),
+        )
+
+    def emit(self, event_type: str, data: dict[str, Any]) -> None:
+        self.engine.store.runs.commit(
+            self.record.run_id, events=[NewEvent(event_type, data)], expect_status={"running"}
+        )
+
+    def checkpoint(self, step_name: str, sequence: int, request: CheckpointRequest) -> Resolution:
+        return self.engine.checkpoints.raise_checkpoint(self.record, step_name, sequence, request)
+
+    def put_artifact(self, step_name: str, name: str, occurrence: int, body: bytes, content_type: str) -> str:
+        run, store = self.record, self.engine.store
+        # Deterministic, so a retried step stores the same artifacts again rather than new ones.
+        seed = f"{run.run_id}/{step_name}/{name}" + (f"#{occurrence}" if occurrence > 1 else "")
+        artifact_id = str(uuid.uuid5(ARTIFACT_NAMESPACE, seed))
+        record = ArtifactRecord(
+            artifact_id=artifact_id,
+            run_id=run.run_id,
+            tenant_id=run.tenant_id,
+            name=name,
+            content_type=content_type,
+            size=len(body),
+            sha256=hashlib.sha256(body).hexdigest(),
+            object_key=object_key(run.tenant_id, run.run_id, artifact_id),
+            step=step_name,
+            created_at=now_iso(),
+        )
+        store.artifact_objects.upload(record, body)
+        event = {k: v for k, v in record.__dict__.items() if k not in {"object_key", "tenant_id"}}
+        with contextlib.suppress(EntryConditionFailed):  # a retried step stored it already
+            store.runs.commit(
+                run.run_id,
+                events=[NewEvent("artifact.created", event)],
+                expect_status={"running"},
+                extra_entries=store.artifacts.put_entries(record),
+            )
+        return artifact_id
+
+
+def _succeed(engine: Engine, record: RunRecord, workflow: Workflow, ctx: StepContext) -> None:
+    output = ctx.results.get(workflow.steps[-1].name) if workflow.steps else None
+    try:
+        workflow.output_model.model_validate(output)
+    except ValidationError as error:
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in field_errors(error, "output"))
+        fail_run(engine, record.run_id, "OutputValidationError", detail)
+        return
+    size = len(to_json(output).encode())
+    if size > MAX_OUTPUT_BYTES:
+        message = f"output is {size} bytes, over {MAX_OUTPUT_BYTES}: return large results as artifacts"
+        fail_run(engine, record.run_id, "OutputTooLarge", message)
+        return
+    events = [NewEvent("run.succeeded", {"status": "succeeded", "output": output})]
+    updates = {
+        "status": "succeeded",
+        "output": engine.store.payloads.dump(record.tenant_id, record.run_id, "output", output),
+    }
+    try:
+        engine.store.runs.commit(
+            record.run_id,
+            events=events,
+            updates=updates,
+            expect_status={"running"},
+            extra_entries=engine.threads.new_state_entries(record, output),
+        )
+    except EntryConditionFailed:  # the thread was deleted meanwhile: the run still succeeds
+        engine.store.runs.commit(record.run_id, events=events, updates=updates, expect_status={"running"})
+    ended(record.workflow_name, "succeeded")

@@ -1,0 +1,187 @@
+"""What the engine hands its doors: runs, events, checkpoints, artifacts, deliveries and threads with
+their stored JSON loaded. Plain dataclasses in the engine's own vocabulary; each door shapes them
+into its protocol (v1/views.py, acp/views.py)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from agent_runtime.store.artifact_items import ArtifactRecord
+from agent_runtime.store.checkpoint_items import CheckpointRecord
+from agent_runtime.store.delivery_items import DeliveryRecord
+from agent_runtime.store.event_items import EventRecord
+from agent_runtime.store.payloads import Payloads
+from agent_runtime.store.run_items import RunRecord
+from agent_runtime.store.thread_items import ThreadRecord, ThreadState
+
+RUN_STATUSES = ("queued", "running", "waiting_for_input", "succeeded", "failed", "cancelled", "timed_out")
+TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
+ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "running", "waiting_for_input"})
+CHECKPOINT_STATUSES = ("pending", "resolved", "expired", "cancelled")
+
+Event = EventRecord
+Artifact = ArtifactRecord
+Delivery = DeliveryRecord
+
+
+@dataclass(frozen=True)
+class Run:
+    run_id: str
+    tenant_id: str
+    status: str
+    workflow_name: str
+    workflow_version: str
+    schema_hash: str
+    input: Any
+    output: Any
+    error: dict[str, Any] | None
+    config: Any
+    metadata: dict[str, Any]
+    callback_url: str | None
+    created_at: str
+    updated_at: str
+    event_seq: int  # the id of its last event so far
+    thread_id: str | None
+    protocol: str  # the door that created it
+    protocol_options: dict[str, Any]
+
+    @classmethod
+    def of(cls, record: RunRecord, payloads: Payloads) -> Run:
+        return cls(
+            run_id=record.run_id,
+            tenant_id=record.tenant_id,
+            status=record.status,
+            workflow_name=record.workflow_name,
+            workflow_version=record.workflow_version,
+            schema_hash=record.schema_hash,
+            input=payloads.load(record.input),
+            output=payloads.load(record.output),
+            error=json.loads(record.error) if record.error else None,
+            config=payloads.load(record.config),
+            metadata=json.loads(record.metadata),
+            callback_url=record.callback_url,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            event_seq=record.event_seq,
+            thread_id=record.thread_id,
+            protocol=record.protocol,
+            protocol_options=json.loads(record.protocol_options),
+        )
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more happens without someone: it ended, or it waits for a human."""
+        return self.terminal or self.status == "waiting_for_input"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    checkpoint_id: str
+    run_id: str
+    tenant_id: str
+    name: str
+    type: str  # approval | input
+    status: str  # pending | resolved | expired | cancelled
+    prompt: str
+    payload: Any
+    response_schema: dict[str, Any]
+    assignee: str | None
+    timeout_seconds: int | None
+    expires_at: str | None
+    workflow_name: str
+    workflow_version: str
+    created_at: str
+    resolved_at: str | None
+    resolution: dict[str, Any] | None
+
+    @classmethod
+    def of(cls, record: CheckpointRecord, payloads: Payloads) -> Checkpoint:
+        return cls(
+            checkpoint_id=record.checkpoint_id,
+            run_id=record.run_id,
+            tenant_id=record.tenant_id,
+            name=record.name,
+            type=record.type,
+            status=record.status,
+            prompt=record.prompt,
+            payload=payloads.load(record.payload),
+            response_schema=json.loads(record.response_schema),
+            assignee=record.assignee,
+            timeout_seconds=record.timeout_seconds,
+            expires_at=record.expires_at,
+            workflow_name=record.workflow_name,
+            workflow_version=record.workflow_version,
+            created_at=record.created_at,
+            resolved_at=record.resolved_at,
+            resolution=payloads.load(record.resolution) if record.resolution else None,
+        )
+
+
+@dataclass(frozen=True)
+class ArtifactDownload:
+    artifact: Artifact
+    url: str
+    expires_at: str
+
+
+@dataclass(frozen=True)
+class Thread:
+    thread_id: str
+    tenant_id: str
+    metadata: dict[str, Any]
+    values: Any
+    messages: Any
+    created_at: str
+    updated_at: str
+    current_run_id: str | None
+    # The status of its current run (None when it has none, or that run was deleted).
+    current_run_status: str | None
+
+    @classmethod
+    def of(cls, record: ThreadRecord, payloads: Payloads, current_run_status: str | None) -> Thread:
+        return cls(
+            thread_id=record.thread_id,
+            tenant_id=record.tenant_id,
+            metadata=json.loads(record.metadata),
+            values=payloads.load(record.values),
+            messages=payloads.load(record.messages),
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            current_run_id=record.current_run_id,
+            current_run_status=current_run_status,
+        )
+
+
+@dataclass(frozen=True)
+class ThreadSnapshot:
+    """One state in a thread's history."""
+
+    checkpoint_id: str
+    values: Any
+    messages: Any
+    metadata: dict[str, Any]
+    created_at: str
+
+    @classmethod
+    def of(cls, state: ThreadState, payloads: Payloads) -> ThreadSnapshot:
+        return cls(
+            state.checkpoint_id,
+            payloads.load(state.values),
+            payloads.load(state.messages),
+            json.loads(state.metadata),
+            state.created_at,
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page of a listing and the cursor that goes on after it (None: the listing is done)."""
+
+    data: list[Any]
+    next_cursor: str | None

@@ -1,0 +1,271 @@
+"""Runs: create (idempotent, optionally on a thread), read, list, wait, cancel, delete."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agent_runtime import observability
+from agent_runtime.canonical import sha256_of
+from agent_runtime.clock import now_iso
+from agent_runtime.engine import budget
+from agent_runtime.engine.model import Page, Run
+from agent_runtime.engine.webhooks.urls import validate_callback_url
+from agent_runtime.errors import BadRequest, Conflict, NotFound
+from agent_runtime.store.errors import (
+    ChangedMeanwhile,
+    EntryConditionFailed,
+    InvalidCursor,
+    ItemNotFound,
+    KeyTaken,
+)
+from agent_runtime.store.event_items import NewEvent
+from agent_runtime.store.payloads import to_json
+from agent_runtime.store.run_items import RunRecord
+from agent_runtime.validation import validate_against
+from agent_runtime.workflows.sdk import Workflow
+
+if TYPE_CHECKING:
+    from agent_runtime.engine import Engine
+
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+WAIT_POLL_SECONDS = 0.2
+SCAN_PAGE = 100
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """What a run is made of, whichever door asked for it."""
+
+    workflow_name: str
+    workflow_version: str | None = None
+    input: Any = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    callback_url: str | None = None
+    schema_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class OnThread:
+    """Run on a thread: the thread's state is the run's context and its output the thread's new state.
+    `multitask`: what to do when the thread already has an active run (reject, or interrupt it)."""
+
+    thread_id: str
+    multitask: str = "reject"
+    create_if_missing: bool = False
+
+
+def invalid_cursor(error: InvalidCursor) -> BadRequest:
+    return BadRequest("cursor is not valid", errors=[{"field": "cursor", "message": str(error)}])
+
+
+class Runs:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.store = engine.store
+
+    # -- create ----------------------------------------------------------------------------------
+    def check(self, spec: RunSpec, callback_field: str = "callback_url") -> Workflow:
+        """The run's workflow, if the spec could start a run of it (404, 409 or 422 otherwise)."""
+        workflow = self.engine.workflows.get(spec.workflow_name, spec.workflow_version)
+        if spec.schema_hash is not None and spec.schema_hash != workflow.schema_hash:
+            raise Conflict(
+                f"schema_hash does not match {workflow.name} {workflow.version}: fetch its schemas again",
+                errors=[{"field": "schema_hash", "message": f"current hash is {workflow.schema_hash}"}],
+                schema_hash=workflow.schema_hash,
+            )
+        validate_against(workflow.input_model, spec.input, "input")
+        validate_against(workflow.config_model, spec.config, "config")
+        validate_callback_url(spec.callback_url, callback_field)
+        return workflow
+
+    def create(
+        self,
+        tenant_id: str,
+        spec: RunSpec,
+        *,
+        idempotency: tuple[str, Mapping[str, Any]] | None = None,
+        protocol: str = "v1",
+        protocol_options: Mapping[str, Any] | None = None,
+        on_thread: OnThread | None = None,
+        callback_field: str = "callback_url",
+    ) -> tuple[Run, bool]:
+        """Store a run and start its execution. Returns the run and whether it was an idempotent replay.
+
+        `idempotency` is (the client's key, the request as the client sent it): the same key with the
+        same request returns the first run; with another request it is a 409. `protocol` names the
+        door whose formatter shapes the run's webhooks; `protocol_options` are kept for it."""
+        if idempotency is not None and not IDEMPOTENCY_KEY.match(idempotency[0]):
+            raise BadRequest(
+                "Idempotency-Key must be 1-255 visible ASCII characters",
+                errors=[{"field": "Idempotency-Key", "message": "1-255 visible ASCII characters"}],
+            )
+        workflow = self.check(spec, callback_field)  # everything that refuses the run, before any write
+        run_id = str(uuid.uuid4())
+        extra: list[dict[str, Any]] = []
+        if on_thread is not None:
+            thread = self.engine.threads.prepare_run(tenant_id, on_thread)
+            extra = [
+                self.store.threads.claim_entry(thread, run_id),
+                self.store.threads.run_pointer_entry(thread, run_id, now_iso()),
+            ]
+        payloads = self.store.payloads
+        now = now_iso()
+        record = RunRecord(
+            run_id=run_id,
+            tenant_id=tenant_id,
+            status="queued",
+            workflow_name=workflow.name,
+            workflow_version=workflow.version,
+            schema_hash=workflow.schema_hash,
+            input=payloads.dump(tenant_id, run_id, "input", spec.input),
+            config=payloads.dump(tenant_id, run_id, "config", dict(spec.config)),
+            metadata=to_json(dict(spec.metadata)),
+            callback_url=spec.callback_url,
+            created_at=now,
+            updated_at=now,
+            protocol=protocol,
+            thread_id=on_thread.thread_id if on_thread else None,
+            protocol_options=to_json(dict(protocol_options or {})),
+        )
+        created = NewEvent(
+            "run.created",
+            {"status": "queued", "workflow": {"name": workflow.name, "version": workflow.version}},
+        )
+        key = (idempotency[0], sha256_of(dict(idempotency[1]))) if idempotency else None
+        replayed = False
+        try:
+            record = self.store.runs.create(record, created, key, extra)
+        except KeyTaken as taken:
+            assert key is not None
+            if taken.fingerprint != key[1]:
+                raise Conflict(
+                    "Idempotency-Key was already used with a different request body",
+                    errors=[{"field": "Idempotency-Key", "message": "reused with a different body"}],
+                ) from taken
+            record = self.record(tenant_id, taken.run_id)
+            replayed = True
+        except EntryConditionFailed as busy:
+            assert on_thread is not None
+            raise Conflict(
+                f"thread {on_thread.thread_id!r} has a run in progress (multitask_strategy reject)"
+            ) from busy
+        if not replayed:
+            observability.bind(run_id=record.run_id)
+            observability.metric(observability.RUNS_CREATED, 1, workflow=record.workflow_name)
+        if record.status == "queued":
+            # Also on replay: if the first request died between storing and starting, this heals it.
+            self.engine.orchestrator.start(record.run_id, tenant_id)
+        return self.view(record), replayed
+
+    # -- read ------------------------------------------------------------------------------------
+    def record(self, tenant_id: str | None, run_id: str) -> RunRecord:
+        """The stored run, if it belongs to `tenant_id` (None: any tenant, for internal workers)."""
+        try:
+            record = self.store.runs.get(run_id)
+        except ItemNotFound as missing:
+            raise NotFound(f"run {run_id!r} does not exist") from missing
+        if tenant_id is not None and record.tenant_id != tenant_id:
+            # Another tenant's run is indistinguishable from a missing one.
+            raise NotFound(f"run {run_id!r} does not exist")
+        return record
+
+    def view(self, record: RunRecord) -> Run:
+        return Run.of(record, self.store.payloads)
+
+    def get(self, tenant_id: str, run_id: str) -> Run:
+        return self.view(self.record(tenant_id, run_id))
+
+    def page(
+        self,
+        tenant_id: str,
+        *,
+        status: str | None,
+        workflow: str | None,
+        limit: int,
+        cursor: str | None,
+        shape: Callable[[Run], Any],
+    ) -> Page:
+        """Runs, newest first, shaped by the door, as many as one response holds."""
+        try:
+            records, next_cursor = self.store.runs.list_for_tenant(
+                tenant_id, status=status, workflow=workflow, limit=limit, cursor=cursor
+            )
+        except InvalidCursor as error:
+            raise invalid_cursor(error) from error
+        shown = budget.take(shape(self.view(r)) for r in records)
+        if len(shown) < len(records):  # full before `limit`: go on after the last one shown
+            next_cursor = self.store.runs.cursor_after(
+                records[len(shown) - 1], status=status, workflow=workflow
+            )
+        return Page(shown, next_cursor)
+
+    def scan(self, tenant_id: str, max_runs: int) -> Iterator[Run]:
+        """The tenant's runs, newest first, at most `max_runs` (for searches that filter themselves)."""
+        cursor = None
+        seen = 0
+        while seen < max_runs:
+            records, cursor = self.store.runs.list_for_tenant(
+                tenant_id, status=None, workflow=None, limit=min(SCAN_PAGE, max_runs - seen), cursor=cursor
+            )
+            seen += len(records)
+            yield from (self.view(r) for r in records)
+            if not cursor:
+                return
+
+    def wait(
+        self,
+        tenant_id: str,
+        run_id: str,
+        timeout: float,
+        until: Callable[[Run], bool] = lambda run: run.settled,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Run:
+        """The run once `until` holds (by default: it ended or waits for a human), or as it is when
+        `timeout` seconds have passed."""
+        deadline = clock() + timeout
+        while True:
+            run = self.get(tenant_id, run_id)
+            if until(run) or clock() >= deadline:
+                return run
+            sleep(WAIT_POLL_SECONDS)
+
+    # -- end -------------------------------------------------------------------------------------
+    def cancel(self, tenant_id: str, run_id: str) -> Run:
+        """Cancel in any non-terminal state (409 once terminal). A run waiting on a human has its
+        pending checkpoint cancelled in the same transaction and its parked wait failed, so late
+        answers get 409 and nothing resumes."""
+        self.record(tenant_id, run_id)  # 404 for runs of other tenants
+        try:
+            record = self.engine.checkpoints.close_run(
+                run_id,
+                [NewEvent("run.cancelled", {"status": "cancelled"})],
+                {"status": "cancelled"},
+                abort_waits=True,
+            )
+        except ChangedMeanwhile as ended:
+            raise conflict_for(ended.current, "cancel") from ended
+        self.engine.orchestrator.stop(run_id, "cancelled")
+        return self.view(record)
+
+    def delete(self, tenant_id: str, run_id: str) -> None:
+        """Cancel the run if it is active, then delete it with everything in its partition."""
+        run = self.get(tenant_id, run_id)
+        if not run.terminal:
+            with contextlib.suppress(Conflict):  # it ended meanwhile
+                self.cancel(tenant_id, run_id)
+        self.store.runs.delete(run_id)
+
+
+def conflict_for(current: RunRecord, action: str) -> Conflict:
+    return Conflict(
+        f"cannot {action} run {current.run_id}: it is {current.status}", status_now=current.status
+    )

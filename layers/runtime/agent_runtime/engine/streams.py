@@ -1,0 +1,102 @@
+"""A run's events: JSON pages, and the one follow loop every door's stream is built on.
+
+API Gateway and buffered Lambdas can't hold a socket forever, so a stream is windowed: one response
+holds every event after the cursor, waits for more up to a bounded window, and ends; clients
+reconnect with the last event id and get the rest, with no gap and no repeat. Each door frames the
+events in its protocol's shape (`frame`) and says when its stream is done (`settled`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from agent_runtime.engine import budget
+from agent_runtime.engine.model import TERMINAL_STATUSES, Event, Page
+
+if TYPE_CHECKING:
+    from agent_runtime.engine import Engine
+
+READ_PAGE = 100
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    """How far a run is, as a stream poll read it (cheap: no payloads loaded)."""
+
+    run_id: str
+    status: str
+    event_seq: int
+
+
+@dataclass
+class Window:
+    frames: list[str]
+    last_id: int
+    # The stream is done: the run settled (as the door defines it) and every event was read.
+    finished: bool
+    run: RunProgress
+
+
+class Streams:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.events = engine.store.events
+
+    def page(
+        self, tenant_id: str, run_id: str, after: int, limit: int, shape: Callable[[Event], object]
+    ) -> Page:
+        """Events after `after`, as many as one response holds; next_cursor is None once the run is
+        terminal and this page holds its last event."""
+        record = self.engine.runs.record(tenant_id, run_id)  # read first: if terminal, event_seq is final
+        events = self.events.after(run_id, after, limit)
+        shown = budget.take(shape(e) for e in events)
+        last = events[len(shown) - 1].seq if shown else after
+        finished = record.status in TERMINAL_STATUSES and last >= record.event_seq
+        return Page(shown, None if finished else str(last))
+
+    def follow(
+        self,
+        tenant_id: str,
+        run_id: str,
+        after: int,
+        *,
+        frame: Callable[[RunProgress, Event], str | None],
+        settled: Callable[[RunProgress], bool],
+        window_seconds: float,
+        poll_seconds: float,
+        close_when_quiet: bool,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Window:
+        """Frames of the events after `after`, following the run until it settles (and all its events
+        are read) or the window closes. `frame` returns None for events the door doesn't show (they
+        still move the cursor). With `close_when_quiet`, the window also closes once it has sent
+        frames and a poll finds nothing new, so clients see bursts promptly."""
+        deadline = clock() + window_seconds
+        frames: list[str] = []
+        size = 0
+        read = after
+        while True:
+            record = self.engine.runs.record(tenant_id, run_id)
+            progress = RunProgress(record.run_id, record.status, record.event_seq)
+            fresh = 0
+            full = False
+            while not full and (batch := self.events.after(run_id, read, READ_PAGE)):
+                for event in batch:
+                    text = frame(progress, event)
+                    if text is not None:
+                        if frames and size + len(text.encode()) > budget.RESPONSE_BUDGET_BYTES:
+                            full = True  # this response is full: the client reconnects for the rest
+                            break
+                        frames.append(text)
+                        size += len(text.encode())
+                        fresh += 1
+                    read = event.seq
+            if settled(progress) and read >= progress.event_seq:
+                return Window(frames, read, True, progress)
+            if full or (close_when_quiet and not fresh and frames) or clock() >= deadline:
+                return Window(frames, read, False, progress)
+            sleep(poll_seconds)

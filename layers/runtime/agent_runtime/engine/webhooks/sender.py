@@ -1,0 +1,227 @@
+"""One delivery attempt per queue message: sign, POST, record, and schedule the next try or settle.
+
+2xx: delivered. Network errors, timeouts, 5xx and 429: retried with exponential backoff and full
+jitter (Retry-After honoured), re-enqueued with DelaySeconds (SQS allows at most 900 s, so longer
+waits hop through the queue); once the next try would fall after the retry window (24 h by default)
+the delivery is `failed` and a copy goes to the dead-letter queue. Any other status is final:
+`failed`, recorded, no retry. Bodies of responses are kept only as a 512-byte excerpt.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import math
+import random
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from agent_runtime import observability
+from agent_runtime.clock import now_iso
+from agent_runtime.config import settings
+from agent_runtime.engine.webhooks import urls
+from agent_runtime.engine.webhooks.signing import active
+from agent_runtime.errors import NotFound
+from agent_runtime.store.delivery_items import DeliveryRecord
+
+if TYPE_CHECKING:
+    from agent_runtime.engine import Engine
+
+log = logging.getLogger(__name__)
+
+EXCERPT_BYTES = 512
+USER_AGENT = "agent-runtime-webhooks/1"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    error: str | None
+    excerpt: str | None
+    retry_after: float | None
+    duration_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def retryable(self) -> bool:
+        if self.status_code is None:
+            return self.error is not None and not self.error.startswith("refused:")
+        return self.status_code == 429 or self.status_code >= 500
+
+
+def attempt_budget_seconds() -> float:
+    """The longest one attempt takes: connect, send, and read the status and an excerpt (the read
+    timeout applies per read, so the excerpt loop stops here too)."""
+    config = settings()
+    return config.webhook_connect_timeout_seconds + config.webhook_read_timeout_seconds + 2
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def backoff(attempt_count: int) -> float:
+    """Full jitter: uniform in [0, min(cap, base * 2^(n-1))] after the n-th failed attempt."""
+    config = settings()
+    ceiling = min(
+        config.webhook_backoff_cap_seconds, config.webhook_backoff_base_seconds * 2 ** (attempt_count - 1)
+    )
+    return random.uniform(0, ceiling)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, when.timestamp() - time.time())
+
+
+def sign(secrets: list[str], delivery: DeliveryRecord, body: str, timestamp: int) -> str:
+    from standardwebhooks.webhooks import Webhook
+
+    moment = datetime.fromtimestamp(timestamp, UTC)
+    return " ".join(Webhook(secret).sign(delivery.delivery_id, moment, body) for secret in secrets)
+
+
+def post(delivery: DeliveryRecord, body: str, secrets: list[str]) -> Outcome:
+    started = time.monotonic()
+
+    def outcome(
+        code: int | None, error: str | None, excerpt: str | None = None, retry_after: float | None = None
+    ) -> Outcome:
+        return Outcome(code, error, excerpt, retry_after, int((time.monotonic() - started) * 1000))
+
+    try:
+        target = urls.check(delivery.url)
+    except urls.UnsafeUrl as error:
+        message = str(error)
+        # A name that does not resolve now may resolve later; an address we refuse will not change.
+        return outcome(None, message if "does not resolve" in message else f"refused: {message}")
+    timestamp = int(time.time())
+    headers = {
+        "Host": target.host_header,
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        # Only an excerpt is kept: never inflate a compressed (possibly huge) body to get it.
+        "Accept-Encoding": "identity",
+        "webhook-id": delivery.delivery_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secrets, delivery, body, timestamp),
+    }
+    config = settings()
+    timeout = httpx.Timeout(
+        config.webhook_read_timeout_seconds,
+        connect=config.webhook_connect_timeout_seconds,
+        pool=config.webhook_connect_timeout_seconds,
+    )
+    # Connect to the address urls.check validated; TLS still checks the certificate for the host name.
+    extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+    try:
+        with (
+            httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False) as client,
+            client.stream(
+                "POST", target.connect_url, content=body.encode(), headers=headers, extensions=extensions
+            ) as response,
+        ):
+            excerpt = b""
+            for chunk in response.iter_raw():
+                excerpt += chunk
+                if len(excerpt) >= EXCERPT_BYTES or time.monotonic() - started > attempt_budget_seconds():
+                    break
+            text = excerpt[:EXCERPT_BYTES].decode("utf-8", errors="replace")
+            return outcome(
+                response.status_code,
+                None,
+                text or None,
+                parse_retry_after(response.headers.get("retry-after")),
+            )
+    except httpx.TimeoutException as error:
+        return outcome(None, f"timeout: {type(error).__name__}")
+    except httpx.HTTPError as error:
+        return outcome(None, f"network error: {type(error).__name__}: {str(error)[:200]}")
+
+
+MAX_ATTEMPTS_KEPT = 50
+
+
+def with_attempt(current: DeliveryRecord, attempt: dict[str, Any]) -> str:
+    attempts = [*json.loads(current.attempts), attempt][-MAX_ATTEMPTS_KEPT:]
+    return json.dumps(attempts, separators=(",", ":"))
+
+
+def attempt(engine: Engine, message: dict[str, Any]) -> str:
+    """Handle one queue message; returns what happened (for logs and tests)."""
+    queue = engine.webhook_queue
+    try:
+        delivery = engine.deliveries.get(str(message["delivery_id"]), None)
+    except NotFound:
+        return "unknown"
+    if (
+        delivery.status != "pending"
+        or int(message.get("generation", 1)) != delivery.generation
+        or int(message.get("attempt", delivery.attempt_count)) != delivery.attempt_count
+    ):
+        return "stale"  # settled, redelivered, or this attempt was made already (a duplicate message)
+    wait = float(message.get("not_before") or 0) - time.time()
+    if wait > 0.5:  # a backoff longer than SQS's 900 s delay: hop again
+        queue.enqueue(delivery, math.ceil(wait), float(message["not_before"]))
+        return "hop"
+    body: str = engine.store.payloads.load(delivery.payload)
+    result = post(delivery, body, active(engine.deliveries.secrets.for_tenant(delivery.tenant_id)))
+    count = delivery.attempt_count + 1
+    record: dict[str, Any] = {
+        "attempt": count,
+        "attempted_at": now_iso(),
+        "status_code": result.status_code,
+        "error": result.error,
+        "duration_ms": result.duration_ms,
+        "response_excerpt": result.excerpt,
+        "next_retry_at": None,
+    }
+    if result.delivered:
+        status, next_at = "delivered", None
+    elif result.retryable:
+        delay = result.retry_after if result.retry_after is not None else backoff(count)
+        next_at = time.time() + delay
+        status = "pending" if next_at <= delivery.give_up_at else "failed"
+        if status == "pending":
+            record["next_retry_at"] = _iso(next_at)
+    else:
+        status, next_at = "failed", None
+    updated = engine.store.deliveries.update(
+        delivery,
+        status=status,
+        attempt_count=count,
+        attempts=with_attempt(delivery, record),
+        next_retry_at=record["next_retry_at"],
+    )
+    if updated is None:
+        return "stale"  # redelivered (or attempted by a duplicate message) meanwhile
+    log.info("webhook %s attempt %d: %s", delivery.delivery_id, count, result.status_code or result.error)
+    observability.metric(
+        observability.WEBHOOK_ATTEMPTS, 1, outcome="retry" if status == "pending" else status
+    )
+    if status == "pending":
+        assert next_at is not None
+        queue.enqueue(updated, math.ceil(next_at - time.time()), next_at)
+        return "retry"
+    if status == "failed" and result.retryable:
+        queue.dead_letter(updated, result.error or f"HTTP {result.status_code}")
+        return "dead-lettered"
+    return status

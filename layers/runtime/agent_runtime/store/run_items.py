@@ -1,0 +1,283 @@
+"""Run items: `RUN#<run_id> / META`, in the tenant's listing indexes.
+
+Every change to a run goes through `commit`: one transaction that updates the run item under an
+optimistic version guard and appends its events with the next gap-free sequence numbers (plus any
+further entries the change needs, e.g. a checkpoint's transition), all or nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from agent_runtime.clock import epoch_seconds, now_iso
+from agent_runtime.store import keys, schema
+from agent_runtime.store.dynamo import Table, decode_cursor, encode_cursor
+from agent_runtime.store.errors import (
+    ChangedMeanwhile,
+    EntryConditionFailed,
+    InvalidCursor,
+    ItemNotFound,
+    KeyTaken,
+    Transient,
+)
+from agent_runtime.store.event_items import EventItems, NewEvent
+
+COMMIT_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    run_id: str
+    tenant_id: str
+    status: str
+    workflow_name: str
+    workflow_version: str
+    schema_hash: str
+    input: str  # JSON text or a claim-check reference (Payloads.dump)
+    config: str
+    metadata: str
+    callback_url: str | None
+    created_at: str
+    updated_at: str
+    output: str | None = None
+    error: str | None = None
+    version: int = 0
+    event_seq: int = 0
+    next_step: int = 0
+    state: str = "{}"
+    results: str = "{}"
+    # The door that created the run ("v1", "acp", ...): its formatter shapes the run's webhooks.
+    protocol: str = "v1"
+    thread_id: str | None = None
+    # Creation options of that door, kept to echo them back (JSON).
+    protocol_options: str = "{}"
+
+
+_FIELDS = frozenset(f.name for f in fields(RunRecord))
+
+
+def record_from(values: Mapping[str, Any]) -> RunRecord:
+    return RunRecord(**{k: v for k, v in values.items() if k in _FIELDS})
+
+
+def _listing(tenant_id: str, status: str | None, workflow: str | None) -> tuple[schema.Index, str]:
+    """The index and partition value a listing of runs reads."""
+    if status is not None:
+        return schema.GSI_STATUS, keys.tenant_runs_in_status(tenant_id, status)
+    if workflow is not None:
+        return schema.GSI_WORKFLOW, keys.tenant_runs_of_workflow(tenant_id, workflow)
+    return schema.GSI_TENANT, keys.tenant_runs(tenant_id)
+
+
+class RunItems:
+    def __init__(self, table: Table, events: EventItems) -> None:
+        self.table = table
+        self.events = events
+
+    def _meta(self, record: RunRecord) -> dict[str, Any]:
+        return {
+            **asdict(record),
+            **keys.run(record.run_id),
+            schema.GSI_TENANT.partition_key: keys.tenant_runs(record.tenant_id),
+            schema.GSI_STATUS.partition_key: keys.tenant_runs_in_status(record.tenant_id, record.status),
+            schema.GSI_WORKFLOW.partition_key: keys.tenant_runs_of_workflow(
+                record.tenant_id, record.workflow_name
+            ),
+            schema.INDEX_SORT_KEY: keys.created_key(record.created_at, record.run_id),
+        }
+
+    def create(
+        self,
+        record: RunRecord,
+        first_event: NewEvent,
+        idempotency: tuple[str, str] | None,
+        extra_entries: Sequence[dict[str, Any]] = (),
+    ) -> RunRecord:
+        """Store a new run with its first event, and its idempotency key if any, all or nothing.
+
+        KeyTaken when the key already names a run (whatever the body was); EntryConditionFailed
+        when one of `extra_entries` fails its condition."""
+        record = replace(record, event_seq=1, version=1)
+        entries: list[dict[str, Any]] = [
+            self.table.put_entry(self._meta(record), condition="attribute_not_exists(PK)"),
+            self.events.put_entry(record.tenant_id, record.run_id, 1, first_event, record.created_at),
+            *extra_entries,
+        ]
+        if idempotency is not None:
+            key, fingerprint = idempotency
+            now = epoch_seconds()
+            entries.append(
+                self.table.put_entry(
+                    {
+                        **keys.idempotency(record.tenant_id, key),
+                        "tenant_id": record.tenant_id,
+                        "run_id": record.run_id,
+                        "fingerprint": fingerprint,
+                        schema.TTL_ATTRIBUTE: now + self.idempotency_ttl_seconds(),
+                    },
+                    # An expired key (TTL deletes lazily) may be taken again.
+                    condition="attribute_not_exists(PK) OR expires_at < :now",
+                    values={":now": now},
+                )
+            )
+        for attempt in range(COMMIT_ATTEMPTS):
+            reasons = self.table.transact(entries)
+            if reasons is None:
+                return record
+            if idempotency is not None:
+                existing = self.idempotent_run(record.tenant_id, idempotency[0])
+                if existing is not None:
+                    raise KeyTaken(*existing)
+            _raise_entry_failure(reasons, first_extra=2, count=len(extra_entries))
+            time.sleep(0.01 * (attempt + 1))
+        raise Transient(f"could not create run {record.run_id}: contention")
+
+    @staticmethod
+    def idempotency_ttl_seconds() -> int:
+        from agent_runtime.config import settings
+
+        return settings().idempotency_ttl_seconds
+
+    def idempotent_run(self, tenant_id: str, key: str) -> tuple[str, str] | None:
+        """(run_id, fingerprint) of the run an unexpired idempotency key names."""
+        values = self.table.get(keys.idempotency(tenant_id, key))
+        if values is None or values[schema.TTL_ATTRIBUTE] < epoch_seconds():
+            return None
+        return str(values["run_id"]), str(values["fingerprint"])
+
+    def get(self, run_id: str) -> RunRecord:
+        values = self.table.get(keys.run(run_id))
+        if values is None:
+            raise ItemNotFound(f"run {run_id!r} does not exist")
+        return record_from(values)
+
+    def commit(
+        self,
+        run_id: str,
+        *,
+        events: Sequence[NewEvent] = (),
+        updates: Mapping[str, Any] | None = None,
+        expect_status: Collection[str] | None = None,
+        expect: Mapping[str, Any] | None = None,
+        extra_entries: Sequence[dict[str, Any]] = (),
+    ) -> RunRecord:
+        """Apply `updates` to the run and append `events`, atomically, if the run still satisfies the
+        expectations. ChangedMeanwhile (with the current run) when it does not; EntryConditionFailed
+        naming which of `extra_entries` failed its condition."""
+        updates = dict(updates or {})
+        unknown = set(updates) - _FIELDS
+        if unknown:
+            raise ValueError(f"unknown run fields {sorted(unknown)}")
+        for attempt in range(COMMIT_ATTEMPTS):
+            current = self.get(run_id)
+            if expect_status is not None and current.status not in expect_status:
+                raise ChangedMeanwhile(current, f"run {run_id} is {current.status}")
+            if expect and any(getattr(current, k) != v for k, v in expect.items()):
+                raise ChangedMeanwhile(current, f"run {run_id} moved on")
+            now = now_iso()
+            new = replace(
+                current,
+                **updates,
+                version=current.version + 1,
+                event_seq=current.event_seq + len(events),
+                updated_at=now,
+            )
+            changed = {k: getattr(new, k) for k in (*updates, "version", "event_seq", "updated_at")}
+            if "status" in updates:
+                changed[schema.GSI_STATUS.partition_key] = keys.tenant_runs_in_status(
+                    new.tenant_id, new.status
+                )
+            update = self.table.update_entry(
+                keys.run(run_id),
+                changed,
+                condition="#version = :expected_version",
+                names={"#version": "version"},
+                values={":expected_version": current.version},
+            )
+            puts = [
+                self.events.put_entry(new.tenant_id, run_id, current.event_seq + 1 + i, event, now)
+                for i, event in enumerate(events)
+            ]
+            reasons = self.table.transact([update, *puts, *extra_entries])
+            if reasons is None:
+                return new
+            _raise_entry_failure(reasons, first_extra=1 + len(puts), count=len(extra_entries))
+            time.sleep(0.005 * (attempt + 1))
+        raise Transient(f"could not commit to run {run_id}: contention")
+
+    def list_for_tenant(
+        self, tenant_id: str, *, status: str | None, workflow: str | None, limit: int, cursor: str | None
+    ) -> tuple[list[RunRecord], str | None]:
+        """Runs of one tenant, newest first, optionally filtered by status and/or workflow name."""
+        index, partition = _listing(tenant_id, status, workflow)
+        both = status is not None and workflow is not None
+        items, next_cursor = list_index(
+            self.table,
+            index,
+            partition,
+            limit=limit,
+            cursor=cursor,
+            newest_first=True,
+            filter_expression="workflow_name = :wf" if both else None,
+            filter_values={":wf": workflow} if both else None,
+        )
+        return [record_from(values) for values in items], next_cursor
+
+    def cursor_after(self, record: RunRecord, *, status: str | None, workflow: str | None) -> str:
+        """The cursor that goes on right after `record` in that listing (its index key, as DynamoDB's
+        LastEvaluatedKey would be had the page ended there)."""
+        index, partition = _listing(record.tenant_id, status, workflow)
+        return index_cursor(keys.run(record.run_id), index, partition, record.created_at, record.run_id)
+
+    def delete(self, run_id: str) -> None:
+        """Delete a run and everything in its partition (events, checkpoints, artifacts, deliveries)."""
+        self.table.delete_partition(keys.run_pk(run_id))
+
+
+def index_cursor(
+    key: Mapping[str, str], index: schema.Index, partition: str, created_at: str, *ids: str
+) -> str:
+    """The cursor that goes on after the item `key` in an index listing (what LastEvaluatedKey is)."""
+    return encode_cursor(
+        {**key, schema.INDEX_SORT_KEY: keys.created_key(created_at, *ids), index.partition_key: partition}
+    )
+
+
+def list_index(
+    table: Table,
+    index: schema.Index,
+    partition: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = False,
+    filter_expression: str | None = None,
+    filter_values: Mapping[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of an index partition from a client's cursor, and the cursor after it.
+    InvalidCursor if the cursor was not issued for this listing."""
+    start = None
+    if cursor:
+        start = decode_cursor(cursor)
+        expected = {schema.PARTITION_KEY, schema.SORT_KEY, schema.INDEX_SORT_KEY, index.partition_key}
+        if set(start) != expected or start[index.partition_key] != partition:
+            raise InvalidCursor("cursor belongs to another listing")
+    page = table.query_page(
+        f"{index.partition_key} = :pk",
+        {":pk": partition, **(filter_values or {})},
+        index=index.name,
+        filter_expression=filter_expression,
+        limit=limit,
+        newest_first=newest_first,
+        start=start,
+    )
+    return page.items, encode_cursor(page.last_key) if page.last_key else None
+
+
+def _raise_entry_failure(reasons: list[str], *, first_extra: int, count: int) -> None:
+    for index, code in enumerate(reasons[first_extra : first_extra + count]):
+        if code == "ConditionalCheckFailed":
+            raise EntryConditionFailed(index)

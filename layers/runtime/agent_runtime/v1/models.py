@@ -1,0 +1,150 @@
+"""The v1 API's request and response shapes (pydantic). openapi/agent-runtime.yaml describes the same."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agent_runtime.engine.runs import RunSpec
+
+RunStatus = Literal["queued", "running", "waiting_for_input", "succeeded", "failed", "cancelled", "timed_out"]
+
+METADATA_MAX_BYTES = 16 * 1024
+NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorkflowSelector(Strict):
+    name: str = Field(pattern=NAME_PATTERN, description="Workflow name.")
+    version: str | None = Field(
+        default=None, max_length=64, description="Semantic version; latest if omitted."
+    )
+
+
+class CreateRunRequest(Strict):
+    workflow: WorkflowSelector
+    input: Any = Field(default_factory=dict)
+    config: dict[str, Any] = Field(default_factory=dict)
+    metadata: dict[str, Any] = Field(default_factory=dict, max_length=64)
+    callback_url: str | None = Field(default=None, max_length=2048)
+    schema_hash: str | None = Field(default=None, max_length=80)
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_is_small(cls, value: dict[str, Any]) -> dict[str, Any]:
+        import json
+
+        if len(json.dumps(value, ensure_ascii=False).encode()) > METADATA_MAX_BYTES:
+            raise ValueError(f"metadata must serialize to at most {METADATA_MAX_BYTES} bytes")
+        return value
+
+    def spec(self) -> RunSpec:
+        return RunSpec(
+            workflow_name=self.workflow.name,
+            workflow_version=self.workflow.version,
+            input=self.input,
+            config=self.config,
+            metadata=self.metadata,
+            callback_url=self.callback_url,
+            schema_hash=self.schema_hash,
+        )
+
+    def as_sent(self) -> dict[str, Any]:
+        """The request as the client sent it (what an Idempotency-Key is checked against)."""
+        return self.model_dump(mode="json", exclude_unset=True)
+
+
+class WorkflowRef(BaseModel):
+    name: str
+    version: str
+
+
+class RunError(BaseModel):
+    type: str
+    message: str
+
+
+class Run(BaseModel):
+    run_id: str
+    status: RunStatus
+    workflow: WorkflowRef
+    schema_hash: str
+    input: Any
+    output: Any | None = None
+    error: RunError | None = None
+    config: dict[str, Any]
+    metadata: dict[str, Any]
+    callback_url: str | None = None
+    created_at: str
+    updated_at: str
+
+
+class Event(BaseModel):
+    id: int = Field(description="Gap-free sequence number of the event within its run; the SSE id.")
+    run_id: str
+    type: str
+    data: dict[str, Any]
+    created_at: str
+
+
+class RunPage(BaseModel):
+    data: list[Run]
+    next_cursor: str | None
+
+
+class EventPage(BaseModel):
+    data: list[Event]
+    next_cursor: str | None
+
+
+class WorkflowSummary(BaseModel):
+    name: str
+    description: str
+    latest_version: str
+    versions: list[str]
+    # The latest version's checkpoint kinds (what humans will be asked), by name, with their schemas.
+    checkpoints: dict[str, Any]
+
+
+class WorkflowList(BaseModel):
+    data: list[WorkflowSummary]
+
+
+class WorkflowVersion(BaseModel):
+    version: str
+    schema_hash: str
+    steps: list[str]
+    checkpoints: dict[str, Any]
+
+
+class WorkflowDetail(BaseModel):
+    name: str
+    description: str
+    latest_version: str
+    versions: list[WorkflowVersion]
+
+
+class WorkflowSchemas(BaseModel):
+    name: str
+    version: str
+    schema_hash: str
+    input: dict[str, Any]
+    output: dict[str, Any]
+    config: dict[str, Any]
+    checkpoints: dict[str, Any]
+
+
+class ApproveRequest(Strict):
+    comment: str | None = Field(default=None, max_length=4000)
+
+
+class RejectRequest(Strict):
+    reason: str | None = Field(default=None, max_length=4000)
+
+
+class InputRequest(Strict):
+    data: dict[str, Any]

@@ -1,0 +1,187 @@
+"""The local API gateway: HTTP on loopback -> the API Gateway proxy event the cloud sends -> the
+manifest's handler, in-process. Unknown paths get 404 and known paths with another method 405."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
+
+from agent_runtime.http.credentials import key_from_headers
+from agent_runtime.http.problems import PROBLEM_CONTENT_TYPE, problem
+from agent_runtime_local.cloud import ACCOUNT, REGION
+from agent_runtime_local.lambda_bridge import LocalLambdaContext, resolve_handler
+from functions import manifest
+
+LOCAL_TENANT = "default"
+# API Gateway refuses payloads over 10 MB before any function sees them.
+GATEWAY_MAX_BODY = 10 * 1024 * 1024
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+TEXT_TYPES = ("application/json", "text/", "application/problem+json", "application/x-www-form-urlencoded")
+
+
+@dataclass(frozen=True)
+class CompiledRoute:
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+    spec: manifest.FunctionSpec
+
+
+def compile_routes() -> list[CompiledRoute]:
+    compiled = []
+    for route, spec in manifest.routes():
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.path))
+        compiled.append(CompiledRoute(route.method, route.path, re.compile(f"^{regex}$"), spec))
+    # Literal segments win over parameters, as in API Gateway: /v1/runs/search before /v1/runs/{id}.
+    compiled.sort(key=lambda r: r.template.count("{"))
+    return compiled
+
+
+def _problem(
+    status: int, title: str, detail: str, slug: str, path: str, headers: dict[str, str] | None = None
+) -> Response:
+    import json
+
+    body = json.dumps(problem(status, title, detail, slug=slug, instance=path))
+    return Response(body, status_code=status, media_type=PROBLEM_CONTENT_TYPE, headers=headers)
+
+
+def proxy_event(
+    request: Request, route: CompiledRoute, params: dict[str, str], body: bytes, identity: tuple[str, str]
+) -> dict[str, Any]:
+    is_text = not body or any(
+        t in (request.headers.get("content-type") or "application/json") for t in TEXT_TYPES
+    )
+    try:
+        body_text = body.decode() if is_text else base64.b64encode(body).decode()
+    except UnicodeDecodeError:
+        is_text, body_text = False, base64.b64encode(body).decode()
+    query = dict(request.query_params)
+    multi_query: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        multi_query.setdefault(key, []).append(value)
+    return {
+        "resource": route.template,
+        "path": request.url.path,
+        "httpMethod": request.method,
+        "headers": dict(request.headers),
+        "multiValueHeaders": {k: request.headers.getlist(k) for k in request.headers},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": params or None,
+        "body": body_text if body else None,
+        "isBase64Encoded": bool(body) and not is_text,
+        "requestContext": {
+            "requestId": str(uuid.uuid4()),
+            "stage": "local",
+            "resourcePath": route.template,
+            "httpMethod": request.method,
+            "authorizer": {"tenant_id": identity[0], "principal": identity[1]},
+        },
+    }
+
+
+# Lambda's limit for a synchronous invocation's event and for its response (6 MB each).
+LAMBDA_PAYLOAD_LIMIT = 6 * 1024 * 1024
+
+
+def json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":")).encode())
+
+
+def authorize(request: Request, require_auth: bool) -> tuple[str, str] | None:
+    """Run the same REQUEST authorizer the cloud runs. Without credentials the local stack serves
+    the default tenant (unless require_auth); a bad key is a 401 as in the cloud."""
+    headers = dict(request.headers)
+    if key_from_headers(headers) is None and not require_auth:
+        return LOCAL_TENANT, f"local:{LOCAL_TENANT}"
+    spec = manifest.by_name(manifest.AUTHORIZER)
+    event = {
+        "type": "REQUEST",
+        "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:local/local/{request.method}{request.url.path}",
+        "headers": headers,
+        "httpMethod": request.method,
+        "path": request.url.path,
+    }
+    try:
+        result = resolve_handler(spec)(event, LocalLambdaContext(spec))
+    except Exception:
+        return None
+    context = result.get("context") or {}
+    return context["tenant_id"], context["principal"]
+
+
+class _AnyPath(Convertor[str]):
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("any", _AnyPath())
+
+
+def create_app(require_auth: bool = False) -> FastAPI:
+    routes = compile_routes()
+    app = FastAPI(title="agent-runtime local gateway", docs_url=None, redoc_url=None, openapi_url=None)
+
+    # Every path, newlines included (Starlette's `path` convertor stops at one, and its 404 would be
+    # FastAPI's {"detail": ...} instead of our problem).
+    @app.api_route("/{full_path:any}", methods=METHODS)
+    async def gateway(request: Request, full_path: str) -> Response:
+        path = request.url.path
+        matches = [(r, m) for r in routes if (m := r.pattern.match(path))]
+        if not matches:
+            return _problem(404, "Not found", f"no route for {path}", "not-found", path)
+        # API Gateway picks the resource first (literal segments before parameters: /runs/search, not
+        # /runs/{run_id}), then the method on it: a method only the sibling has is a 405 here too.
+        resource = matches[0][0].template
+        matches = [(r, m) for r, m in matches if r.template == resource]
+        chosen = next(((r, m) for r, m in matches if r.method == request.method), None)
+        if chosen is None:
+            allowed = sorted({r.method for r, _ in matches})
+            detail = f"{request.method} is not allowed on {path}; use {', '.join(allowed)}"
+            return _problem(
+                405, "Method not allowed", detail, "method-not-allowed", path, {"Allow": ", ".join(allowed)}
+            )
+        route, match = chosen
+        body = await request.body()
+        if len(body) > GATEWAY_MAX_BODY:
+            return _problem(413, "Payload too large", "request body exceeds 10 MB", "payload-too-large", path)
+        identity = await run_in_threadpool(authorize, request, require_auth)
+        if identity is None:
+            return _problem(
+                401,
+                "Unauthorized",
+                "missing or unknown API key",
+                "unauthorized",
+                path,
+                {"WWW-Authenticate": "Bearer"},
+            )
+        event = proxy_event(request, route, match.groupdict(), body, identity)
+        if json_size(event) > LAMBDA_PAYLOAD_LIMIT:
+            # API Gateway can't invoke the function with it and answers 413 itself.
+            return _problem(413, "Payload too large", "Request Too Long", "payload-too-large", path)
+        handler = resolve_handler(route.spec)
+        result = await run_in_threadpool(handler, event, LocalLambdaContext(route.spec))
+        if json_size(result) > LAMBDA_PAYLOAD_LIMIT:
+            # Lambda refuses a response this large; API Gateway answers 502.
+            detail = "the function's response exceeds Lambda's 6 MB limit"
+            return _problem(502, "Bad gateway", detail, "internal", path)
+        payload = result.get("body") or ""
+        content = base64.b64decode(payload) if result.get("isBase64Encoded") else payload.encode()
+        return Response(content, status_code=result["statusCode"], headers=result.get("headers") or {})
+
+    return app

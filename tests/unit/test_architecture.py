@@ -1,0 +1,143 @@
+"""The dependency rules of the code, checked on its import statements (docs/architecture.md draws them).
+
+- The engine and the store import no protocol door, no HTTP layer, no local-stack module, nothing
+  from functions/ or infra/.
+- The store sits below the engine: it imports nothing of the engine.
+- Doors (v1, acp, and any later one) never import each other.
+- The Lambda layer package (agent_runtime) imports nothing of the local stack, functions/ or infra/.
+- functions/manifest.py is plain data: it imports nothing of agent_runtime.
+- No import cycles between modules of agent_runtime.
+
+Imports under `if TYPE_CHECKING:` are left out (they never run); imports inside functions count.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LAYER = ROOT / "layers" / "runtime"
+PACKAGE = "agent_runtime"
+DOORS = ("agent_runtime.v1", "agent_runtime.acp", "agent_runtime.a2a")
+OUTSIDE_THE_LAYER = ("agent_runtime_local", "functions", "infra", "fastapi", "uvicorn", "moto", "typer")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(LAYER).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def layer_modules() -> dict[str, Path]:
+    return {module_name(p): p for p in sorted((LAYER / PACKAGE).rglob("*.py"))}
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def imports_of(path: Path, modules: set[str]) -> Iterator[str]:
+    """Every module `path` imports at run time (`from a import b` is a.b when a.b is a module)."""
+
+    def walk(node: ast.AST) -> Iterator[ast.AST]:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and _is_type_checking(child):
+                yield from (n for orelse in child.orelse for n in [orelse, *walk(orelse)])
+                continue
+            yield child
+            yield from walk(child)
+
+    for node in walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            for alias in node.names:
+                candidate = f"{node.module}.{alias.name}"
+                yield candidate if candidate in modules else node.module
+
+
+def graph() -> dict[str, set[str]]:
+    modules = layer_modules()
+    names = set(modules)
+    return {name: set(imports_of(path, names)) for name, path in modules.items()}
+
+
+def _within(module: str, packages: tuple[str, ...] | str) -> bool:
+    prefixes = (packages,) if isinstance(packages, str) else packages
+    return any(module == p or module.startswith(p + ".") for p in prefixes)
+
+
+def violations(rule: tuple[str, ...], forbidden: tuple[str, ...]) -> list[str]:
+    return sorted(
+        f"{module} imports {target}"
+        for module, targets in graph().items()
+        if _within(module, rule)
+        for target in targets
+        if _within(target, forbidden)
+    )
+
+
+def test_engine_and_store_import_no_door_http_or_local_stack() -> None:
+    forbidden = (*DOORS, "agent_runtime.http", *OUTSIDE_THE_LAYER)
+    assert violations(("agent_runtime.engine", "agent_runtime.store"), forbidden) == []
+
+
+def test_the_store_imports_nothing_of_the_engine() -> None:
+    assert violations(("agent_runtime.store",), ("agent_runtime.engine",)) == []
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_doors_never_import_each_other(door: str) -> None:
+    others = tuple(d for d in DOORS if d != door)
+    assert violations((door,), others) == []
+
+
+def test_the_layer_imports_nothing_of_the_local_stack_functions_or_infra() -> None:
+    assert violations((PACKAGE,), OUTSIDE_THE_LAYER) == []
+
+
+def test_the_manifest_is_plain_data() -> None:
+    manifest = ROOT / "functions" / "manifest.py"
+    imported = set(imports_of(manifest, set()))
+    assert not any(_within(m, (PACKAGE, "agent_runtime_local", "infra")) for m in imported), imported
+
+
+def test_no_import_cycles_in_the_layer() -> None:
+    edges = {m: {t for t in ts if t in layer_modules()} for m, ts in graph().items()}
+    # A package's __init__ importing its own submodules is how packages re-export; a submodule
+    # importing a sibling by the package's name resolves to that sibling, not back to the package.
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(module: str) -> None:
+        state[module] = 1
+        stack.append(module)
+        for target in sorted(edges.get(module, ())):
+            if state.get(target) == 1:
+                cycles.append([*stack[stack.index(target) :], target])
+            elif target not in state:
+                visit(target)
+        stack.pop()
+        state[module] = 2
+
+    for module in sorted(edges):
+        if module not in state:
+            visit(module)
+    assert cycles == []
+
+
+def test_the_rules_see_real_imports() -> None:
+    # The checker itself: it finds the engine's store imports and a door's engine imports.
+    edges = graph()
+    assert "agent_runtime.store.run_items" in edges["agent_runtime.engine.runs"]
+    assert "agent_runtime.engine" in edges["agent_runtime.acp.runs"]
+    assert not any(t.startswith("agent_runtime.engine") for t in edges["agent_runtime.store.run_items"])

@@ -1,0 +1,79 @@
+"""What ships to Lambda: the runtime layer (agent_runtime) and the functions' code (functions/) import
+only the standard library, each other and the runtime dependencies the dependencies layer is built from;
+the local stack and CLI (agent_runtime_local) are a package of their own that never ships."""
+
+from __future__ import annotations
+
+import ast
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED = {"agent_runtime": ROOT / "layers" / "runtime" / "agent_runtime", "functions": ROOT / "functions"}
+# The import names of pyproject's runtime `dependencies` (and what they bring: botocore with boto3,
+# pydantic_core with pydantic).
+RUNTIME_IMPORTS = {"boto3", "botocore", "pydantic", "pydantic_core", "standardwebhooks", "httpx"}
+RUNTIME_REQUIREMENTS = {"boto3", "pydantic", "standardwebhooks", "httpx"}
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _run_time_imports(tree: ast.AST) -> set[str]:
+    """Top-level module names imported outside `if TYPE_CHECKING:` blocks."""
+    found: set[str] = set()
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            pending.extend(node.orelse)
+            continue
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+        pending.extend(ast.iter_child_nodes(node))
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(SHIPPED))
+def test_shipped_code_imports_only_the_runtime_dependencies(package: str) -> None:
+    allowed = set(sys.stdlib_module_names) | set(SHIPPED) | RUNTIME_IMPORTS
+    offending = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in SHIPPED[package].rglob("*.py")
+        for name in _run_time_imports(ast.parse(path.read_text(encoding="utf-8")))
+        if name not in allowed
+    }
+    assert not offending, "\n".join(sorted(offending))
+
+
+def test_the_runtime_layer_holds_no_local_stack_or_cli() -> None:
+    assert not (SHIPPED["agent_runtime"] / "local").exists()
+    assert not (SHIPPED["agent_runtime"] / "cli.py").exists()
+
+
+def test_the_runtime_dependencies_are_what_the_functions_import() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {
+        requirement.split(">")[0].split("=")[0].split("[")[0].strip()
+        for requirement in project["dependencies"]
+    }
+    assert names == RUNTIME_REQUIREMENTS
+    assert project["scripts"]["agent-runtime"] == "agent_runtime_local.cli:app"
+
+
+def test_the_state_machine_definition_ships_with_the_manifest() -> None:
+    from functions import manifest
+
+    definition = manifest.state_machine_definition()
+    assert manifest.STATE_MACHINE_DEFINITION.is_relative_to(ROOT / "functions")
+    for variable in manifest.STATE_MACHINE_FUNCTIONS:
+        assert "${" + variable + "}" in definition

@@ -1,0 +1,105 @@
+"""Repositories take their clients: the shape of the calls a commit makes, pinned with botocore's
+Stubber (no moto, no network)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from agent_runtime.store.dynamo import Table, to_item
+from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed
+from agent_runtime.store.event_items import EventItems, NewEvent
+from agent_runtime.store.payloads import Payloads
+from agent_runtime.store.run_items import RunItems
+
+TABLE = "t"
+
+
+@pytest.fixture
+def dynamodb() -> Iterator[tuple[Any, Stubber]]:
+    client = boto3.client(
+        "dynamodb", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    with Stubber(client) as stubber:
+        yield client, stubber
+        stubber.assert_no_pending_responses()
+
+
+def runs(client: Any) -> RunItems:
+    table = Table(client, TABLE)
+    # No S3 call: event data this small stays inline.
+    return RunItems(table, EventItems(table, Payloads(None, "bucket", 64 * 1024)))  # type: ignore[arg-type]
+
+
+def run_item(status: str = "running", version: int = 3, event_seq: int = 5) -> dict[str, Any]:
+    return to_item(
+        {
+            "PK": "RUN#r1", "SK": "META", "run_id": "r1", "tenant_id": "acme", "status": status,
+            "workflow_name": "echo", "workflow_version": "0.1.0", "schema_hash": "h", "input": "{}",
+            "config": "{}", "metadata": "{}", "callback_url": None, "created_at": "2026-01-01T00:00:00.000Z",
+            "updated_at": "2026-01-01T00:00:00.000Z", "version": version, "event_seq": event_seq,
+        }
+    )  # fmt: skip
+
+
+def expect_get(stubber: Stubber, item: dict[str, Any]) -> None:
+    stubber.add_response(
+        "get_item",
+        {"Item": item},
+        {"TableName": TABLE, "Key": to_item({"PK": "RUN#r1", "SK": "META"}), "ConsistentRead": True},
+    )
+
+
+def test_a_commit_is_one_transaction_guarded_by_the_version_with_the_next_event_ids(dynamodb: Any) -> None:
+    client, stubber = dynamodb
+    expect_get(stubber, run_item())
+    captured: dict[str, Any] = {}
+
+    def capture(params: dict[str, Any], **_: Any) -> None:
+        captured.update(params)
+
+    client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", capture)
+    stubber.add_response("transact_write_items", {}, {"TransactItems": ANY})
+    new = runs(client).commit(
+        "r1", events=[NewEvent("a", {"n": 1}), NewEvent("b")], expect_status={"running"}
+    )
+    update, first, second = captured["TransactItems"]
+    assert update["Update"]["ConditionExpression"] == "#version = :expected_version"
+    assert update["Update"]["ExpressionAttributeValues"][":expected_version"] == {"N": "3"}
+    assert [first["Put"]["Item"]["SK"], second["Put"]["Item"]["SK"]] == [
+        {"S": "EVT#000000000006"},
+        {"S": "EVT#000000000007"},
+    ]
+    assert first["Put"]["ConditionExpression"] == "attribute_not_exists(PK)"
+    assert (new.version, new.event_seq) == (4, 7)
+
+
+def test_a_commit_on_a_run_in_another_status_writes_nothing(dynamodb: Any) -> None:
+    client, stubber = dynamodb
+    expect_get(stubber, run_item(status="cancelled"))
+    with pytest.raises(ChangedMeanwhile) as raised:
+        runs(client).commit("r1", events=[NewEvent("a")], expect_status={"running"})
+    assert raised.value.current.status == "cancelled"
+
+
+def test_a_failed_condition_on_an_extra_entry_names_that_entry(dynamodb: Any) -> None:
+    client, stubber = dynamodb
+    expect_get(stubber, run_item())
+    stubber.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        response_meta={},
+        modeled_fields={
+            "CancellationReasons": [{"Code": "None"}, {"Code": "None"}, {"Code": "ConditionalCheckFailed"}]
+        },
+    )
+    extra = Table(client, TABLE).put_entry(
+        {"PK": "RUN#r1", "SK": "CKPT#c"}, condition="attribute_not_exists(PK)"
+    )
+    with pytest.raises(EntryConditionFailed) as raised:
+        runs(client).commit("r1", events=[NewEvent("a")], extra_entries=[extra])
+    assert raised.value.index == 0
