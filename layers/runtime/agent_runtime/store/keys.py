@@ -70,7 +70,15 @@ def idempotency(tenant_id: str, key: str) -> dict[str, str]:
 
 def api_key(key: str) -> dict[str, str]:
     """API keys are stored only as their SHA-256."""
-    return {"PK": "APIKEY#" + hashlib.sha256(key.encode()).hexdigest(), "SK": API_KEY_SK}
+    return api_key_by_hash(api_key_hash(key))
+
+
+def api_key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_by_hash(key_hash: str) -> dict[str, str]:
+    return {"PK": "APIKEY#" + key_hash, "SK": API_KEY_SK}
 
 
 def webhook_secret(tenant_id: str) -> dict[str, str]:
@@ -114,6 +122,11 @@ def tenant_threads(tenant_id: str) -> str:
 def tenant_inbox(tenant_id: str, status: str) -> str:
     """A tenant's checkpoints in one status (pending ones are the approvals inbox)."""
     return f"TENANT#{tenant_id}#CKPT#{status}"
+
+
+def api_keys() -> str:
+    """Every API key, for operators listing them (keys created before this index was kept are missing)."""
+    return "APIKEYS"
 
 
 def created_key(created_at: str, *ids: str) -> str:
