@@ -24,8 +24,10 @@ def _create(request: Request) -> Response:
 @acp_endpoint
 def _create_and_wait(request: Request) -> Response:
     engine = Engine.default()
+    timeout = block_timeout(request)
     run = runs.create(engine, request.tenant_id, _body(request), _thread(request))
-    return Response.json(200, runs.wait(engine, request.tenant_id, run.run_id))
+    # With ?block_timeout= the run (without an output) comes back once it passes: the run id is needed.
+    return Response.json(200, runs.wait(engine, request.tenant_id, run.run_id, timeout))
 
 
 @acp_endpoint
@@ -64,12 +66,16 @@ def _delete(request: Request) -> Response:
 
 @acp_endpoint
 def _wait(request: Request) -> Response:
+    """GET .../wait, and the seed document's GET /runs/{run_id}/output: the same wait, answering the
+    RunWaitResponse, or (output) just the run's output {type: result | interrupt | error, ...}."""
     engine = Engine.default()
     response = runs.wait(
         engine, request.tenant_id, request.path_params["run_id"], block_timeout(request), _thread(request)
     )
     if "output" not in response:
         return no_content()  # block_timeout passed first (a documented deviation: see README)
+    if request.path.endswith("/output"):
+        return Response.json(200, response["output"])
     return Response.json(200, response)
 
 

@@ -130,14 +130,18 @@ def test_stateless_run_lifecycle_conforms(acp: httpx.Client) -> None:
     waited = wait_output(acp, f"/runs/{run_id}/wait", "wait_for_stateless_run_output")
     assert waited["run"]["status"] == "success"
     assert waited["output"]["type"] == "result"
-    assert waited["output"]["values"]["messages"][-1] == {"type": "ai", "content": "HELLO"}
+    assert waited["output"]["values"]["messages"] == [
+        {"type": "human", "content": "Hello"},
+        {"type": "assistant", "content": "HELLO"},
+    ]
     got = acp_conforms(acp.get(f"/runs/{run_id}"), "get_stateless_run")
     assert got["status"] == "success" and got["creation"]["metadata"] == {"case": "lifecycle"}
 
     # Joining the stream of a finished run replays its output, then the stream ends.
     stream = acp.get(f"/runs/{run_id}/stream", headers={"Accept": "text/event-stream"})
     updates = acp_conforms(stream, "stream_stateless_run_output")
-    assert [u["type"] for u in updates] == ["values"]
+    # The agent's last values while pending (as the reference echo agent streams), then success.
+    assert [(u["type"], u["status"]) for u in updates] == [("values", "pending"), ("values", "success")]
     assert updates[-1]["status"] == "success" and updates[-1]["run_id"] == run_id
     last_id = parse_frames(stream.text)[-1]["id"]
     resumed = acp.get(f"/runs/{run_id}/stream", headers={"Last-Event-ID": last_id})
@@ -193,7 +197,7 @@ def test_create_and_wait_and_create_and_stream_conform(acp: httpx.Client) -> Non
         json={"agent_id": counter, "input": {"name": "c", "count": 2}, "stream_mode": ["values", "custom"]},
     )
     updates = acp_conforms(custom, "create_and_stream_stateless_run_output")
-    assert [u["type"] for u in updates] == ["custom", "values"]
+    assert [u["type"] for u in updates] == ["custom", "values", "values"]
     assert updates[0]["update"]["event"] == "progress.note"
     assert updates[-1]["values"] == {"name": "c", "total": 6}
 
@@ -220,7 +224,11 @@ def test_interrupt_and_resume_conform(acp: httpx.Client) -> None:
     # Interrupts are keyed by their interrupt_type.
     assert waited["output"] == {
         "type": "interrupt",
-        "interrupt": {"echo_interrupt": {"messages": [{"type": "ai", "content": "first"}]}},
+        "interrupt": {
+            "echo_interrupt": {
+                "messages": [{"type": "human", "content": "first"}, {"type": "assistant", "content": "first"}]
+            }
+        },
     }
     updates = acp_conforms(acp.get(f"/runs/{run_id}/stream"), "stream_stateless_run_output")
     assert [(u["type"], u["status"]) for u in updates] == [("interrupt", "interrupted")]
@@ -237,7 +245,10 @@ def test_interrupt_and_resume_conform(acp: httpx.Client) -> None:
     )
     assert resumed["run_id"] == run_id
     done = wait_output(acp, f"/runs/{run_id}/wait", "wait_for_stateless_run_output")
-    assert done["output"]["values"]["messages"][-1] == {"type": "ai", "content": "second"}
+    assert done["output"]["values"]["messages"] == [
+        {"type": "human", "content": "second"},
+        {"type": "assistant", "content": "second"},
+    ]
     conflict = acp.post(f"/runs/{run_id}", json=human("third"))
     assert conflict.status_code == 409
     acp_conforms(conflict, "resume_stateless_run")
@@ -296,11 +307,12 @@ def test_thread_lifecycle_conforms(acp: httpx.Client) -> None:
         acp.post(f"{runs}/wait", json={"agent_id": echo, "input": human("two")}),
         "create_and_wait_for_thread_run_output",
     )
+    # The input's messages replace the conversation (the reference echo agent): two, not one + two.
     contents = [m["content"] for m in second["output"]["values"]["messages"]]
-    assert contents == ["one", "one", "two", "two"]
+    assert contents == ["two", "two"]
     streamed = acp.post(f"{runs}/stream", json={"agent_id": echo, "input": human("three")})
     updates = acp_conforms(streamed, "create_and_stream_thread_run_output")
-    assert [m["content"] for m in updates[-1]["values"]["messages"]][-2:] == ["three", "three"]
+    assert [m["content"] for m in updates[-1]["values"]["messages"]] == ["three", "three"]
     third_id = updates[-1]["run_id"]
     replay = acp_conforms(acp.get(f"{runs}/{third_id}/stream"), "stream_thread_run_output")
     assert replay == updates
@@ -313,7 +325,7 @@ def test_thread_lifecycle_conforms(acp: httpx.Client) -> None:
 
     state = acp_conforms(acp.get(f"/threads/{thread_id}"), "get_thread")
     assert state["status"] == "idle"
-    assert [m["role"] for m in state["messages"]] == ["human", "ai"] * 3
+    assert [m["role"] for m in state["messages"]] == ["human", "assistant"]
     history = acp_conforms(acp.get(f"/threads/{thread_id}/history"), "get_thread_history")
     assert [h["checkpoint"]["checkpoint_id"] for h in history] == [
         third_id,
@@ -395,7 +407,7 @@ def test_thread_interrupt_resume_cancel_conform(acp: httpx.Client) -> None:
     resumed = acp_conforms(acp.post(f"{runs}/{run_id}", json=human("answer")), "resume_thread_run")
     assert resumed["thread_id"] == thread_id
     done = wait_output(acp, f"{runs}/{run_id}/wait", "wait_for_thread_run_output")
-    assert [m["content"] for m in done["output"]["values"]["messages"]] == ["ask", "ask", "answer", "answer"]
+    assert [m["content"] for m in done["output"]["values"]["messages"]] == ["answer", "answer"]
     conflict = acp.post(f"{runs}/{run_id}", json=human("late"))
     assert conflict.status_code == 409
     acp_conforms(conflict, "resume_thread_run")

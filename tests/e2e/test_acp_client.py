@@ -53,13 +53,13 @@ def contents(values: Any) -> list[str]:
 
 def unique(events: Iterable[Any]) -> list[Any]:
     """Stream updates in order, each event id once (the client may repeat events)."""
-    seen: set[str] = set()
+    seen: list[str] = []
     out = []
     for event in events:
         assert isinstance(event, RunOutputStream), event  # an error would come back as a string
         assert event.event == "agent_event"
         if event.id not in seen:
-            seen.add(event.id)
+            seen.append(event.id)
             out.append(event.data.actual_instance)
     ids = [int(i) for i in seen]
     assert ids == sorted(ids)
@@ -104,7 +104,7 @@ def test_stateless_run_wait_and_stream(client: ACPClient) -> None:
     assert waited.run.status == "success"
     result = output_of(waited)
     assert result.type == "result"
-    assert result.values["messages"][-1] == {"type": "ai", "content": "HELLO ACP"}
+    assert result.values["messages"][-1] == {"type": "assistant", "content": "HELLO ACP"}
 
     updates = unique(
         client.create_and_stream_stateless_run_output(
@@ -114,7 +114,8 @@ def test_stateless_run_wait_and_stream(client: ACPClient) -> None:
             _request_timeout=WAIT,
         )
     )
-    assert [(u.type, u.status) for u in updates] == [("values", "success")]
+    # The output as the agent's last values while pending, then with the run's final status.
+    assert [(u.type, u.status) for u in updates] == [("values", "pending"), ("values", "success")]
     assert contents(updates[-1].values)[-1] == "streamed"
 
     # A background run: poll it, join its stream, find it by search.
@@ -143,12 +144,12 @@ def test_two_thread_runs_share_state(client: ACPClient) -> None:
             thread.thread_id, RunCreateStateful(agent_id=echo, input=human("two")), _request_timeout=WAIT
         )
     )
-    # The second run saw the first's conversation through the thread.
-    assert contents(second[-1].values) == ["one", "one", "two", "two"]
+    # As the reference echo agent: the input's messages replace the thread's conversation.
+    assert contents(second[-1].values) == ["two", "two"]
     state = client.get_thread(thread.thread_id)
     assert state.status == "idle"
     assert [(m.role, m.content.actual_instance) for m in state.messages] == [
-        ("human", "one"), ("ai", "one"), ("human", "two"), ("ai", "two"),
+        ("human", "two"), ("assistant", "two"),
     ]  # fmt: skip
     assert len(client.list_thread_runs(thread.thread_id)) == 2
     history = client.get_thread_history(thread.thread_id)
@@ -165,12 +166,19 @@ def test_interrupt_and_resume(client: ACPClient) -> None:
     assert waited.run.status == "interrupted"
     interrupt = output_of(waited)
     assert interrupt.type == "interrupt"
-    assert interrupt.interrupt == {"echo_interrupt": {"messages": [{"type": "ai", "content": "first"}]}}
+    assert interrupt.interrupt == {
+        "echo_interrupt": {
+            "messages": [{"type": "human", "content": "first"}, {"type": "assistant", "content": "first"}]
+        }
+    }
     resumed = client.resume_stateless_run(waited.run.run_id, {"echo_interrupt": human("second")})
     assert resumed.run_id == waited.run.run_id
     done = client.wait_for_stateless_run_output(waited.run.run_id, _request_timeout=WAIT)
     assert done.run.status == "success"
-    assert output_of(done).values["messages"][-1] == {"type": "ai", "content": "second"}
+    assert output_of(done).values["messages"] == [
+        {"type": "human", "content": "second"},
+        {"type": "assistant", "content": "second"},
+    ]
 
     # On a thread, the interrupt arrives on the stream and the run is resumed there.
     thread = client.create_thread(ThreadCreate())
@@ -185,7 +193,7 @@ def test_interrupt_and_resume(client: ACPClient) -> None:
     assert client.get_thread(thread.thread_id).status == "interrupted"
     client.resume_thread_run(thread.thread_id, updates[0].run_id, human("answer"))
     final = client.wait_for_thread_run_output(thread.thread_id, updates[0].run_id, _request_timeout=WAIT)
-    assert contents(output_of(final).values) == ["ask", "ask", "answer", "answer"]
+    assert contents(output_of(final).values) == ["answer", "answer"]
 
 
 def test_cancel(client: ACPClient) -> None:
@@ -242,7 +250,7 @@ def test_async_client(base_url: str, api_key: str) -> None:
                     _request_timeout=WAIT,
                 )
             messages = (await client.get_thread(thread.thread_id)).messages
-            assert [m.content.actual_instance for m in messages] == ["a", "a", "b", "b"]
+            assert [m.content.actual_instance for m in messages] == ["b", "b"]
 
             config = Config(configurable={"interrupt_count": 1})
             run = await client.create_thread_run(

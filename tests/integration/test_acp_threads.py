@@ -24,17 +24,17 @@ def human(text: str) -> dict[str, Any]:
     return {"messages": [{"type": "human", "content": text}]}
 
 
-def test_two_thread_runs_share_the_threads_messages(api: Api) -> None:
+def test_thread_runs_replace_the_threads_messages(api: Api) -> None:
     thread = api("POST", "/threads", body={"metadata": {"topic": "greetings"}}).json()
     path = f"/threads/{thread['thread_id']}/runs/wait"
     first = api("POST", path, body={"agent_id": echo_agent(), "input": human("one")}).json()
-    assert first["output"]["values"]["messages"][-1] == {"type": "ai", "content": "one"}
+    assert first["output"]["values"]["messages"][-1] == {"type": "assistant", "content": "one"}
     second = api("POST", path, body={"agent_id": echo_agent(), "input": human("two")}).json()
-    # The second run saw the first run's conversation through the thread
-    assert [m["content"] for m in second["output"]["values"]["messages"]] == ["one", "one", "two", "two"]
+    # As the reference echo agent: the input's messages replace the conversation, nothing piles up.
+    assert [m["content"] for m in second["output"]["values"]["messages"]] == ["two", "two"]
     state = api("GET", f"/threads/{thread['thread_id']}").json()
     assert state["status"] == "idle"
-    assert [m["role"] for m in state["messages"]] == ["human", "ai", "human", "ai"]
+    assert [(m["role"], m["content"]) for m in state["messages"]] == [("human", "two"), ("assistant", "two")]
     history = api("GET", f"/threads/{thread['thread_id']}/history").json()
     assert [h["checkpoint"]["checkpoint_id"] for h in history] == [
         second["run"]["run_id"],
@@ -70,7 +70,11 @@ def test_resume_validates_the_payload_and_refuses_runs_that_are_not_interrupted(
     run_id = run["run"]["run_id"]
     assert run["output"] == {
         "type": "interrupt",
-        "interrupt": {"echo_interrupt": {"messages": [{"type": "ai", "content": "hi"}]}},
+        "interrupt": {
+            "echo_interrupt": {
+                "messages": [{"type": "human", "content": "hi"}, {"type": "assistant", "content": "hi"}]
+            }
+        },
     }
     bad = api(
         "POST", f"/runs/{run_id}", body={"echo_interrupt": {"messages": [{"type": "robot", "content": "x"}]}}
@@ -81,7 +85,10 @@ def test_resume_validates_the_payload_and_refuses_runs_that_are_not_interrupted(
     )  # raw payload
     assert ok.status == 200
     done = api("GET", f"/runs/{run_id}/wait").json()
-    assert done["output"]["values"]["messages"][-1] == {"type": "ai", "content": "next"}
+    assert done["output"]["values"]["messages"] == [
+        {"type": "human", "content": "next"},
+        {"type": "assistant", "content": "next"},
+    ]
     assert api("POST", f"/runs/{run_id}", body={"messages": []}).status == 409
 
 

@@ -81,3 +81,38 @@ def descriptor(workflow: Workflow) -> dict[str, Any]:
         ],
     }
     return {"metadata": metadata(workflow), "specs": specs}
+
+
+def manifest(workflow: Workflow, base_url: str) -> dict[str, Any]:
+    """The agent's manifest, shaped as the ACP SDK's (an OASF record whose runtime-manifest extension
+    holds the ACP descriptor's specs and the deployment): deployed as a remote ACP service here."""
+    described = descriptor(workflow)
+    return {
+        "name": workflow.name,
+        "description": described["metadata"]["description"],
+        "version": workflow.version,
+        "schema_version": "0.3.1",
+        "authors": [],
+        "locators": [{"type": "url", "url": f"{base_url}/agents/{agent_id(workflow)}"}],
+        "skills": [],
+        "metadata": described["metadata"],
+        "extensions": [
+            {
+                "name": "oasf.agntcy.org/feature/runtime/manifest",
+                "data": {
+                    "acp": described["specs"],
+                    "deployment": {
+                        "deployment_options": [
+                            {
+                                "type": "remote_service",
+                                "name": "agent-runtime",
+                                "protocol": {"type": "ACP", "url": base_url},
+                            }
+                        ],
+                        "env_vars": [],
+                        "dependencies": [],
+                    },
+                },
+            }
+        ],
+    }

@@ -72,3 +72,14 @@ def cancel_action(request: Request) -> str:
             "action must be interrupt or rollback", errors=[{"field": "action", "message": action[:40]}]
         )
     return action
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+
+
+def base_url(request: Request) -> str:
+    """The API's absolute URL as the client reached it (the stage included in the cloud)."""
+    host = request.header("host") or "localhost"
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+    scheme = request.header("x-forwarded-proto") or ("http" if name in LOOPBACK_HOSTS else "https")
+    return f"{scheme.split(',')[0].strip()}://{host}{request.base_path}"

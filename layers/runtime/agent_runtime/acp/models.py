@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 StreamMode = Literal["values", "custom"]
 ACP_CONFIG_KEYS = frozenset({"tags", "recursion_limit", "configurable"})
@@ -36,6 +36,8 @@ class RunCreate(Lenient):
     metadata: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
     webhook: str | None = Field(default=None, max_length=2048)
+    # The seed document's name for `webhook` (a documented alias): either may be given, not both apart.
+    callback: str | None = Field(default=None, max_length=2048)
     stream_mode: list[StreamMode] | StreamMode | None = None
     on_disconnect: Literal["cancel", "continue"] = "continue"
     multitask_strategy: Literal["reject", "rollback", "interrupt", "enqueue"] = "reject"
@@ -51,6 +53,23 @@ class RunCreate(Lenient):
                 problems = (f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
                 raise ValueError("; ".join(problems)) from None
         return config
+
+    @model_validator(mode="after")
+    def _one_callback(self) -> RunCreate:
+        if self.webhook and self.callback and self.webhook != self.callback:
+            raise ValueError("webhook and callback name the same URL: give one")
+        if self.multitask_strategy in {"rollback", "enqueue"}:
+            # Refused whether or not the thread is busy (and on stateless runs): not supported at all.
+            raise ValueError(
+                f"multitask_strategy {self.multitask_strategy} is not supported: use reject or interrupt"
+            )
+        return self
+
+    def callback_url(self) -> tuple[str | None, str]:
+        """The callback URL and the field it came from (to name it in errors)."""
+        if self.callback and not self.webhook:
+            return self.callback, "callback"
+        return self.webhook, "webhook"
 
     def modes(self) -> set[str]:
         if self.stream_mode is None:
@@ -71,7 +90,9 @@ class RunCreate(Lenient):
     def options(self) -> dict[str, Any]:
         """The creation options the ACP Run object echoes back."""
         options = self.model_dump(
-            mode="json", exclude={"agent_id", "input", "metadata", "config", "webhook"}, exclude_none=True
+            mode="json",
+            exclude={"agent_id", "input", "metadata", "config", "webhook", "callback"},
+            exclude_none=True,
         )
         if self._acp_config():
             extra = {k: v for k, v in (self.config or {}).items() if k in ACP_CONFIG_KEYS - {"configurable"}}

@@ -29,13 +29,14 @@ STREAM_POLL_SECONDS = 0.2
 
 def create(engine: Engine, tenant_id: str, body: RunCreate, thread_id: str | None = None) -> Run:
     workflow = agents.by_agent_id(engine.workflows, body.agent_id)
+    callback_url, callback_field = body.callback_url()
     spec = RunSpec(
         workflow_name=workflow.name,
         workflow_version=workflow.version,
         input=body.input if body.input is not None else {},
         config=body.agent_config(),
         metadata=body.metadata or {},
-        callback_url=body.webhook,
+        callback_url=callback_url,
     )
     on_thread = None
     if thread_id is not None:
@@ -50,7 +51,7 @@ def create(engine: Engine, tenant_id: str, body: RunCreate, thread_id: str | Non
         protocol=PROTOCOL,
         protocol_options=body.options(),
         on_thread=on_thread,
-        callback_field="webhook",  # ACP names the callback URL `webhook`
+        callback_field=callback_field,  # ACP names the callback URL `webhook` (or `callback`)
     )
     return run
 
@@ -107,7 +108,7 @@ def resume(
                 "the resume payload does not match the interrupt's resume schema", errors=field_errors(error)
             ) from error
         answer = Approve(decision.comment) if decision.approved else Reject(decision.reason)
-    engine.checkpoints.answer(tenant_id, run_id, checkpoint.checkpoint_id, answer, principal)
+    engine.checkpoints.answer(tenant_id, run_id, checkpoint.checkpoint_id, answer, principal, via="acp")
     return engine.runs.get(tenant_id, run_id)
 
 
@@ -167,10 +168,17 @@ def stream(
     get(engine, tenant_id, run_id, thread_id)
 
     def frame(run: RunProgress, event: Any) -> str | None:
-        update = views.stream_update(engine, run, event, modes)
-        if update is None:
-            return None
-        return f"id: {event.seq}\nevent: agent_event\ndata: {budget.compact_json(update)}\n\n"
+        updates = views.stream_updates(engine, run, event, modes)
+        # A run's output comes twice (pending, then success): the first takes the id of the event just
+        # before (the last step's completion, which ACP clients don't see), so ids stay unique and
+        # increasing and a reconnect after it never repeats it.
+        ids = range(event.seq - len(updates) + 1, event.seq + 1)
+        frames = [
+            f"id: {i}\nevent: agent_event\ndata: {budget.compact_json(update)}\n\n"
+            for i, update in zip(ids, updates, strict=True)
+            if i > after
+        ]
+        return "".join(frames) or None
 
     window = engine.streams.follow(
         tenant_id,

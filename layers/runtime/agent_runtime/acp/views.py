@@ -85,6 +85,17 @@ def run_output(engine: Engine, run: Run) -> dict[str, Any] | None:
     return None
 
 
+def stream_updates(engine: Engine, run: RunProgress, event: Event, modes: set[str]) -> list[dict[str, Any]]:
+    """The ACP stream updates of one runtime event (none if ACP clients don't see it). A run's output
+    comes as the agent's last values while the run is still pending (as the reference agent's graph
+    streams its state), then once more with the run's final status."""
+    if event.type == "run.succeeded":
+        values = {"type": "values", "run_id": run.run_id, "values": event.data.get("output")}
+        return [{**values, "status": "pending"}, {**values, "status": "success"}]
+    update = stream_update(engine, run, event, modes)
+    return [update] if update is not None else []
+
+
 def stream_update(engine: Engine, run: RunProgress, event: Event, modes: set[str]) -> dict[str, Any] | None:
     """The ACP stream update for one runtime event, or None if ACP clients don't see it."""
     if event.type == "run.succeeded":
@@ -149,7 +160,8 @@ def acp_thread(thread: Thread) -> dict[str, Any]:
 def thread_state(snapshot: ThreadSnapshot) -> dict[str, Any]:
     return {
         "checkpoint": {"checkpoint_id": snapshot.checkpoint_id},
-        "values": snapshot.values,
+        # ThreadState.values is an object: a state that has none yet (a copy of a new thread) is {}.
+        "values": snapshot.values if snapshot.values is not None else {},
         "messages": messages_view(snapshot.messages),
         "metadata": snapshot.metadata,
     }

@@ -1,8 +1,11 @@
-"""`echo_agent` 0.1.0: the ACP sample echo agent, so ACP users can try threads and interrupts at once.
+"""`echo_agent` 0.1.0: the ACP SDK's reference echo agent (agntcy/acp-sdk examples/echo-agent), so ACP
+users can try threads and interrupts at once, and the SDK's own test-client scenarios pass unchanged.
 
-It echoes the last human message as an `ai` message (optionally upper/lower-cased). On a thread it
-continues the conversation: the thread's messages come first. With `interrupt_count` it first asks, that
-many times, for the next message to echo (an ACP interrupt; resume with {"messages": [...]}).
+Its output is the input's messages followed by an `assistant` echo of the last human message (optionally
+upper/lower-cased). The input's messages replace the conversation: on a thread too, a run's output is
+its own input plus the reply (the thread keeps it as its new state). With `interrupt_count` it first
+asks, that many times, with an `echo_interrupt` interrupt carrying the conversation so far (the input
+and the echo); the resume's messages replace the conversation, and the next echo answers them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from agent_runtime.workflows import CheckpointKind, StepContext, Workflow
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid", title="Message")
+    # "ai" is accepted as an older name of "assistant" (this agent's replies said "ai" before).
     type: Literal["human", "assistant", "ai"] = Field(description="who wrote it: a human or an assistant")
     content: str = Field(description="the content of the message")
 
@@ -46,7 +50,7 @@ echo_agent = Workflow(
     input_model=Messages,
     output_model=OutputState,
     config_model=EchoConfig,
-    description="Echoes the last human message (the ACP sample echo agent): threads, interrupts, config.",
+    description="Echoes the last human message (the ACP SDK's reference echo agent): interrupts, config.",
     checkpoints={
         "echo_interrupt": CheckpointKind(
             "input",
@@ -58,31 +62,31 @@ echo_agent = Workflow(
 )
 
 
-def _echo(messages: list[dict[str, Any]], config: EchoConfig) -> dict[str, Any]:
-    text = next((m["content"] for m in reversed(messages) if m.get("type") == "human"), "")
-    if config.to_upper:
-        text = text.upper()
-    elif config.to_lower:
+def _echo(messages: list[dict[str, Any]], config: EchoConfig) -> list[dict[str, Any]]:
+    """The messages plus an assistant echo of the last human one (unchanged when there is none)."""
+    human = next((m for m in reversed(messages) if m.get("type") == "human"), None)
+    if human is None:
+        return messages
+    text = str(human["content"])
+    if config.to_lower:
         text = text.lower()
-    return {"type": "ai", "content": text}
+    elif config.to_upper:
+        text = text.upper()
+    return [*messages, {"type": "assistant", "content": text}]
 
 
 @echo_agent.step
 def echo(ctx: StepContext) -> dict[str, Any]:
-    history = [m for m in (ctx.thread or {}).get("messages") or [] if isinstance(m, dict) and "type" in m]
-    incoming = [m.model_dump() for m in ctx.input.messages or []]
+    conversation = _echo([m.model_dump() for m in ctx.input.messages or []], ctx.config)
     for _ in range(ctx.config.interrupt_count):
         answer = ctx.checkpoint(
             "echo_interrupt",
             prompt="Send the next message to echo",
-            payload={"messages": [_echo(incoming, ctx.config)]},
+            payload={"messages": conversation},
         )
         if answer.decision == "submitted" and answer.data:
-            history, incoming = (
-                history + incoming + [_echo(incoming, ctx.config)],
-                answer.data.get("messages") or [],
-            )
-    return {"messages": history + incoming + [_echo(incoming, ctx.config)]}
+            conversation = _echo(list(answer.data.get("messages") or []), ctx.config)
+    return {"messages": conversation}
 
 
 WORKFLOWS = [echo_agent]

@@ -1,0 +1,60 @@
+"""What A2A's endpoints share: the A2A-Version check, the API's base URL (for agent cards), the
+caller, SSE responses and Last-Event-ID."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from agent_runtime.a2a.errors import InvalidParams, VersionNotSupported
+from agent_runtime.http.adapter import Request, Response
+
+if TYPE_CHECKING:
+    from agent_runtime.a2a.tasks import Caller
+
+SUPPORTED_MAJOR = "1"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+
+
+def check_version(request: Request) -> None:
+    """A2A-Version (header, or query parameter): this door serves 1.x. No version means 0.3 (spec
+    section 3.6.2), which it does not serve: the error says what to send."""
+    version = (request.header("A2A-Version") or request.query.get("A2A-Version") or "").strip()
+    if version.split(".", 1)[0] != SUPPORTED_MAJOR or not version:
+        raise VersionNotSupported(
+            f"this agent serves A2A 1.0, not {version or '0.3 (no A2A-Version header)'}: "
+            "send A2A-Version: 1.0",
+            requested=version or "0.3",
+            supported="1.0",
+        )
+
+
+def base_url(request: Request) -> str:
+    """The API's absolute URL, as the client reached it (stage included in the cloud)."""
+    host = request.header("host") or "localhost"
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
+    scheme = request.header("x-forwarded-proto") or ("http" if name in LOOPBACK_HOSTS else "https")
+    return f"{scheme.split(',')[0].strip()}://{host}{request.base_path}"
+
+
+def caller(request: Request, agent: str | None) -> Caller:
+    # Imported here: the public card handler shares this module and needs no engine (cold starts).
+    from agent_runtime.a2a.tasks import Caller
+    from agent_runtime.engine import Engine
+
+    return Caller(Engine.default(), request.tenant_id, request.principal, agent or None)
+
+
+def sse(body: str) -> Response:
+    return Response(200, body, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+
+
+def last_event_id(request: Request) -> int | None:
+    raw = request.header("Last-Event-ID")
+    if raw is None or raw == "":
+        return None
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise InvalidParams(
+            "Last-Event-ID must be an event id (metadata.eventId of an update)",
+            errors=[{"field": "Last-Event-ID", "message": raw[:40]}],
+        )
+    return int(raw)

@@ -1,0 +1,127 @@
+"""A2A 1.0 request shapes (ProtoJSON: camelCase names, enums as their names), as pydantic models of
+what this door reads. Unknown fields are ignored, as the spec asks (section 5.7)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+TASK_STATES = (
+    "TASK_STATE_UNSPECIFIED",
+    "TASK_STATE_SUBMITTED",
+    "TASK_STATE_WORKING",
+    "TASK_STATE_COMPLETED",
+    "TASK_STATE_FAILED",
+    "TASK_STATE_CANCELED",
+    "TASK_STATE_INPUT_REQUIRED",
+    "TASK_STATE_REJECTED",
+    "TASK_STATE_AUTH_REQUIRED",
+)
+
+
+class A2AModel(BaseModel):
+    # Names are camelCase on the wire; snake_case is accepted too (proto field names).
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+class Part(A2AModel):
+    text: str | None = None
+    raw: str | None = None  # base64
+    url: str | None = None
+    data: Any = None
+    metadata: dict[str, Any] | None = None
+    filename: str | None = None
+    media_type: str | None = None
+
+    def kind(self) -> str:
+        present = [k for k in ("text", "raw", "url") if getattr(self, k) is not None]
+        if "data" in self.model_fields_set:
+            present.append("data")
+        return present[0] if len(present) == 1 else "invalid"
+
+
+class Message(A2AModel):
+    message_id: str = Field(min_length=1, max_length=512)
+    context_id: str | None = None
+    task_id: str | None = None
+    role: Literal["ROLE_USER", "ROLE_AGENT", "ROLE_UNSPECIFIED"] | int = "ROLE_USER"
+    parts: list[Part] = Field(min_length=1)
+    metadata: dict[str, Any] | None = None
+    extensions: list[str] | None = None
+    reference_task_ids: list[str] | None = None
+
+
+class AuthenticationInfo(A2AModel):
+    scheme: str = Field(min_length=1, max_length=64)
+    credentials: str | None = Field(default=None, max_length=4096)
+
+
+class TaskPushNotificationConfig(A2AModel):
+    tenant: str | None = None
+    id: str | None = Field(default=None, max_length=256)
+    task_id: str | None = None
+    url: str = Field(min_length=1, max_length=2048)
+    token: str | None = Field(default=None, max_length=4096)
+    authentication: AuthenticationInfo | None = None
+
+
+class SendMessageConfiguration(A2AModel):
+    accepted_output_modes: list[str] | None = None
+    task_push_notification_config: TaskPushNotificationConfig | None = Field(
+        default=None,
+        # 0.3-era and pre-release names of the same field.
+        validation_alias=AliasChoices("taskPushNotificationConfig", "task_push_notification_config"),
+    )
+    history_length: int | None = Field(default=None, ge=0)
+    return_immediately: bool = False
+
+
+class SendMessageRequest(A2AModel):
+    tenant: str | None = None
+    message: Message
+    configuration: SendMessageConfiguration | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class TaskRequest(A2AModel):
+    """GetTask, CancelTask and SubscribeToTask: a task id (and GetTask's historyLength)."""
+
+    tenant: str | None = None
+    id: str = Field(min_length=1, max_length=256)
+    history_length: int | None = Field(default=None, ge=0)
+    metadata: dict[str, Any] | None = None
+
+
+class ListTasksRequest(A2AModel):
+    tenant: str | None = None
+    context_id: str | None = None
+    status: str | None = None
+    page_size: int | None = Field(default=None, ge=1, le=100)
+    page_token: str | None = None
+    history_length: int | None = Field(default=None, ge=0)
+    status_timestamp_after: str | None = None
+    include_artifacts: bool = False
+
+
+class PushConfigRequest(A2AModel):
+    """Get/Delete/List push notification configs of a task."""
+
+    tenant: str | None = None
+    task_id: str = Field(min_length=1, max_length=256)
+    id: str | None = None
+    page_size: int | None = None
+    page_token: str | None = None
+
+
+class TenantRequest(A2AModel):
+    tenant: str | None = None
+
+
+class JsonRpcRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    jsonrpc: Literal["2.0"]
+    method: str
+    params: dict[str, Any] | None = None
+    id: str | int | None = None
