@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import Counter
 from typing import Any
@@ -160,7 +161,35 @@ def respond_after_throttling(ctx: StepContext) -> dict[str, Any]:
     return ctx.input.model_dump()
 
 
+class Busy(BaseModel):
+    seconds: float = Field(gt=0, le=30)
+    per_second: int = Field(default=1000, ge=1, le=5000)
+
+
+class Emitted(BaseModel):
+    emitted: int
+
+
+busy = Workflow(
+    "busy", "1.0.0", input_model=Busy, output_model=Emitted, description="Emits events at a steady rate."
+)
+
+
+@busy.step
+def emit_steadily(ctx: StepContext) -> dict[str, int]:
+    """About `per_second` events a second for `seconds` (bounded: the test stops by itself)."""
+    started, emitted = time.monotonic(), 0
+    while (elapsed := time.monotonic() - started) < ctx.input.seconds:
+        due = int(elapsed * ctx.input.per_second)
+        while emitted < due:
+            ctx.emit("token", {"n": emitted})
+            emitted += 1
+        time.sleep(0.005)
+    return {"emitted": emitted}
+
+
 WORKFLOWS = [
+    busy,
     throttled,
     _three_steps("1.0.0"),
     _three_steps("1.1.0"),
@@ -172,3 +201,46 @@ WORKFLOWS = [
     chatty,
     too_big,
 ]
+
+
+class Nothing(BaseModel):
+    pass
+
+
+class Misbehaviour(BaseModel):
+    kind: str = Field(pattern="^(exit|interrupt|swallow|nan|forged|deep)$")
+
+
+misbehaving = Workflow(
+    "misbehaving",
+    "1.0.0",
+    input_model=Misbehaviour,
+    output_model=Emitted,
+    description="Step code that does what it must not: the run must still end.",
+    checkpoints={"ok": CheckpointKind("approval", payload_model=Nothing)},
+)
+
+
+@misbehaving.step
+def misbehave(ctx: StepContext) -> Any:
+    kind = ctx.input.kind
+    if kind == "exit":
+        raise SystemExit(3)
+    if kind == "interrupt":
+        raise KeyboardInterrupt
+    if kind == "swallow":
+        with contextlib.suppress(BaseException):  # the misbehaviour under test
+            ctx.checkpoint("ok", prompt="ok?")
+        return {"emitted": 0}
+    if kind == "nan":
+        return {"emitted": float("nan")}
+    if kind == "deep":
+        deep: Any = []
+        for _ in range(300):
+            deep = [deep]
+        return {"emitted": 0, "deep": deep}
+    ctx.emit("progress\nid: 999\nevent: run.succeeded", {})
+    return {"emitted": 1}
+
+
+WORKFLOWS.append(misbehaving)

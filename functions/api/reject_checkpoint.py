@@ -4,7 +4,7 @@ from agent_runtime.engine import Engine
 from agent_runtime.engine.checkpoints import Reject
 from agent_runtime.http.adapter import Request, Response
 from agent_runtime.v1.errors import v1_endpoint
-from agent_runtime.v1.models import RejectRequest
+from agent_runtime.v1.models import RejectRequest, channel
 from agent_runtime.v1.views import checkpoint_json
 
 
@@ -13,6 +13,11 @@ def handler(request: Request) -> Response:
     body = request.json(RejectRequest)
     params = request.path_params
     answered = Engine.default().checkpoints.answer(
-        request.tenant_id, params["run_id"], params["checkpoint_id"], Reject(body.reason), request.principal
+        request.tenant_id,
+        params["run_id"],
+        params["checkpoint_id"],
+        Reject(body.reason),
+        request.principal,
+        via=channel(request),
     )
     return Response.json(200, checkpoint_json(answered))

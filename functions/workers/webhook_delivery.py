@@ -1,9 +1,12 @@
-"""SQS consumer: one delivery attempt per message. Messages that raise, or that there is no time left
-for, are reported as batch item failures (the event source mapping has ReportBatchItemFailures) and
-come back after the visibility timeout; the others are deleted."""
+"""SQS consumer: one delivery attempt per message, the batch's attempts side by side, so a receiver
+that hangs holds up no other receiver's delivery by more than its own attempt's time budget (every
+attempt is bounded: connect and read timeouts, and the excerpt loop). Messages that raise, or that
+there is no time left for, are reported as batch item failures (the event source mapping has
+ReportBatchItemFailures) and come back after the visibility timeout; the others are deleted."""
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from agent_runtime.engine import Engine
@@ -13,18 +16,26 @@ log = logging.getLogger(__name__)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    failures = []
+    records = event.get("Records") or []
     engine = Engine.default()
     budget_ms = attempt_budget_seconds() * 1000
-    for record in event.get("Records") or []:
-        if context is not None and context.get_remaining_time_in_millis() < budget_ms:
-            # Not started: too little time left for a whole attempt. It comes back after the
-            # visibility timeout instead of being cut off mid-request by the function's timeout.
-            failures.append({"itemIdentifier": record["messageId"]})
-            continue
+    if context is not None and context.get_remaining_time_in_millis() < budget_ms:
+        # Not started: too little time left for a whole attempt. They come back after the visibility
+        # timeout instead of being cut off mid-request by the function's timeout.
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in records]}
+
+    def deliver(record: dict[str, Any]) -> bool:
         try:
             attempt(engine, json.loads(record["body"]))
+            return True
         except Exception:
             log.exception("webhook delivery message %s failed", record.get("messageId"))
-            failures.append({"itemIdentifier": record["messageId"]})
-    return {"batchItemFailures": failures}
+            return False
+
+    with ThreadPoolExecutor(max_workers=max(1, len(records)), thread_name_prefix="webhook") as pool:
+        delivered = list(pool.map(deliver, records))
+    return {
+        "batchItemFailures": [
+            {"itemIdentifier": r["messageId"]} for r, ok in zip(records, delivered, strict=True) if not ok
+        ]
+    }

@@ -14,6 +14,7 @@ webhook POSTs. Both pollers are bounded (batch sizes, a fixed pool) and stop whe
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -28,8 +29,21 @@ log = logging.getLogger(__name__)
 STREAM_BATCH = 100
 STREAM_BATCH_ATTEMPTS = 3
 QUEUE_BATCH = 10
-QUEUE_WORKERS = 4
+# Attempts at once: a receiver that hangs holds one worker for one attempt's time budget, not the rest.
+QUEUE_WORKERS = 16
 IDLE_SECONDS = 0.1
+
+
+def matches(pattern: Any, value: Any) -> bool:
+    """Lambda event filtering, the subset the manifest uses: a dict pattern matches a dict whose keys
+    match; a list pattern matches a value equal to one of its items."""
+    if isinstance(pattern, dict):
+        return isinstance(value, dict) and all(
+            k in value and matches(p, value[k]) for k, p in pattern.items()
+        )
+    if isinstance(pattern, list):
+        return value in pattern
+    raise ValueError(f"unsupported filter pattern {pattern!r}")
 
 
 def _invoke(spec: manifest.FunctionSpec, event: dict[str, Any]) -> Any:
@@ -126,9 +140,13 @@ class StreamPoller(_Poller):
         records = [{**_jsonable(r), "eventSourceARN": self._arn} for r in response.get("Records", [])]
         if records:
             for spec in self._specs:
+                pattern = json.loads(spec.trigger_filter) if spec.trigger_filter else None
+                wanted = [r for r in records if pattern is None or matches(pattern, r)]
+                if not wanted:
+                    continue  # as in the cloud: filtered records never invoke the function
                 for attempt in range(1, STREAM_BATCH_ATTEMPTS + 1):
                     try:
-                        _invoke(spec, {"Records": records})
+                        _invoke(spec, {"Records": wanted})
                         break
                     except Exception:
                         log.exception("%s failed on a stream batch (attempt %d)", spec.name, attempt)

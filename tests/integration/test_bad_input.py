@@ -7,6 +7,9 @@ import json
 import pytest
 
 from agent_runtime import aws
+from agent_runtime.engine import Engine
+from agent_runtime.errors import ValidationFailed
+from agent_runtime_local.cloud import Resources
 from tests.conftest import Api
 
 
@@ -92,3 +95,9 @@ def test_missing_tenant_is_401() -> None:
 
     reply = call("GET", "/v1/workflows", tenant="")
     assert reply.status == 401
+
+
+@pytest.mark.parametrize("tenant", ["tenantA#CKPT#pending", "tenantA#THREADS", "a#x", "", "x" * 65, "-lead"])
+def test_a_tenant_id_that_could_collide_in_keys_gets_no_api_key(cloud: Resources, tenant: str) -> None:
+    with pytest.raises(ValidationFailed):
+        Engine.default().api_keys.create(tenant)

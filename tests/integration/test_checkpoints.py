@@ -104,10 +104,12 @@ def test_input_is_validated_against_the_checkpoint_schema_then_returned(api: Api
 
 
 def test_the_wrong_kind_of_answer_is_a_conflict(api: Api) -> None:
+    # An approval checkpoint takes the decision its response_schema describes on /input (decision 32):
+    # other data is a 422 naming the field, not a conflict.
     run_id = start_approval(api)
     reply = api("POST", f"/v1/runs/{run_id}/checkpoints/review-1/input", body={"data": {}})
-    assert reply.status == 409
-    assert "approve or reject" in reply.json()["detail"]
+    assert reply.status == 422
+    assert [e["field"] for e in reply.json()["errors"]] == ["data.approved"]
     intake = api.create("intake", {"purpose": "x"}).json()["run_id"]
     api.wait(intake, {"waiting_for_input"})
     assert api("POST", f"/v1/runs/{intake}/checkpoints/collect-1/approve", body={}).status == 409
@@ -170,6 +172,33 @@ def test_twenty_concurrent_approvals_have_exactly_one_winner(api: Api) -> None:
     assert [e["type"] for e in events].count("checkpoint.resolved") == 1
     started = [e["data"]["step"] for e in events if e["type"] == "step.started"]
     assert started == ["draft", "review", "review", "publish"]  # one resume, one publish
+
+
+def test_approve_racing_cancel_has_exactly_one_winner(api: Api) -> None:
+    # Given runs waiting on their approval, each answered and cancelled at the same moment
+    for _ in range(10):
+        run_id = start_approval(api)
+        barrier = threading.Barrier(2)
+
+        def approve(run: str = run_id, gate: threading.Barrier = barrier) -> int:
+            gate.wait()
+            return api("POST", f"/v1/runs/{run}/checkpoints/review-1/approve", body={"comment": "go"}).status
+
+        def cancel(run: str = run_id, gate: threading.Barrier = barrier) -> int:
+            gate.wait()
+            return api("POST", f"/v1/runs/{run}/cancel").status
+
+        with ThreadPoolExecutor(2) as pool:
+            approved, cancelled = pool.submit(approve), pool.submit(cancel)
+            statuses = (approved.result(), cancelled.result())
+        # Then exactly one of them wins, and the run does what the winner was told
+        assert sorted(statuses) == [200, 409], statuses
+        final = api.wait(run_id)["status"]
+        checkpoint = api("GET", f"/v1/runs/{run_id}/checkpoints/review-1").json()["status"]
+        if statuses[0] == 200:
+            assert (final, checkpoint) == ("succeeded", "resolved")
+        else:
+            assert (final, checkpoint) == ("cancelled", "cancelled")
 
 
 def test_inbox_lists_pending_checkpoints_across_runs_oldest_first(api: Api, other_api: Api) -> None:
@@ -291,3 +320,23 @@ def test_artifacts_past_the_buckets_retention_are_gone_from_the_api(
     finally:
         monkeypatch.undo()
         settings.cache_clear()
+
+
+def test_every_answer_records_who_when_and_from_where(api: Api) -> None:
+    from_console = start_approval(api)
+    api(
+        "POST",
+        f"/v1/runs/{from_console}/checkpoints/review-1/approve",
+        body={"comment": "ok"},
+        headers={"X-Answer-Channel": "console"},
+    )
+    from_api = start_approval(api)
+    api("POST", f"/v1/runs/{from_api}/checkpoints/review-1/reject", body={"reason": "no"})
+    for run_id, via, decision in ((from_console, "console", "approved"), (from_api, "api", "rejected")):
+        resolution = api("GET", f"/v1/runs/{run_id}/checkpoints/review-1").json()["resolution"]
+        assert (resolution["via"], resolution["decision"], resolution["by"]) == (
+            via,
+            decision,
+            f"key:{api.tenant}",
+        )
+        assert resolution["at"]

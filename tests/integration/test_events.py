@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from tests.conftest import Api
 
@@ -86,3 +87,29 @@ def test_bad_cursors_are_400(api: Api) -> None:
 def test_unacceptable_media_type_is_406(api: Api) -> None:
     run_id = api.create("echo", {}).json()["run_id"]
     assert api("GET", f"/v1/runs/{run_id}/events", headers={"Accept": "text/html"}).status == 406
+
+
+def test_cancel_never_loses_to_a_run_emitting_a_thousand_events_a_second(api: Api) -> None:
+    # Given runs that emit about 1,000 events a second (each would go on for 20 s)
+    statuses = []
+    for _ in range(20):
+        run_id = api.create("busy", {"seconds": 20, "per_second": 1000}).json()["run_id"]
+        deadline = time.monotonic() + 20
+        while api("GET", f"/v1/runs/{run_id}/events", query={"limit": "500"}).json()["data"][-1]["id"] < 50:
+            assert time.monotonic() < deadline, "the run emitted nothing"
+            time.sleep(0.05)
+        # When the run is cancelled while it emits
+        reply = api("POST", f"/v1/runs/{run_id}/cancel")
+        statuses.append(reply.status)
+        # Then it answers 200 (or 409, had the run ended), and the run is cancelled: its worker stops
+        # within one batch, and its event ids have no gap
+        assert api.wait(run_id, timeout=10)["status"] == "cancelled"
+    assert all(status in {200, 409} for status in statuses), statuses
+    assert statuses.count(200) >= 19
+    ids: list[int] = []
+    after = "0"
+    while after is not None:
+        page = api("GET", f"/v1/runs/{run_id}/events", query={"after": after, "limit": "500"}).json()
+        ids += [e["id"] for e in page["data"]]
+        after = page["next_cursor"]
+    assert ids == list(range(1, len(ids) + 1))

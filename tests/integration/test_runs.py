@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
+import pytest
 from botocore.exceptions import ClientError
 
 from agent_runtime import aws
@@ -271,3 +272,73 @@ def test_a_throttled_aws_call_is_retried_by_the_state_machine(api: Api, cloud: R
     history = sfn.get_execution_history(executionArn=arn)["events"]
     failures = [h["taskFailedEventDetails"]["error"] for h in history if h["type"] == "TaskFailed"]
     assert failures == ["TransientAwsError"]
+
+
+def test_wait_returns_the_run_once_it_needs_a_human_or_ends(api: Api) -> None:
+    # An approval run: wait returns when it asks a human, with no polling by the client
+    run_id = api.create("approval", {"title": "t", "points": ["p"], "reviewer": "ana"}).json()["run_id"]
+    waited = api("GET", f"/v1/runs/{run_id}/wait", query={"timeout": "20"})
+    assert waited.status == 200 and waited.json()["status"] == "waiting_for_input"
+    # A run that is still running at the timeout comes back as it is
+    slow = api.create("busy", {"seconds": 3, "per_second": 10}).json()["run_id"]
+    assert api("GET", f"/v1/runs/{slow}/wait", query={"timeout": "0"}).json()["status"] in {
+        "queued",
+        "running",
+    }
+    assert api("GET", f"/v1/runs/{slow}/wait", query={"timeout": "20"}).json()["status"] == "succeeded"
+    # A timeout out of bounds names the parameter
+    bad = api("GET", f"/v1/runs/{slow}/wait", query={"timeout": "99"})
+    assert bad.status == 400 and bad.json()["errors"][0]["field"] == "timeout"
+
+
+@pytest.mark.parametrize(
+    ("kind", "error_type"),
+    [
+        ("exit", "SystemExit"),
+        ("interrupt", "KeyboardInterrupt"),
+        ("swallow", "SuspensionSwallowed"),
+        ("nan", "ValueError"),
+        ("forged", "ValueError"),
+        ("deep", "ValueError"),
+    ],
+)
+def test_a_misbehaving_step_ends_its_run_failed_with_a_clear_error(
+    api: Api, kind: str, error_type: str
+) -> None:
+    run_id = api.create("misbehaving", {"kind": kind}).json()["run_id"]
+    run = api.wait(run_id, timeout=30)
+    assert run["status"] == "failed", run
+    assert run["error"]["type"] == error_type
+    # Nothing is left waiting: a swallowed suspension's checkpoint is closed with the run.
+    pending = api("GET", f"/v1/runs/{run_id}/checkpoints").json()["data"]
+    assert all(c["status"] != "pending" for c in pending)
+    # A forged event type never reaches a stream: no frame but the run's own.
+    sse = api("GET", f"/v1/runs/{run_id}/events", headers={"Accept": "text/event-stream"}).text
+    assert not [line for line in sse.splitlines() if line.startswith(("id: 999", "event: run.succeeded"))]
+
+
+def test_a_body_nested_too_deeply_is_refused_before_anything_is_written(api: Api) -> None:
+    deep: Any = []
+    for _ in range(255):
+        deep = [deep]
+    for input_value, extra in (({"a": deep}, {}), ({}, {"metadata": {"a": deep}})):
+        reply = api.create("echo", input_value, **extra)
+        assert reply.status == 422, reply.text
+        assert reply.json()["errors"][0]["field"] == "body"
+    # Nothing was stored: the tenant's listing is empty and answers 200.
+    listing = api("GET", "/v1/runs")
+    assert listing.status == 200 and listing.json()["data"] == []
+
+
+def test_runs_filter_by_metadata(api: Api) -> None:
+    a = api.create("echo", {}, metadata={"team": "a", "env": "prod"}).json()["run_id"]
+    api.create("echo", {}, metadata={"team": "b"})
+    api.create("echo", {})
+    api.create("echo", {}, metadata={"nested": {"team": "a"}})  # the pair, but not at the top level
+    listed = api("GET", "/v1/runs", query={"metadata.team": "a"}).json()
+    assert [r["run_id"] for r in listed["data"]] == [a]
+    both = api("GET", "/v1/runs", query={"metadata.team": "a", "metadata.env": "prod"}).json()["data"]
+    assert [r["run_id"] for r in both] == [a]
+    assert api("GET", "/v1/runs", query={"metadata.team": "a", "metadata.env": "dev"}).json()["data"] == []
+    bad = api("GET", "/v1/runs", query={"metadata.bad key": "x"})
+    assert bad.status == 400 and bad.json()["errors"][0]["field"] == "metadata.bad key"

@@ -80,6 +80,13 @@ def test_every_status_change_of_an_approval_run_arrives_signed(api: Api) -> None
     assert by_type["checkpoint.resolved"]["data"]["checkpoint"]["status"] == "resolved"
     assert by_type["artifact.created"]["data"]["artifact"]["name"] == "document.md"
     assert by_type["run.succeeded"]["data"]["run"]["status"] == "succeeded"
+    # Each body holds the run as of its event, not as of its delivery.
+    as_of = {t: b["data"]["run"]["status"] for t, b in by_type.items()}
+    assert as_of["run.created"] == "queued" and as_of["run.started"] == "running"
+    assert as_of["checkpoint.created"] == "waiting_for_input" and as_of["checkpoint.resolved"] == "running"
+    assert by_type["run.created"]["data"]["run"]["output"] is None
+    assert by_type["checkpoint.created"]["data"]["checkpoint"]["status"] == "pending"
+    assert all(b["data"]["run"]["updated_at"] == b["occurred_at"] for b in bodies)
     assert "task_token" not in json.dumps(bodies)
     # and the deliveries are visible, one attempt each
     listed = deliveries(api, run_id)
@@ -292,3 +299,17 @@ def test_the_delivery_worker_hands_back_messages_it_has_no_time_for(api: Api) ->
     result = webhook_delivery.handler(batch, NearlyTimedOut())
     # Then neither is started: both go back to the queue rather than being cut off mid-request
     assert result == {"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]}
+
+
+def test_a_hanging_receiver_does_not_hold_up_another_receivers_deliveries(api: Api) -> None:
+    # Given runs whose receiver never answers in time (each attempt waits out the read timeout)
+    with receiver(lambda n: ("sleep", 5)) as hanging, receiver(lambda n: 204) as healthy:
+        for _ in range(4):
+            api.create("echo", {}, callback_url=hanging.url)
+        eventually(lambda: len(hanging.all()) >= 4)
+        # When a run with a healthy receiver runs meanwhile
+        run_id = api.create("echo", {}, callback_url=healthy.url).json()["run_id"]
+        api.wait(run_id)
+        eventually(lambda: settled(api, run_id, len(ECHO_EVENTS)), timeout=20)
+    # Then its deliveries went out, each at its first attempt, while the hanging ones were still retried
+    assert all(d["status"] == "delivered" and d["attempt_count"] == 1 for d in deliveries(api, run_id))

@@ -54,7 +54,9 @@ def expect_get(stubber: Stubber, item: dict[str, Any]) -> None:
     )
 
 
-def test_a_commit_is_one_transaction_guarded_by_the_version_with_the_next_event_ids(dynamodb: Any) -> None:
+def test_a_commit_is_one_transaction_guarded_by_the_version_with_its_events_in_one_page(
+    dynamodb: Any,
+) -> None:
     client, stubber = dynamodb
     expect_get(stubber, run_item())
     captured: dict[str, Any] = {}
@@ -67,14 +69,13 @@ def test_a_commit_is_one_transaction_guarded_by_the_version_with_the_next_event_
     new = runs(client).commit(
         "r1", events=[NewEvent("a", {"n": 1}), NewEvent("b")], expect_status={"running"}
     )
-    update, first, second = captured["TransactItems"]
+    update, page = captured["TransactItems"]
     assert update["Update"]["ConditionExpression"] == "#version = :expected_version"
     assert update["Update"]["ExpressionAttributeValues"][":expected_version"] == {"N": "3"}
-    assert [first["Put"]["Item"]["SK"], second["Put"]["Item"]["SK"]] == [
-        {"S": "EVT#000000000006"},
-        {"S": "EVT#000000000007"},
-    ]
-    assert first["Put"]["ConditionExpression"] == "attribute_not_exists(PK)"
+    # Both events in one page item keyed by its first id, written once.
+    assert page["Put"]["Item"]["SK"] == {"S": "EVT#000000000006"}
+    assert (page["Put"]["Item"]["first"], page["Put"]["Item"]["last"]) == ({"N": "6"}, {"N": "7"})
+    assert page["Put"]["ConditionExpression"] == "attribute_not_exists(PK)"
     assert (new.version, new.event_seq) == (4, 7)
 
 

@@ -18,6 +18,8 @@ class Settings:
     # Request bodies above this are refused with 413 (Lambda's synchronous payload limit is 6 MB).
     max_body_bytes: int
     sse_window_seconds: float
+    # A window that has events closes at most this long after its first one (responses are buffered).
+    sse_hold_seconds: float
     sse_poll_seconds: float
     sse_retry_ms: int
     idempotency_ttl_seconds: int
@@ -59,6 +61,7 @@ def settings() -> Settings:
         # With a run's output (at most 2 MiB) a run stays within one Lambda response (6 MB).
         max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", 2 * 1024 * 1024)),
         sse_window_seconds=_float("SSE_WINDOW_SECONDS", 20.0),
+        sse_hold_seconds=_float("SSE_HOLD_SECONDS", 1.0),
         sse_poll_seconds=_float("SSE_POLL_SECONDS", 0.5),
         sse_retry_ms=int(os.environ.get("SSE_RETRY_MS", 1000)),
         idempotency_ttl_seconds=int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),

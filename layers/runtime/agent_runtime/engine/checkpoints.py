@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
 from agent_runtime import observability
 from agent_runtime.clock import now_iso
 from agent_runtime.engine import budget
@@ -34,12 +32,12 @@ from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed, I
 from agent_runtime.store.event_items import NewEvent
 from agent_runtime.store.run_items import RunRecord
 from agent_runtime.validation import field_errors
-from agent_runtime.workflows.checkpoints import MAX_WAIT_SECONDS, CheckpointRequest, Resolution, Suspend
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from agent_runtime.engine import Engine
+    from agent_runtime.workflows.checkpoints import CheckpointRequest, Resolution
 
 # Each try loses only to a concurrent change of the run (an event, a checkpoint); these are rare.
 CLOSE_ATTEMPTS = 20
@@ -65,6 +63,8 @@ Answer = Approve | Reject | Submit
 
 def seconds_left(record: CheckpointRecord) -> int:
     if not record.expires_at:
+        from agent_runtime.workflows.checkpoints import MAX_WAIT_SECONDS
+
         return MAX_WAIT_SECONDS
     left = datetime.fromisoformat(record.expires_at.replace("Z", "+00:00")) - datetime.now(UTC)
     return max(1, int(left.total_seconds()))
@@ -72,6 +72,10 @@ def seconds_left(record: CheckpointRecord) -> int:
 
 def resolution_of(record: CheckpointRecord, loaded: Mapping[str, Any] | None) -> Resolution:
     values = loaded or {}
+    # The workflow SDK's types are imported where used: API handlers that never raise or read a
+    # checkpoint's resolution don't pay for building its pydantic models at cold start.
+    from agent_runtime.workflows.checkpoints import Resolution
+
     return Resolution(
         checkpoint_id=record.checkpoint_id,
         decision=values.get("decision", "expired"),
@@ -166,6 +170,8 @@ class Checkpoints:
         self, run: RunRecord, step_name: str, sequence: int, request: CheckpointRequest
     ) -> Resolution:
         """The step's `sequence`-th checkpoint: its resolution if it ended, else (create it and) suspend."""
+        from agent_runtime.workflows.checkpoints import MAX_WAIT_SECONDS, Suspend
+
         checkpoint_id = f"{step_name}-{sequence}"
         existing = self.items.find(run.run_id, checkpoint_id)
         if existing is not None:
@@ -234,14 +240,21 @@ class Checkpoints:
 
     # -- 3. answered -----------------------------------------------------------------------------
     def answer(
-        self, tenant_id: str, run_id: str, checkpoint_id: str, answer: Answer, principal: str | None
+        self,
+        tenant_id: str,
+        run_id: str,
+        checkpoint_id: str,
+        answer: Answer,
+        principal: str | None,
+        via: str = "api",
     ) -> Checkpoint:
-        """Apply a person's answer, exactly once (409 with the checkpoint's state otherwise)."""
+        """Apply a person's answer, exactly once (409 with the checkpoint's state otherwise). `via`: the
+        channel it came through (api, console, acp, a2a), kept with who and when for the audit."""
         self.engine.runs.record(tenant_id, run_id)
         record = self.record(run_id, checkpoint_id)
         if record.status != PENDING:
             raise self._not_pending(record)
-        resolution = self._resolve(record, answer, principal)
+        resolution = {**self._resolve(record, answer, principal), "via": via}
         event = {
             "checkpoint_id": checkpoint_id,
             "name": record.name,
@@ -253,9 +266,18 @@ class Checkpoints:
                 events=[NewEvent("checkpoint.resolved", event)],
                 updates={"status": "running"},
                 expect_status={"waiting_for_input"},
+                expect={"stop_requested": None},  # a cancel that marked the run first wins
                 extra_entries=[self._transition(record, "resolved", resolution["at"], resolution)],
             )
-        except (ChangedMeanwhile, EntryConditionFailed) as lost:
+        except ChangedMeanwhile as lost:
+            if lost.current.stop_requested:
+                raise Conflict(
+                    f"run {run_id} is being cancelled: checkpoint {checkpoint_id} can't be answered",
+                    status_now=lost.current.status,
+                    checkpoint=self.view(self.record(run_id, checkpoint_id)),
+                ) from lost
+            raise self._not_pending(self.record(run_id, checkpoint_id)) from lost
+        except EntryConditionFailed as lost:
             raise self._not_pending(self.record(run_id, checkpoint_id)) from lost
         resolved = self.record(run_id, checkpoint_id)
         waited(resolved, "resolved")
@@ -284,6 +306,8 @@ class Checkpoints:
         elif isinstance(answer, Reject):
             resolution.update(decision="rejected", reason=answer.reason)
         else:
+            from pydantic import ValidationError
+
             kind = self.engine.workflows.get(record.workflow_name, record.workflow_version).checkpoints[
                 record.name
             ]

@@ -20,10 +20,12 @@ from pydantic import ValidationError
 
 from agent_runtime.clock import now_iso
 from agent_runtime.engine.checkpoints import ended, seconds_left
+from agent_runtime.engine.event_buffer import EventBuffer, RunStopped
 from agent_runtime.engine.failure import fail_run
 from agent_runtime.engine.model import ACTIVE_STATUSES
 from agent_runtime.engine.outcome import StepOutcome, outcome
 from agent_runtime.errors import TransientAwsError
+from agent_runtime.json_limits import MAX_DEPTH, too_deep
 from agent_runtime.store.artifact_items import ArtifactRecord, object_key
 from agent_runtime.store.checkpoint_items import PENDING
 from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed
@@ -42,6 +44,12 @@ log = logging.getLogger(__name__)
 # Start no new step with less than this left of the invocation; the state machine calls again.
 MIN_REMAINING_MS = 10_000
 ARTIFACT_NAMESPACE = uuid.UUID("6f1c2b0e-3f5a-4d0b-9a57-5f0e8e3c1a77")
+
+
+class SuspensionSwallowed(Exception):
+    """A step caught the checkpoint suspension (`except BaseException`) and returned."""
+
+
 # GET /v1/runs/{id} returns input and output in one response, which Lambda caps at 6 MB.
 MAX_OUTPUT_BYTES = 2 * 1024 * 1024
 
@@ -52,6 +60,7 @@ def execute_steps(engine: Engine, run_id: str, remaining_ms: Callable[[], int]) 
     except ChangedMeanwhile as stopped:
         # Someone else moved the run on (cancelled it, most likely): nothing more to do here.
         log.info("run %s is %s; the worker stops", run_id, stopped.current.status)
+        stop_for_request(engine, run_id)
         return outcome("done")
 
 
@@ -72,6 +81,35 @@ def _execute(engine: Engine, record: RunRecord, remaining_ms: Callable[[], int])
             expect_status={"queued"},
         )
     runtime = StepRuntime(engine, record, workflow)
+    try:
+        return _run_steps(engine, runtime, record, workflow, remaining_ms)
+    except RunStopped:
+        log.info("run %s stopped while its step ran; the worker stops", record.run_id)
+        stop_for_request(engine, record.run_id)
+        return outcome("done")
+    finally:
+        runtime.events.close()
+
+
+def stop_for_request(engine: Engine, run_id: str) -> None:
+    """End a run whose cancel asked it to stop, in case that cancel died before ending it (whoever
+    comes second finds the run ended)."""
+    record = engine.store.runs.get(run_id)
+    if record.stop_requested and record.status in ACTIVE_STATUSES:
+        with contextlib.suppress(ChangedMeanwhile):
+            engine.checkpoints.close_run(
+                run_id, [NewEvent("run.cancelled", {"status": "cancelled"})], {"status": "cancelled"}
+            )
+
+
+def _run_steps(
+    engine: Engine,
+    runtime: StepRuntime,
+    record: RunRecord,
+    workflow: Workflow,
+    remaining_ms: Callable[[], int],
+) -> StepOutcome:
+    store = engine.store
     ctx = runtime.context()
     while record.next_step < len(workflow.steps):
         if remaining_ms() < MIN_REMAINING_MS:
@@ -83,19 +121,42 @@ def _execute(engine: Engine, record: RunRecord, remaining_ms: Callable[[], int])
             record.run_id,
             events=[NewEvent("step.started", {"step": step.name, "index": index})],
             expect_status={"running"},
-            expect={"next_step": index},
+            expect={"next_step": index, "stop_requested": None},
         )
         try:
             result = step.fn(ctx)
-            json.dumps(result)  # a step's result must be JSON: fail the run now, not a reader later
+            if runtime.suspended is not None:
+                raise SuspensionSwallowed(
+                    f"step {step.name} caught the suspension of checkpoint {runtime.suspended}: "
+                    "let ctx.checkpoint's exception through (catch Exception, not BaseException)"
+                )
+            # A step's result must be strict JSON (no NaN or Infinity) and nest at most MAX_DEPTH levels:
+            # fail the run now, not every reader of it later.
+            json.dumps(result, allow_nan=False)
+            if too_deep(result):
+                raise ValueError(f"the result of step {step.name} nests deeper than {MAX_DEPTH} levels")
         except Suspend as suspend:
             return outcome("checkpoint", suspend.checkpoint_id, suspend.timeout_seconds)
+        except RunStopped:
+            raise
         except (RetryableStepError, TransientAwsError):
-            raise  # the state machine retries this attempt with backoff
-        except Exception as error:
+            runtime.events.flush()  # what it emitted happened; the state machine retries the attempt
+            raise
+        except BaseException as error:
+            # Anything else a step raises, SystemExit and KeyboardInterrupt included, fails the run:
+            # left unhandled it would kill the worker and leave the run `running` with nothing to end it.
             log.info("run %s: step %s raised %s", record.run_id, step.name, type(error).__name__)
-            fail_run(engine, record.run_id, type(error).__name__, str(error), step=step.name)
+            with contextlib.suppress(RunStopped):  # a run that stopped (or waits: swallowed) keeps none
+                runtime.events.flush()
+            fail_run(
+                engine,
+                record.run_id,
+                type(error).__name__,
+                str(error) or type(error).__name__,
+                step=step.name,
+            )
             return outcome("done")
+        runtime.events.flush()
         ctx.results[step.name] = result
         payloads = store.payloads
         record = store.runs.commit(
@@ -110,7 +171,7 @@ def _execute(engine: Engine, record: RunRecord, remaining_ms: Callable[[], int])
                 ),
             },
             expect_status={"running"},
-            expect={"next_step": index},
+            expect={"next_step": index, "stop_requested": None},
         )
     _succeed(engine, record, workflow, ctx)
     return outcome("done")
@@ -123,6 +184,15 @@ class StepRuntime:
         self.engine = engine
         self.record = record
         self.workflow = workflow
+        self.events = EventBuffer(self._commit_events)
+        # The checkpoint a step suspended on in this invocation: set when ctx.checkpoint raises Suspend,
+        # so a step that catches it and returns is seen (its run would wait on a human nobody resumes).
+        self.suspended: str | None = None
+
+    def _commit_events(self, events: list[NewEvent]) -> None:
+        self.engine.store.runs.commit(
+            self.record.run_id, events=events, expect_status={"running"}, expect={"stop_requested": None}
+        )
 
     def context(self) -> StepContext:
         record, workflow, payloads = self.record, self.workflow, self.engine.store.payloads
@@ -140,12 +210,15 @@ class StepRuntime:
         )
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
-        self.engine.store.runs.commit(
-            self.record.run_id, events=[NewEvent(event_type, data)], expect_status={"running"}
-        )
+        self.events.add(NewEvent(event_type, data))
 
     def checkpoint(self, step_name: str, sequence: int, request: CheckpointRequest) -> Resolution:
-        return self.engine.checkpoints.raise_checkpoint(self.record, step_name, sequence, request)
+        self.events.flush()
+        try:
+            return self.engine.checkpoints.raise_checkpoint(self.record, step_name, sequence, request)
+        except Suspend as suspend:
+            self.suspended = suspend.checkpoint_id
+            raise
 
     def put_artifact(self, step_name: str, name: str, occurrence: int, body: bytes, content_type: str) -> str:
         run, store = self.record, self.engine.store
@@ -165,6 +238,7 @@ class StepRuntime:
             created_at=now_iso(),
         )
         store.artifact_objects.upload(record, body)
+        self.events.flush()
         event = {k: v for k, v in record.__dict__.items() if k not in {"object_key", "tenant_id"}}
         with contextlib.suppress(EntryConditionFailed):  # a retried step stored it already
             store.runs.commit(

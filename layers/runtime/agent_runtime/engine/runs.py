@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 import time
 import uuid
@@ -14,7 +15,7 @@ from agent_runtime import observability
 from agent_runtime.canonical import sha256_of
 from agent_runtime.clock import now_iso
 from agent_runtime.engine import budget
-from agent_runtime.engine.model import Page, Run
+from agent_runtime.engine.model import ACTIVE_STATUSES, Page, Run
 from agent_runtime.engine.webhooks.urls import validate_callback_url
 from agent_runtime.errors import BadRequest, Conflict, NotFound
 from agent_runtime.store.errors import (
@@ -28,12 +29,13 @@ from agent_runtime.store.event_items import NewEvent
 from agent_runtime.store.payloads import to_json
 from agent_runtime.store.run_items import RunRecord
 from agent_runtime.validation import validate_against
-from agent_runtime.workflows.sdk import Workflow
 
 if TYPE_CHECKING:
     from agent_runtime.engine import Engine
+    from agent_runtime.workflows.sdk import Workflow
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+STOP_ATTEMPTS = 5
 WAIT_POLL_SECONDS = 0.2
 SCAN_PAGE = 100
 
@@ -191,14 +193,18 @@ class Runs:
         limit: int,
         cursor: str | None,
         shape: Callable[[Run], Any],
+        metadata: Mapping[str, str] | None = None,
     ) -> Page:
-        """Runs, newest first, shaped by the door, as many as one response holds."""
+        """Runs, newest first, shaped by the door, as many as one response holds. `metadata`: only runs
+        whose metadata has each of these top-level keys with that string value."""
         try:
             records, next_cursor = self.store.runs.list_for_tenant(
-                tenant_id, status=status, workflow=workflow, limit=limit, cursor=cursor
+                tenant_id, status=status, workflow=workflow, limit=limit, cursor=cursor, metadata=metadata
             )
         except InvalidCursor as error:
             raise invalid_cursor(error) from error
+        if metadata:
+            records = [r for r in records if _has_metadata(r, metadata)]
         shown = budget.take(shape(self.view(r)) for r in records)
         if len(shown) < len(records):  # full before `limit`: go on after the last one shown
             next_cursor = self.store.runs.cursor_after(
@@ -240,10 +246,11 @@ class Runs:
 
     # -- end -------------------------------------------------------------------------------------
     def cancel(self, tenant_id: str, run_id: str) -> Run:
-        """Cancel in any non-terminal state (409 once terminal). A run waiting on a human has its
-        pending checkpoint cancelled in the same transaction and its parked wait failed, so late
-        answers get 409 and nothing resumes."""
-        self.record(tenant_id, run_id)  # 404 for runs of other tenants
+        """Cancel in any non-terminal state (409 once terminal). A stop request first (no version
+        guard: it wins against a busy run's writes at once, and the worker stops at its next commit),
+        then the run ends. A run waiting on a human has its pending checkpoint cancelled in the same
+        transaction and its parked wait failed, so late answers get 409 and nothing resumes."""
+        self._request_stop(tenant_id, run_id)
         try:
             record = self.engine.checkpoints.close_run(
                 run_id,
@@ -252,9 +259,30 @@ class Runs:
                 abort_waits=True,
             )
         except ChangedMeanwhile as ended:
-            raise conflict_for(ended.current, "cancel") from ended
+            if ended.current.status != "cancelled":
+                raise conflict_for(ended.current, "cancel") from ended
+            record = ended.current  # the worker saw the stop request and ended the run for it
         self.engine.orchestrator.stop(run_id, "cancelled")
         return self.view(record)
+
+    def _request_stop(self, tenant_id: str, run_id: str) -> None:
+        """Mark the run to stop, from the status this cancel saw: the one place a cancel and an answer
+        to the run's checkpoint meet, so exactly one of them wins. An answer that committed first moved
+        the run from waiting_for_input to running: the cancel is a 409. A mark that landed first makes
+        the answer a 409 (it commits only on a run with no stop mark)."""
+        for _ in range(STOP_ATTEMPTS):
+            seen = self.record(tenant_id, run_id)  # 404 for runs of other tenants
+            if seen.status not in ACTIVE_STATUSES:
+                raise conflict_for(seen, "cancel")
+            if self.store.runs.request_stop(run_id, "cancelled", status=seen.status):
+                return
+            now = self.record(tenant_id, run_id)
+            if seen.status == "waiting_for_input" and now.status == "running":
+                raise Conflict(
+                    f"cannot cancel run {run_id}: its checkpoint was answered first",
+                    status_now=now.status,
+                )
+        raise Conflict(f"run {run_id} kept changing while it was cancelled; cancel again")
 
     def delete(self, tenant_id: str, run_id: str) -> None:
         """Cancel the run if it is active, then delete it with everything in its partition."""
@@ -263,6 +291,11 @@ class Runs:
             with contextlib.suppress(Conflict):  # it ended meanwhile
                 self.cancel(tenant_id, run_id)
         self.store.runs.delete(run_id)
+
+
+def _has_metadata(record: RunRecord, wanted: Mapping[str, str]) -> bool:
+    metadata = json.loads(record.metadata)
+    return all(metadata.get(key) == value for key, value in wanted.items())
 
 
 def conflict_for(current: RunRecord, action: str) -> Conflict:

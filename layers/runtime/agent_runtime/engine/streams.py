@@ -68,17 +68,20 @@ class Streams:
         window_seconds: float,
         poll_seconds: float,
         close_when_quiet: bool,
+        hold_seconds: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> Window:
         """Frames of the events after `after`, following the run until it settles (and all its events
         are read) or the window closes. `frame` returns None for events the door doesn't show (they
         still move the cursor). With `close_when_quiet`, the window also closes once it has sent
-        frames and a poll finds nothing new, so clients see bursts promptly."""
+        frames and a poll finds nothing new, so clients see bursts promptly; with `hold_seconds`, once
+        its first frame is that old, so a steady stream reaches a buffered client within that time."""
         deadline = clock() + window_seconds
         frames: list[str] = []
         size = 0
         read = after
+        first_frame_at: float | None = None
         while True:
             record = self.engine.runs.record(tenant_id, run_id)
             progress = RunProgress(record.run_id, record.status, record.event_seq)
@@ -94,9 +97,16 @@ class Streams:
                         frames.append(text)
                         size += len(text.encode())
                         fresh += 1
+                        first_frame_at = first_frame_at or clock()
                     read = event.seq
             if settled(progress) and read >= progress.event_seq:
                 return Window(frames, read, True, progress)
+            if (
+                hold_seconds is not None
+                and first_frame_at is not None
+                and clock() - first_frame_at >= hold_seconds
+            ):
+                return Window(frames, read, False, progress)
             if full or (close_when_quiet and not fresh and frames) or clock() >= deadline:
                 return Window(frames, read, False, progress)
             sleep(poll_seconds)

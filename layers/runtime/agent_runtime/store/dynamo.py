@@ -141,6 +141,24 @@ class Table:
             self.update_entry(key, fields, condition=condition, **expression)["Update"],
         )
 
+    def update_expression(
+        self,
+        key: Mapping[str, Any],
+        expression: str,
+        *,
+        condition: str,
+        values: Mapping[str, Any],
+        names: Mapping[str, str] | None = None,
+    ) -> None:
+        """An update written as an expression (e.g. an atomic increment, which needs no read first)."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": to_item(key),
+            "UpdateExpression": expression,
+        }
+        _add_condition(request, condition, values, names)
+        self._write(self.client.update_item, request)
+
     def delete(self, key: Mapping[str, Any]) -> None:
         self._write(self.client.delete_item, {"TableName": self.name, "Key": to_item(key)})
 

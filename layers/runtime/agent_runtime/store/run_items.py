@@ -17,6 +17,7 @@ from agent_runtime.store import keys, schema
 from agent_runtime.store.dynamo import Table, decode_cursor, encode_cursor
 from agent_runtime.store.errors import (
     ChangedMeanwhile,
+    ConditionFailed,
     EntryConditionFailed,
     InvalidCursor,
     ItemNotFound,
@@ -24,6 +25,7 @@ from agent_runtime.store.errors import (
     Transient,
 )
 from agent_runtime.store.event_items import EventItems, NewEvent
+from agent_runtime.store.payloads import to_json
 
 COMMIT_ATTEMPTS = 8
 
@@ -54,6 +56,9 @@ class RunRecord:
     thread_id: str | None = None
     # Creation options of that door, kept to echo them back (JSON).
     protocol_options: str = "{}"
+    # Set by a cancel before it ends the run: the worker's next commit sees it and stops, so a busy
+    # run never out-writes its cancel (RunItems.request_stop).
+    stop_requested: str | None = None
 
 
 _FIELDS = frozenset(f.name for f in fields(RunRecord))
@@ -103,7 +108,14 @@ class RunItems:
         record = replace(record, event_seq=1, version=1)
         entries: list[dict[str, Any]] = [
             self.table.put_entry(self._meta(record), condition="attribute_not_exists(PK)"),
-            self.events.put_entry(record.tenant_id, record.run_id, 1, first_event, record.created_at),
+            *self.events.page_entries(
+                record.tenant_id,
+                record.run_id,
+                1,
+                [first_event],
+                record.created_at,
+                hook=record.callback_url is not None,
+            ),
             *extra_entries,
         ]
         if idempotency is not None:
@@ -197,10 +209,9 @@ class RunItems:
                 names={"#version": "version"},
                 values={":expected_version": current.version},
             )
-            puts = [
-                self.events.put_entry(new.tenant_id, run_id, current.event_seq + 1 + i, event, now)
-                for i, event in enumerate(events)
-            ]
+            puts = self.events.page_entries(
+                new.tenant_id, run_id, current.event_seq + 1, events, now, hook=new.callback_url is not None
+            )
             reasons = self.table.transact([update, *puts, *extra_entries])
             if reasons is None:
                 return new
@@ -209,11 +220,28 @@ class RunItems:
         raise Transient(f"could not commit to run {run_id}: contention")
 
     def list_for_tenant(
-        self, tenant_id: str, *, status: str | None, workflow: str | None, limit: int, cursor: str | None
+        self,
+        tenant_id: str,
+        *,
+        status: str | None,
+        workflow: str | None,
+        limit: int,
+        cursor: str | None,
+        metadata: Mapping[str, str] | None = None,
     ) -> tuple[list[RunRecord], str | None]:
-        """Runs of one tenant, newest first, optionally filtered by status and/or workflow name."""
+        """Runs of one tenant, newest first, optionally filtered by status and/or workflow name, and by
+        top-level metadata string values (a filter on the stored JSON text: callers check the decoded
+        metadata too, since the same pair nested deeper would also match). A filtered page may hold
+        fewer than `limit` runs; its cursor goes on."""
         index, partition = _listing(tenant_id, status, workflow)
-        both = status is not None and workflow is not None
+        conditions: list[str] = []
+        values: dict[str, Any] = {}
+        if status is not None and workflow is not None:
+            conditions.append("workflow_name = :wf")
+            values[":wf"] = workflow
+        for n, (key, value) in enumerate(sorted((metadata or {}).items())):
+            conditions.append(f"contains(metadata, :m{n})")
+            values[f":m{n}"] = to_json({key: value})[1:-1]  # '"key":"value"' as the JSON text holds it
         items, next_cursor = list_index(
             self.table,
             index,
@@ -221,8 +249,8 @@ class RunItems:
             limit=limit,
             cursor=cursor,
             newest_first=True,
-            filter_expression="workflow_name = :wf" if both else None,
-            filter_values={":wf": workflow} if both else None,
+            filter_expression=" AND ".join(conditions) or None,
+            filter_values=values or None,
         )
         return [record_from(values) for values in items], next_cursor
 
@@ -231,6 +259,23 @@ class RunItems:
         LastEvaluatedKey would be had the page ended there)."""
         index, partition = _listing(record.tenant_id, status, workflow)
         return index_cursor(keys.run(record.run_id), index, partition, record.created_at, record.run_id)
+
+    def request_stop(self, run_id: str, reason: str, *, status: str) -> bool:
+        """Mark the run to stop if it is still in `status`: one atomic write, no read first, so it wins
+        against a busy run's writes at once. It moves the version too, so a commit already on its way
+        (an answer, a batch of events) fails its guard, re-reads and sees the mark. False if the run's
+        status is no longer `status`."""
+        try:
+            self.table.update_expression(
+                keys.run(run_id),
+                "SET stop_requested = :reason, #version = #version + :one",
+                condition="#status = :status",
+                names={"#status": "status", "#version": "version"},
+                values={":reason": reason, ":one": 1, ":status": status},
+            )
+            return True
+        except ConditionFailed:
+            return False
 
     def delete(self, run_id: str) -> None:
         """Delete a run and everything in its partition (events, checkpoints, artifacts, deliveries)."""

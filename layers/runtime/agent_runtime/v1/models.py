@@ -148,3 +148,12 @@ class RejectRequest(Strict):
 
 class InputRequest(Strict):
     data: dict[str, Any]
+
+
+CHANNEL_HEADER = "X-Answer-Channel"
+
+
+def channel(request: Any) -> str:
+    """Where a v1 answer came from, for the audit: `console` when the approvals console sent it (it
+    says so in X-Answer-Channel), else `api`. Informational: any client may send the header."""
+    return "console" if (request.header(CHANNEL_HEADER) or "").lower() == "console" else "api"

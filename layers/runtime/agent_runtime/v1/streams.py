@@ -29,7 +29,8 @@ def sse_window(
     sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """One window of the run's SSE stream after `after` (see engine/streams.py). It closes early once
-    it has sent events and a poll finds nothing new, so a client sees bursts promptly."""
+    it has sent events and a poll finds nothing new, or once its first event is SSE_HOLD_SECONDS old
+    (the response is buffered: a steady stream of tokens must not wait for the whole window)."""
     config = settings()
     window: Window = engine.streams.follow(
         tenant_id,
@@ -40,6 +41,7 @@ def sse_window(
         window_seconds=config.sse_window_seconds if window_seconds is None else window_seconds,
         poll_seconds=config.sse_poll_seconds,
         close_when_quiet=True,
+        hold_seconds=config.sse_hold_seconds,
         sleep=sleep,
     )
     frames = list(window.frames)

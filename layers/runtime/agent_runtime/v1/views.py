@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent_runtime.engine.model import Artifact, ArtifactDownload, Checkpoint, Delivery, Event, Run
 from agent_runtime.v1 import models
-from agent_runtime.workflows.registry import Registry
+
+if TYPE_CHECKING:
+    from agent_runtime.workflows.registry import Registry
 
 
 def run_model(run: Run) -> models.Run:

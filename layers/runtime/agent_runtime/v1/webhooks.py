@@ -1,12 +1,14 @@
 """The v1 webhook body, for every lifecycle event of a v1 run:
 
 {"type", "event_id", "run_id", "occurred_at", "data": {"run", "checkpoint"?, "artifact"?}}: the run (and
-checkpoint) as the API returns them when the delivery is prepared. `event_id` is the event's gap-free
-sequence number: receivers order by it and drop what they have already seen.
+checkpoint) as of the event, not as of the delivery (which may come after the run moved on): its status
+then, `updated_at` the event's time, an output or error only once it has one. `event_id` is the event's
+gap-free sequence number: receivers order by it and drop what they have already seen.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from agent_runtime.engine.model import Event, Run
@@ -16,11 +18,42 @@ if TYPE_CHECKING:
     from agent_runtime.engine import Engine
 
 
+# The status each lifecycle event leaves the run in (None: the status it had, e.g. the terminal one a
+# checkpoint.cancelled shares its commit with).
+STATUS_AFTER = {
+    "run.created": "queued",
+    "run.started": "running",
+    "checkpoint.created": "waiting_for_input",
+    "checkpoint.resolved": "running",
+    "artifact.created": "running",
+    "run.succeeded": "succeeded",
+    "run.failed": "failed",
+    "run.cancelled": "cancelled",
+    "run.timed_out": "timed_out",
+}
+
+
+def run_as_of(run: Run, event: Event) -> Run:
+    status = STATUS_AFTER.get(event.type)
+    if event.type == "checkpoint.expired":
+        status = "running" if event.data.get("on_timeout") == "continue" else "timed_out"
+    status = status or run.status
+    return replace(
+        run,
+        status=status,
+        updated_at=event.created_at,
+        output=run.output if status == "succeeded" else None,
+        error=run.error if status in {"failed", "cancelled", "timed_out"} else None,
+    )
+
+
 def webhook_body(engine: Engine, run: Run, event: Event) -> dict[str, Any] | None:
-    data: dict[str, Any] = {"run": run_json(run)}
+    data: dict[str, Any] = {"run": run_json(run_as_of(run, event))}
     checkpoint_id = event.data.get("checkpoint_id")
     if event.type.startswith("checkpoint.") and checkpoint_id:
         checkpoint = engine.checkpoints.find(run.run_id, str(checkpoint_id))
+        if checkpoint is not None and event.type == "checkpoint.created":
+            checkpoint = replace(checkpoint, status="pending", resolved_at=None, resolution=None)
         if checkpoint is not None:
             data["checkpoint"] = checkpoint_json(checkpoint)
     if event.type == "artifact.created":

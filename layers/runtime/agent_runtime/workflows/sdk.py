@@ -8,6 +8,7 @@ its result; the last step's result is the run's output (validated against the ou
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from agent_runtime.canonical import sha256_of
+from agent_runtime.json_limits import MAX_DEPTH, too_deep
 from agent_runtime.workflows.checkpoints import (
     MAX_WAIT_SECONDS,
     CheckpointKind,
@@ -77,6 +79,9 @@ class StepContext:
 
     def emit(self, event_type: str, data: Mapping[str, Any] | None = None) -> None:
         """Record a custom event on the run's stream. Names must not start with a reserved prefix."""
+        if len(event_type) > EVENT_TYPE_MAX or not EVENT_TYPE.match(event_type):
+            # The type becomes an SSE `event:` line: nothing that could end it or start another.
+            raise ValueError(f"event type {event_type!r} must match {EVENT_TYPE.pattern}")
         if event_type.split(".", 1)[0] in RESERVED_EVENT_PREFIXES:
             raise ValueError(f"event type {event_type!r} uses a reserved prefix")
         event = {"step": self.step_name, **dict(data or {})}
@@ -137,12 +142,17 @@ class StepContext:
 
 
 RESERVED_EVENT_PREFIXES = frozenset({"run", "step", "checkpoint", "artifact"})
+# Dotted lower-case names (`progress`, `tool.call`, `llm.token_usage`), at most 64 characters.
+EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*$")
+EVENT_TYPE_MAX = 64
 # Events and checkpoint payloads are shown to clients whole, in responses Lambda caps at 6 MB: larger
 # data belongs in an artifact (ctx.put_artifact), which clients download from S3.
 MAX_DATA_BYTES = 1024 * 1024
 
 
 def _within_limit(value: Any, what: str) -> None:
+    if too_deep(value):
+        raise ValueError(f"{what} nests deeper than {MAX_DEPTH} levels")
     size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str).encode())
     if size > MAX_DATA_BYTES:
         raise ValueError(

@@ -68,10 +68,10 @@ class Dispatcher:
         self.formatters = formatters
         self.items = engine.store.deliveries
 
-    def handle_stream_event(self, event: Mapping[str, Any]) -> dict[str, Any]:
+    def handle_stream_event(self, stream_event: Mapping[str, Any]) -> dict[str, Any]:
         """The DynamoDB stream event, as an event source mapping delivers it."""
         dispatched = []
-        for record in event.get("Records") or []:
+        for record in stream_event.get("Records") or []:
             if record.get("eventName") != "INSERT":
                 continue
             image = (record.get("dynamodb") or {}).get("NewImage")
@@ -81,11 +81,9 @@ class Dispatcher:
             pk, sk = str(values.get("PK", "")), str(values.get("SK", ""))
             if not pk.startswith(keys.RUN_PREFIX) or not sk.startswith(keys.EVENT_PREFIX):
                 continue
-            if values.get("type") not in LIFECYCLE_EVENTS:
-                continue
-            delivery = self.dispatch(self.engine.store.events.from_values(pk[len(keys.RUN_PREFIX) :], values))
-            if delivery:
-                dispatched.append(delivery)
+            for event in self.engine.store.events.from_page(pk[len(keys.RUN_PREFIX) :], values):
+                if event.type in LIFECYCLE_EVENTS and (delivery := self.dispatch(event)):
+                    dispatched.append(delivery)
         if dispatched:
             log.info("dispatched %d webhook deliveries", len(dispatched))
         return {"dispatched": dispatched}
