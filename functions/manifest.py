@@ -87,6 +87,13 @@ class FunctionSpec:
     timeout_seconds: int = 29
     memory_mb: int = 512
     trigger: Trigger | None = None
+    # An event filter of its trigger (a Lambda event-filtering pattern, as JSON): records that don't
+    # match never invoke it (and cost nothing). The local stack's pollers apply the same pattern.
+    trigger_filter: str | None = None
+    # Its routes have no authorizer (public discovery documents, such as A2A's agent cards): infra
+    # gives their methods no authorization and the local gateway serves them without a key. The handler
+    # sees no tenant, so it may serve nothing of any tenant's.
+    public: bool = False
 
     @property
     def module(self) -> str:
@@ -130,6 +137,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         routes=(Route("POST", "/v1/runs/{run_id}/cancel"),),
         # TASK_CALLBACK: a run parked on a checkpoint is cancelled by failing its task token.
         grants=_WRITE | {Grant.EXECUTION_STOP, Grant.TASK_CALLBACK},
+    ),
+    FunctionSpec(
+        "wait_run",
+        "functions.api.wait_run.handler",
+        "Wait until a run ends or needs a human (or the timeout), then return it",
+        routes=(Route("GET", "/v1/runs/{run_id}/wait"),),
+        grants=_READ,
     ),
     FunctionSpec(
         "run_events",
@@ -234,12 +248,28 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         grants=frozenset({Grant.TABLE_READ, Grant.TABLE_WRITE}),
     ),
     FunctionSpec(
+        "get_openapi",
+        "functions.api.get_openapi.handler",
+        "The v1 API's OpenAPI document (shipped with the function code)",
+        routes=(Route("GET", "/v1/openapi.json"),),
+        memory_mb=256,
+    ),
+    FunctionSpec(
+        "get_acp_openapi",
+        "functions.api.get_acp_openapi.handler",
+        "The ACP 0.2.3 OpenAPI document (shipped with the function code)",
+        routes=(Route("GET", "/v1/openapi/acp.json"),),
+        memory_mb=256,
+    ),
+    FunctionSpec(
         "webhook_dispatcher",
         "functions.workers.webhook_dispatcher.handler",
         "Table stream consumer: events that trigger webhooks -> deliveries on the webhook queue",
         grants=_WRITE | {Grant.QUEUE_SEND, Grant.STREAM_READ},
         timeout_seconds=60,
         trigger=Trigger.TABLE_STREAM,
+        # Only event pages of runs with a callback URL carry `hook` (store/event_items.py).
+        trigger_filter='{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"hook": {"BOOL": [true]}}}}',
     ),
     FunctionSpec(
         "webhook_delivery",
@@ -373,6 +403,12 @@ ACP_OPERATIONS: tuple[tuple[str, str, str, str], ...] = (
     ("get_thread_history", "functions.acp.threads.get_thread_history", "GET", "/threads/{thread_id}/history"),
     ("copy_thread", "functions.acp.threads.copy_thread", "POST", "/threads/{thread_id}/copy"),
 )
+# Paths of the ACP seed document that 0.2.3 renamed, served as documented aliases (README, ACP) by the
+# function of the operation they alias: the manifest with the descriptor, the output with the wait.
+ACP_ALIASES: dict[str, tuple[Route, ...]] = {
+    "get_acp_descriptor_by_id": (Route("GET", "/agents/agent/{agent_id}/manifest"),),
+    "wait_for_stateless_run_output": (Route("GET", "/runs/{run_id}/output"),),
+}
 # What each ACP operation may do beyond reading runs and threads (_READ). Agents only read the workflow
 # registry in the function's code: no grants. Creating a run starts it, and with multitask_strategy
 # interrupt cancels the thread's current run (stop it, fail its parked task); resuming answers a
@@ -406,10 +442,43 @@ FUNCTIONS += tuple(
         name,
         handler,
         f"ACP {method} {path}",
-        routes=(Route(method, path),),
+        routes=(Route(method, path), *ACP_ALIASES.get(name, ())),
         grants=_ACP_GRANTS.get(name, _READ),
     )
     for name, handler, method, path in ACP_OPERATIONS
+)
+
+# A2A's functions: their routes' contract is A2A 1.0's own (its spec, and the JSON Schema the contract
+# tests hold both bindings to: tests/contract/a2a/), not an OpenAPI document of this repository.
+A2A_FUNCTIONS = ("a2a_agent_card", "a2a_jsonrpc", "a2a_http")
+# A2A 1.0 (docs/decisions.md 40-44): public agent cards; the JSON-RPC binding is one HTTP operation
+# (POST /a2a, every method); the HTTP+JSON binding's operations are path suffixes API Gateway can't
+# route (`/tasks/{id}:cancel`), so one greedy resource carries them and agent_runtime/a2a/rest.py routes.
+# Sending a message creates (starts) a run or answers its checkpoint; cancelling stops the execution
+# and fails a parked task: the grants of ACP's run creation.
+FUNCTIONS += (
+    FunctionSpec(
+        "a2a_agent_card",
+        "functions.a2a.cards.get_agent_card",
+        "A2A agent cards: the runtime's, or a workflow's with ?agent= (public discovery)",
+        routes=(Route("GET", "/.well-known/agent-card.json"),),
+        memory_mb=256,
+        public=True,
+    ),
+    FunctionSpec(
+        "a2a_jsonrpc",
+        "functions.a2a.jsonrpc.handle",
+        "A2A 1.0 JSON-RPC binding: every method",
+        routes=(Route("POST", "/a2a"),),
+        grants=_ACP_CREATE,
+    ),
+    FunctionSpec(
+        "a2a_http",
+        "functions.a2a.http.handle",
+        "A2A 1.0 HTTP+JSON binding: every operation under /a2a",
+        routes=(Route("GET", "/a2a/{path+}"), Route("POST", "/a2a/{path+}"), Route("DELETE", "/a2a/{path+}")),
+        grants=_ACP_CREATE,
+    ),
 )
 
 # Each door's webhook formatter ("module:function"), by the protocol name runs carry: the webhook
@@ -417,6 +486,7 @@ FUNCTIONS += tuple(
 WEBHOOK_FORMATTERS: dict[str, str] = {
     "v1": "agent_runtime.v1.webhooks:webhook_body",
     "acp": "agent_runtime.acp.webhooks:webhook_body",
+    "a2a": "agent_runtime.a2a.webhooks:webhook_body",
 }
 
 AUTHORIZER = "authorizer"
@@ -449,3 +519,10 @@ def by_name(name: str) -> FunctionSpec:
 
 def routes() -> list[tuple[Route, FunctionSpec]]:
     return [(route, spec) for spec in FUNCTIONS for route in spec.routes]
+
+
+def routes_with_other_contracts() -> set[Route]:
+    """Routes no OpenAPI document of this repository describes: A2A's (A2A 1.0's own contract, held by
+    tests/a2a/test_a2a_contract.py) and ACP's seed-document aliases (README; tests/e2e/test_acp_fixes.py)."""
+    a2a = {route for route, spec in routes() if spec.name in A2A_FUNCTIONS}
+    return a2a | {route for aliases in ACP_ALIASES.values() for route in aliases}

@@ -7,6 +7,7 @@ local gateway do, instead of API Gateway's "missing authentication token" (our 4
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
@@ -172,6 +173,8 @@ class Api(Construct):
                 templates={"application/json": _problem_template(status, title, detail, slug)},
             )
         self.methods: list[apigw.Method] = []
+        # Methods of public routes (FunctionSpec.public: A2A's agent cards), without the authorizer.
+        self.public_methods: list[apigw.Method] = []
         integrations: dict[str, apigw.LambdaIntegration] = {}
         for route, spec in manifest.routes():
             integration = integrations.setdefault(
@@ -181,19 +184,14 @@ class Api(Construct):
                 ),
             )
             resource = self.rest_api.root.resource_for_path(route.path)
-            self.methods.append(
-                resource.add_method(
-                    route.method,
-                    integration,
-                    authorizer=self.authorizer,
-                    authorization_type=apigw.AuthorizationType.CUSTOM,
-                )
-            )
+            method = resource.add_method(route.method, integration, **self._auth(spec.public))
+            (self.public_methods if spec.public else self.methods).append(method)
         # Only a method with no Method of its own on the resource reaches ANY, which "will catch any HTTP
         # method that wasn't explicitly declared" (x-amazon-apigateway-any-method,
         # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-any-method.html),
         # so the routes above keep their functions. Behind the same authorizer: no endpoint skips it.
         allowed: dict[str, set[str]] = {}
+        public = {route.path for route, spec in manifest.routes() if spec.public}
         for route, _ in manifest.routes():
             allowed.setdefault(route.path, set()).add(route.method)
         self.method_not_allowed: dict[str, apigw.Method] = {}
@@ -202,8 +200,7 @@ class Api(Construct):
             self.method_not_allowed[path] = self.rest_api.root.resource_for_path(path).add_method(
                 "ANY",
                 _method_not_allowed(allow),
-                authorizer=self.authorizer,
-                authorization_type=apigw.AuthorizationType.CUSTOM,
+                **self._auth(path in public),
                 method_responses=[
                     apigw.MethodResponse(
                         status_code="405",
@@ -214,3 +211,9 @@ class Api(Construct):
                     )
                 ],
             )
+
+    def _auth(self, public: bool) -> dict[str, Any]:
+        """Every method is behind the authorizer but a public route's (FunctionSpec.public)."""
+        if public:
+            return {"authorization_type": apigw.AuthorizationType.NONE}
+        return {"authorizer": self.authorizer, "authorization_type": apigw.AuthorizationType.CUSTOM}

@@ -92,6 +92,7 @@ def connect_triggers(
                 # A batch still failing after the retries or the age limit is skipped: its description
                 # (shard, sequence numbers) goes to the dead-letter queue, whose depth is alarmed.
                 on_failure=QueueOnFailure(queues.dead_letters),
+                filters=[{"pattern": spec.trigger_filter}] if spec.trigger_filter else None,
             )
         elif spec.trigger == Trigger.WEBHOOK_QUEUE:
             mapping = lambda_.EventSourceMapping(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -88,10 +89,22 @@ def stage_runtime_layer(config: StackConfig) -> Path:
 
 def stage_function_code() -> Path:
     """Each function's own code: the functions/ package (handlers, the manifest and the state machine
-    definition next to it), so the handler is in /var/task as Lambda expects."""
+    definition next to it), so the handler is in /var/task as Lambda expects; and as functions/openapi/
+    the OpenAPI documents get_openapi and get_acp_openapi serve, as JSON (functions/api/get_openapi.py)."""
     root = _scratch("agent-runtime-code-")
     shutil.copytree(REPO_ROOT / "functions", root / "functions", ignore=_IGNORE)
+    render_openapi_documents(root / "functions" / "openapi")
     return root
+
+
+def render_openapi_documents(target: Path) -> None:
+    """openapi/agent-runtime.yaml as JSON (the functions have no YAML parser) and ACP's JSON document."""
+    import yaml
+
+    target.mkdir(parents=True, exist_ok=True)
+    document = yaml.safe_load((REPO_ROOT / "openapi" / "agent-runtime.yaml").read_text(encoding="utf-8"))
+    (target / "agent-runtime.json").write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    shutil.copyfile(REPO_ROOT / "openapi" / "acp-openapi-0.2.3.json", target / "acp-openapi-0.2.3.json")
 
 
 def dependencies_layer_dir(config: StackConfig) -> Path:

@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING
 from cdk_nag import NagPackSuppression, NagSuppressions, RegexAppliesTo
 from constructs import IConstruct
 
+from functions import manifest
 from functions.manifest import Grant
 from infra.compute import GRANT_RESOURCES
 
 if TYPE_CHECKING:
+    from infra.console import ConsoleStack
     from infra.stack import AgentRuntimeStack
 
 XRAY_REASON = (
@@ -58,6 +60,11 @@ STATE_MACHINE_LOG_LEVEL_REASON = (
     "The state machine logs at {level}, not ALL, because the operator deployed with context "
     "stateMachineLogLevel={level} (default ALL); run status and events are kept in the table regardless."
 )
+PUBLIC_ROUTE_REASON = (
+    "A public discovery document (functions/manifest.py FunctionSpec.public: A2A's agent cards, which A2A "
+    "clients fetch before they have credentials). It holds no tenant data; every data route stays behind "
+    "the API-key authorizer."
+)
 COGNITO_REASON = (
     "Clients authenticate with tenant API keys (stored hashed in the table) checked by the Lambda REQUEST "
     "authorizer, as the v1 API and ACP (x-api-key) require; a Cognito user pool does not fit machine clients "
@@ -77,6 +84,28 @@ DLQ_REASON = (
     "This queue is the dead-letter queue of the webhook delivery queue and the on-failure destination of "
     "the table stream's event source mapping: what lands here is kept 14 days for inspection and alarmed "
     "on (WebhookDeadLetters); a dead-letter queue of its own would only move the same messages once more."
+)
+
+# The approvals console's nested stack (infra/console.py).
+CONSOLE_PUBLIC_REASON = (
+    "The console's static files are public on purpose: its sign-in page must load before anyone has "
+    "given a key, and the files hold no tenant data. Every data call the page makes goes to /v1 behind "
+    "the Lambda authorizer; these two methods only read the console's own bucket (or redirect to it)."
+)
+CONSOLE_BUCKET_LOGS_REASON = (
+    "The console bucket holds only the console's public static files (console/static/, replaced on every "
+    "deploy) and no tenant data; every read of them is an API Gateway request, already in the API's "
+    "access log, and only the deploy writes them."
+)
+CONSOLE_READ_REASON = (
+    "API Gateway reads any object of the console bucket, which holds only the console's public static "
+    "files; their keys are the files' paths, so no fixed list of object ARNs exists."
+)
+CONSOLE_PUBLISH_REASON = (
+    "The CDK's own BucketDeployment provider (aws-s3-deployment), which runs only during a deploy to copy "
+    "console/static/ into the console bucket: its runtime is the one the CDK release pins, its role has "
+    "the AWS basic execution policy (logs only), and its grants are the CDK's (read the CDK asset bucket, "
+    "write and prune the console bucket's objects, whose keys are not known in advance)."
 )
 
 
@@ -146,3 +175,26 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
     _suppress(rest_api.deployment_stage, "AwsSolutions-APIG3", WAF_REASON)
     for method in [*stack.api.methods, *stack.api.method_not_allowed.values()]:
         _suppress(method, "AwsSolutions-COG4", COGNITO_REASON)
+    public = {route.path for route, spec in manifest.routes() if spec.public}
+    public_methods = [
+        *stack.api.public_methods,
+        *(m for p, m in stack.api.method_not_allowed.items() if p in public),
+    ]
+    for method in public_methods:
+        _suppress(method, "AwsSolutions-APIG4", PUBLIC_ROUTE_REASON)
+        _suppress(method, "AwsSolutions-COG4", PUBLIC_ROUTE_REASON)
+    acknowledge_console_findings(stack.console)
+
+
+def acknowledge_console_findings(console: ConsoleStack) -> None:
+    for method in console.public_methods:
+        _suppress(method, "AwsSolutions-APIG4", CONSOLE_PUBLIC_REASON)
+        _suppress(method, "AwsSolutions-COG4", CONSOLE_PUBLIC_REASON)
+    _suppress(console.bucket, "AwsSolutions-S1", CONSOLE_BUCKET_LOGS_REASON)
+    objects = RegexAppliesTo(regex=r"/^Resource::<[A-Za-z0-9]+\.Arn>\/\*$/g")
+    _suppress(console.read_role, "AwsSolutions-IAM5", CONSOLE_READ_REASON, [objects])
+    # The provider is a singleton function the CDK adds to the (nested) stack itself.
+    for child in console.node.children:
+        if child.node.id.startswith("Custom::CDKBucketDeployment"):
+            for rule in ("AwsSolutions-L1", "AwsSolutions-IAM4", "AwsSolutions-IAM5"):
+                _suppress(child, rule, CONSOLE_PUBLISH_REASON)

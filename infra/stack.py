@@ -12,6 +12,7 @@ from infra.artifacts import Artifacts
 from infra.callbacks import CallbackQueues, connect_triggers
 from infra.compute import Compute
 from infra.config import StackConfig
+from infra.console import add_console
 from infra.data import Data
 from infra.nag import acknowledge_findings
 from infra.observability import Observability
@@ -56,7 +57,15 @@ class AgentRuntimeStack(Stack):
             state_machine=self.orchestration.state_machine,
             dead_letters=self.callback_queues.dead_letters,
         )
+        # The approvals console: static files behind the same API, in a nested stack (infra/console.py).
+        self.console = add_console(self, config=config, rest_api=self.api.rest_api)
         CfnOutput(self, "ApiUrl", value=self.api.rest_api.url, description="Base URL of the HTTP API")
+        CfnOutput(
+            self,
+            "ConsoleUrl",
+            value=f"{self.api.rest_api.url}console/index.html",
+            description="The approvals console (sign in with an API key)",
+        )
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "BucketName", value=self.artifacts.bucket.bucket_name)
         CfnOutput(self, "StateMachineArn", value=self.orchestration.state_machine.state_machine_arn)

@@ -4,10 +4,12 @@ manifest's handler, in-process. Unknown paths get 404 and known paths with anoth
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +21,7 @@ from agent_runtime.http.credentials import key_from_headers
 from agent_runtime.http.problems import PROBLEM_CONTENT_TYPE, problem
 from agent_runtime_local.cloud import ACCOUNT, REGION
 from agent_runtime_local.lambda_bridge import LocalLambdaContext, resolve_handler
+from agent_runtime_local.local_routes import add_local_routes
 from functions import manifest
 
 LOCAL_TENANT = "default"
@@ -39,10 +42,14 @@ class CompiledRoute:
 def compile_routes() -> list[CompiledRoute]:
     compiled = []
     for route, spec in manifest.routes():
-        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(route.path))
+        regex = re.escape(route.path)
+        # A greedy parameter ({path+}) takes the rest of the path, slashes included, as in API Gateway.
+        regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", regex)
+        regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
         compiled.append(CompiledRoute(route.method, route.path, re.compile(f"^{regex}$"), spec))
-    # Literal segments win over parameters, as in API Gateway: /v1/runs/search before /v1/runs/{id}.
-    compiled.sort(key=lambda r: r.template.count("{"))
+    # Literal segments win over parameters, and parameters over a greedy one, as in API Gateway:
+    # /v1/runs/search before /v1/runs/{id}.
+    compiled.sort(key=lambda r: (r.template.count("+}"), r.template.count("{")))
     return compiled
 
 
@@ -56,7 +63,11 @@ def _problem(
 
 
 def proxy_event(
-    request: Request, route: CompiledRoute, params: dict[str, str], body: bytes, identity: tuple[str, str]
+    request: Request,
+    route: CompiledRoute,
+    params: dict[str, str],
+    body: bytes,
+    identity: tuple[str, str] | None,
 ) -> dict[str, Any]:
     is_text = not body or any(
         t in (request.headers.get("content-type") or "application/json") for t in TEXT_TYPES
@@ -85,7 +96,7 @@ def proxy_event(
             "stage": "local",
             "resourcePath": route.template,
             "httpMethod": request.method,
-            "authorizer": {"tenant_id": identity[0], "principal": identity[1]},
+            **({"authorizer": {"tenant_id": identity[0], "principal": identity[1]}} if identity else {}),
         },
     }
 
@@ -133,9 +144,58 @@ class _AnyPath(Convertor[str]):
 register_url_convertor("any", _AnyPath())
 
 
+# The approvals console (console/): its static files are the only public paths, served with the headers
+# of console/headers.json (a Content-Security-Policy without 'unsafe-inline', the same the cloud sets in
+# infra/console.py). They hold no tenant data: every data call the page makes goes to /v1, behind the
+# authorizer. /console and /console/ redirect to index.html, as API Gateway does in the cloud.
+CONSOLE_DIR = Path(__file__).resolve().parents[2] / "console"
+CONSOLE_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json",
+    ".txt": "text/plain; charset=utf-8",
+}
+
+
+def console_headers() -> dict[str, str]:
+    headers: dict[str, str] = json.loads((CONSOLE_DIR / "headers.json").read_text())
+    return {name: value for name, value in headers.items() if not name.startswith("//")}
+
+
+def add_console_routes(app: FastAPI) -> None:
+    static = (CONSOLE_DIR / "static").resolve()
+
+    @app.api_route("/console", methods=["GET", "HEAD"])
+    @app.api_route("/console/", methods=["GET", "HEAD"])
+    async def console_index(request: Request) -> Response:
+        return Response(status_code=302, headers={"Location": "/console/index.html"})
+
+    @app.api_route("/console/{file_path:path}", methods=["GET", "HEAD"])
+    async def console_file(request: Request, file_path: str) -> Response:
+        path = request.url.path
+        target = (static / file_path).resolve()
+        if not target.is_relative_to(static) or not target.is_file() or target.suffix not in CONSOLE_TYPES:
+            return _problem(404, "Not found", f"no console file at {path}", "not-found", path)
+        content = target.read_bytes()
+        etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
+        headers = {**console_headers(), "ETag": etag}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        body = b"" if request.method == "HEAD" else content
+        response = Response(body, media_type=CONSOLE_TYPES[target.suffix], headers=headers)
+        response.headers["Content-Length"] = str(len(content))
+        return response
+
+
 def create_app(require_auth: bool = False) -> FastAPI:
     routes = compile_routes()
     app = FastAPI(title="agent-runtime local gateway", docs_url=None, redoc_url=None, openapi_url=None)
+    add_console_routes(app)  # before the catch-all below
+    add_local_routes(app)  # the docs page and /_local/api-keys (local_routes.py), before it too
 
     # Every path, newlines included (Starlette's `path` convertor stops at one, and its 404 would be
     # FastAPI's {"detail": ...} instead of our problem).
@@ -160,8 +220,9 @@ def create_app(require_auth: bool = False) -> FastAPI:
         body = await request.body()
         if len(body) > GATEWAY_MAX_BODY:
             return _problem(413, "Payload too large", "request body exceeds 10 MB", "payload-too-large", path)
-        identity = await run_in_threadpool(authorize, request, require_auth)
-        if identity is None:
+        # A public route (FunctionSpec.public) has no authorizer in the cloud either: no tenant.
+        identity = None if route.spec.public else await run_in_threadpool(authorize, request, require_auth)
+        if identity is None and not route.spec.public:
             return _problem(
                 401,
                 "Unauthorized",

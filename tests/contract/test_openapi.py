@@ -171,7 +171,10 @@ def test_every_schema_is_valid_json_schema_2020_12() -> None:
 
 def test_spec_and_manifest_have_the_same_routes() -> None:
     """The manifest serves exactly the v1 spec's operations and ACP 0.2.3's (operationId = function)."""
-    in_manifest = {(r.method, r.path, f.name) for r, f in manifest.routes()}
+    # A2A's routes answer to A2A's contract (tests/a2a/test_a2a_contract.py), ACP's seed-document aliases
+    # to the README (tests/e2e/test_acp_fixes.py).
+    elsewhere = manifest.routes_with_other_contracts()
+    in_manifest = {(r.method, r.path, f.name) for r, f in manifest.routes() if r not in elsewhere}
     in_v1 = {(method, path, op_id) for op_id, (method, path, _) in operations().items()}
     in_acp = {(method, path, op_id) for op_id, (method, path, _) in acp_operations().items()}
     assert in_v1 & in_acp == set(), "a route is in both specs"
@@ -269,9 +272,8 @@ def test_checkpoint_and_artifact_shapes_match_the_runtime() -> None:
     assert set(schemas["Checkpoint"]["required"]) == set(public)
     assert schemas["CheckpointStatus"]["enum"] == list(CHECKPOINT_STATUSES)
     assert schemas["CheckpointType"]["enum"] == list(kinds.CheckpointType.__args__)
-    decisions = [
-        branch["properties"]["decision"]["const"] for branch in schemas["CheckpointResolution"]["oneOf"]
-    ]
+    branches = [_resolve(branch, "")[0] for branch in schemas["CheckpointResolution"]["oneOf"]]
+    decisions = [branch["properties"]["decision"]["const"] for branch in branches]
     assert decisions == list(kinds.Decision.__args__)
 
     class Payload(BaseModel):
@@ -526,10 +528,11 @@ def test_approval_checkpoint_and_artifact_conform(http: httpx.Client, base_url: 
         page = conforms(http.get("/v1/checkpoints", params={"status": status}), "checkpoint_inbox").json()
         assert page == {"data": [], "next_cursor": None}, status
 
-    # An approval checkpoint takes no input; the answer of another tenant finds nothing.
+    # An approval checkpoint's input is the decision its response_schema describes (anything else is a
+    # 422 naming the fields); the answer of another tenant finds nothing.
     wrong_kind = answer(http, checkpoint, "input", json={"data": {"x": 1}})
-    assert wrong_kind.status_code == 409
-    assert wrong_kind.json()["status_now"] == "pending"
+    assert wrong_kind.status_code == 422
+    assert {e["field"] for e in wrong_kind.json()["errors"]} == {"data.approved", "data.x"}
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {other_key}"}) as other:
         assert answer(other, checkpoint, "approve", json={}).status_code == 404
         assert conforms(other.get(url), "get_checkpoint").status_code == 404
@@ -545,6 +548,7 @@ def test_approval_checkpoint_and_artifact_conform(http: httpx.Client, base_url: 
         "comment": "Ship it.",
         "by": f"key:{tenant}",
         "at": resolved["resolved_at"],
+        "via": "api",
     }
     # Exactly once: a second answer, of either kind, is a 409 carrying the checkpoint as it is.
     for action in ("approve", "reject"):
@@ -663,6 +667,7 @@ def test_rejected_cancelled_and_expired_checkpoints_conform(http: httpx.Client, 
         "reason": "Too short.",
         "by": f"key:{tenant}",
         "at": rejected.json()["resolved_at"],
+        "via": "api",
     }
     failed = wait_for(http, rejected_run, TERMINAL)
     assert failed["status"] == "failed"

@@ -26,6 +26,7 @@ from agent_runtime.http.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from agent_runtime.json_limits import MAX_DEPTH, too_deep
 from agent_runtime.validation import field_errors
 
 log = logging.getLogger("agent_runtime.http")
@@ -53,6 +54,11 @@ def parse_json(raw: bytes) -> Any:
         raise BadRequest("request body is nested too deeply") from error
     except (ValueError, UnicodeError) as error:
         raise BadRequest(f"request body is not valid JSON: {error}") from error
+    if too_deep(data):
+        limit = f"at most {MAX_DEPTH} levels of nesting"
+        raise ValidationFailed(
+            f"request body nests deeper than {MAX_DEPTH} levels", errors=[{"field": "body", "message": limit}]
+        )
     return data
 
 
@@ -64,9 +70,12 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]  # lower-cased names
     body: bytes
-    tenant_id: str
+    tenant_id: str  # "" on a public route (no authorizer runs)
     principal: str | None
     request_id: str
+    # The path before the route's own on this API (API Gateway's stage, "/prod"; "" locally), for
+    # absolute URLs a response must name (A2A agent cards).
+    base_path: str = ""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -134,11 +143,13 @@ class Response:
         }
 
 
-def _tenant(event: dict[str, Any]) -> tuple[str, str | None]:
+def _tenant(event: dict[str, Any], public: bool) -> tuple[str, str | None]:
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     context = authorizer.get("lambda", authorizer)  # REST authorizers flatten, HTTP APIs nest under lambda
     tenant = context.get("tenant_id")
     if not tenant:
+        if public:
+            return "", None
         raise Unauthorized("no authenticated tenant on this request")
     return str(tenant), context.get("principal")
 
@@ -156,11 +167,16 @@ def _path_params(event: dict[str, Any]) -> dict[str, str]:
     return params
 
 
-def _request(event: dict[str, Any]) -> Request:
+def _base_path(event: dict[str, Any]) -> str:
+    path, full = event.get("path") or "", (event.get("requestContext") or {}).get("path") or ""
+    return full[: -len(path)] if path and full.endswith(path) else ""
+
+
+def _request(event: dict[str, Any], public: bool = False) -> Request:
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode()
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items() if v is not None}
-    tenant, principal = _tenant(event)
+    tenant, principal = _tenant(event, public)
     context = event.get("requestContext") or {}
     return Request(
         method=event.get("httpMethod", ""),
@@ -172,6 +188,7 @@ def _request(event: dict[str, Any]) -> Request:
         tenant_id=tenant,
         principal=principal,
         request_id=context.get("requestId") or str(uuid.uuid4()),
+        base_path=_base_path(event),
     )
 
 
@@ -182,17 +199,21 @@ ErrorRenderer = Callable[[DomainError, str | None], "Response"]
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def api_handler(errors: ErrorRenderer) -> Callable[[Callable[[Request], Response]], Handler]:
+def api_handler(
+    errors: ErrorRenderer, *, public: bool = False
+) -> Callable[[Callable[[Request], Response]], Handler]:
     """A decorator making an endpoint function a Lambda handler whose errors the door's `errors`
-    renders (typed errors as themselves, anything unexpected as an InternalError without details)."""
+    renders (typed errors as themselves, anything unexpected as an InternalError without details).
+    `public`: the route has no authorizer (functions/manifest.py FunctionSpec.public), so requests
+    carry no tenant (Request.tenant_id is "")."""
 
     def wrap(endpoint: Callable[[Request], Response]) -> Handler:
         def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             path = event.get("path")
             with observability.invocation(function=getattr(context, "function_name", None)):
                 try:
-                    request = _request(event)
-                    observability.bind(tenant=request.tenant_id, request_id=request.request_id)
+                    request = _request(event, public)
+                    observability.bind(tenant=request.tenant_id or None, request_id=request.request_id)
                     response = endpoint(request)
                 except DomainError as error:
                     response = errors(error, path)
