@@ -146,6 +146,8 @@ def test_sign_in_see_an_approval_arrive_approve_it_watch_the_run_succeed_and_dow
     assert api_key not in driver.current_url
     assert driver.execute_script("return sessionStorage.getItem('agent-runtime.console.api-key')") == api_key
     assert driver.execute_script("return localStorage.length + document.cookie.length") == 0
+    # The page shows the key's tenant (from the API's X-Tenant header).
+    wait(driver, lambda d: d.find_element(By.ID, "tenant").text == tenant, what="the tenant shown")
 
     run_id = create_run(
         http,

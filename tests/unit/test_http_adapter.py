@@ -100,3 +100,8 @@ def test_negotiation_prefers_what_the_client_accepts() -> None:
     assert negotiate(request("*/*"), "application/json", "text/event-stream") == "application/json"
     with pytest.raises(NotAcceptable):
         negotiate(request("image/png"), "application/json", "text/event-stream")
+
+
+def test_every_authenticated_response_names_the_callers_tenant() -> None:
+    result = echo_body(event(json.dumps({"workflow": {"name": "echo"}})), None)
+    assert result["headers"]["X-Tenant"] == "acme"

@@ -34,6 +34,9 @@ export function url(apiPath, query) {
   return `${apiRoot}${apiPath}${text ? `?${text}` : ""}`;
 }
 
+// The tenant the API says this key acts for (every authenticated response carries X-Tenant).
+export const lastTenant = { value: null };
+
 export async function api(apiPath, { method = "GET", body, query, headers, signal, auth = true } = {}) {
   const init = {
     method,
@@ -63,6 +66,7 @@ export async function api(apiPath, { method = "GET", body, query, headers, signa
       data = { detail: text.slice(0, 300) };
     }
   }
+  lastTenant.value = response.headers.get("X-Tenant") || lastTenant.value;
   if (!response.ok) {
     const error = new ApiError(response.status, data && typeof data === "object" ? data : null);
     if (response.status === 401 && auth) for (const listener of listeners) listener(error);

@@ -1,7 +1,7 @@
 // The console's shell: who is signed in, the live inbox count, and a hash router (#/inbox, #/runs,
 // #/runs/<id>, #/runs/<id>/checkpoints/<id>, #/signin). Routes live in the fragment, which never
 // reaches a server; the API key never appears in any URL.
-import { api, ApiError, explain, onUnauthorized, setCatalog } from "./api.js";
+import { api, ApiError, explain, lastTenant, onUnauthorized, setCatalog } from "./api.js";
 import { h, replace, tickCountdowns, toast } from "./dom.js";
 import { apiKey, forgetApiKey, identity, keyHint, setApiKey } from "./session.js";
 import * as store from "./store.js";
@@ -99,10 +99,10 @@ async function loadIdentity() {
     return;
   }
   try {
-    // A key's tenant: not part of the v1 API yet, used once the API offers it (docs/decisions.md 38).
-    const me = await api("/v1/whoami");
-    identity.tenant = me.tenant_id ?? identity.tenant;
-    identity.principal = me.principal ?? identity.principal;
+    // A key's tenant: every authenticated API response names it in X-Tenant.
+    lastTenant.value = null;
+    await api("/v1/workflows");
+    identity.tenant = lastTenant.value ?? identity.tenant;
   } catch (error) {
     if (!(error instanceof ApiError) || error.status === 401) throw error;
   }

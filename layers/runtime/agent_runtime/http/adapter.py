@@ -30,6 +30,7 @@ from agent_runtime.json_limits import MAX_DEPTH, too_deep
 from agent_runtime.validation import field_errors
 
 log = logging.getLogger("agent_runtime.http")
+TENANT_HEADER = "X-Tenant"
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -215,6 +216,10 @@ def api_handler(
                     request = _request(event, public)
                     observability.bind(tenant=request.tenant_id or None, request_id=request.request_id)
                     response = endpoint(request)
+                    if request.tenant_id:
+                        # Who the caller is acting as (its own tenant, never another's): the console
+                        # shows it, with no endpoint of its own.
+                        response.headers.setdefault(TENANT_HEADER, request.tenant_id)
                 except DomainError as error:
                     response = errors(error, path)
                 except Exception:
