@@ -15,18 +15,17 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from agent_runtime.engine.orchestration import Orchestrator
-from agent_runtime.engine.webhooks.queue import WebhookQueue
-from agent_runtime.store import Store
-
 if TYPE_CHECKING:
     from agent_runtime.engine.api_keys import ApiKeys
     from agent_runtime.engine.artifacts import Artifacts
     from agent_runtime.engine.checkpoints import Checkpoints
+    from agent_runtime.engine.orchestration import Orchestrator
     from agent_runtime.engine.runs import Runs
     from agent_runtime.engine.streams import Streams
     from agent_runtime.engine.threads import Threads
     from agent_runtime.engine.webhooks.deliveries import Deliveries
+    from agent_runtime.engine.webhooks.queue import WebhookQueue
+    from agent_runtime.store import Store
     from agent_runtime.workflows.registry import Registry
 
 
@@ -37,19 +36,33 @@ class Engine:
     def __init__(
         self,
         store: Store,
-        orchestrator: Orchestrator,
-        webhook_queue: WebhookQueue,
+        orchestrator: Orchestrator | None = None,
+        webhook_queue: WebhookQueue | None = None,
         workflows: Registry | None = None,
     ) -> None:
         self.store = store
-        self.orchestrator = orchestrator
-        self.webhook_queue = webhook_queue
+        self._orchestrator = orchestrator
+        self._webhook_queue = webhook_queue
         self._workflows = workflows
 
     @classmethod
     def default(cls) -> Engine:
-        """Over the deployment's clients and resources (cheap: clients are cached in aws.py)."""
-        return cls(Store.default(), Orchestrator.default(), WebhookQueue.default())
+        """Over the deployment's clients and resources, each created when first needed."""
+        from agent_runtime.store import Store
+
+        return cls(Store.default())
+
+    @cached_property
+    def orchestrator(self) -> Orchestrator:
+        from agent_runtime.engine.orchestration import Orchestrator
+
+        return self._orchestrator or Orchestrator.default()
+
+    @cached_property
+    def webhook_queue(self) -> WebhookQueue:
+        from agent_runtime.engine.webhooks.queue import WebhookQueue
+
+        return self._webhook_queue or WebhookQueue.default()
 
     @cached_property
     def workflows(self) -> Registry:
