@@ -12,27 +12,18 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from httpx_sse import connect_sse
+
+from bench.local_stack import serve
 
 REPORT = Path(__file__).parent / "reports" / "events.md"
 DEADLINE_SECONDS = 600  # a run that takes longer is reported as unfinished
-
-
-def serve(app: Any) -> str:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 def measure(events: int) -> dict[str, Any]:

@@ -37,19 +37,7 @@ def after(request: Request) -> int:
 
 def block_timeout(request: Request) -> float | None:
     """`?block_timeout=` seconds, bounded by the server's own wait limit."""
-    raw = request.query.get("block_timeout")
-    if raw is None or raw == "":
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 3600:
-        raise BadRequest(
-            "block_timeout must be seconds between 0 and 3600",
-            errors=[{"field": "block_timeout", "message": raw[:40]}],
-        )
-    return value
+    return request.seconds_query("block_timeout", 3600)
 
 
 def no_content() -> Response:

@@ -121,6 +121,22 @@ class Request:
             )
         return value
 
+    def seconds_query(self, name: str, maximum: float) -> float | None:
+        """`?<name>=` as seconds between 0 and `maximum` (None when absent); 400 naming it otherwise."""
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 <= value <= maximum:
+            raise BadRequest(
+                f"{name} must be seconds between 0 and {maximum:g}",
+                errors=[{"field": name, "message": raw[:40]}],
+            )
+        return value
+
 
 @dataclass
 class Response:
