@@ -10,8 +10,7 @@ from typing import Any
 from agent_runtime.acp import views
 from agent_runtime.acp.agents import agent_id
 from agent_runtime.engine import Engine
-from agent_runtime.engine.model import Event
-from agent_runtime.engine.streams import RunProgress
+from agent_runtime.engine.model import Event, RunProgress
 from agent_runtime.workflows.registry import registry
 from tests.conftest import Api
 

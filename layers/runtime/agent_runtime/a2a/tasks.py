@@ -33,9 +33,8 @@ from agent_runtime.a2a.models import (
 from agent_runtime.config import settings
 from agent_runtime.engine import Engine, budget
 from agent_runtime.engine.checkpoints import Approve, Reject, Submit
-from agent_runtime.engine.model import Run
+from agent_runtime.engine.model import Run, RunProgress
 from agent_runtime.engine.runs import OnThread, RunSpec
-from agent_runtime.engine.streams import RunProgress
 from agent_runtime.errors import Conflict, NotFound, ValidationFailed
 from agent_runtime.validation import field_errors
 from agent_runtime.workflows.checkpoints import ApprovalResponse
@@ -242,9 +241,6 @@ def send(caller: Caller, request: SendMessageRequest) -> tuple[Run, bool]:
             raise _renamed(invalid, "input", source) from None
         raise _renamed(invalid, "config", "metadata.config") from None
     except Conflict as busy:
-        replay = _replay(caller, context_id, message.message_id, options["fingerprint"])
-        if replay is not None:
-            return replay, True
         if "Idempotency-Key" in busy.detail:
             raise InvalidParams(
                 "messageId was already used with a different request",
@@ -254,28 +250,6 @@ def send(caller: Caller, request: SendMessageRequest) -> tuple[Run, bool]:
             f"context {context_id} has a task in progress: answer or cancel it, or use another context",
             contextId=context_id,
         ) from None
-
-
-def _replay(caller: Caller, context_id: str, message_id: str, fingerprint: str) -> Run | None:
-    """A retried message whose task is still active in its context (the thread is busy with it)."""
-    try:
-        thread = caller.engine.threads.get(caller.tenant_id, context_id)
-    except NotFound:
-        return None
-    if not thread.current_run_id:
-        return None
-    try:
-        run = caller.engine.runs.get(caller.tenant_id, thread.current_run_id)
-    except NotFound:
-        return None
-    if run.metadata.get("a2a_message_id") != message_id:
-        return None
-    if run.protocol_options.get("fingerprint") != fingerprint:
-        raise InvalidParams(
-            "messageId was already used with a different request",
-            errors=[{"field": "message.messageId", "message": "reused with a different request"}],
-        )
-    return run
 
 
 def _approval(parts: list[Part]) -> Approve | Reject:

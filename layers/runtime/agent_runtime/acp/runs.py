@@ -15,9 +15,8 @@ from agent_runtime.acp.models import RunCreate, RunCreateStateful, RunSearchRequ
 from agent_runtime.config import settings
 from agent_runtime.engine import Engine, budget
 from agent_runtime.engine.checkpoints import Approve, Reject, Submit
-from agent_runtime.engine.model import Run
+from agent_runtime.engine.model import Run, RunProgress
 from agent_runtime.engine.runs import OnThread, RunSpec
-from agent_runtime.engine.streams import RunProgress
 from agent_runtime.errors import Conflict, NotFound, ValidationFailed
 from agent_runtime.validation import field_errors
 from agent_runtime.workflows.checkpoints import ApprovalResponse
@@ -70,7 +69,7 @@ def wait(
     `timeout` (bounded by the server's wait limit) passes."""
     get(engine, tenant_id, run_id, thread_id)
     limit = settings().acp_wait_seconds if timeout is None else min(timeout, settings().acp_wait_seconds)
-    run = engine.runs.wait(tenant_id, run_id, limit, until=lambda r: views.run_output(engine, r) is not None)
+    run = engine.runs.wait(tenant_id, run_id, limit, until=lambda r: views.has_output(engine, r))
     response: dict[str, Any] = {"run": views.acp_run(run)}
     output = views.run_output(engine, run)
     if output is not None:

@@ -7,8 +7,7 @@ from typing import Any
 
 from agent_runtime.acp.agents import agent_id_of
 from agent_runtime.engine import Engine
-from agent_runtime.engine.model import Checkpoint, Event, Run, Thread, ThreadSnapshot
-from agent_runtime.engine.streams import RunProgress
+from agent_runtime.engine.model import Checkpoint, Event, Run, RunProgress, Thread, ThreadSnapshot
 
 ACP_STATUS = {
     "queued": "pending",
@@ -94,6 +93,13 @@ def stream_updates(engine: Engine, run: RunProgress, event: Event, modes: set[st
         return [{**values, "status": "pending"}, {**values, "status": "success"}]
     update = stream_update(engine, run, event, modes)
     return [update] if update is not None else []
+
+
+def has_output(engine: Engine, run: RunProgress) -> bool:
+    """Whether run_output has something for the run: it ended, or it is interrupted."""
+    if run.status in ERROR_CODES or run.status == "succeeded":
+        return True
+    return run.status == "waiting_for_input" and engine.checkpoints.pending(run.run_id) is not None
 
 
 def stream_update(engine: Engine, run: RunProgress, event: Event, modes: set[str]) -> dict[str, Any] | None:

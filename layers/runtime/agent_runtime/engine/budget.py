@@ -7,20 +7,21 @@ outputs are at most 2 MiB, event data and checkpoint payloads at most 1 MiB (doc
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
+
+from agent_runtime.store.payloads import to_json
 
 RESPONSE_BUDGET_BYTES = 4 * 1024 * 1024
 Item = TypeVar("Item")
 
 
-def compact_json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+# The JSON every response holds: compact, UTF-8 (the store writes values the same way).
+compact_json = to_json
 
 
 def json_size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    return len(to_json(value).encode())
 
 
 def take(items: Iterable[Item], size: Callable[[Item], int] = json_size) -> list[Item]:

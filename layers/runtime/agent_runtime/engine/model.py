@@ -81,6 +81,19 @@ class Run:
 
 
 @dataclass(frozen=True)
+class RunProgress:
+    """How far a run is, as a poll read it (cheap: no payloads loaded)."""
+
+    run_id: str
+    status: str
+    event_seq: int
+
+    @property
+    def settled(self) -> bool:
+        return self.status in TERMINAL_STATUSES or self.status == "waiting_for_input"
+
+
+@dataclass(frozen=True)
 class Checkpoint:
     checkpoint_id: str
     run_id: str

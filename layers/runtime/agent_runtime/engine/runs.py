@@ -15,7 +15,7 @@ from agent_runtime import observability
 from agent_runtime.canonical import sha256_of
 from agent_runtime.clock import now_iso
 from agent_runtime.engine import budget
-from agent_runtime.engine.model import ACTIVE_STATUSES, Page, Run
+from agent_runtime.engine.model import ACTIVE_STATUSES, Page, Run, RunProgress
 from agent_runtime.engine.webhooks.urls import validate_callback_url
 from agent_runtime.errors import BadRequest, Conflict, NotFound
 from agent_runtime.store.errors import (
@@ -109,6 +109,14 @@ class Runs:
                 errors=[{"field": "Idempotency-Key", "message": "1-255 visible ASCII characters"}],
             )
         workflow = self.check(spec, callback_field)  # everything that refuses the run, before any write
+        key = (idempotency[0], sha256_of(dict(idempotency[1]))) if idempotency else None
+        if key is not None and (taken := self.store.runs.idempotent_run(tenant_id, key[0])) is not None:
+            # A retry is answered before the thread's multitask policy: its thread is busy with the
+            # very run the retry asks for (and `interrupt` would cancel it).
+            replay = self._replayed(tenant_id, key, *taken)
+            if replay.status == "queued":  # the first request may have died before starting it
+                self.engine.orchestrator.start(replay.run_id, tenant_id)
+            return self.view(replay), True
         run_id = str(uuid.uuid4())
         extra: list[dict[str, Any]] = []
         if on_thread is not None:
@@ -140,18 +148,12 @@ class Runs:
             "run.created",
             {"status": "queued", "workflow": {"name": workflow.name, "version": workflow.version}},
         )
-        key = (idempotency[0], sha256_of(dict(idempotency[1]))) if idempotency else None
         replayed = False
         try:
             record = self.store.runs.create(record, created, key, extra)
         except KeyTaken as taken:
             assert key is not None
-            if taken.fingerprint != key[1]:
-                raise Conflict(
-                    "Idempotency-Key was already used with a different request body",
-                    errors=[{"field": "Idempotency-Key", "message": "reused with a different body"}],
-                ) from taken
-            record = self.record(tenant_id, taken.run_id)
+            record = self._replayed(tenant_id, key, taken.run_id, taken.fingerprint)
             replayed = True
         except EntryConditionFailed as busy:
             assert on_thread is not None
@@ -165,6 +167,15 @@ class Runs:
             # Also on replay: if the first request died between storing and starting, this heals it.
             self.engine.orchestrator.start(record.run_id, tenant_id)
         return self.view(record), replayed
+
+    def _replayed(self, tenant_id: str, key: tuple[str, str], run_id: str, fingerprint: str) -> RunRecord:
+        """The run an Idempotency-Key already names, if it was taken by the same request (409 if not)."""
+        if fingerprint != key[1]:
+            raise Conflict(
+                "Idempotency-Key was already used with a different request body",
+                errors=[{"field": "Idempotency-Key", "message": "reused with a different body"}],
+            )
+        return self.record(tenant_id, run_id)
 
     # -- read ------------------------------------------------------------------------------------
     def record(self, tenant_id: str | None, run_id: str) -> RunRecord:
@@ -230,18 +241,19 @@ class Runs:
         tenant_id: str,
         run_id: str,
         timeout: float,
-        until: Callable[[Run], bool] = lambda run: run.settled,
+        until: Callable[[RunProgress], bool] = lambda run: run.settled,
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> Run:
         """The run once `until` holds (by default: it ended or waits for a human), or as it is when
-        `timeout` seconds have passed."""
+        `timeout` seconds have passed. Polls read only the run item; its payloads (which may be in S3)
+        are loaded once, for the answer."""
         deadline = clock() + timeout
         while True:
-            run = self.get(tenant_id, run_id)
-            if until(run) or clock() >= deadline:
-                return run
+            record = self.record(tenant_id, run_id)
+            if until(RunProgress(record.run_id, record.status, record.event_seq)) or clock() >= deadline:
+                return self.view(record)
             sleep(WAIT_POLL_SECONDS)
 
     # -- end -------------------------------------------------------------------------------------

@@ -14,21 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agent_runtime.engine import budget
-from agent_runtime.engine.model import TERMINAL_STATUSES, Event, Page
+from agent_runtime.engine.model import TERMINAL_STATUSES, Event, Page, RunProgress
 
 if TYPE_CHECKING:
     from agent_runtime.engine import Engine
 
 READ_PAGE = 100
-
-
-@dataclass(frozen=True)
-class RunProgress:
-    """How far a run is, as a stream poll read it (cheap: no payloads loaded)."""
-
-    run_id: str
-    status: str
-    event_seq: int
 
 
 @dataclass

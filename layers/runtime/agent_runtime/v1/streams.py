@@ -9,8 +9,8 @@ from collections.abc import Callable
 
 from agent_runtime.config import settings
 from agent_runtime.engine import Engine
-from agent_runtime.engine.model import TERMINAL_STATUSES, Event
-from agent_runtime.engine.streams import RunProgress, Window
+from agent_runtime.engine.model import TERMINAL_STATUSES, Event, RunProgress
+from agent_runtime.engine.streams import Window
 from agent_runtime.v1.views import event_json
 
 
