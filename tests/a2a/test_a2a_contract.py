@@ -113,6 +113,16 @@ class Binding:
         ).json()
         return listed, one
 
+    def create_push(self, task_id: str, config: dict[str, Any]) -> Any:
+        if self.kind == "JSONRPC":
+            return self._rpc("CreateTaskPushNotificationConfig", {"taskId": task_id, **config})
+        return self._rest("POST", f"/tasks/{task_id}/pushNotificationConfigs", json=config).json()
+
+    def delete_push(self, task_id: str, config_id: str) -> Any:
+        if self.kind == "JSONRPC":
+            return self._rpc("DeleteTaskPushNotificationConfig", {"taskId": task_id, "id": config_id})
+        return self._rest("DELETE", f"/tasks/{task_id}/pushNotificationConfigs/{config_id}").json()
+
     def extended_card(self) -> Any:
         if self.kind == "JSONRPC":
             return self._rpc("GetExtendedAgentCard", {})
@@ -152,12 +162,16 @@ def test_every_result_of_both_bindings_matches_the_schema(binding: Binding, base
     listed, one = binding.push_configs(task["id"])
     check("ListTaskPushNotificationConfigsResponse", listed)
     check("TaskPushNotificationConfig", one)
+    auth = {"scheme": "Bearer", "credentials": "c"}
+    replaced = binding.create_push(task["id"], {"id": one["id"], "url": one["url"], "authentication": auth})
+    check("TaskPushNotificationConfig", replaced)
     answer = message({"approved": True, "comment": "ok"}, taskId=task["id"])
     streamed = binding.stream({"message": answer})
     assert streamed and "task" in streamed[0]
     for frame in streamed:
         check("StreamResponse", frame)
     assert streamed[-1]["statusUpdate"]["status"]["state"] == "TASK_STATE_COMPLETED"
+    assert binding.delete_push(task["id"], one["id"]) == {}  # google.protobuf.Empty
     replayed = binding.subscribe(task["id"], 0)
     for frame in replayed:
         check("StreamResponse", frame)

@@ -12,6 +12,7 @@ from agent_runtime.http.errors import (
     NotAcceptable,
     PayloadTooLarge,
     Unauthorized,
+    Unavailable,
     UnsupportedMediaType,
 )
 
@@ -82,6 +83,7 @@ _DOMAIN: list[tuple[type[DomainError], tuple[int, int, str, str]]] = [
         UnsupportedMediaType,
         (ContentTypeNotSupported.code, 415, "INVALID_ARGUMENT", "CONTENT_TYPE_NOT_SUPPORTED"),
     ),
+    (Unavailable, (-32603, 503, "UNAVAILABLE", "UNAVAILABLE")),
     (InternalError, (-32603, 500, "INTERNAL", "INTERNAL_ERROR")),
 ]
 

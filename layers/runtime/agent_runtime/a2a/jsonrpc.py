@@ -107,7 +107,7 @@ def dispatch(request: Request, call: JsonRpcRequest) -> Response:
             raise InvalidParams(
                 "taskId is required", errors=[{"field": "params.taskId", "message": "required"}]
             )
-        return _result(rid, tasks.create_push(who, config.task_id, config))
+        return _result(rid, tasks.create_push(who, config.task_id, config, "params"))
     if method in {"GetTaskPushNotificationConfig", "DeleteTaskPushNotificationConfig"}:
         body = _params(PushConfigRequest, params)
         if not body.id:

@@ -55,7 +55,7 @@ class Message(A2AModel):
 
 class AuthenticationInfo(A2AModel):
     scheme: str = Field(min_length=1, max_length=64)
-    credentials: str | None = Field(default=None, max_length=4096)
+    credentials: str | None = Field(default=None, max_length=4000)  # "<scheme> <credentials>" fits 4096
 
 
 class TaskPushNotificationConfig(A2AModel):

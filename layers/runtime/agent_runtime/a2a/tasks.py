@@ -167,15 +167,6 @@ def _fingerprint(caller: Caller, request: SendMessageRequest) -> dict[str, Any]:
     }
 
 
-def push_option(config: TaskPushNotificationConfig) -> dict[str, Any]:
-    option: dict[str, Any] = {"id": config.id or str(uuid.uuid4()), "url": config.url}
-    if config.token:
-        option["token"] = config.token
-    if config.authentication:
-        option["authentication"] = config.authentication.model_dump(mode="json", exclude_none=True)
-    return option
-
-
 def send(caller: Caller, request: SendMessageRequest) -> tuple[Run, bool]:
     """A new task, or (with message.taskId) the answer to the checkpoint the task waits on."""
     message = request.message
@@ -216,8 +207,10 @@ def send(caller: Caller, request: SendMessageRequest) -> tuple[Run, bool]:
         "message": stored_message,
         "fingerprint": hashlib.sha256(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest(),
     }
+    headers: dict[str, str] = {}
     if push is not None:
         options["push"] = push_option(push)
+        headers = push_headers(push, "configuration.taskPushNotificationConfig")
     spec = RunSpec(
         workflow_name=workflow.name,
         workflow_version=workflow.version,
@@ -225,6 +218,7 @@ def send(caller: Caller, request: SendMessageRequest) -> tuple[Run, bool]:
         config=config,
         metadata={"a2a_message_id": message.message_id},
         callback_url=push.url if push else None,
+        callback_headers=headers,
     )
     try:
         return caller.engine.runs.create(
@@ -465,13 +459,62 @@ def subscribe(caller: Caller, task_id: str, after: int | None, wrap: Wrap) -> st
 
 
 # -- push notification configs ----------------------------------------------------------------
+# A task has at most one push notification config: it is the run's webhook, whose deliveries the engine
+# signs, retries and logs. Its `token` and `authentication` are sent as headers (as a2a-sdk's sender
+# does) and are write-only: kept with the run's callback, never shown or logged.
+TOKEN_HEADER = "X-A2A-Notification-Token"
+SCHEME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")  # an RFC 9110 token
+SECRET_TEXT = re.compile(r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$")  # visible ASCII, no line breaks
+CONFIG_ATTEMPTS = 3
+
+
+def _at(where: str, name: str) -> str:
+    return f"{where}.{name}" if where else name
+
+
+def push_headers(config: TaskPushNotificationConfig, where: str) -> dict[str, str]:
+    """The headers a config asks its notifications to carry, or InvalidParams naming the field."""
+    headers: dict[str, str] = {}
+    errors: list[dict[str, Any]] = []
+    if config.token is not None and config.token != "":
+        if SECRET_TEXT.match(config.token):
+            headers[TOKEN_HEADER] = config.token
+        else:
+            errors.append({"field": _at(where, "token"), "message": "visible ASCII, no line breaks"})
+    auth = config.authentication
+    if auth is not None:
+        if not SCHEME.match(auth.scheme):
+            errors.append({"field": _at(where, "authentication.scheme"), "message": "an HTTP auth scheme"})
+        elif auth.credentials:
+            if SECRET_TEXT.match(auth.credentials):
+                headers["Authorization"] = f"{auth.scheme} {auth.credentials}"
+            else:
+                errors.append(
+                    {
+                        "field": _at(where, "authentication.credentials"),
+                        "message": "visible ASCII, no line breaks",
+                    }
+                )
+    if errors:
+        raise InvalidParams("the push notification config is not valid", errors=errors)
+    return headers
+
+
+def push_option(config: TaskPushNotificationConfig) -> dict[str, Any]:
+    """What the run keeps to show the config again: never its token or credentials."""
+    option: dict[str, Any] = {"url": config.url}
+    if config.id:
+        option["id"] = config.id
+    if config.authentication is not None:
+        option["scheme"] = config.authentication.scheme
+    return option
+
+
 def push_view(run: Run, option: dict[str, Any]) -> dict[str, Any]:
-    """A push config as A2A shows it; the authentication credentials are write-only."""
-    body: dict[str, Any] = {"id": option["id"], "taskId": run.run_id, "url": option["url"]}
-    if option.get("token"):
-        body["token"] = option["token"]
-    if option.get("authentication"):
-        body["authentication"] = {"scheme": option["authentication"]["scheme"]}
+    """A config as A2A shows it: its id (the task id when none was given), url and auth scheme."""
+    body: dict[str, Any] = {"id": option.get("id") or run.run_id, "taskId": run.run_id, "url": option["url"]}
+    if option.get("scheme"):
+        body["authentication"] = {"scheme": option["scheme"]}
     return body
 
 
@@ -480,25 +523,58 @@ def _push(run: Run) -> dict[str, Any] | None:
     return option if isinstance(option, dict) and run.callback_url else None
 
 
-NEEDS_ENGINE = (
-    "this server sets a task's push notification config when the task is created "
-    "(SendMessage configuration.taskPushNotificationConfig); it can't add, change or delete one later"
-)
+def _config_not_found(task_id: str, config_id: str) -> TaskNotFound:
+    return TaskNotFound(f"task {task_id} has no push notification config {config_id!r}", taskId=task_id)
 
 
-def create_push(caller: Caller, task_id: str, config: TaskPushNotificationConfig) -> dict[str, Any]:
-    run = _task_run(caller, task_id)
-    existing = _push(run)
-    if existing is not None and existing["url"] == config.url and (config.id in {None, existing["id"]}):
-        return push_view(run, existing)  # the same config again: idempotent
-    raise UnsupportedOperation(NEEDS_ENGINE, taskId=task_id)
+def create_push(
+    caller: Caller, task_id: str, config: TaskPushNotificationConfig, where: str = ""
+) -> dict[str, Any]:
+    """Set the task's push notification config, or replace it (the same id; no id is the task id).
+    A second config with another id is refused: this server sends one per task."""
+    if config.task_id and config.task_id != task_id:
+        raise InvalidParams(
+            "taskId differs from the task's", errors=[{"field": _at(where, "taskId"), "message": "mismatch"}]
+        )
+    headers = push_headers(config, where)
+    config_id = config.id or task_id
+    for _ in range(CONFIG_ATTEMPTS):
+        run = _task_run(caller, task_id)
+        existing = _push(run)
+        if existing is not None and (existing.get("id") or run.run_id) != config_id:
+            raise UnsupportedOperation(
+                f"task {task_id} has a push notification config ({existing.get('id') or run.run_id}); "
+                "this server sends one per task: delete it first, or create with its id to replace it",
+                taskId=task_id,
+            )
+        option = {**push_option(config), "id": config_id}
+        try:
+            run = caller.engine.runs.set_callback(
+                caller.tenant_id,
+                run,
+                config.url,
+                headers,
+                protocol_options={**run.protocol_options, "push": option},
+                callback_field=_at(where, "url"),
+            )
+        except ValidationFailed as invalid:
+            raise InvalidParams(invalid.detail, errors=invalid.errors) from None
+        except Conflict as refused:
+            if "status_now" in refused.extra:
+                raise UnsupportedOperation(
+                    f"task {task_id} is {views.STATE[run.status]}: it sends no more notifications",
+                    taskId=task_id,
+                ) from None
+            continue  # its config changed meanwhile: decide again
+        return push_view(run, option)
+    raise UnsupportedOperation(f"task {task_id}'s push notification config keeps changing: try again")
 
 
 def get_push(caller: Caller, task_id: str, config_id: str) -> dict[str, Any]:
     run = _task_run(caller, task_id)
     existing = _push(run)
-    if existing is None or existing["id"] != config_id:
-        raise TaskNotFound(f"task {task_id} has no push notification config {config_id!r}", taskId=task_id)
+    if existing is None or (existing.get("id") or run.run_id) != config_id:
+        raise _config_not_found(task_id, config_id)
     return push_view(run, existing)
 
 
@@ -509,8 +585,16 @@ def list_push(caller: Caller, task_id: str) -> dict[str, Any]:
 
 
 def delete_push(caller: Caller, task_id: str, config_id: str) -> None:
-    run = _task_run(caller, task_id)
-    existing = _push(run)
-    if existing is None or existing["id"] != config_id:
-        return  # deleting what isn't there is done (idempotent)
-    raise UnsupportedOperation(NEEDS_ENGINE, taskId=task_id)
+    """Remove the config (the run's callback and its headers); deleting what isn't there is done."""
+    for _ in range(CONFIG_ATTEMPTS):
+        run = _task_run(caller, task_id)
+        existing = _push(run)
+        if existing is None or (existing.get("id") or run.run_id) != config_id:
+            return
+        options = {k: v for k, v in run.protocol_options.items() if k != "push"}
+        try:
+            caller.engine.runs.set_callback(caller.tenant_id, run, None, protocol_options=options)
+            return
+        except Conflict:
+            continue  # its config changed meanwhile: look again
+    raise UnsupportedOperation(f"task {task_id}'s push notification config keeps changing: try again")

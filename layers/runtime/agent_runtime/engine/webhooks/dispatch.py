@@ -3,9 +3,10 @@
 A run's change and its events are one transaction, so the table's stream carries every event even if
 the writer crashes right after. For each INSERT of an event item, if the run has a callback URL and
 its door's formatter makes a body for that event, the dispatcher stores a delivery (conditional put,
-id derived from run id + seq) with that exact body, and enqueues it. A stream record seen twice finds
-the delivery already there and re-enqueues it only if it never got an attempt (healing a crash between
-put and send); the delivery worker ignores messages for deliveries already settled.
+id derived from run id + seq) with that exact body and the callback's URL and headers as they are
+then, and enqueues it. A stream record seen twice finds the delivery already there and re-enqueues it
+only if it never got an attempt (healing a crash between put and send); the delivery worker ignores
+messages for deliveries already settled.
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ class Dispatcher:
             seq=event.seq,
             event_type=event.type,
             url=record.callback_url,
+            headers=record.callback_headers or "{}",  # the callback's own, as of now (write-only)
             # The exact body text, so every attempt signs and sends the same bytes (S3 above 64 KiB).
             payload=self.engine.store.payloads.dump(
                 record.tenant_id, event.run_id, f"webhook-{event.seq}", to_json(body)

@@ -1,4 +1,5 @@
-"""One delivery attempt per queue message: sign, POST, record, and schedule the next try or settle.
+"""One delivery attempt per queue message: sign, POST (with the callback's own headers, which are never
+recorded or logged), record, and schedule the next try or settle.
 
 2xx: delivered. Network errors, timeouts, 5xx and 429: retried with exponential backoff and full
 jitter (Retry-After honoured), re-enqueued with DelaySeconds (SQS allows at most 900 s, so longer
@@ -115,6 +116,8 @@ def post(delivery: DeliveryRecord, body: str, secrets: list[str]) -> Outcome:
         return outcome(None, message if "does not resolve" in message else f"refused: {message}")
     timestamp = int(time.time())
     headers = {
+        # The callback's own headers first (validated names: they can't replace any of ours).
+        **json.loads(delivery.headers),
         "Host": target.host_header,
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
