@@ -97,23 +97,69 @@ def main(
 
 @app.command(short_help="Run the whole stack locally on moto, behind an HTTP gateway on loopback.")
 def dev(
-    port: int = typer.Option(9000, help="Port on 127.0.0.1 to serve the API on."),
-    host: str = typer.Option("127.0.0.1", help="Interface to bind; keep it loopback."),
+    port: int = typer.Option(9000, help="Port to serve the API on."),
+    host: str = typer.Option(
+        "127.0.0.1", help="Interface to bind. Anything but loopback needs --require-keys."
+    ),
+    data_dir: str = typer.Option(
+        ".agent-runtime",
+        "--data-dir",
+        envvar="AGENT_RUNTIME_DATA_DIR",
+        help="Where runs, events, threads, artifacts, keys and deliveries are kept across restarts.",
+    ),
+    ephemeral: bool = typer.Option(
+        False, help="Keep nothing: state lives in memory and ends with the process."
+    ),
+    require_keys: bool = typer.Option(
+        False, help="Refuse requests without an API key (no keyless tenant 'default')."
+    ),
+    tenant_rate: float | None = typer.Option(
+        None,
+        help="Requests per second each tenant may make, 0 for no limit (default: the cloud's, "
+        "TENANT_THROTTLE in functions/manifest.py).",
+        show_default=False,
+    ),
+    tenant_burst: int | None = typer.Option(
+        None, help="Requests a tenant may make at once (default: the cloud's).", show_default=False
+    ),
     log_level: str = typer.Option("warning", help="uvicorn log level."),
 ) -> None:
     """Run the whole stack locally: moto (DynamoDB, S3, Step Functions executing the real state
-    machine, Lambda routed to our handlers) behind an HTTP gateway. Ctrl-C stops it."""
+    machine, Lambda routed to our handlers) behind an HTTP gateway. State is kept in --data-dir and
+    restored on the next start (--ephemeral keeps nothing). Ctrl-C stops it."""
+    import ipaddress
+
     import uvicorn
     from rich.console import Console
 
     from agent_runtime.observability import configure_local_logging
-    from agent_runtime_local.cloud import LocalCloud
+    from agent_runtime_local.cloud import DENIED_PORTS, LocalCloud
     from agent_runtime_local.gateway import create_app
+    from agent_runtime_local.persistence import DataDirError
+    from functions.manifest import TENANT_THROTTLE, Throttle
 
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback and not require_keys:
+        _fail(
+            f"--host {host} would serve the keyless tenant 'default' to the network: "
+            "add --require-keys (every request then needs an API key: agent-runtime api-key create)",
+            2,
+        )
+    rate = TENANT_THROTTLE.rate_per_second if tenant_rate is None else tenant_rate
+    throttle = Throttle(rate, tenant_burst or TENANT_THROTTLE.burst) if rate > 0 else None
     configure_local_logging(logging.WARNING)  # JSON lines with the bound fields, as Lambda writes them
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's S3 endpoint for downloads
     console = Console()
-    with LocalCloud() as cloud:
+    # Webhooks may not call the gateway itself (nor the download endpoint, which LocalCloud adds).
+    state = None if ephemeral else Path(data_dir)
+    cloud = LocalCloud(environment={DENIED_PORTS: str(port)}, data_dir=state)
+    try:
+        cloud.start()
+    except DataDirError as error:
+        _fail(str(error))
+    try:
         assert cloud.resources is not None
         url = f"http://{host}:{port}"
         console.print(f"[bold green]agent-runtime[/] local stack on [bold]{url}[/]  (Ctrl-C stops it)")
@@ -121,8 +167,18 @@ def dev(
             f"  table {cloud.resources.table} · bucket {cloud.resources.bucket} · "
             f"state machine {cloud.resources.state_machine_arn}"
         )
+        if cloud.restored is None:
+            console.print("  state in memory only (--ephemeral): stopping forgets it")
+        else:
+            restored = cloud.restored
+            console.print(
+                f"  state in {Path(data_dir).resolve()}: restored {restored.items} items, "
+                f"{restored.objects} objects, {restored.replayed} journal records"
+            )
         console.print(f"  try: curl -sS {url}/v1/workflows    API docs: {url}/docs")
-        uvicorn.run(create_app(), host=host, port=port, log_level=log_level)
+        uvicorn.run(create_app(require_keys, throttle), host=host, port=port, log_level=log_level)
+    finally:
+        cloud.stop()
     console.print("agent-runtime local stack stopped")
 
 
@@ -830,6 +886,31 @@ def revoke_api_key(
         _print_json(revoked)
     else:
         _out().print(f"revoked key {revoked['key_id']} of tenant {revoked['tenant']}")
+
+
+@api_key_app.command("sync-usage-plan")
+def sync_usage_plan(
+    usage_plan: str = typer.Option(
+        ...,
+        "--usage-plan",
+        envvar="USAGE_PLAN_ID",
+        help="The deployment's usage plan (its UsagePlanId output).",
+        show_default=False,
+    ),
+    table: str = typer.Option(
+        ..., "--table", envvar="TABLE_NAME", help="The deployment's DynamoDB table.", show_default=False
+    ),
+    json_output: bool = JSON_OPTION,
+) -> None:
+    """Put every tenant that has keys in the deployment's per-tenant usage plan (idempotent): tenants
+    whose keys were issued before it, or without USAGE_PLAN_ID, are refused (403) until then."""
+    os.environ["USAGE_PLAN_ID"] = usage_plan
+    with _table(table) as keys:
+        added = keys.sync_usage_plan()
+    if json_output:
+        _print_json({"added": list(added)})
+    else:
+        _out().print(f"added {len(added)} tenant(s) to usage plan {usage_plan}: {', '.join(added) or '-'}")
 
 
 if __name__ == "__main__":

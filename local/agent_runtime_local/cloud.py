@@ -7,9 +7,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import secrets
 import zipfile
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 from agent_runtime.store import schema
 from functions import manifest
@@ -27,7 +29,16 @@ LOCAL_ENVIRONMENT = {
     "METRICS_DISABLED": "true",
     "WEBHOOK_ALLOW_HTTP_LOOPBACK": "true",
     "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1,localhost,::1",
+    # One process runs everything here, so a run untouched for seconds with no execution was lost (a
+    # restart): the reconciler's start-up sweep re-drives it at once instead of after the cloud's grace.
+    "RECONCILE_GRACE_SECONDS": "5",
+    "RECONCILE_DELIVERY_GRACE_SECONDS": "60",
 }
+# Loopback ports webhooks may never call: the stack's own endpoints (the download endpoint, and the
+# gateway when `agent-runtime dev` passes its port), so a callback_url can't be aimed at them.
+DENIED_PORTS = "WEBHOOK_DENIED_LOCAL_PORTS"
+# The table's stream (the webhook dispatcher's source), as infra/data.py configures it.
+STREAM = {"StreamEnabled": True, "StreamViewType": schema.STREAM_VIEW}
 
 
 def function_arn(name: str) -> str:
@@ -52,6 +63,7 @@ class Resources:
     state_machine_arn: str
     webhook_queue_url: str = ""
     webhook_dlq_url: str = ""
+    express_state_machine_arn: str = ""
 
 
 def configure_environment(resources: Resources, extra: dict[str, str] | None = None) -> None:
@@ -65,6 +77,7 @@ def configure_environment(resources: Resources, extra: dict[str, str] | None = N
             "TABLE_NAME": resources.table,
             "BUCKET_NAME": resources.bucket,
             "STATE_MACHINE_ARN": resources.state_machine_arn,
+            "EXPRESS_STATE_MACHINE_ARN": resources.express_state_machine_arn,
             "WEBHOOK_QUEUE_URL": resources.webhook_queue_url,
             "WEBHOOK_DLQ_URL": resources.webhook_dlq_url,
             **LOCAL_ENVIRONMENT,
@@ -81,7 +94,9 @@ def configure_environment(resources: Resources, extra: dict[str, str] | None = N
     aws.reset_clients()
 
 
-def create_resources() -> Resources:
+def create_resources(stream: bool = True) -> Resources:
+    """Create the table (with its stream unless `stream` is False: a restore turns it on once the
+    snapshot is loaded), the bucket, the functions, the state machine and the queues."""
     import boto3
 
     session = boto3.session.Session(
@@ -91,6 +106,7 @@ def create_resources() -> Resources:
         region_name=REGION,
     )
     dynamodb = session.client("dynamodb")
+    options: dict[str, Any] = {"StreamSpecification": STREAM} if stream else {}
     dynamodb.create_table(
         TableName=TABLE,
         BillingMode="PAY_PER_REQUEST",
@@ -108,14 +124,11 @@ def create_resources() -> Resources:
                     {"AttributeName": index.partition_key, "KeyType": "HASH"},
                     {"AttributeName": index.sort_key, "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": cast(Any, index.projection)},
             }
             for index in schema.INDEXES
         ],
-        StreamSpecification={
-            "StreamEnabled": True,
-            "StreamViewType": schema.STREAM_VIEW,
-        },
+        **options,
     )
     dynamodb.update_time_to_live(
         TableName=TABLE,
@@ -151,42 +164,50 @@ def create_resources() -> Resources:
     sqs = session.client("sqs")
     dlq_url = sqs.create_queue(QueueName=WEBHOOK_DLQ)["QueueUrl"]
     queue_url = sqs.create_queue(QueueName=WEBHOOK_QUEUE, Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
-    return Resources(TABLE, BUCKET, state_machine["stateMachineArn"], queue_url, dlq_url)
+    # Runs that can't wait for a human: the same definition as EXPRESS (functions/manifest.py).
+    express = sfn.create_state_machine(
+        name=f"{STATE_MACHINE}-express",
+        type="EXPRESS",
+        definition=manifest.express_state_machine_definition(render_definition(local_substitutions())),
+        roleArn=role_arn,
+    )
+    return Resources(
+        TABLE, BUCKET, state_machine["stateMachineArn"], queue_url, dlq_url, express["stateMachineArn"]
+    )
 
 
 def queue_arn(name: str) -> str:
     return f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class LocalCloud:
     """moto started in-process with our resources, handlers wired in. Use as a context manager.
 
-    Pre-signed artifact URLs need an S3 endpoint a client can reach: moto's own HTTP server, on a
-    free loopback port, serves the same in-process state.
+    With `data_dir`, the table and the bucket are kept there (persistence.py) and restored on start,
+    before the pollers (and so the reconciler's first sweep) run; without, everything is in memory.
+    Pre-signed artifact URLs reach a download endpoint on a free loopback port (downloads.py) that
+    serves only signed, unexpired GETs of the bucket's objects.
     """
 
-    def __init__(self, environment: dict[str, str] | None = None) -> None:
+    def __init__(self, environment: dict[str, str] | None = None, data_dir: Path | None = None) -> None:
         self._environment = environment or {}
+        self._data_dir = data_dir
         self._mock: Any = None
-        self._s3_server: Any = None
+        self._downloads: Any = None
+        self._data: Any = None
         self._pollers: Any = None
         self.resources: Resources | None = None
+        self.restored: Any = None
         self.s3_endpoint = ""
 
     def start(self) -> Resources:
+        from botocore.credentials import Credentials
         from moto import mock_aws
 
         from agent_runtime import aws
         from agent_runtime_local import lambda_bridge, moto_patches, permissions
+        from agent_runtime_local.downloads import DownloadServer
+        from agent_runtime_local.persistence import DataDir
 
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
@@ -194,34 +215,66 @@ class LocalCloud:
         moto_patches.install()
         if permissions.watch not in aws.client_observers:
             aws.client_observers.append(permissions.watch)
-        self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
-        self._mock.start()
-        self.resources = create_resources()
-        from moto.server import ThreadedMotoServer
+        if self._data_dir is not None:
+            self._data = DataDir(self._data_dir)
+            self._data.open()
+        try:
+            self._mock = mock_aws(config={"stepfunctions": {"execute_state_machine": True}})
+            self._mock.start()
+            self.resources = create_resources(stream=self._data is None)
+            if self._data is not None:
+                self.restored = self._data.restore(self.resources.table, self.resources.bucket, STREAM)
+                aws.client_observers.append(self._data.watch)
+            # Pre-signed URLs are signed with this secret (moto takes any); public "local" would let
+            # anyone forge one. A data dir keeps its own, so URLs stay valid across a restart.
+            secret = self._data.secret() if self._data is not None else secrets.token_urlsafe(30)
+            self._downloads = DownloadServer(self.resources.bucket, Credentials("local", secret), REGION)
+            self._downloads.start()
+            self.s3_endpoint = self._downloads.url
+            denied = ",".join(
+                p for p in (str(self._downloads.port), self._environment.get(DENIED_PORTS, "")) if p
+            )
+            configure_environment(
+                self.resources,
+                {
+                    **self._environment,
+                    "AWS_ACCESS_KEY_ID": "local",
+                    "AWS_SECRET_ACCESS_KEY": secret,
+                    "ARTIFACT_DOWNLOAD_ENDPOINT": self.s3_endpoint,
+                    DENIED_PORTS: denied,
+                },
+            )
+            from agent_runtime_local.pollers import Pollers
 
-        port = _free_port()
-        self._s3_server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        self._s3_server.start()
-        self.s3_endpoint = f"http://127.0.0.1:{port}"
-        configure_environment(
-            self.resources, {"ARTIFACT_DOWNLOAD_ENDPOINT": self.s3_endpoint, **self._environment}
-        )
-        from agent_runtime_local.pollers import Pollers
-
-        self._pollers = Pollers(
-            self.resources.table,
-            {manifest.Trigger.WEBHOOK_QUEUE: (self.resources.webhook_queue_url, queue_arn(WEBHOOK_QUEUE))},
-        )
-        self._pollers.start()
+            self._pollers = Pollers(
+                self.resources.table,
+                {
+                    manifest.Trigger.WEBHOOK_QUEUE: (
+                        self.resources.webhook_queue_url,
+                        queue_arn(WEBHOOK_QUEUE),
+                    )
+                },
+            )
+            self._pollers.start()
+        except BaseException:
+            self.stop()
+            raise
         return self.resources
 
     def stop(self) -> None:
+        from agent_runtime import aws
+
         if self._pollers is not None:
             self._pollers.stop()
             self._pollers = None
-        if self._s3_server is not None:
-            self._s3_server.stop()
-            self._s3_server = None
+        if self._downloads is not None:
+            self._downloads.stop()
+            self._downloads = None
+        if self._data is not None:
+            if self._data.watch in aws.client_observers:
+                aws.client_observers.remove(self._data.watch)
+            self._data.close()
+            self._data = None
         if self._mock is not None:
             self._mock.stop()
             self._mock = None

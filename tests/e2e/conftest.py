@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,20 @@ from httpx_sse import connect_sse
 from agent_runtime.engine import Engine
 from agent_runtime_local.cloud import Resources
 from agent_runtime_local.gateway import create_app
+
+
+def wait_until_serving(process: subprocess.Popen[str], base: str, seconds: float) -> None:
+    """Until `agent-runtime dev` (`process`) answers on `base`; fails with its output if it exits."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/v1/workflows", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        assert time.monotonic() < deadline, "dev server did not come up"
+        time.sleep(0.2)
 
 
 def free_port() -> int:

@@ -8,15 +8,16 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
-from tests.e2e.conftest import free_port, stream_until_end
+from tests.e2e.conftest import free_port, stream_until_end, wait_until_serving
 from tests.webhook_receiver import receiver
 
 
-def test_dev_server_serves_the_readme_session_and_stops_on_ctrl_c() -> None:
+def test_dev_server_serves_the_readme_session_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"TABLE_NAME", "BUCKET_NAME", "STATE_MACHINE_ARN"}}
     process = subprocess.Popen(
@@ -25,19 +26,11 @@ def test_dev_server_serves_the_readme_session_and_stops_on_ctrl_c() -> None:
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        cwd=tmp_path,  # where its default data dir, .agent-runtime/, goes
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/v1/workflows", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            assert time.monotonic() < deadline, "dev server did not come up"
-            time.sleep(0.2)
+        wait_until_serving(process, base, 60)
         run = httpx.post(
             f"{base}/v1/runs",
             json={"workflow": {"name": "echo", "version": "0.1.0"}, "input": {"hello": "world"}},

@@ -4,8 +4,9 @@
 A URL is accepted when it is https (or http to a loopback address where WEBHOOK_ALLOW_HTTP_LOOPBACK
 is on: the local stack), has no credentials, and every address its host resolves to is public:
 private, loopback, link-local, reserved, multicast, unspecified and cloud-metadata addresses are
-refused unless the host or the IP is listed in WEBHOOK_ALLOWED_HOSTS. The delivery connects to the
-address validated here (see `Target`), so a second resolution can't swap in another one.
+refused unless the host or the IP is listed in WEBHOOK_ALLOWED_HOSTS; loopback ports listed in
+WEBHOOK_DENIED_LOCAL_PORTS (the local stack's own endpoints) are refused even then. The delivery
+connects to the address validated here (see `Target`), so a second resolution can't swap in another one.
 """
 
 from __future__ import annotations
@@ -70,6 +71,11 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
+def _loopback(ip: IPAddress) -> bool:
+    embedded = _embedded_ipv4(ip) if isinstance(ip, ipaddress.IPv6Address) else None
+    return (embedded or ip).is_loopback
+
+
 def _forbidden(ip: IPAddress) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address) and (embedded := _embedded_ipv4(ip)) is not None:
         return _forbidden(embedded)
@@ -128,6 +134,8 @@ def check(url: str) -> Target:
         config.webhook_allow_http_loopback and all(ip.is_loopback for ip in addresses)
     ):
         raise UnsafeUrl("must be an https:// URL")
+    if port in config.webhook_denied_local_ports and any(_loopback(ip) for ip in addresses):
+        raise UnsafeUrl(f"{host}:{port} is one of this stack's own endpoints")
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

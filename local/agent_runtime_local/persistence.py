@@ -1,0 +1,319 @@
+"""The local stack's state on disk: a snapshot plus a journal of every write, so `agent-runtime dev`
+survives a stop or a `kill -9`.
+
+moto keeps DynamoDB and S3 in memory. Every call the runtime's clients (agent_runtime.aws) make that
+changes them (JOURNALED) is appended to `journal-<generation>.jsonl` once moto has applied it, inside
+the lock that makes each moto call atomic (moto_patches.moto_lock), so the journal is in commit order
+and no one can read a change before its record is written. One os.write per record on an O_APPEND
+file: once it returns the kernel has it, and a killed process loses nothing it acknowledged (a power
+loss can lose what the page cache held: there is no fsync per record). S3 object bodies are files
+under `blobs/`, named by their SHA-256, written before the call.
+
+On start (`restore`): the table is created with its stream off, the snapshot loaded, the stream turned
+on, the journal replayed in order through raw clients (not journaled again), so the stream carries the
+last session's writes and the webhook dispatcher, idempotent on delivery ids derived from run id and
+sequence, dispatches what it had not; then a fresh snapshot is written (tmp + fsync + rename) and a new
+generation's journal started. A snapshot names its generation, so a crash between the rename and
+removing the old journal never replays that journal twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from botocore import xform_name
+
+from agent_runtime_local import moto_patches
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+SNAPSHOT = "snapshot.jsonl"
+BLOBS = "blobs"
+# The calls that change items or objects: the runtime makes the DynamoDB ones and PutObject
+# (store/dynamo.py, store/artifact_items.py, store/payloads.py); S3's deletes and copy replay as they are.
+JOURNALED = frozenset(
+    {
+        "dynamodb.PutItem",
+        "dynamodb.UpdateItem",
+        "dynamodb.DeleteItem",
+        "dynamodb.TransactWriteItems",
+        "dynamodb.BatchWriteItem",
+        "s3.PutObject",
+        "s3.CopyObject",
+        "s3.DeleteObject",
+        "s3.DeleteObjects",
+    }
+)
+BATCH_WRITE_LIMIT = 25
+
+
+class DataDirError(RuntimeError):
+    """The data directory can't be used (held by another process, or its journal doesn't replay)."""
+
+
+def encode(value: Any) -> Any:
+    """JSON for call parameters and items: bytes as {"$b64": ...}."""
+    if isinstance(value, bytes | bytearray):
+        return {"$b64": base64.b64encode(value).decode()}
+    if isinstance(value, dict):
+        return {k: encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return [encode(v) for v in value]
+    return value
+
+
+def decode(value: Any) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$b64"}:
+            return base64.b64decode(value["$b64"])
+        return {k: decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode(v) for v in value]
+    return value
+
+
+@dataclass
+class Restored:
+    items: int = 0
+    objects: int = 0
+    replayed: int = 0
+
+
+def _session() -> Any:
+    import boto3
+
+    return boto3.session.Session(region_name=os.environ.get("AWS_REGION", "us-east-1"))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class DataDir:
+    """One data directory, held (flock) by one process at a time."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.blobs = root / BLOBS
+        self.generation = 0
+        self._lock_fd: int | None = None
+        self._journal_fd: int | None = None
+        self._pending = threading.local()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def open(self) -> None:
+        self.blobs.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise DataDirError(f"{self.root} is in use by another agent-runtime dev") from None
+        self._lock_fd = fd
+
+    def close(self) -> None:
+        if moto_patches.write_committed == self._committed:
+            moto_patches.write_committed = None
+        if self._journal_fd is not None:
+            os.close(self._journal_fd)
+            self._journal_fd = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = None
+
+    def secret(self) -> str:
+        """This data dir's signing secret for pre-signed download URLs (kept, so URLs outlive a restart)."""
+        path = self.root / "download-secret"
+        if not path.exists():
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(base64.urlsafe_b64encode(os.urandom(30)).decode())
+            tmp.chmod(0o600)
+            os.replace(tmp, path)
+        return path.read_text().strip()
+
+    # -- restore ---------------------------------------------------------------------------------
+    def restore(self, table: str, bucket: str, stream: dict[str, Any]) -> Restored:
+        """Load the snapshot into the (stream-less) table and the bucket, turn the stream on, replay the
+        journal, write a fresh snapshot and start journaling. Call before anything else uses them."""
+        session = _session()
+        dynamodb, s3 = session.client("dynamodb"), session.client("s3")
+        restored = Restored()
+        batch: list[dict[str, Any]] = []
+        for kind, value in self._snapshot_lines():
+            if kind == "item":
+                batch.append({"PutRequest": {"Item": value}})
+                restored.items += 1
+                if len(batch) == BATCH_WRITE_LIMIT:
+                    _batch_write(dynamodb, table, batch)
+                    batch = []
+            else:
+                body = (self.blobs / value.pop("blob")).read_bytes()
+                s3.put_object(Bucket=bucket, Body=body, **value)
+                restored.objects += 1
+        if batch:
+            _batch_write(dynamodb, table, batch)
+        dynamodb.update_table(TableName=table, StreamSpecification=stream)
+        clients = {"dynamodb": dynamodb, "s3": s3}
+        for number, (operation, params) in enumerate(self._journal_records(), start=1):
+            service, name = operation.split(".")
+            if "Body" in params:
+                params["Body"] = (self.blobs / params["Body"]["$blob"]).read_bytes()
+            try:
+                getattr(clients[service], xform_name(name))(**params)
+            except Exception as error:
+                raise DataDirError(
+                    f"{self.root}: journal record {number} ({operation}) does not replay: {error}. "
+                    "Move the directory away (or run with --ephemeral) to start empty."
+                ) from error
+            restored.replayed += 1
+        self._compact(dynamodb, s3, table, bucket)
+        return restored
+
+    def _snapshot_lines(self) -> Iterator[tuple[str, Any]]:
+        path = self.root / SNAPSHOT
+        if not path.exists():
+            return
+        with path.open(encoding="utf-8") as lines:
+            header = json.loads(next(lines))
+            if header.get("format") != FORMAT:
+                raise DataDirError(f"{path}: format {header.get('format')}, this version reads {FORMAT}")
+            self.generation = int(header["generation"])
+            for line in lines:
+                record = json.loads(line)
+                kind = "item" if "item" in record else "object"
+                yield kind, decode(record[kind])
+
+    def _journal_path(self, generation: int) -> Path:
+        return self.root / f"journal-{generation}.jsonl"
+
+    def _journal_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        path = self._journal_path(self.generation)
+        if not path.exists():
+            return
+        with path.open("rb") as lines:
+            for line in lines:
+                if not line.endswith(b"\n"):
+                    # Cut short by the process's death mid-write: its call never answered anyone.
+                    log.warning("%s: ignoring an unfinished last record", path)
+                    return
+                record = json.loads(line)
+                yield record["op"], decode(record["params"])
+
+    def _compact(self, dynamodb: Any, s3: Any, table: str, bucket: str) -> None:
+        generation = self.generation + 1
+        path = self.root / SNAPSHOT
+        tmp = path.with_suffix(".tmp")
+        blobs: set[str] = set()
+        with tmp.open("w", encoding="utf-8") as out:
+            out.write(json.dumps({"format": FORMAT, "generation": generation}) + "\n")
+            for page in dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
+                for item in page.get("Items", []):
+                    out.write(json.dumps({"item": encode(item)}) + "\n")
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                for entry in page.get("Contents", []):
+                    got = s3.get_object(Bucket=bucket, Key=entry["Key"])
+                    digest = self.store_blob(got["Body"].read())
+                    blobs.add(digest)
+                    obj: dict[str, Any] = {
+                        "Key": entry["Key"],
+                        "ContentType": got["ContentType"],
+                        "blob": digest,
+                    }
+                    if got.get("ServerSideEncryption"):
+                        obj["ServerSideEncryption"] = got["ServerSideEncryption"]
+                    if got.get("Metadata"):
+                        obj["Metadata"] = got["Metadata"]
+                    out.write(json.dumps({"object": obj}) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(self.root)
+        self.generation = generation
+        self._journal_fd = os.open(
+            self._journal_path(generation), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o600
+        )
+        for old in self.root.glob("journal-*.jsonl"):
+            if old.name != self._journal_path(generation).name:
+                old.unlink()
+        for blob in self.blobs.iterdir():
+            if blob.name not in blobs:
+                blob.unlink()
+        moto_patches.write_committed = self._committed
+
+    # -- journaling ------------------------------------------------------------------------------
+    def store_blob(self, body: bytes) -> str:
+        digest = hashlib.sha256(body).hexdigest()
+        target = self.blobs / digest
+        if not target.exists():
+            tmp = self.blobs / f"{digest}.{threading.get_ident()}.tmp"
+            tmp.write_bytes(body)
+            os.replace(tmp, target)
+        return digest
+
+    def watch(self, client: Any) -> None:
+        """Journal the writes `client` makes (an aws.client_observers entry)."""
+        client.meta.events.register("before-parameter-build", self._capture)
+        client.meta.events.register("before-call", self._arm)
+        client.meta.events.register("after-call", self._disarm)
+        client.meta.events.register("after-call-error", self._disarm)
+
+    def _capture(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        operation = f"{model.service_model.endpoint_prefix}.{model.name}"
+        if operation not in JOURNALED:
+            return
+        recorded = dict(params)
+        if "Body" in recorded:
+            body = recorded["Body"]
+            if isinstance(body, str):
+                body = body.encode()
+            elif hasattr(body, "seek"):  # botocore has made bytes a file object by now
+                start = body.tell()
+                body, _ = body.read(), body.seek(start)
+            if not isinstance(body, bytes | bytearray):
+                raise TypeError(f"{operation}: the local journal stores bytes bodies, not {type(body)}")
+            recorded["Body"] = {"$blob": self.store_blob(bytes(body))}
+        context["journal"] = (operation, recorded)
+
+    def _arm(self, context: dict[str, Any], **_: Any) -> None:
+        # Set once the parameters passed validation: what the next send on this thread commits.
+        self._pending.record = context.get("journal")
+
+    def _disarm(self, **_: Any) -> None:
+        self._pending.record = None
+
+    def _committed(self, event_name: str, status: int) -> None:
+        """Called by moto_patches inside moto_lock after moto answered a write of this thread."""
+        record = getattr(self._pending, "record", None)
+        if record is None or status >= 300 or self._journal_fd is None:
+            return
+        operation, params = record
+        if not event_name.endswith("." + operation.split(".")[1]):
+            return
+        self._pending.record = None
+        line = (
+            json.dumps({"op": operation, "params": encode(params)}, separators=(",", ":")) + "\n"
+        ).encode()
+        view = memoryview(line)
+        while view:
+            view = view[os.write(self._journal_fd, view) :]
+
+
+def _batch_write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:
+    pending: Any = {table: requests}
+    while pending:
+        pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
