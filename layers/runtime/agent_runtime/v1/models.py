@@ -68,6 +68,19 @@ class RunError(BaseModel):
     message: str
 
 
+class RunUsage(BaseModel):
+    """What the run used so far (docs/cost.md): counted by its commits, priced when read."""
+
+    transitions: int = Field(description="Step Functions state transitions.")
+    lambda_invocations: int = Field(description="Worker invocations for its steps and checkpoints.")
+    lambda_gb_seconds: float = Field(description="Their duration times configured memory.")
+    write_units: int = Field(description="DynamoDB write request units.")
+    read_units: int = Field(description="DynamoDB read request units of its commits.")
+    bytes_stored: int = Field(description="Bytes of the items it added (events, checkpoints, the run).")
+    events: int = Field(description="Events appended.")
+    express_executions: int = Field(description="1 if it ran on the Express state machine, else 0.")
+
+
 class Run(BaseModel):
     run_id: str
     status: RunStatus
@@ -81,6 +94,26 @@ class Run(BaseModel):
     callback_url: str | None = None
     created_at: str
     updated_at: str
+    usage: RunUsage
+    estimated_cost_usd: float = Field(
+        description="The usage at the dated list prices of engine/prices.py (us-east-1), in USD."
+    )
+
+
+class UsageSummary(BaseModel):
+    """GET /v1/usage: the usage of the tenant's runs created in [from, to), summed."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: str = Field(alias="from", description="Start of the window (inclusive), UTC.")
+    to: str = Field(description="End of the window (exclusive), UTC.")
+    workflow: str | None = None
+    runs: int = Field(description="Runs summed in this response.")
+    usage: RunUsage
+    estimated_cost_usd: float
+    prices_as_of: str = Field(description="The date of the price table the cost was computed with.")
+    truncated: bool = Field(description="More runs are in the window: pass next_cursor for the rest.")
+    next_cursor: str | None
 
 
 class Event(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from agent_runtime.engine import prices, usage
 from agent_runtime.engine.model import Artifact, ArtifactDownload, Checkpoint, Delivery, Event, Run
 from agent_runtime.v1 import models
 
@@ -26,7 +27,23 @@ def run_model(run: Run) -> models.Run:
         callback_url=run.callback_url,
         created_at=run.created_at,
         updated_at=run.updated_at,
+        usage=models.RunUsage(**usage.view(run.usage)),
+        estimated_cost_usd=usage.cost(run.usage),
     )
+
+
+def usage_json(summary: usage.Summary) -> dict[str, Any]:
+    return models.UsageSummary(
+        **{"from": summary.start},
+        to=summary.end,
+        workflow=summary.workflow,
+        runs=summary.runs,
+        usage=models.RunUsage(**usage.view(summary.usage)),
+        estimated_cost_usd=summary.estimated_cost_usd,
+        prices_as_of=prices.PRICES_AS_OF,
+        truncated=summary.next_cursor is not None,
+        next_cursor=summary.next_cursor,
+    ).model_dump(mode="json", by_alias=True)
 
 
 def run_json(run: Run) -> dict[str, Any]:

@@ -6,7 +6,7 @@ breaks an older client; `tests/sdk/test_models.py` holds their fields to the spe
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -34,6 +34,33 @@ class RunError(Model):
     message: str
 
 
+class RunUsage(Model):
+    """What a run used so far (its state transitions, worker invocations, DynamoDB units, bytes, events)."""
+
+    transitions: int
+    lambda_invocations: int
+    lambda_gb_seconds: float
+    write_units: int
+    read_units: int
+    bytes_stored: int
+    events: int
+    express_executions: int
+
+
+class UsageSummary(Model):
+    """`GET /v1/usage`: the tenant's runs created in a window, their usage summed and priced."""
+
+    from_: datetime = Field(alias="from")
+    to: datetime
+    workflow: str | None = None
+    runs: int
+    usage: RunUsage
+    estimated_cost_usd: float
+    prices_as_of: date
+    truncated: bool
+    next_cursor: str | None = None
+
+
 class Run(Model):
     run_id: str
     status: RunStatus
@@ -47,6 +74,8 @@ class Run(Model):
     callback_url: str | None = None
     created_at: datetime
     updated_at: datetime
+    usage: RunUsage | None = None
+    estimated_cost_usd: float | None = None  # the usage at the server's dated list prices (docs/cost.md)
 
     @property
     def terminal(self) -> bool:

@@ -1,0 +1,135 @@
+"""What a run used, counted where the work is done and folded into the run's next commit.
+
+The run item holds one number per counter (`usage_<name>`), grown with DynamoDB's ADD by the commits
+the engine makes anyway (RunItems.create and .commit), so counting costs no request of its own. A
+commit counts itself: the read of the run it guards on and the write units of its transaction. What an
+invocation adds besides (its Lambda invocation, the state transitions it stands for, its duration times
+memory) waits in a Meter, set for the invocation by engine/usage.py, until the run's next commit.
+
+Units follow DynamoDB's on-demand rules: a write is ceil(item size / 1 KB) units, twice that inside a
+transaction; a strongly consistent read ceil(size / 4 KB). Item sizes are the attribute names' and
+values' UTF-8 lengths (numbers as their digits), as DynamoDB sizes them near enough.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import math
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from agent_runtime.store.dynamo import from_item
+
+FIELDS = (
+    "transitions",  # Step Functions state transitions
+    "lambda_invocations",  # invocations of the workers that ran the run's steps and checkpoints
+    "lambda_mb_ms",  # their duration times configured memory (MB times ms), up to the run's last commit
+    "lambda_ms",  # their duration (what an Express execution lasts at least)
+    "express_executions",  # 1 for a run started on the Express state machine (engine/orchestration.py)
+    "write_units",  # DynamoDB write request units of the run's commits
+    "read_units",  # DynamoDB read request units of the run's commits
+    "bytes_stored",  # bytes of the items the run's commits added (events, checkpoints, the run)
+    "events",  # events appended
+)
+ATTRIBUTE_PREFIX = "usage_"
+
+
+def attribute(name: str) -> str:
+    return ATTRIBUTE_PREFIX + name
+
+
+def item_size(values: Mapping[str, Any]) -> int:
+    """An item's size as DynamoDB bills it (plain values, store/dynamo.py to_attr's types)."""
+    size = 0
+    for name, value in values.items():
+        size += len(name.encode())
+        if isinstance(value, str):
+            size += len(value.encode())
+        elif isinstance(value, bool) or value is None:
+            size += 1
+        elif isinstance(value, int):
+            size += math.ceil(len(str(abs(value))) / 2) + 1
+    return size
+
+
+def write_units(size: int, *, transactional: bool = True) -> int:
+    return max(1, math.ceil(size / 1024)) * (2 if transactional else 1)
+
+
+def read_units(size: int) -> int:
+    """A strongly consistent read (every read of the run item is one)."""
+    return max(1, math.ceil(size / 4096))
+
+
+def transaction_usage(entries: list[dict[str, Any]], update_size: int) -> dict[str, int]:
+    """Write units and added bytes of a transaction: its update of the run item (`update_size` bytes,
+    the larger of before and after) and its other entries, sized from their requests."""
+    units, stored = write_units(update_size), 0
+    for entry in entries:
+        if "Put" in entry:
+            size = item_size(from_item(entry["Put"]["Item"]))
+            stored += size
+        else:  # an update or a condition check: its key and values, a lower bound of the item
+            request = next(iter(entry.values()))
+            size = item_size(from_item(request["Key"])) + item_size(
+                from_item(request.get("ExpressionAttributeValues") or {})
+            )
+        units += write_units(size)
+    return {"write_units": units, "bytes_stored": stored}
+
+
+class Meter:
+    """One invocation's usage for one run, not yet in a commit."""
+
+    def __init__(self, run_id: str, memory_mb: int, counts: Mapping[str, int]) -> None:
+        self.run_id = run_id
+        self.memory_mb = memory_mb
+        self.counts = dict(counts)
+        self._since = time.monotonic()
+
+    def take(self) -> dict[str, int]:
+        """The counts so far, with the time since the last take, and start again from zero."""
+        now = time.monotonic()
+        counts = dict(self.counts)
+        elapsed_ms = int((now - self._since) * 1000)
+        counts["lambda_mb_ms"] = counts.get("lambda_mb_ms", 0) + elapsed_ms * self.memory_mb
+        counts["lambda_ms"] = counts.get("lambda_ms", 0) + elapsed_ms
+        self.counts, self._since = {}, now
+        return counts
+
+    def give_back(self, counts: Mapping[str, int]) -> None:
+        """Counts taken for a commit that did not happen: the next one carries them."""
+        add(self.counts, counts)
+
+
+_current: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("usage_meter", default=None)
+
+
+@contextmanager
+def metering(run_id: str, memory_mb: int, **counts: int) -> Iterator[Meter]:
+    """Count for `run_id` inside (one invocation working on one run)."""
+    meter = Meter(run_id, memory_mb, counts)
+    token = _current.set(meter)
+    try:
+        yield meter
+    finally:
+        _current.reset(token)
+
+
+def current(run_id: str) -> Meter | None:
+    meter = _current.get()
+    return meter if meter is not None and meter.run_id == run_id else None
+
+
+def add(into: dict[str, int], counts: Mapping[str, int]) -> dict[str, int]:
+    for name, value in counts.items():
+        if value:
+            into[name] = into.get(name, 0) + value
+    return into
+
+
+def of_item(values: Mapping[str, Any]) -> dict[str, int]:
+    """A stored run's usage (its `usage_*` attributes; absent ones are zero)."""
+    return {name: int(values.get(attribute(name)) or 0) for name in FIELDS}
