@@ -8,11 +8,17 @@
    commit cost grew with everything the table held: a long `make dev` session or test run slowed
    until executions starved. What a transaction changes is its items and the table's stream; both
    are restored exactly, so the outcome of every transaction is moto's own.
-3. The Step Functions interpreter reuses one Lambda client per region: moto builds a new boto3 client
+3. Writes are reported, inside that lock, to `write_committed` when it is set (persistence.py's journal):
+   in commit order, and before anyone can read them.
+4. The Step Functions interpreter reuses one Lambda client per region: moto builds a new boto3 client
    for every Lambda task (~150 ms of CPU here, a third of an echo run). Its credentials and config are
    fixed, so one client behaves the same as many.
+5. What moto redoes on every call though its answer never changes is done once: the member names its
+   response serializer tries on a dict, the parse tree of a state machine definition, each JSONPath.
+   Together they were about 45% of an echo run's CPU here (bench/reports/profile-after.md).
 
-tests/integration/test_moto_hook.py fails loudly if moto changes under these patches.
+tests/integration/test_moto_hook.py fails loudly if moto changes under these patches, and
+tests/integration/test_moto_speedups.py checks that the caches change nothing moto answers.
 """
 
 from __future__ import annotations
@@ -21,10 +27,14 @@ import contextvars
 import copy
 import functools
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 moto_lock = threading.RLock()
+# Called with ("before-send.<service>.<Operation>", HTTP status) after moto answers a DynamoDB or S3
+# call, still inside moto_lock; None (the default) costs nothing.
+write_committed: Callable[[str, int], None] | None = None
 # Set while a transaction runs: moto's table backup is then the table itself (ours is item-level).
 _sharing_tables: contextvars.ContextVar[bool] = contextvars.ContextVar("sharing_tables", default=False)
 
@@ -43,6 +53,9 @@ def install() -> None:
     _serialize_requests()
     _roll_back_touched_items_only()
     _reuse_lambda_clients()
+    _cache_response_aliases()
+    _parse_each_definition_once()
+    _parse_each_json_path_once()
 
 
 def _serialize_requests() -> None:
@@ -58,8 +71,22 @@ def _serialize_requests() -> None:
         with moto_lock:
             return original(self, request)
 
+    original_call = BotocoreStubber.__call__
+    _expect_signature(original_call, ["self", "event_name", "request", "kwargs"])
+
+    def call(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        report = write_committed
+        if report is None or not event_name.startswith(("before-send.dynamodb.", "before-send.s3.")):
+            return original_call(self, event_name, request, **kwargs)
+        with moto_lock:
+            response = original_call(self, event_name, request, **kwargs)
+            if response is not None:
+                report(event_name, response.status_code)
+            return response
+
     process_request._serialized = True  # type: ignore[attr-defined]
     BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
+    BotocoreStubber.__call__ = call  # type: ignore[method-assign]
 
 
 @dataclass
@@ -163,3 +190,103 @@ def _reuse_lambda_clients() -> None:
 
     boto_client_for._reused = True  # type: ignore[attr-defined]
     setattr(lambda_eval_utils, "boto_client_for", boto_client_for)  # noqa: B010
+
+
+# Distinct (member, shape, parent shape) triples are bounded by the service models; this only guards.
+ALIAS_CACHE_LIMIT = 50_000
+
+
+def _cache_response_aliases() -> None:
+    """moto 5.2 serializes a response by trying, for every member of the output model, the names its
+    alias providers derive (shape name, key, prefixes, snake_case) on the result. For a plain dict those
+    names depend only on the member's key, its shape and that shape's parent, yet moto derives them
+    again for every value: a third of an echo run's CPU went to serializing DynamoDB items and stream
+    records. The names are cached per (key, shape, parent), in moto's order, and looked up with
+    dict.get (a plain dict's [] without the KeyError), so the same value is picked."""
+    from moto.core import serialize
+    from moto.core.utils import get_value as get_value_at
+
+    serializer = serialize.ResponseSerializer
+    if getattr(serializer.get_value, "_cached_aliases", False):
+        return
+    original = serializer.get_value
+    _expect_signature(original, ["self", "value", "key", "shape"])
+    names: dict[tuple[str, int, int], tuple[Any, Any, tuple[str, ...]]] = {}
+    absent = object()
+
+    def get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
+        picker = self._value_picker
+        if (
+            type(value) is not dict
+            or type(picker) is not serialize.XFormedAttributePicker
+            or picker.alias_providers is not serialize.DEFAULT_ALIAS_PROVIDERS
+            or picker.response_transformers
+        ):
+            return original(self, value, key, shape)
+        parent = getattr(shape, "parent", None)
+        cache_key = (key, id(shape), id(parent))
+        cached = names.get(cache_key)
+        if cached is None:
+            if len(names) >= ALIAS_CACHE_LIMIT:
+                names.clear()
+            context = serialize.AttributePickerContext(obj=value, key=key, shape=shape)
+            # The shapes are held with their names, so their ids are not reused while cached.
+            cached = names[cache_key] = (shape, parent, tuple(picker.get_possible_keys(context)))
+        for name in cached[2]:
+            found = get_value_at(value, name, absent) if "." in name else value.get(name, absent)
+            if found is not absent:
+                return found
+        return None
+
+    get_value._cached_aliases = True  # type: ignore[attr-defined]
+    serializer.get_value = get_value  # type: ignore[method-assign]
+
+
+# State machine definitions whose parse trees are kept (the local stack has one; tests a few).
+PARSE_CACHE_LIMIT = 64
+
+
+def _parse_each_definition_once() -> None:
+    """moto's Step Functions interpreter parses the state machine's definition with ANTLR (pure
+    Python) for every execution: a quarter of an echo run's CPU. The parse tree depends only on the
+    definition's text and is only read afterwards, so it is kept per definition; each execution still
+    gets its own program, built from that tree by a fresh Preprocessor as moto's parse does. A
+    definition with syntax errors raises from moto's own parse every time."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+
+    original = AmazonStateLanguageParser.parse
+    if getattr(original, "_parse_once", False):
+        return
+    _expect_signature(original, ["definition"])
+    trees: dict[str, Any] = {}
+    lock = threading.Lock()
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        with lock:
+            tree = trees.get(definition)
+        if tree is None:
+            program, tree = original(definition)
+            with lock:
+                if len(trees) >= PARSE_CACHE_LIMIT:
+                    trees.clear()
+                trees[definition] = tree
+            return program, tree
+        return Preprocessor().visit(tree), tree
+
+    parse._parse_once = True  # type: ignore[attr-defined]
+    AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign]
+
+
+def _parse_each_json_path_once() -> None:
+    """The interpreter also parses every JSONPath (InputPath, Parameters' "x.$": "$.y" ...) with
+    jsonpath_ng's yacc parser each time it evaluates one. A parsed path is an immutable expression that
+    only reads the data it is applied to, so each path string is parsed once."""
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    parse = getattr(json_path, "parse")  # noqa: B009 (not re-exported for mypy)
+    if getattr(parse, "_parse_once", False):
+        return
+    cached = functools.lru_cache(maxsize=1024)(parse)
+    cached._parse_once = True  # type: ignore[attr-defined]
+    setattr(json_path, "parse", cached)  # noqa: B010 (not re-exported for mypy)

@@ -1,0 +1,87 @@
+"""moto_patches' caches (response member names, state machine parse trees, JSONPaths) change what the
+local stack costs, never what moto answers: every DynamoDB attribute type and stream record comes back
+as written, and a state machine executes the same on every execution."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import boto3
+from moto.core import serialize
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+from agent_runtime_local.cloud import ACCOUNT, REGION, TABLE, Resources
+from tests.conftest import eventually
+
+EVERY_TYPE: dict[str, Any] = {
+    "s": {"S": "text"},
+    "n": {"N": "12.5"},
+    "b": {"B": b"\x00\xffbytes"},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "2"]},
+    "bs": {"BS": [b"\x01", b"\x02"]},
+    "m": {"M": {"inner": {"L": [{"S": "x"}, {"NULL": True}, {"BOOL": False}]}}},
+    "empty": {"M": {}},
+}
+
+
+def test_the_caches_are_installed(cloud: Resources) -> None:
+    assert getattr(serialize.ResponseSerializer.get_value, "_cached_aliases", False)
+    assert getattr(AmazonStateLanguageParser.parse, "_parse_once", False)
+
+
+def test_items_and_stream_records_of_every_attribute_type_come_back_as_written(cloud: Resources) -> None:
+    # Given an item holding every attribute type
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"SPEEDUP#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+    client.put_item(TableName=TABLE, Item={**key, **EVERY_TYPE})
+    # When it is read back, twice (the second read answered from the cached names)
+    reads = [client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"] for _ in range(2)]
+    # Then both reads are the item as written
+    assert reads[0] == reads[1] == {**key, **EVERY_TYPE}
+    # And its stream record carries the same image
+    streams = boto3.client(
+        "dynamodbstreams", region_name=REGION, endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com"
+    )
+    arn = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    position = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    iterator, images = position["ShardIterator"], []
+    while iterator:  # the session's table has many records before this one: read to the end
+        page = streams.get_records(ShardIterator=iterator, Limit=1000)
+        images += [r["dynamodb"].get("NewImage") for r in page["Records"] if r["dynamodb"]["Keys"] == key]
+        iterator = page.get("NextShardIterator") if page["Records"] else None
+    assert images == [{**key, **EVERY_TYPE}]
+
+
+def test_a_state_machine_runs_the_same_on_every_execution(cloud: Resources) -> None:
+    # Given a state machine with JSONPath parameters and a result path
+    definition = {
+        "StartAt": "Shape",
+        "States": {
+            "Shape": {
+                "Type": "Pass",
+                "Parameters": {"value.$": "$.input.n", "tag": "fixed"},
+                "ResultPath": "$.shaped",
+                "End": True,
+            }
+        },
+    }
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = sfn.create_state_machine(
+        name=f"speedup-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(definition),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/agent-runtime-local",
+    )["stateMachineArn"]
+    # When it executes several times with different inputs
+    outputs = []
+    for n in range(3):
+        execution = sfn.start_execution(
+            stateMachineArn=arn, name=uuid.uuid4().hex, input=json.dumps({"input": {"n": n}})
+        )["executionArn"]
+        eventually(lambda: sfn.describe_execution(executionArn=execution)["status"] != "RUNNING")  # noqa: B023
+        outputs.append(json.loads(sfn.describe_execution(executionArn=execution)["output"]))
+    # Then each output is computed from its own input
+    assert outputs == [{"input": {"n": n}, "shaped": {"value": n, "tag": "fixed"}} for n in range(3)]
