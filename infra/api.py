@@ -1,4 +1,5 @@
-"""API Gateway (REST): resources and methods from the manifest's routes, behind the REQUEST authorizer.
+"""API Gateway (REST): resources and methods from the manifest's routes, behind REQUEST authorizers
+(one per route family, cached per API key: identity_header).
 
 Each routed resource also has an ANY method answering 405 with an Allow header, as the contract and the
 local gateway do, instead of API Gateway's "missing authentication token" (our 404) for a wrong method.
@@ -7,10 +8,12 @@ local gateway do, instead of API Gateway's "missing authentication token" (our 4
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -36,6 +39,21 @@ PROBLEM_RESPONSES = (
         "Too many requests",
         "the API's rate limit was exceeded",
         "throttled",
+    ),
+    (
+        apigw.ResponseType.AUTHORIZER_FAILURE,
+        503,
+        "Service unavailable",
+        "the API key could not be checked just now; try again",
+        "unavailable",
+    ),
+    # A tenant with no usage key in the usage plan (its keys predate it: api-key sync-usage-plan).
+    (
+        apigw.ResponseType.INVALID_API_KEY,
+        403,
+        "Forbidden",
+        "the tenant is not in the API's usage plan yet; ask the operator to sync it",
+        "no-usage-key",
     ),
     (
         apigw.ResponseType.DEFAULT_4_XX,
@@ -112,6 +130,9 @@ class Api(Construct):
             rest_api_name=f"agent-runtime-{config.stage}",
             description="agent-runtime HTTP API (openapi/agent-runtime.yaml)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Usage plans meter the key the authorizer names (usageIdentifierKey: the tenant's usage key,
+            # engine/api_keys.py), not an x-api-key header, which ACP clients fill with their own key.
+            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
             # API Gateway writes access and execution logs through the account's CloudWatch role.
             cloud_watch_role=True,
             deploy_options=apigw.StageOptions(
@@ -146,21 +167,12 @@ class Api(Construct):
             removal_policy=config.removal_policy,
         )
         self.rest_api.deployment_stage.node.add_dependency(self.execution_logs)
-        # ACP clients send x-api-key, v1 clients Authorization: Bearer. A REQUEST authorizer's identity
-        # sources must ALL be present or API Gateway answers 401 without calling it, so listing both
-        # headers would lock out each kind of client. Identity sources are only required when results
-        # are cached, so: no caching and no identity sources; the authorizer runs on every request and
-        # reads whichever header is there (agent_runtime.auth.key_from_headers).
-        authorizer_fn = compute.functions[manifest.AUTHORIZER].function
-        self.authorizer = apigw.RequestAuthorizer(
-            self,
-            "Authorizer",
-            handler=authorizer_fn,
-            identity_sources=[],
-            results_cache_ttl=Duration.seconds(0),
-        )
-        # CDK renders the empty list as IdentitySource: ""; leave the property out as documented.
-        self.authorizer.node.default_child.add_property_deletion_override("IdentitySource")  # type: ignore[union-attr]
+        # One REQUEST authorizer (the same function) per route family, by the header its clients send
+        # (identity_header, docs/decisions.md 60): cached per key where the family has one header form.
+        self.authorizer_function = compute.functions[manifest.AUTHORIZER].function
+        self.authorizers: dict[str | None, apigw.RequestAuthorizer] = {
+            header: request_authorizer(self, self.authorizer_function, header) for header in (BEARER, None)
+        }
         for response_type, status, title, detail, slug in PROBLEM_RESPONSES:
             self.rest_api.add_gateway_response(
                 f"Problem{slug.title().replace('-', '')}",
@@ -169,38 +181,74 @@ class Api(Construct):
                 response_headers={
                     "Content-Type": "'application/problem+json'",
                     **({"WWW-Authenticate": "'Bearer'"} if status == 401 else {}),
+                    **({"Retry-After": "'1'"} if status in (429, 503) else {}),
                 },
                 templates={"application/json": _problem_template(status, title, detail, slug)},
             )
-        self.methods: list[apigw.Method] = []
+        routed = RoutedMethods(
+            self.rest_api.root,
+            [(route, spec) for route, spec in manifest.routes() if spec.name in compute.functions],
+            {name: deployed.function for name, deployed in compute.functions.items()},
+            self.authorizers,
+        )
+        self.methods = routed.methods
         # Methods of public routes (FunctionSpec.public: A2A's agent cards), without the authorizer.
+        self.public_methods = routed.public_methods
+        self.method_not_allowed = routed.method_not_allowed
+        # Each tenant's rate (docs/decisions.md 62): a usage plan throttles each of its API keys, one
+        # per tenant (engine/api_keys.py), on every method that requires one (RoutedMethods._auth); the
+        # stage's throttling stays the ceiling of all tenants together. Operators pass its id
+        # (UsagePlanId output) as USAGE_PLAN_ID when they issue keys.
+        self.usage_plan = self.rest_api.add_usage_plan(
+            "TenantUsagePlan",
+            name=f"agent-runtime-{config.stage}-tenants",
+            description="agent-runtime: each tenant's request rate (manifest.TENANT_THROTTLE)",
+            throttle=apigw.ThrottleSettings(
+                rate_limit=manifest.TENANT_THROTTLE.rate_per_second,
+                burst_limit=manifest.TENANT_THROTTLE.burst,
+            ),
+            api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)],
+        )
+
+
+class RoutedMethods:
+    """The methods of some manifest routes under `root` (the API's, or its import in a nested stack),
+    each invoking its function, and on each routed resource an ANY method answering 405."""
+
+    def __init__(
+        self,
+        root: apigw.IResource,
+        routes: list[tuple[manifest.Route, manifest.FunctionSpec]],
+        functions: dict[str, lambda_.IFunction],
+        authorizers: Mapping[str | None, apigw.IAuthorizer],
+    ) -> None:
+        self.authorizers = authorizers
+        self.methods: list[apigw.Method] = []
         self.public_methods: list[apigw.Method] = []
         integrations: dict[str, apigw.LambdaIntegration] = {}
-        for route, spec in manifest.routes():
+        for route, spec in routes:
             integration = integrations.setdefault(
-                spec.name,
-                apigw.LambdaIntegration(
-                    compute.functions[spec.name].function, proxy=True, allow_test_invoke=False
-                ),
+                spec.name, apigw.LambdaIntegration(functions[spec.name], proxy=True, allow_test_invoke=False)
             )
-            resource = self.rest_api.root.resource_for_path(route.path)
-            method = resource.add_method(route.method, integration, **self._auth(spec.public))
+            resource = root.resource_for_path(route.path)
+            method = resource.add_method(route.method, integration, **self._auth(spec))
             (self.public_methods if spec.public else self.methods).append(method)
         # Only a method with no Method of its own on the resource reaches ANY, which "will catch any HTTP
         # method that wasn't explicitly declared" (x-amazon-apigateway-any-method,
         # https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-swagger-extensions-any-method.html),
         # so the routes above keep their functions. Behind the same authorizer: no endpoint skips it.
+        # Every route of a path must be in `routes` (so in one stack): the Allow header lists them all.
         allowed: dict[str, set[str]] = {}
-        public = {route.path for route, spec in manifest.routes() if spec.public}
-        for route, _ in manifest.routes():
+        specs = {route.path: spec for route, spec in routes}
+        for route, _ in routes:
             allowed.setdefault(route.path, set()).add(route.method)
         self.method_not_allowed: dict[str, apigw.Method] = {}
         for path, methods in allowed.items():
             allow = ", ".join(sorted(methods))
-            self.method_not_allowed[path] = self.rest_api.root.resource_for_path(path).add_method(
+            self.method_not_allowed[path] = root.resource_for_path(path).add_method(
                 "ANY",
                 _method_not_allowed(allow),
-                **self._auth(path in public),
+                **self._auth(specs[path]),
                 method_responses=[
                     apigw.MethodResponse(
                         status_code="405",
@@ -212,8 +260,46 @@ class Api(Construct):
                 ],
             )
 
-    def _auth(self, public: bool) -> dict[str, Any]:
-        """Every method is behind the authorizer but a public route's (FunctionSpec.public)."""
-        if public:
+    def _auth(self, spec: manifest.FunctionSpec) -> dict[str, Any]:
+        """Every method is behind its family's authorizer but a public route's (FunctionSpec.public)."""
+        if spec.public:
             return {"authorization_type": apigw.AuthorizationType.NONE}
-        return {"authorizer": self.authorizer, "authorization_type": apigw.AuthorizationType.CUSTOM}
+        authorizer = self.authorizers[identity_header(spec)]
+        # Requiring an API key is what puts a method under the usage plan's per-tenant throttle: the key
+        # is the one the authorizer names (ApiKeySourceType.AUTHORIZER), clients send none of their own.
+        return {
+            "authorizer": authorizer,
+            "authorization_type": apigw.AuthorizationType.CUSTOM,
+            "api_key_required": True,
+        }
+
+
+# Each route family's authorizer is cached per the one header its clients send the key in
+# (manifest.key_header); A2A's, which takes either, names none and is not cached.
+BEARER = manifest.BEARER_HEADER
+API_KEY = manifest.API_KEY_HEADER
+# How long API Gateway keeps an authorizer's answer for a key: a revoked key works this long at most.
+AUTHORIZER_CACHE_TTL = Duration.minutes(5)
+
+
+identity_header = manifest.key_header
+
+
+def request_authorizer(
+    scope: Construct, function: lambda_.IFunction, header: str | None
+) -> apigw.RequestAuthorizer:
+    """The REQUEST authorizer of one route family: cached per value of `header`, or with none uncached."""
+    if header is None:
+        authorizer = apigw.RequestAuthorizer(
+            scope, "Authorizer", handler=function, identity_sources=[], results_cache_ttl=Duration.seconds(0)
+        )
+        # CDK renders the empty list as IdentitySource: ""; leave the property out as documented.
+        authorizer.node.default_child.add_property_deletion_override("IdentitySource")  # type: ignore[union-attr]
+        return authorizer
+    return apigw.RequestAuthorizer(
+        scope,
+        f"{header.title().replace('-', '')}Authorizer",
+        handler=function,
+        identity_sources=[apigw.IdentitySource.header(header)],
+        results_cache_ttl=AUTHORIZER_CACHE_TTL,
+    )

@@ -55,6 +55,8 @@ GRANT_RESOURCES: dict[Grant, str] = {
     Grant.PAYLOADS_WRITE: "objects",
     Grant.EXECUTION_START: "state-machine",
     Grant.EXECUTION_STOP: "executions",
+    Grant.EXECUTION_READ: "executions",
+    Grant.EXECUTION_LIST: "state-machine",
     Grant.TASK_CALLBACK: "*",
     Grant.QUEUE_SEND: "queues",  # the webhook queue (re-enqueue) and its DLQ
     Grant.QUEUE_CONSUME: "queue",
@@ -127,8 +129,103 @@ class DeployedFunction:
     log_group: logs.LogGroup
 
 
+@dataclass(frozen=True)
+class FunctionInputs:
+    """What every function is built from, whichever stack it is in: a nested stack (infra/doors.py)
+    refers to the main stack's table, bucket, queues and layers (CDK passes them as parameters)."""
+
+    config: StackConfig
+    code_dir: Path
+    layers: tuple[lambda_.ILayerVersion, ...]
+    environment: dict[str, str]
+    resources: dict[str, list[str]]  # GRANT_RESOURCES' names -> ARNs
+
+
+class FunctionFactory:
+    """Builds functions from manifest entries into one scope, with one role per distinct set of grants
+    in that scope: every function still gets exactly what its manifest entry grants, and a stack holds
+    no role and policy per function (two resources an endpoint)."""
+
+    def __init__(self, scope: Construct, inputs: FunctionInputs) -> None:
+        self.scope = scope
+        self.inputs = inputs
+        # CDK binds an asset to one stack: each stack gets its own Code of the same directory (one asset).
+        self.code = lambda_.Code.from_asset(str(inputs.code_dir))
+        self._roles: dict[frozenset[Grant], iam.Role] = {}
+
+    def function(self, spec: FunctionSpec) -> DeployedFunction:
+        config = self.inputs.config
+        scope = Construct(self.scope, pascal(spec.name))
+        log_group = logs.LogGroup(
+            scope,
+            "Logs",
+            retention=config.log_retention,
+            removal_policy=config.removal_policy,
+        )
+        role = self._role_for(spec.grants)
+        # Instead of the AWSLambdaBasicExecutionRole managed policy (any log group): its own log group.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
+            )
+        )
+        function = lambda_.Function(
+            scope,
+            "Function",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=spec.handler,
+            code=self.code,
+            layers=list(self.inputs.layers),
+            description=spec.description,
+            memory_size=config.memory_overrides.get(spec.name, spec.memory_mb),
+            timeout=Duration.seconds(spec.timeout_seconds),
+            environment=self.inputs.environment,
+            role=role,
+            log_group=log_group,
+            # JSON logs filtered by level by Lambda itself: the Python runtime applies the level to the
+            # logging root logger (left at WARNING otherwise, dropping the runtime's INFO records), at
+            # no cold-start cost (Powertools' Logger and Metrics would add about a third of boto3's import
+            # time; docs/decisions.md records the measurement).
+            logging_format=lambda_.LoggingFormat.JSON,
+            application_log_level_v2=APPLICATION_LOG_LEVELS[config.log_level],
+            system_log_level_v2=lambda_.SystemLogLevel.WARN,
+            tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
+        )
+        return DeployedFunction(spec, function, role, log_group)
+
+    def _role_for(self, grants: frozenset[Grant]) -> iam.Role:
+        if grants not in self._roles:
+            names = sorted(grant.value for grant in grants)
+            role = iam.Role(
+                self.scope,
+                "Role" + "".join(pascal(n.replace(":", "_").replace("-", "_")) for n in names),
+                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                description=f"agent-runtime functions granted: {', '.join(names) or 'nothing'}",
+            )
+            for statement in self._grant_statements(grants):
+                role.add_to_policy(statement)
+            self._roles[grants] = role
+        return self._roles[grants]
+
+    def _grant_statements(self, grants: frozenset[Grant]) -> list[iam.PolicyStatement]:
+        statements = []
+        for grant in sorted(grants):
+            if grant not in GRANT_RESOURCES:
+                raise KeyError(f"no resources for manifest grant {grant.value!r}: add it to GRANT_RESOURCES")
+            statements.append(
+                iam.PolicyStatement(
+                    actions=list(GRANT_ACTIONS[grant]),
+                    resources=self.inputs.resources[GRANT_RESOURCES[grant]],
+                )
+            )
+        return statements
+
+
 class Compute(Construct):
-    """Creates every function in functions/manifest.py with the grants it declares."""
+    """Creates the functions of functions/manifest.py that live in the main stack (all but the doors'
+    of infra/doors.py) with the grants they declare, and what every function shares: layers, code,
+    environment."""
 
     def __init__(
         self,
@@ -139,6 +236,7 @@ class Compute(Construct):
         data: Data,
         bucket: s3.IBucket,
         queues: CallbackQueues,
+        specs: tuple[FunctionSpec, ...] = manifest.FUNCTIONS,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
@@ -146,6 +244,12 @@ class Compute(Construct):
             service="states",
             resource="stateMachine",
             resource_name=config.state_machine_name,
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        self.express_state_machine_arn = stack.format_arn(
+            service="states",
+            resource="stateMachine",
+            resource_name=config.express_state_machine_name,
             arn_format=ArnFormat.COLON_RESOURCE_NAME,
         )
         self.executions_arn = stack.format_arn(
@@ -176,6 +280,7 @@ class Compute(Construct):
             "TABLE_NAME": data.table.table_name,
             "BUCKET_NAME": bucket.bucket_name,
             "STATE_MACHINE_ARN": self.state_machine_arn,
+            "EXPRESS_STATE_MACHINE_ARN": self.express_state_machine_arn,
             "AGENT_RUNTIME_WORKFLOW_MODULES": ",".join(config.workflow_modules),
             "ARTIFACT_URL_TTL_SECONDS": str(config.artifact_url_expiry_seconds),
             # The log level is Lambda's application log level (logging_format below), not a variable.
@@ -187,99 +292,32 @@ class Compute(Construct):
         if config.artifact_retention_days is not None:
             # The bucket deletes older artifacts: the API answers 404 for them instead of a dead URL.
             self.environment["ARTIFACT_RETENTION_DAYS"] = str(config.artifact_retention_days)
-        code = lambda_.Code.from_asset(str(stage_function_code()))
-        self._table_resources = [
+        table_resources = [
             data.table.table_arn,
             *(f"{data.table.table_arn}/index/{index}" for index in data.index_names),
         ]
-        self._queue_resources = [queues.queue.queue_arn, queues.dead_letters.queue_arn]
+        queue_resources = [queues.queue.queue_arn, queues.dead_letters.queue_arn]
         assert data.table.table_stream_arn is not None
-        self._stream_resources = [data.table.table_stream_arn]
-        self._object_resources = [bucket.arn_for_objects(f"{prefix}*") for prefix in OBJECT_PREFIXES]
-        self._roles: dict[frozenset[Grant], iam.Role] = {}
-        self.functions: dict[str, DeployedFunction] = {}
-        for spec in manifest.FUNCTIONS:
-            self.functions[spec.name] = self._function(spec, config, code)
-
-    def _function(self, spec: FunctionSpec, config: StackConfig, code: lambda_.Code) -> DeployedFunction:
-        scope = Construct(self, pascal(spec.name))
-        log_group = logs.LogGroup(
-            scope,
-            "Logs",
-            retention=config.log_retention,
-            removal_policy=config.removal_policy,
-        )
-        role = self._role_for(spec.grants)
-        # Instead of the AWSLambdaBasicExecutionRole managed policy (any log group): its own log group.
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=["logs:CreateLogStream", "logs:PutLogEvents"], resources=[log_group.log_group_arn]
-            )
-        )
-        function = lambda_.Function(
-            scope,
-            "Function",
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
-            handler=spec.handler,
-            code=code,
-            layers=[self.dependencies_layer, self.runtime_layer],
-            description=spec.description,
-            memory_size=config.memory_overrides.get(spec.name, spec.memory_mb),
-            timeout=Duration.seconds(spec.timeout_seconds),
+        self.inputs = FunctionInputs(
+            config=config,
+            code_dir=stage_function_code(),
+            layers=(self.dependencies_layer, self.runtime_layer),
             environment=self.environment,
-            role=role,
-            log_group=log_group,
-            # JSON logs filtered by level by Lambda itself: the Python runtime applies the level to the
-            # logging root logger (left at WARNING otherwise, dropping the runtime's INFO records), at
-            # no cold-start cost (Powertools' Logger and Metrics would add about a third of boto3's import
-            # time; docs/decisions.md records the measurement).
-            logging_format=lambda_.LoggingFormat.JSON,
-            application_log_level_v2=APPLICATION_LOG_LEVELS[config.log_level],
-            system_log_level_v2=lambda_.SystemLogLevel.WARN,
-            tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
+            resources={
+                "table": table_resources,
+                "table-only": table_resources[:1],
+                "objects": [bucket.arn_for_objects(f"{prefix}*") for prefix in OBJECT_PREFIXES],
+                # Runs start on either machine (engine/orchestration.py runs_on_express).
+                "state-machine": [self.state_machine_arn, self.express_state_machine_arn],
+                "executions": [self.executions_arn],
+                "queues": queue_resources,
+                "queue": queue_resources[:1],
+                "stream": [data.table.table_stream_arn],
+                "*": ["*"],
+            },
         )
-        return DeployedFunction(spec, function, role, log_group)
-
-    def _role_for(self, grants: frozenset[Grant]) -> iam.Role:
-        """One role per distinct set of grants: every function still gets exactly what its manifest
-        entry grants, and the stack stays far below CloudFormation's 500 resources (a role and a
-        policy per function would cost two resources an endpoint)."""
-        if grants not in self._roles:
-            names = sorted(grant.value for grant in grants)
-            role = iam.Role(
-                self,
-                "Role" + "".join(pascal(n.replace(":", "_").replace("-", "_")) for n in names),
-                assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-                description=f"agent-runtime functions granted: {', '.join(names) or 'nothing'}",
-            )
-            for statement in self._grant_statements(grants):
-                role.add_to_policy(statement)
-            self._roles[grants] = role
-        return self._roles[grants]
-
-    def _grant_statements(self, grants: frozenset[Grant]) -> list[iam.PolicyStatement]:
-        resources = {
-            "table": self._table_resources,
-            "table-only": self._table_resources[:1],
-            "objects": self._object_resources,
-            "state-machine": [self.state_machine_arn],
-            "executions": [self.executions_arn],
-            "queues": self._queue_resources,
-            "queue": self._queue_resources[:1],
-            "stream": self._stream_resources,
-            "*": ["*"],
-        }
-        statements = []
-        for grant in sorted(grants):
-            if grant not in GRANT_RESOURCES:
-                raise KeyError(f"no resources for manifest grant {grant.value!r}: add it to GRANT_RESOURCES")
-            statements.append(
-                iam.PolicyStatement(
-                    actions=list(GRANT_ACTIONS[grant]), resources=resources[GRANT_RESOURCES[grant]]
-                )
-            )
-        return statements
+        factory = FunctionFactory(self, self.inputs)
+        self.functions: dict[str, DeployedFunction] = {spec.name: factory.function(spec) for spec in specs}
 
 
 def pascal(name: str) -> str:

@@ -107,6 +107,11 @@ class StackConfig:
         return f"agent-runtime-{self.stage}-run"
 
     @property
+    def express_state_machine_name(self) -> str:
+        """The same run state machine as EXPRESS, for runs that can't wait for a human."""
+        return f"{self.state_machine_name}-express"
+
+    @property
     def stack_name(self) -> str:
         return f"AgentRuntime-{self.stage}"
 

@@ -35,6 +35,6 @@ class Data(Construct):
                 index_name=index.name,
                 partition_key=dynamodb.Attribute(name=index.partition_key, type=string),
                 sort_key=dynamodb.Attribute(name=index.sort_key, type=string),
-                projection_type=dynamodb.ProjectionType.ALL,
+                projection_type=dynamodb.ProjectionType[index.projection],
             )
         self.index_names = tuple(index.name for index in schema.INDEXES)

@@ -39,8 +39,8 @@ OBJECTS_REASON = (
     "and run ids created at run time, so no fixed list of object ARNs exists."
 )
 EXECUTIONS_REASON = (
-    "StopExecution acts on an execution ARN, which ends with the run id (the execution name) chosen at run "
-    "time; the wildcard is limited to executions of this stack's run state machine."
+    "StopExecution and DescribeExecution act on an execution ARN, which ends with the run id (the execution "
+    "name) chosen at run time; the wildcard is limited to executions of this stack's run state machine."
 )
 PYTHON_RUNTIME_REASON = (
     "Python 3.12 is pinned on purpose: the dependencies layer is built from uv.lock for CPython 3.12 "
@@ -82,8 +82,9 @@ WAF_REASON = (
 
 DLQ_REASON = (
     "This queue is the dead-letter queue of the webhook delivery queue and the on-failure destination of "
-    "the table stream's event source mapping: what lands here is kept 14 days for inspection and alarmed "
-    "on (WebhookDeadLetters); a dead-letter queue of its own would only move the same messages once more."
+    "the table stream's event source mapping and of schedules: what lands here is kept 14 days for "
+    "inspection and alarmed on (WebhookDeadLetters); a dead-letter queue of its own would only move the "
+    "same messages once more."
 )
 
 # The approvals console's nested stack (infra/console.py).
@@ -123,10 +124,11 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
     config = stack.config
     compute = stack.compute
     roles = {}  # functions with the same grants share a role: acknowledge its findings once
-    for deployed in compute.functions.values():
+    door_functions = [deployed for door in stack.doors for deployed in door.functions.values()]
+    for deployed in [*compute.functions.values(), *door_functions]:
         _suppress(deployed.function, "AwsSolutions-L1", PYTHON_RUNTIME_REASON)
-        roles[deployed.spec.grants] = deployed.role
-    for grants, role in roles.items():
+        roles[(deployed.role.node.path, deployed.spec.grants)] = deployed.role
+    for (_, grants), role in roles.items():
         star_reasons = [XRAY_REASON] if config.tracing else []
         if any(GRANT_RESOURCES[grant] == "*" for grant in grants):
             star_reasons.append(TASK_CALLBACK_REASON)
@@ -139,7 +141,7 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
                 OBJECTS_REASON,
                 [RegexAppliesTo(regex=r"/^Resource::<[A-Za-z0-9]+\.Arn>\/(payloads|artifacts)\/\*$/g")],
             )
-        if Grant.EXECUTION_STOP in grants:
+        if grants & {Grant.EXECUTION_STOP, Grant.EXECUTION_READ}:
             # Tokens when the stack is environment-agnostic (make synth), literals when the CLI knows the
             # account and region (make deploy).
             executions = (
@@ -147,20 +149,14 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
                 r"(<AWS::AccountId>|[0-9]{12}):execution:" + config.state_machine_name + r":\*$/g"
             )
             _suppress(role, "AwsSolutions-IAM5", EXECUTIONS_REASON, [RegexAppliesTo(regex=executions)])
-    _suppress(
-        stack.orchestration.state_machine.role,
-        "AwsSolutions-IAM5",
-        STATE_MACHINE_LOGS_REASON,
-        ["Resource::*"],
-    )
-
-    # Operator choices that AwsSolutions would refuse: acknowledged only when made, naming the setting.
-    state_machine = stack.orchestration.state_machine
-    if not config.tracing:
-        _suppress(state_machine, "AwsSolutions-SF2", NO_TRACING_REASON)
-    if config.state_machine_log_level != "ALL":
-        reason = STATE_MACHINE_LOG_LEVEL_REASON.format(level=config.state_machine_log_level)
-        _suppress(state_machine, "AwsSolutions-SF1", reason)
+    for state_machine in (stack.orchestration.state_machine, stack.orchestration.express_state_machine):
+        _suppress(state_machine.role, "AwsSolutions-IAM5", STATE_MACHINE_LOGS_REASON, ["Resource::*"])
+        # Operator choices that AwsSolutions would refuse: acknowledged only when made, naming the setting.
+        if not config.tracing:
+            _suppress(state_machine, "AwsSolutions-SF2", NO_TRACING_REASON)
+        if config.state_machine_log_level != "ALL":
+            reason = STATE_MACHINE_LOG_LEVEL_REASON.format(level=config.state_machine_log_level)
+            _suppress(state_machine, "AwsSolutions-SF1", reason)
 
     _suppress(stack.callback_queues.dead_letters, "AwsSolutions-SQS3", DLQ_REASON)
 
@@ -173,7 +169,10 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
     )
     _suppress(rest_api.node.default_child, "AwsSolutions-APIG2", REQUEST_VALIDATION_REASON)  # type: ignore[arg-type]
     _suppress(rest_api.deployment_stage, "AwsSolutions-APIG3", WAF_REASON)
-    for method in [*stack.api.methods, *stack.api.method_not_allowed.values()]:
+    door_methods = [
+        method for door in stack.doors for method in [*door.methods, *door.method_not_allowed.values()]
+    ]
+    for method in [*stack.api.methods, *stack.api.method_not_allowed.values(), *door_methods]:
         _suppress(method, "AwsSolutions-COG4", COGNITO_REASON)
     public = {route.path for route, spec in manifest.routes() if spec.public}
     public_methods = [

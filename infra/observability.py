@@ -1,8 +1,9 @@
 """CloudWatch alarms, few and cheap ($0.10 per alarm-month): the API's 5XX responses (which cover the
 errors and throttles of every route's function, since a failed proxy integration answers 5XX), each
 function without a route (workers, the authorizer) by its errors and throttles, the run state
-machine's failed executions, and the dead-letter queue (webhook deliveries and table-stream batches
-that gave up). With context alarmEmail, every alarm notifies an SNS topic that address subscribes to."""
+machine's failed executions, and the dead-letter queue (webhook deliveries, table-stream batches and
+schedule invocations that gave up). With context alarmEmail, every alarm notifies an SNS topic that
+address subscribes to."""
 
 from __future__ import annotations
 
@@ -110,7 +111,8 @@ class Observability(Construct):
         self._alarm(
             config,
             "WebhookDeadLetters",
-            "webhook deliveries or table-stream batches gave up (dead-letter queue not empty)",
+            "webhook deliveries, table-stream batches or schedule invocations gave up (dead-letter queue "
+            "not empty)",
             dead_letters.metric_approximate_number_of_messages_visible(period=PERIOD),
         )
 

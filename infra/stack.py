@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
+from functions import manifest
 from infra.api import Api
 from infra.artifacts import Artifacts
 from infra.callbacks import CallbackQueues, connect_triggers
@@ -14,6 +15,7 @@ from infra.compute import Compute
 from infra.config import StackConfig
 from infra.console import add_console
 from infra.data import Data
+from infra.doors import add_doors, nested_function_names
 from infra.nag import acknowledge_findings
 from infra.observability import Observability
 from infra.orchestration import Orchestration
@@ -38,6 +40,7 @@ class AgentRuntimeStack(Stack):
             data=self.data,
             bucket=self.artifacts.bucket,
             queues=self.callback_queues,
+            specs=tuple(s for s in manifest.FUNCTIONS if s.name not in nested_function_names()),
         )
         assert self.data.table.table_stream_arn is not None
         self.event_sources = connect_triggers(
@@ -48,6 +51,14 @@ class AgentRuntimeStack(Stack):
         )
         self.orchestration = Orchestration(self, "Orchestration", config=config, compute=self.compute)
         self.api = Api(self, "Api", config=config, compute=self.compute)
+        # Doors whose functions and routes live in nested stacks (infra/doors.py): the main template's
+        # resource budget.
+        self.doors = add_doors(
+            self,
+            inputs=self.compute.inputs,
+            rest_api=self.api.rest_api,
+            authorizer_function=self.api.authorizer_function,
+        )
         self.observability = Observability(
             self,
             "Observability",
@@ -65,6 +76,12 @@ class AgentRuntimeStack(Stack):
             "ConsoleUrl",
             value=f"{self.api.rest_api.url}console/index.html",
             description="The approvals console (sign in with an API key)",
+        )
+        CfnOutput(
+            self,
+            "UsagePlanId",
+            value=self.api.usage_plan.usage_plan_id,
+            description="The per-tenant usage plan: USAGE_PLAN_ID when issuing API keys",
         )
         CfnOutput(self, "TableName", value=self.data.table.table_name)
         CfnOutput(self, "BucketName", value=self.artifacts.bucket.bucket_name)

@@ -65,9 +65,52 @@ class Synth:
     template: dict[str, Any]
     messages: list[tuple[str, str, str]]  # (level, path, text)
     seconds: float
+    # The doors' nested stacks (infra/doors.py): construct id -> (template path, template).
+    doors: dict[str, tuple[Path, dict[str, Any]]]
+    # The main template's resources and the doors', with each door parameter replaced by the value the
+    # main stack passes it: the stack's functions, roles and methods as if in one template.
+    merged: dict[str, dict[str, Any]]
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
-        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == resource_type}
+        """Resources of the type in the main template and the doors' (not the console's)."""
+        return {k: v for k, v in self.merged.items() if v["Type"] == resource_type}
+
+    def state_machine(self, machine_type: str = "STANDARD") -> tuple[str, dict[str, Any]]:
+        """The run state machine of that type (logical id, resource): STANDARD, or its EXPRESS twin."""
+        (found,) = [
+            (k, r)
+            for k, r in self.resources("AWS::StepFunctions::StateMachine").items()
+            if r["Properties"]["StateMachineType"] == machine_type
+        ]
+        return found
+
+
+def _substitute(value: Any, parameters: dict[str, Any]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in parameters:
+            return parameters[value["Ref"]]
+        return {k: _substitute(v, parameters) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, parameters) for v in value]
+    return value
+
+
+def _doors(stack: Any, assembly_dir: Path, template: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    from infra.doors import DoorStack
+
+    doors: dict[str, tuple[Path, dict[str, Any]]] = {}
+    merged = dict(template["Resources"])
+    for door in stack.doors:
+        assert isinstance(door, DoorStack)
+        path = assembly_dir / door.template_file
+        nested = json.loads(path.read_text())
+        doors[door.node.id] = (path, nested)
+        stack_resource = template["Resources"][stack.get_logical_id(door.nested_stack_resource)]
+        passed = stack_resource["Properties"].get("Parameters", {})
+        for logical_id, resource in nested["Resources"].items():
+            assert logical_id not in merged, f"{logical_id} in the main template and {door.node.id}"
+            merged[logical_id] = _substitute(resource, passed)
+    return doors, merged
 
 
 # The second synth of the session: every setting away from its default (as strings, the way the CDK CLI
@@ -122,14 +165,18 @@ def _synthesize(
         for stack_artifact in assembly.stacks
         for message in stack_artifact.messages
     ]
+    template = json.loads(template_path.read_text())
+    doors, merged = _doors(stack, Path(assembly.directory), template)
     synth = Synth(
         app=app,
         stack=stack,
         assembly_dir=Path(assembly.directory),
         template_path=template_path,
-        template=json.loads(template_path.read_text()),
+        template=template,
         messages=messages,
         seconds=seconds,
+        doors=doors,
+        merged=merged,
     )
     return synth, outdir
 

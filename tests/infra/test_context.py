@@ -39,7 +39,7 @@ def test_stage_names_the_stack_api_stage_and_state_machine(custom_synth: Synth) 
     assert custom_synth.stack.stack_name == f"AgentRuntime-{STAGE}"
     (stage,) = custom_synth.resources("AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["StageName"] == STAGE
-    (machine,) = custom_synth.resources("AWS::StepFunctions::StateMachine").values()
+    _, machine = custom_synth.state_machine()
     assert machine["Properties"]["StateMachineName"] == f"agent-runtime-{STAGE}-run"
     for props in _functions(custom_synth).values():
         arn = props["Environment"]["Variables"]["STATE_MACHINE_ARN"]
@@ -67,14 +67,14 @@ def test_tracing_off_everywhere(custom_synth: Synth) -> None:
         assert props.get("TracingConfig", {}).get("Mode", "PassThrough") == "PassThrough", name
     (stage,) = custom_synth.resources("AWS::ApiGateway::Stage").values()
     assert stage["Properties"]["TracingEnabled"] is False
-    (machine,) = custom_synth.resources("AWS::StepFunctions::StateMachine").values()
+    _, machine = custom_synth.state_machine()
     assert machine["Properties"]["TracingConfiguration"] == {"Enabled": False}
     granted = json.dumps([p["Properties"] for p in custom_synth.resources("AWS::IAM::Policy").values()])
     assert "xray:" not in granted
 
 
 def test_state_machine_log_level_and_never_execution_data(custom_synth: Synth) -> None:
-    (machine,) = custom_synth.resources("AWS::StepFunctions::StateMachine").values()
+    _, machine = custom_synth.state_machine()
     logging = machine["Properties"]["LoggingConfiguration"]
     assert logging["Level"] == CUSTOM_CONTEXT["stateMachineLogLevel"]
     assert logging["IncludeExecutionData"] is False
@@ -85,7 +85,7 @@ def test_removal_policy_destroy_and_no_deletion_protection(custom_synth: Synth) 
     assert table["Properties"]["DeletionProtectionEnabled"] is False
     kept = sorted(
         resource["Type"]
-        for resource in custom_synth.template["Resources"].values()
+        for resource in custom_synth.merged.values()
         if resource.get("DeletionPolicy") == "Retain"
     )
     # CDK's one exception: API Gateway's account-level logging role and setting, which every REST API in
@@ -99,7 +99,8 @@ def test_removal_policy_destroy_and_no_deletion_protection(custom_synth: Synth) 
 
 def test_log_retention(custom_synth: Synth) -> None:
     log_groups = custom_synth.resources("AWS::Logs::LogGroup")
-    assert len(log_groups) == len(manifest.FUNCTIONS) + 3  # + state machine, API access and execution
+    # + the two state machines (standard, express), API access and execution
+    assert len(log_groups) == len(manifest.FUNCTIONS) + 4
     for logical_id, log_group in log_groups.items():
         assert log_group["Properties"]["RetentionInDays"] == int(CUSTOM_CONTEXT["logRetentionDays"]), (
             logical_id

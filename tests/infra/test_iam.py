@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from agent_runtime.store import schema
 from functions import manifest
 from functions.manifest import GRANT_ACTIONS, Grant
 from infra.compute import GRANT_RESOURCES
@@ -38,7 +39,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def statements(synth: Synth) -> Iterator[tuple[str, dict[str, Any]]]:
-    for logical_id, resource in synth.template["Resources"].items():
+    for logical_id, resource in synth.merged.items():
         props = resource.get("Properties", {})
         if resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             for statement in props["PolicyDocument"]["Statement"]:
@@ -108,7 +109,7 @@ def test_each_role_allows_exactly_its_grants(synth: Synth, spec: manifest.Functi
     ]
     role = function["Properties"]["Role"]["Fn::GetAtt"][0]
     assert _role_actions(synth, role) == expected_actions(spec)
-    assert not synth.template["Resources"][role]["Properties"].get("ManagedPolicyArns")
+    assert not synth.merged[role]["Properties"].get("ManagedPolicyArns")
 
 
 def test_table_write_is_on_the_table_and_reads_include_the_indexes(synth: Synth) -> None:
@@ -121,11 +122,12 @@ def test_table_write_is_on_the_table_and_reads_include_the_indexes(synth: Synth)
             suffixes = sorted(
                 r["Fn::Join"][1][1] for r in resources if isinstance(r, dict) and "Fn::Join" in r
             )
-            assert suffixes == ["/index/gsi1", "/index/gsi2", "/index/gsi3"]
+            assert suffixes == sorted(f"/index/{index.name}" for index in schema.INDEXES)
 
 
-def test_state_machine_invokes_exactly_the_functions_it_references(synth: Synth) -> None:
-    (machine,) = synth.resources("AWS::StepFunctions::StateMachine").values()
+@pytest.mark.parametrize("machine_type", ["STANDARD", "EXPRESS"])
+def test_state_machine_invokes_exactly_the_functions_it_references(synth: Synth, machine_type: str) -> None:
+    _, machine = synth.state_machine(machine_type)
     role = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
     referenced = {v["Fn::GetAtt"][0] for v in machine["Properties"]["DefinitionSubstitutions"].values()}
     invoked = set()

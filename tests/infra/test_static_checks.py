@@ -30,7 +30,7 @@ def test_no_synth_errors_or_warnings(synth: Synth) -> None:
 
 def _suppressions(synth: Synth) -> list[tuple[str, dict[str, object]]]:
     found = []
-    for logical_id, resource in synth.template["Resources"].items():
+    for logical_id, resource in synth.merged.items():
         for rule in resource.get("Metadata", {}).get("cdk_nag", {}).get("rules_to_suppress", []):
             found.append((logical_id, rule))
     return found
@@ -49,8 +49,9 @@ def test_cfn_lint_finds_no_errors(which: str, request: pytest.FixtureRequest) ->
     from cfnlint.api import lint_file
 
     synth: Synth = request.getfixturevalue(which)
-    matches = lint_file(synth.template_path)
-    errors = [str(m) for m in matches if m.rule.id.startswith("E")]
+    assert synth.doors
+    paths = [synth.template_path, *(path for path, _ in synth.doors.values())]
+    errors = [str(m) for path in paths for m in lint_file(path) if m.rule.id.startswith("E")]
     assert not errors, "\n".join(errors)
 
 
@@ -75,7 +76,7 @@ def test_every_suppression_has_a_written_reason_with_every_setting_changed(custo
 
 
 def _state_machine_suppressions(synth: Synth) -> dict[str, str]:
-    (machine_id,) = synth.resources("AWS::StepFunctions::StateMachine")
+    machine_id, _ = synth.state_machine()
     return {
         str(rule["id"]): str(rule["reason"])
         for logical_id, rule in _suppressions(synth)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any, cast
@@ -169,17 +170,38 @@ def test_every_route_is_in_the_openapi_contract() -> None:
     assert not missing, f"routes deployed but in neither {OPENAPI.name} nor {ACP_OPENAPI.name}: {missing}"
 
 
-def test_authorizer_is_request_type_uncached_without_identity_sources(synth: Synth) -> None:
-    (authorizer,) = synth.resources("AWS::ApiGateway::Authorizer").values()
-    props = authorizer["Properties"]
-    assert props["Type"] == "REQUEST"
-    # Both Authorization and x-api-key clients must reach the authorizer: no cache, no identity sources.
-    assert props["AuthorizerResultTtlInSeconds"] == 0
-    assert "IdentitySource" not in props
+def test_each_route_family_has_a_request_authorizer_cached_per_key_of_its_header(synth: Synth) -> None:
+    from infra.api import API_KEY, BEARER, identity_header
+
+    authorizers = synth.resources("AWS::ApiGateway::Authorizer")
     handlers = {k: r["Properties"]["Handler"] for k, r in synth.resources("AWS::Lambda::Function").items()}
-    uri = props["AuthorizerUri"]["Fn::Join"][1]
-    targets = {p["Fn::GetAtt"][0] for p in uri if isinstance(p, dict) and "Fn::GetAtt" in p}
-    assert {handlers[t] for t in targets} == {manifest.by_name(manifest.AUTHORIZER).handler}
+    for props in (a["Properties"] for a in authorizers.values()):
+        assert props["Type"] == "REQUEST"
+        uri = props["AuthorizerUri"]["Fn::Join"][1]
+        targets = {p["Fn::GetAtt"][0] for p in uri if isinstance(p, dict) and "Fn::GetAtt" in p}
+        assert {handlers[t] for t in targets} == {manifest.by_name(manifest.AUTHORIZER).handler}
+    # Each route's method is behind its family's authorizer: v1 (SDK, console) by Authorization, ACP by
+    # x-api-key, each cached 5 minutes per value; A2A (its card offers both headers) uncached.
+    paths = _resource_paths(synth)
+    by_route = {(route.method, route.path): spec for route, spec in manifest.routes()}
+    families: dict[str | None, set[str]] = {}
+    for method in _route_methods(synth).values():
+        props = method["Properties"]
+        spec = by_route[(props["HttpMethod"], paths[props["ResourceId"]["Ref"]])]
+        if spec.public:
+            continue
+        authorizer = authorizers[props["AuthorizerId"]["Ref"]]["Properties"]
+        header = identity_header(spec)
+        families.setdefault(header, set()).add(spec.name)
+        if header is None:
+            assert authorizer["AuthorizerResultTtlInSeconds"] == 0 and "IdentitySource" not in authorizer
+        else:
+            assert authorizer["IdentitySource"] == f"method.request.header.{header}"
+            assert authorizer["AuthorizerResultTtlInSeconds"] == 300
+    assert set(families) == {BEARER, API_KEY, None}
+    assert {"create_run", "get_run", "approve_checkpoint"} <= families[BEARER]
+    assert {name for name, *_ in manifest.ACP_OPERATIONS} == families[API_KEY]
+    assert set(manifest.A2A_FUNCTIONS) - {"a2a_agent_card"} == families[None]
 
 
 def test_stage_has_access_logs_throttling_and_tracing(synth: Synth) -> None:
@@ -220,6 +242,10 @@ def test_gateway_errors_are_problem_json(synth: Synth) -> None:
             props["ResponseParameters"]["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
         )
     assert by_type["UNAUTHORIZED"]["StatusCode"] == "401"
+    # An authorizer that fails (its table read throttled) is a 503 to retry, not a 500 or a 401.
+    assert by_type["AUTHORIZER_FAILURE"]["StatusCode"] == "503"
+    for throttled in ("AUTHORIZER_FAILURE", "THROTTLED"):
+        assert by_type[throttled]["ResponseParameters"]["gatewayresponse.header.Retry-After"] == "'1'"
 
 
 def test_table_matches_the_local_stack(synth: Synth) -> None:
@@ -237,7 +263,7 @@ def test_table_matches_the_local_stack(synth: Synth) -> None:
     assert table["DeletionPolicy"] == "Retain"
     attributes = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
     assert attributes == {name: "S" for name in schema.KEY_ATTRIBUTES}
-    assert set(attributes) == {"PK", "SK", "created_key", "gsi1pk", "gsi2pk", "gsi3pk"}
+    assert {"PK", "SK", "created_key", "gsi1pk", "gsi2pk", "gsi3pk"} <= set(attributes)
     gsis = {
         g["IndexName"]: (g["KeySchema"], g["Projection"]["ProjectionType"])
         for g in props["GlobalSecondaryIndexes"]
@@ -248,7 +274,7 @@ def test_table_matches_the_local_stack(synth: Synth) -> None:
                 {"AttributeName": index.partition_key, "KeyType": "HASH"},
                 {"AttributeName": index.sort_key, "KeyType": "RANGE"},
             ],
-            "ALL",
+            index.projection,
         )
         for index in schema.INDEXES
     }
@@ -288,7 +314,7 @@ def test_bucket_is_private_encrypted_tls_only_and_keeps_payloads_and_artifacts(s
 
 
 def test_state_machine_is_standard_logged_and_traced(synth: Synth) -> None:
-    (machine,) = synth.resources("AWS::StepFunctions::StateMachine").values()
+    _, machine = synth.state_machine()
     props = machine["Properties"]
     context = default_context()
     assert props["StateMachineType"] == "STANDARD"
@@ -301,7 +327,7 @@ def test_state_machine_is_standard_logged_and_traced(synth: Synth) -> None:
 def test_state_machine_logs_never_include_execution_data(synth: Synth) -> None:
     """Execution data (state input and output) carries AwaitHuman's task token ($$.Task.Token): logged,
     anyone who can read the log group could complete or fail the parked task."""
-    (machine,) = synth.resources("AWS::StepFunctions::StateMachine").values()
+    _, machine = synth.state_machine()
     assert machine["Properties"]["LoggingConfiguration"]["IncludeExecutionData"] is False
 
 
@@ -354,12 +380,47 @@ def test_alarms_false_creates_no_alarms() -> None:
     assert Template.from_stack(stack).find_resources("AWS::CloudWatch::Alarm") == {}
 
 
+# CloudFormation refuses a template of more than 500 resources; fail here, with room to plan, first.
+RESOURCE_CAP = 420
+
+
 def test_the_stack_keeps_headroom_under_cloudformations_500_resources(synth: Synth) -> None:
-    # Each route's function costs about seven resources (function, role, policy, log group,
-    # permission, method, resource); fail here, with room to plan, long before CloudFormation refuses.
+    # Each route's function costs about five resources (function, log group, permission, method,
+    # resource, plus the path's ANY method): move a door to a nested stack (infra/doors.py) or share
+    # roles/log groups before adding more.
     count = len(synth.template["Resources"])
     print(f"stack resources: {count}")
-    assert count <= 420, f"{count} resources: split the stack or share roles/log groups before adding more"
+    assert count <= RESOURCE_CAP, f"{count} resources: move a door to a nested stack (infra/doors.py)"
+
+
+def test_each_door_stack_keeps_headroom_and_holds_its_functions_routes_and_roles(synth: Synth) -> None:
+    from infra.doors import DOORS
+
+    assert set(synth.doors) == set(DOORS)
+    for name, (_, template) in synth.doors.items():
+        resources = template["Resources"]
+        assert len(resources) <= RESOURCE_CAP, f"{name}: {len(resources)} resources"
+        handlers = {
+            r["Properties"]["Handler"] for r in resources.values() if r["Type"] == "AWS::Lambda::Function"
+        }
+        assert handlers == {manifest.by_name(n).handler for n in DOORS[name]}
+        # Its functions' roles are its own, so the main stack's policies never name its log groups.
+        roles = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+        assert all(r["Properties"]["Role"]["Fn::GetAtt"][0] in resources for r in roles)
+    main_handlers = {
+        r["Properties"]["Handler"]
+        for r in synth.template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+    }
+    assert not main_handlers & {manifest.by_name(n).handler for names in DOORS.values() for n in names}
+
+
+def test_the_api_is_deployed_after_the_doors_nested_stacks(synth: Synth) -> None:
+    (deployment,) = [
+        r for r in synth.template["Resources"].values() if r["Type"] == "AWS::ApiGateway::Deployment"
+    ]
+    nested = [k for k, r in synth.template["Resources"].items() if r["Type"] == "AWS::CloudFormation::Stack"]
+    assert set(nested) <= set(deployment["DependsOn"])
 
 
 def test_outputs(synth: Synth) -> None:
@@ -427,7 +488,8 @@ def test_webhook_queue_dlq_and_event_sources(synth: Synth) -> None:
     assert all(q["Properties"]["SqsManagedSseEnabled"] for q in queues.values())
     functions = _functions_by_name(synth)
     mappings = [m["Properties"] for m in synth.resources("AWS::Lambda::EventSourceMapping").values()]
-    triggered = [s for s in manifest.FUNCTIONS if s.trigger is not None]
+    sources = (manifest.Trigger.TABLE_STREAM, manifest.Trigger.WEBHOOK_QUEUE)
+    triggered = [s for s in manifest.FUNCTIONS if s.trigger in sources]
     assert len(mappings) == len(triggered) == 2
     by_source = {
         "Fn::GetAtt" in str(m["EventSourceArn"]) and "StreamArn" in str(m["EventSourceArn"]): m
@@ -461,7 +523,7 @@ def test_stream_batches_that_give_up_go_to_the_alarmed_dead_letter_queue(synth: 
         [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id, "QueueName"]}}]
     ]
     function_id = stream["FunctionName"]["Ref"]
-    role = synth.template["Resources"][function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    role = synth.merged[function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
     sends = [
         statement["Resource"]
         for policy in synth.resources("AWS::IAM::Policy").values()
@@ -470,3 +532,84 @@ def test_stream_batches_that_give_up_go_to_the_alarmed_dead_letter_queue(synth: 
         if "sqs:SendMessage" in statement["Action"]
     ]
     assert any({"Fn::GetAtt": [dlq_id, "Arn"]} in resources for resources in sends)
+
+
+def _function_id(synth: Synth, name: str) -> str:
+    handler = manifest.by_name(name).handler
+    (logical_id,) = [
+        k
+        for k, r in synth.resources("AWS::Lambda::Function").items()
+        if r["Properties"]["Handler"] == handler
+    ]
+    return logical_id
+
+
+def test_each_schedule_function_gets_a_schedule_with_its_rate_a_dlq_and_a_role_for_it_alone(
+    synth: Synth,
+) -> None:
+    scheduled = [spec for spec in manifest.FUNCTIONS if spec.trigger == manifest.Trigger.SCHEDULE]
+    assert scheduled, "the manifest has no SCHEDULE function to test"
+    schedules = [s["Properties"] for s in synth.resources("AWS::Scheduler::Schedule").values()]
+    assert len(schedules) == len(scheduled)
+    (dlq_id,) = [
+        k for k, q in synth.resources("AWS::SQS::Queue").items() if "RedrivePolicy" not in q["Properties"]
+    ]
+    for spec in scheduled:
+        assert spec.schedule and spec.schedule.startswith(("rate(", "cron(", "at("))
+        function_id = _function_id(synth, spec.name)
+        (schedule,) = [s for s in schedules if s["Target"]["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}]
+        assert schedule["ScheduleExpression"] == spec.schedule
+        assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+        target = schedule["Target"]
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] >= 1
+        assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq_id, "Arn"]}}
+        # The schedule's role: assumed by Scheduler for this account only, may invoke only this function.
+        role_id = target["RoleArn"]["Fn::GetAtt"][0]
+        role = synth.merged[role_id]["Properties"]
+        (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
+        assert "aws:SourceAccount" in trust["Condition"]["StringEquals"]
+        granted = sorted(
+            (statement["Action"], json.dumps(statement["Resource"], sort_keys=True))
+            for policy in synth.resources("AWS::IAM::Policy").values()
+            if {"Ref": role_id} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        )
+        assert granted == sorted(
+            [
+                ("lambda:InvokeFunction", json.dumps({"Fn::GetAtt": [function_id, "Arn"]}, sort_keys=True)),
+                ("sqs:SendMessage", json.dumps({"Fn::GetAtt": [dlq_id, "Arn"]}, sort_keys=True)),
+            ]
+        )
+        # The next tick is the retry: no asynchronous retries of Lambda's own overlapping it.
+        (invoke_config,) = [
+            c["Properties"]
+            for c in synth.resources("AWS::Lambda::EventInvokeConfig").values()
+            if c["Properties"]["FunctionName"] == {"Ref": function_id}
+        ]
+        assert invoke_config["MaximumRetryAttempts"] == 0
+
+
+def test_a_schedule_spec_without_its_expression_is_refused() -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_lambda as lambda_
+
+    from infra.callbacks import CallbackQueues, connect_triggers
+
+    app = cdk.App(context=default_context())
+    stack = cdk.Stack(app)
+    queues = CallbackQueues(stack, "Queues", config=StackConfig.from_node(app.node))
+    functions: dict[str, lambda_.IFunction] = {
+        spec.name: lambda_.Function.from_function_name(stack, spec.name, spec.name)
+        for spec in manifest.FUNCTIONS
+    }
+    broken = tuple(
+        dataclasses.replace(spec, schedule=None) if spec.trigger == manifest.Trigger.SCHEDULE else spec
+        for spec in manifest.FUNCTIONS
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("infra.callbacks.FUNCTIONS", broken)
+        with pytest.raises(ValueError, match="needs a schedule"):
+            connect_triggers(
+                stack, functions, "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/x", queues
+            )

@@ -60,6 +60,13 @@ def sqs() -> SQSClient:
 
 
 @cache
+def apigateway() -> Any:
+    """API Gateway's control plane (usage plans and their keys: engine/api_keys.py); untyped, as the
+    project has no stubs for it."""
+    return _client("apigateway")
+
+
+@cache
 def s3_presigner() -> S3Client:
     """An S3 client for pre-signed URLs: SigV4, and the endpoint clients download from."""
     import boto3
@@ -74,5 +81,5 @@ def s3_presigner() -> S3Client:
 
 def reset_clients() -> None:
     """Forget cached clients (the local stack calls this after it starts moto)."""
-    for getter in (dynamodb, s3, stepfunctions, sqs, s3_presigner):
+    for getter in (dynamodb, s3, stepfunctions, sqs, apigateway, s3_presigner):
         getter.cache_clear()

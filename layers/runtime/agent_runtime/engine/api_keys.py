@@ -1,12 +1,22 @@
 """API keys -> tenants. A key is shown once, when created; only its SHA-256 is stored. Operators list
-keys by their id (the first 16 hex digits of that hash) and revoke them by id or by the key itself."""
+keys by their id (the first 16 hex digits of that hash) and revoke them by id or by the key itself.
+
+In the cloud each tenant also has a usage key: an API Gateway API key in the stack's usage plan, which
+throttles each tenant to manifest.TENANT_THROTTLE (docs/decisions.md 62). Its value is derived from the
+tenant id (usage_key), so the authorizer names it without a read; it is not a secret (clients never
+send it: the API takes keys from the authorizer). Issuing a key puts the tenant's usage key in the plan
+when settings().usage_plan_id is set; sync_usage_plan backfills tenants whose keys predate the plan."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from agent_runtime import aws
+from agent_runtime.config import settings
 from agent_runtime.errors import ValidationFailed
 from agent_runtime.store import keys
 from agent_runtime.store.api_key_items import ApiKeyInfo, ApiKeyRecord
@@ -18,6 +28,51 @@ KEY_PREFIX = "ar_"
 MAX_KEY_LENGTH = 256
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MIN_KEY_ID_LENGTH = 8
+USAGE_KEY_PREFIX = "tenant-"
+
+
+def usage_key(tenant_id: str) -> str:
+    """The value of the tenant's API Gateway usage key (20-128 characters, as API Gateway requires)."""
+    return USAGE_KEY_PREFIX + hashlib.sha256(tenant_id.encode()).hexdigest()[:40]
+
+
+class UsagePlan:
+    """The stack's API Gateway usage plan: one API key per tenant in it, named after the tenant."""
+
+    def __init__(self, plan_id: str) -> None:
+        self.plan_id = plan_id
+        self.client: Any = aws.apigateway()
+
+    def ensure(self, tenant_id: str) -> bool:
+        """Put the tenant's usage key in the plan, creating the API key if needed; idempotent. True if
+        anything was created."""
+        value = usage_key(tenant_id)
+        pages = self.client.get_paginator("get_usage_plan_keys").paginate(
+            usagePlanId=self.plan_id, nameQuery=tenant_id
+        )
+        if any(item.get("value") == value for page in pages for item in page.get("items", [])):
+            return False
+        conflict = self.client.exceptions.ConflictException
+        try:
+            key_id = self.client.create_api_key(
+                name=tenant_id,
+                value=value,
+                enabled=True,
+                description=f"agent-runtime usage key of tenant {tenant_id} (not a credential)",
+            )["id"]
+        except conflict:  # the API key exists, outside the plan
+            key_id = self._key_id(tenant_id, value)
+        with contextlib.suppress(conflict):  # added meanwhile
+            self.client.create_usage_plan_key(usagePlanId=self.plan_id, keyId=key_id, keyType="API_KEY")
+        return True
+
+    def _key_id(self, tenant_id: str, value: str) -> str:
+        pages = self.client.get_paginator("get_api_keys").paginate(nameQuery=tenant_id, includeValues=True)
+        for page in pages:
+            for item in page.get("items", []):
+                if item.get("value") == value:
+                    return str(item["id"])
+        raise LookupError(f"API Gateway refused usage key {value} of {tenant_id} but has no such key")
 
 
 class ApiKeys:
@@ -41,6 +96,9 @@ class ApiKeys:
                     }
                 ],
             )
+        # First the usage key: a key stored without one would be refused (403) by the cloud API.
+        if settings().usage_plan_id:
+            UsagePlan(settings().usage_plan_id).ensure(tenant_id)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         info = self.items.create(key, ApiKeyRecord(tenant_id, principal or f"key:{tenant_id}"))
         return key, info
@@ -55,9 +113,19 @@ class ApiKeys:
         """The keys (of one tenant, if given), newest first."""
         return [k for k in self.items.list() if tenant_id is None or k.tenant_id == tenant_id]
 
+    def sync_usage_plan(self) -> tuple[str, ...]:
+        """Put the usage key of every tenant that has keys in the usage plan (keys issued before the
+        plan, or without USAGE_PLAN_ID set); the tenants whose usage key was added."""
+        plan_id = settings().usage_plan_id
+        if not plan_id:
+            raise ValueError("no usage plan: set USAGE_PLAN_ID (the stack's UsagePlanId output)")
+        plan = UsagePlan(plan_id)
+        return tuple(t for t in sorted({k.tenant_id for k in self.items.list()}) if plan.ensure(t))
+
     def revoke(self, key_or_id: str) -> ApiKeyInfo | None:
         """Delete a key, named by itself (`ar_...`) or by its id; what it was, None if there is none.
-        A key stops authenticating at once (the API's authorizer does not cache)."""
+        The cloud API's authorizers cache a key's answer up to 5 minutes on v1 and ACP routes
+        (docs/decisions.md 60): a revoked key works that long there, and stops at once elsewhere."""
         if key_or_id.startswith(KEY_PREFIX):
             return self.items.delete(keys.api_key_hash(key_or_id))
         key_id = key_or_id.lower()
