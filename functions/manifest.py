@@ -22,6 +22,8 @@ class Grant(StrEnum):
     PAYLOADS_WRITE = "bucket:write"
     EXECUTION_START = "states:start"
     EXECUTION_STOP = "states:stop"
+    EXECUTION_READ = "states:read"  # DescribeExecution: is a run's execution still running?
+    EXECUTION_LIST = "states:list"  # ListExecutions of the run state machine
     TASK_CALLBACK = "states:callback"  # SendTaskSuccess / SendTaskFailure for parked checkpoints
     QUEUE_SEND = "queue:send"  # send to the webhook queue and its dead-letter queue
     QUEUE_CONSUME = "queue:consume"  # receive/delete from the webhook queue (its event source mapping)
@@ -46,6 +48,8 @@ GRANT_ACTIONS: dict[Grant, tuple[str, ...]] = {
     Grant.PAYLOADS_WRITE: ("s3:PutObject",),
     Grant.EXECUTION_START: ("states:StartExecution",),
     Grant.EXECUTION_STOP: ("states:StopExecution",),
+    Grant.EXECUTION_READ: ("states:DescribeExecution",),
+    Grant.EXECUTION_LIST: ("states:ListExecutions",),
     Grant.TASK_CALLBACK: ("states:SendTaskSuccess", "states:SendTaskFailure"),
     Grant.QUEUE_SEND: ("sqs:SendMessage",),
     # What Lambda's event source mappings need (the service calls these, not the function's code).
@@ -69,6 +73,7 @@ class Trigger(StrEnum):
 
     TABLE_STREAM = "table-stream"  # the table's DynamoDB stream
     WEBHOOK_QUEUE = "webhook-queue"  # the webhook delivery SQS queue
+    SCHEDULE = "schedule"  # a timer: EventBridge Scheduler in the cloud, a periodic thread locally
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,8 @@ class FunctionSpec:
     # gives their methods no authorization and the local gateway serves them without a key. The handler
     # sees no tenant, so it may serve nothing of any tenant's.
     public: bool = False
+    # With trigger=SCHEDULE: how often it runs, as an EventBridge Scheduler rate ("rate(1 minute)").
+    schedule: str | None = None
 
     @property
     def module(self) -> str:
@@ -122,6 +129,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "List the tenant's runs",
         routes=(Route("GET", "/v1/runs"),),
         grants=_READ,
+    ),
+    FunctionSpec(
+        "get_usage",
+        "functions.api.get_usage.handler",
+        "The usage and estimated cost of the tenant's runs created in a window",
+        routes=(Route("GET", "/v1/usage"),),
+        grants=frozenset({Grant.TABLE_READ}),
+        memory_mb=256,
     ),
     FunctionSpec(
         "get_run",
@@ -297,6 +312,28 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         grants=_WRITE | {Grant.TASK_CALLBACK},
         timeout_seconds=30,
         memory_mb=512,
+    ),
+    FunctionSpec(
+        "reconciler",
+        "functions.workers.reconciler.handler",
+        "Re-drives or fails runs whose execution was lost; re-enqueues deliveries whose message was",
+        # Re-drive (start), liveness (list, describe), end runs (table), resume an execution parked on
+        # an answered checkpoint (callback), re-enqueue deliveries (queue).
+        grants=frozenset(
+            {
+                Grant.TABLE_READ,
+                Grant.TABLE_WRITE,
+                Grant.TASK_CALLBACK,
+                Grant.EXECUTION_START,
+                Grant.EXECUTION_READ,
+                Grant.EXECUTION_LIST,
+                Grant.QUEUE_SEND,
+            }
+        ),
+        timeout_seconds=300,
+        memory_mb=256,
+        trigger=Trigger.SCHEDULE,
+        schedule="rate(1 minute)",
     ),
     FunctionSpec(
         "step_worker",
@@ -491,6 +528,35 @@ WEBHOOK_FORMATTERS: dict[str, str] = {
 
 AUTHORIZER = "authorizer"
 
+# The header each route family's clients send their key in: the SDK and the console send
+# `Authorization: Bearer` to /v1, ACP clients `x-api-key` to ACP's routes; A2A's agent card offers both.
+# API Gateway caches a family's authorizer answers per value of its one header and answers 401, without
+# calling the authorizer, to a request that lacks it (docs/decisions.md 60); the local gateway refuses
+# the same requests.
+BEARER_HEADER = "Authorization"
+API_KEY_HEADER = "x-api-key"
+
+
+def key_header(spec: FunctionSpec) -> str | None:
+    """The one header `spec`'s routes take the key in, or None where either is taken (A2A)."""
+    if spec.name in A2A_FUNCTIONS:
+        return None
+    if spec.name in {name for name, *_ in ACP_OPERATIONS}:
+        return API_KEY_HEADER
+    return BEARER_HEADER
+
+
+@dataclass(frozen=True)
+class Throttle:
+    rate_per_second: float
+    burst: int
+
+
+# Each tenant's request rate: an API Gateway usage plan per tenant in the cloud (the authorizer names
+# the tenant's usage key), a token bucket per tenant in the local gateway. One tenant can't starve the
+# others; the stage-wide limit stays the stack's ceiling.
+TENANT_THROTTLE = Throttle(rate_per_second=20, burst=40)
+
 # The state machine's substitution variables, each naming the function it invokes.
 STATE_MACHINE_FUNCTIONS = {
     "StepWorkerFunctionArn": "step_worker",
@@ -504,6 +570,53 @@ STATE_MACHINE_DEFINITION = Path(__file__).resolve().parent / "statemachine" / "r
 def state_machine_definition() -> str:
     """The run state machine's definition, substitution variables unfilled."""
     return STATE_MACHINE_DEFINITION.read_text(encoding="utf-8")
+
+
+# Express workflows have no callback (.waitForTaskToken) integrations: Step Functions refuses them.
+_CALLBACK_SUFFIX = ".waitForTaskToken"
+HUMAN_ON_EXPRESS = "HumanCheckpointOnExpress"
+
+
+def express_state_machine_definition(definition: str | None = None) -> str:
+    """The run state machine for runs that can't wait for a human, deployed as EXPRESS: the same
+    definition (`definition`, substituted or not; by default the file's) with each callback state
+    (AwaitHuman) a Fail state, and the states only it led to (ExpireCheckpoint) left out. Such a run
+    never reaches it (the engine's rule: engine/orchestration.py runs_on_express); if one did, its run
+    stays active and the reconciler re-drives it on the standard machine."""
+    import json
+
+    asl = json.loads(definition if definition is not None else state_machine_definition())
+    states: dict[str, dict[str, object]] = asl["States"]
+    for name, state in states.items():
+        if str(state.get("Resource", "")).endswith(_CALLBACK_SUFFIX):
+            states[name] = {
+                "Type": "Fail",
+                "Comment": "An express run can't wait for a human (no task tokens).",
+                "Error": HUMAN_ON_EXPRESS,
+                "Cause": "the run reached a human checkpoint on the express state machine",
+            }
+    asl["States"] = {name: states[name] for name in _reachable(asl["StartAt"], states)}
+    asl["Comment"] = "agent-runtime (express: runs that can't wait for a human). " + str(
+        asl.get("Comment", "")
+    )
+    return json.dumps(asl, indent=2)
+
+
+def _reachable(start: str, states: dict[str, dict[str, object]]) -> list[str]:
+    """The states reachable from `start` (Next, Default, Choices' and Catchers' Next), in file order."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        state = states[name]
+        targets = [state.get("Next"), state.get("Default")]
+        for branch in [*state.get("Choices", []), *state.get("Catch", [])]:  # type: ignore[misc]
+            targets.append(branch.get("Next"))
+        todo.extend(str(t) for t in targets if t)
+    return [name for name in states if name in seen]
 
 
 def allowed_actions(spec: FunctionSpec) -> frozenset[str]:

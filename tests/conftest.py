@@ -34,6 +34,9 @@ TEST_ENVIRONMENT = {
     "WEBHOOK_RETRY_WINDOW_SECONDS": "8",
     "WEBHOOK_READ_TIMEOUT_SECONDS": "1",
     "WEBHOOK_CONNECT_TIMEOUT_SECONDS": "1",
+    # The session's scheduled sweeps leave runs alone: tests that leave a run without an execution on
+    # purpose sweep when they choose (tests/integration/test_reconciler.py, tests/faults/).
+    "RECONCILE_GRACE_SECONDS": "3600",
 }
 
 

@@ -3,7 +3,7 @@
 from typing import Any
 
 from agent_runtime import observability
-from agent_runtime.engine import Engine
+from agent_runtime.engine import Engine, usage
 from agent_runtime.engine.execute import execute_steps
 from agent_runtime.engine.failure import record_failure
 from agent_runtime.engine.outcome import StepOutcome
@@ -12,8 +12,11 @@ from agent_runtime.engine.outcome import StepOutcome
 def handler(event: dict[str, Any], context: Any) -> StepOutcome:
     engine, run_id = Engine.default(), event["run_id"]
     action = event.get("action", "execute")
-    with observability.invocation(
-        function=getattr(context, "function_name", None), run_id=run_id, action=action
+    with (
+        observability.invocation(
+            function=getattr(context, "function_name", None), run_id=run_id, action=action
+        ),
+        usage.invocation(run_id, context, action),
     ):
         if action == "record_failure":
             return record_failure(engine, run_id, event.get("error") or {})

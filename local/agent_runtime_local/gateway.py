@@ -17,11 +17,12 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 
-from agent_runtime.http.credentials import key_from_headers
 from agent_runtime.http.problems import PROBLEM_CONTENT_TYPE, problem
 from agent_runtime_local.cloud import ACCOUNT, REGION
+from agent_runtime_local.faults import FunctionKilled
 from agent_runtime_local.lambda_bridge import LocalLambdaContext, resolve_handler
 from agent_runtime_local.local_routes import add_local_routes
+from agent_runtime_local.throttle import TenantBuckets
 from functions import manifest
 
 LOCAL_TENANT = "default"
@@ -109,12 +110,22 @@ def json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":")).encode())
 
 
-def authorize(request: Request, require_auth: bool) -> tuple[str, str] | None:
-    """Run the same REQUEST authorizer the cloud runs. Without credentials the local stack serves
-    the default tenant (unless require_auth); a bad key is a 401 as in the cloud."""
+class AuthorizerFailed(Exception):
+    """The authorizer failed for another reason than the key (its table read stayed throttled, its
+    process died): API Gateway answers AUTHORIZER_FAILURE, which infra/api.py makes a 503."""
+
+
+def authorize(request: Request, require_auth: bool, key_header: str | None = None) -> tuple[str, str] | None:
+    """Run the same REQUEST authorizer the cloud runs. A request without credentials (neither an
+    Authorization nor an X-API-Key header) is served as the default tenant unless require_auth; any
+    credentials, even in a scheme the authorizer doesn't take (`Authorization: Token ...`), are the
+    authorizer's to judge: a 401 unless they name a key, as in the cloud. Credentials without the
+    route family's `key_header` (manifest.key_header) are a 401, as API Gateway answers them."""
     headers = dict(request.headers)
-    if key_from_headers(headers) is None and not require_auth:
+    if not require_auth and not any(name in headers for name in ("authorization", "x-api-key")):
         return LOCAL_TENANT, f"local:{LOCAL_TENANT}"
+    if key_header is not None and key_header.lower() not in headers:
+        return None  # the route family's one key header is missing: API Gateway's 401 (key_header)
     spec = manifest.by_name(manifest.AUTHORIZER)
     event = {
         "type": "REQUEST",
@@ -125,8 +136,10 @@ def authorize(request: Request, require_auth: bool) -> tuple[str, str] | None:
     }
     try:
         result = resolve_handler(spec)(event, LocalLambdaContext(spec))
-    except Exception:
-        return None
+    except (Exception, FunctionKilled) as error:
+        if str(error) == "Unauthorized":
+            return None
+        raise AuthorizerFailed(str(error)) from error
     context = result.get("context") or {}
     return context["tenant_id"], context["principal"]
 
@@ -191,8 +204,11 @@ def add_console_routes(app: FastAPI) -> None:
         return response
 
 
-def create_app(require_auth: bool = False) -> FastAPI:
+def create_app(require_auth: bool = False, tenant_throttle: manifest.Throttle | None = None) -> FastAPI:
+    """The gateway. require_auth: no keyless default tenant. tenant_throttle: each tenant's rate (off
+    unless given: `agent-runtime dev` gives manifest.TENANT_THROTTLE; tests and benches run unthrottled)."""
     routes = compile_routes()
+    buckets = TenantBuckets(tenant_throttle) if tenant_throttle is not None else None
     app = FastAPI(title="agent-runtime local gateway", docs_url=None, redoc_url=None, openapi_url=None)
     add_console_routes(app)  # before the catch-all below
     add_local_routes(app)  # the docs page and /_local/api-keys (local_routes.py), before it too
@@ -221,7 +237,17 @@ def create_app(require_auth: bool = False) -> FastAPI:
         if len(body) > GATEWAY_MAX_BODY:
             return _problem(413, "Payload too large", "request body exceeds 10 MB", "payload-too-large", path)
         # A public route (FunctionSpec.public) has no authorizer in the cloud either: no tenant.
-        identity = None if route.spec.public else await run_in_threadpool(authorize, request, require_auth)
+        try:
+            identity = (
+                None
+                if route.spec.public
+                else await run_in_threadpool(
+                    authorize, request, require_auth, manifest.key_header(route.spec)
+                )
+            )
+        except AuthorizerFailed:
+            detail = "the API key could not be checked just now; try again"
+            return _problem(503, "Service unavailable", detail, "unavailable", path, {"Retry-After": "1"})
         if identity is None and not route.spec.public:
             return _problem(
                 401,
@@ -231,12 +257,18 @@ def create_app(require_auth: bool = False) -> FastAPI:
                 path,
                 {"WWW-Authenticate": "Bearer"},
             )
+        if buckets is not None and identity is not None and (wait := buckets.take(identity[0])) is not None:
+            detail = f"tenant {identity[0]} is over its request rate; retry in {wait} s"
+            return _problem(429, "Too many requests", detail, "throttled", path, {"Retry-After": str(wait)})
         event = proxy_event(request, route, match.groupdict(), body, identity)
         if json_size(event) > LAMBDA_PAYLOAD_LIMIT:
             # API Gateway can't invoke the function with it and answers 413 itself.
             return _problem(413, "Payload too large", "Request Too Long", "payload-too-large", path)
         handler = resolve_handler(route.spec)
-        result = await run_in_threadpool(handler, event, LocalLambdaContext(route.spec))
+        try:
+            result = await run_in_threadpool(handler, event, LocalLambdaContext(route.spec))
+        except FunctionKilled:  # the function's process died: API Gateway answers 502
+            return _problem(502, "Bad gateway", "the function failed to answer", "internal", path)
         if json_size(result) > LAMBDA_PAYLOAD_LIMIT:
             # Lambda refuses a response this large; API Gateway answers 502.
             detail = "the function's response exceeds Lambda's 6 MB limit"

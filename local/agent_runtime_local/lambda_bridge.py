@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from agent_runtime_local import permissions
+from agent_runtime_local import faults, permissions
 from functions import manifest
 
 log = logging.getLogger(__name__)
@@ -54,11 +54,11 @@ def invoke(function_name: str, event: Any) -> tuple[str, bool, str]:
     try:
         result = resolve_handler(spec)(payload, LocalLambdaContext(spec))
         return json.dumps(result), False, ""
-    except Exception as error:
+    except (Exception, faults.FunctionKilled) as error:
         trace = traceback.format_exc()
         log.info("function %s raised %s: %s", function_name, type(error).__name__, error)
         body = {
-            "errorType": type(error).__name__,
+            "errorType": getattr(error, "error_type", type(error).__name__),
             "errorMessage": str(error),
             "stackTrace": trace.splitlines(),
         }

@@ -61,6 +61,11 @@ def running(spec: manifest.FunctionSpec) -> Iterator[None]:
         _running.reset(token)
 
 
+def current_function() -> manifest.FunctionSpec | None:
+    """The function whose invocation the calling thread is running, if any."""
+    return _running.get()
+
+
 def as_function(spec: manifest.FunctionSpec, handler: Callable[..., Any]) -> Callable[..., Any]:
     def invoke(event: Any, context: Any) -> Any:
         with running(spec):

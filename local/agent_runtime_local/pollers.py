@@ -7,20 +7,28 @@ queue and invoke the manifest's functions with the events Lambda would deliver.
 - Queue: every function with `trigger=webhook-queue` gets one SQS record per invocation (`{"Records":
   [{"messageId", "receiptHandle", "body", ...}]}`), a few at a time on a small thread pool; messages
   not reported in `batchItemFailures` are deleted, the others come back after the visibility timeout.
+- Schedule: every function with `trigger=schedule` is invoked once at start and then every period of
+  its `schedule` ("rate(1 minute)"), as EventBridge Scheduler does in the cloud;
+  AGENT_RUNTIME_LOCAL_SCHEDULE_SECONDS sets another period for all of them (tests use about a second).
 
 Everything here talks to moto in this process; the only network traffic is the handlers' own
-webhook POSTs. Both pollers are bounded (batch sizes, a fixed pool) and stop when asked.
+webhook POSTs. The pollers are bounded (batch sizes, a fixed pool, one scheduled invocation at a
+time) and stop when asked.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from agent_runtime_local.faults import FunctionKilled
 from agent_runtime_local.lambda_bridge import LocalLambdaContext, resolve_handler
 from functions import manifest
 
@@ -32,6 +40,8 @@ QUEUE_BATCH = 10
 # Attempts at once: a receiver that hangs holds one worker for one attempt's time budget, not the rest.
 QUEUE_WORKERS = 16
 IDLE_SECONDS = 0.1
+# Lambda reads a stream shard 4 times a second; between full batches this poller does the same.
+STREAM_POLL_SECONDS = 0.25
 
 
 def matches(pattern: Any, value: Any) -> bool:
@@ -47,17 +57,21 @@ def matches(pattern: Any, value: Any) -> bool:
 
 
 def _invoke(spec: manifest.FunctionSpec, event: dict[str, Any]) -> Any:
-    return resolve_handler(spec)(event, LocalLambdaContext(spec))
+    try:
+        return resolve_handler(spec)(event, LocalLambdaContext(spec))
+    except FunctionKilled as killed:  # to its event source, a dead process is a failed invocation
+        raise RuntimeError(f"{spec.name}: {killed}") from killed
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.timestamp()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    return value
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    """A stream record as Lambda delivers it: its one timestamp (dynamodb.ApproximateCreationDateTime,
+    the only one in GetRecords' model) in epoch seconds. Nothing else needs converting, so the images
+    are not walked."""
+    stream = record.get("dynamodb")
+    if isinstance(stream, dict) and isinstance(stream.get("ApproximateCreationDateTime"), datetime):
+        stream = {**stream, "ApproximateCreationDateTime": stream["ApproximateCreationDateTime"].timestamp()}
+        return {**record, "dynamodb": stream}
+    return dict(record)
 
 
 def _session() -> Any:
@@ -69,6 +83,8 @@ def _session() -> Any:
 
 
 class _Poller(threading.Thread):
+    idle_seconds = IDLE_SECONDS
+
     def __init__(self, name: str) -> None:
         super().__init__(name=name, daemon=True)
         self._stop_event = threading.Event()
@@ -86,7 +102,7 @@ class _Poller(threading.Thread):
                 log.exception("%s: poll failed", self.name)
                 busy = False
             if not busy:
-                self._stop_event.wait(IDLE_SECONDS)
+                self._stop_event.wait(self.idle_seconds)
 
     def poll(self) -> bool:
         raise NotImplementedError
@@ -104,6 +120,8 @@ def _forget_iterators() -> None:
 
 class StreamPoller(_Poller):
     """Reads the table's stream from its start and feeds table-stream functions."""
+
+    idle_seconds = STREAM_POLL_SECONDS
 
     def __init__(self, table: str, specs: list[manifest.FunctionSpec]) -> None:
         super().__init__("local-stream-poller")
@@ -153,7 +171,7 @@ class StreamPoller(_Poller):
         if records:
             self._last = records[-1]["dynamodb"]["SequenceNumber"]
         _forget_iterators()
-        return bool(records)
+        return len(records) == STREAM_BATCH  # a full batch: more may be waiting
 
 
 class QueuePoller(_Poller):
@@ -199,6 +217,44 @@ class QueuePoller(_Poller):
         return bool(messages)
 
 
+SCHEDULE_SECONDS_VARIABLE = "AGENT_RUNTIME_LOCAL_SCHEDULE_SECONDS"
+_RATE = re.compile(r"^rate\((\d+) (second|minute|hour|day)s?\)$")
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
+
+
+def period_seconds(schedule: str) -> float:
+    """The period of an EventBridge Scheduler rate expression ("rate(5 minutes)"), or the override."""
+    override = os.environ.get(SCHEDULE_SECONDS_VARIABLE)
+    if override:
+        return float(override)
+    match = _RATE.match(schedule.strip())
+    if match is None or int(match.group(1)) < 1:
+        raise ValueError(f"unsupported schedule {schedule!r}: use rate(N minute(s)/second(s)/hour(s)/day(s))")
+    return int(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+class Scheduler(_Poller):
+    """Invokes one scheduled function at start and then once per period. Never two at once here (a
+    slow invocation delays the next); in the cloud a sweep longer than its period may overlap the next
+    one, which the reconciler's conditional writes allow."""
+
+    def __init__(self, spec: manifest.FunctionSpec) -> None:
+        super().__init__(f"local-schedule-{spec.name}")
+        if spec.schedule is None:
+            raise ValueError(f"{spec.name}: trigger=schedule needs a schedule")
+        self._spec = spec
+        self._period = period_seconds(spec.schedule)
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            started = time.monotonic()
+            try:
+                _invoke(self._spec, {})
+            except Exception:
+                log.exception("%s: scheduled invocation failed", self._spec.name)
+            self._stop_event.wait(max(0.0, self._period - (time.monotonic() - started)))
+
+
 class Pollers:
     """All local event source mappings of the manifest's functions."""
 
@@ -211,6 +267,8 @@ class Pollers:
             if spec.trigger is not None and spec.trigger in queues:
                 url, arn = queues[spec.trigger]
                 self._pollers.append(QueuePoller(url, arn, spec))
+            if spec.trigger == manifest.Trigger.SCHEDULE:
+                self._pollers.append(Scheduler(spec))
 
     def start(self) -> None:
         for poller in self._pollers:

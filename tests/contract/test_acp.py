@@ -504,7 +504,7 @@ def test_client_errors_conform(acp: httpx.Client) -> None:
 
 @pytest.mark.parametrize("headers", [{"x-api-key": "ar_unknown"}, {"Authorization": "Bearer ar_unknown"}])
 def test_acp_routes_refuse_unknown_api_keys(base_url: str, headers: dict[str, str]) -> None:
-    """401 is a deviation (ACP declares no security); both key headers are accepted as for /v1."""
+    """401 is a deviation (ACP declares no security); ACP takes the key in x-api-key only."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
         for method, path in (
             ("POST", "/agents/search"),
@@ -535,10 +535,12 @@ def test_acp_routes_need_an_api_key_when_auth_is_required(cloud: object) -> None
     assert asyncio.run(statuses()) == [401, 401, 401]
 
 
-def test_bearer_and_x_api_key_are_both_accepted(base_url: str, api_key: str) -> None:
+def test_acp_takes_the_key_in_x_api_key_only(base_url: str, api_key: str) -> None:
+    """ACP's authorizer is cached per x-api-key header (manifest.key_header), as in the cloud."""
     with httpx.Client(base_url=base_url, timeout=30) as client:
-        for headers in ({"x-api-key": api_key}, {"Authorization": f"Bearer {api_key}"}):
-            acp_conforms(client.post("/agents/search", json={}, headers=headers), "search_agents")
+        acp_conforms(client.post("/agents/search", json={}, headers={"x-api-key": api_key}), "search_agents")
+        bearer = client.post("/agents/search", json={}, headers={"Authorization": f"Bearer {api_key}"})
+        assert bearer.status_code == 401
 
 
 def test_sse_frames_are_checked_strictly() -> None:

@@ -221,7 +221,7 @@ def test_request_and_response_shapes_match_the_pydantic_models() -> None:
     schemas = spec()["components"]["schemas"]
     for name in (
         "Run", "RunError", "WorkflowRef", "Event", "EventPage", "RunPage", "WorkflowList",
-        "WorkflowSummary", "WorkflowDetail", "WorkflowVersion", "WorkflowSchemas",
+        "WorkflowSummary", "WorkflowDetail", "WorkflowVersion", "WorkflowSchemas", "RunUsage",
     ):  # fmt: skip
         model = getattr(models, name)
         assert set(schemas[name]["properties"]) == set(model.model_fields), name
@@ -300,13 +300,16 @@ def test_checkpoint_and_artifact_shapes_match_the_runtime() -> None:
         )
 
 
-def test_both_api_key_schemes_apply_to_every_operation() -> None:
+def test_the_bearer_key_applies_to_every_operation_as_the_gateways_take_it() -> None:
+    from functions import manifest
+
     schemes = spec()["components"]["securitySchemes"]
-    assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}
-    assert schemes["apiKeyHeader"] == {**schemes["apiKeyHeader"], "type": "apiKey", "in": "header",
-                                       "name": "x-api-key"}  # fmt: skip
-    assert spec()["security"] == [{"bearerAuth": []}, {"apiKeyHeader": []}]
+    assert schemes == {"bearerAuth": {**schemes["bearerAuth"], "type": "http", "scheme": "bearer"}}
+    assert spec()["security"] == [{"bearerAuth": []}]
     assert all("security" not in operation for _, _, operation in operations().values())
+    # what the cloud's authorizer is cached on and the local gateway requires for /v1
+    v1 = {spec.name for route, spec in manifest.routes() if route.path.startswith("/v1/")}
+    assert {manifest.key_header(manifest.by_name(name)) for name in v1} == {manifest.BEARER_HEADER}
 
 
 def test_idempotency_key_rule_matches_the_runtime() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,14 @@ import httpx
 import pytest
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def http(base_url: str, api_key: str) -> Iterator[httpx.Client]:
+    """An ACP client of this test's tenant: ACP takes the key in x-api-key (manifest.key_header)."""
+    with httpx.Client(base_url=base_url, headers={"x-api-key": api_key}, timeout=30) as client:
+        yield client
+
 
 # The ACP SDK's manifest of its echo agent, in the shared reference folder beside the repository.
 REFERENCE_MANIFEST = (

@@ -96,10 +96,12 @@ def test_unknown_path_is_404_and_wrong_method_is_405(http: httpx.Client) -> None
     assert set(wrong.headers["allow"].split(", ")) == {"GET", "POST"}
 
 
-def test_bad_api_key_is_401_and_x_api_key_is_accepted(base_url: str, api_key: str) -> None:
+def test_bad_api_key_is_401_and_v1_takes_the_key_as_a_bearer_token_only(base_url: str, api_key: str) -> None:
     with httpx.Client(base_url=base_url) as client:
         assert client.get("/v1/runs", headers={"Authorization": "Bearer ar_wrong"}).status_code == 401
-        assert client.get("/v1/runs", headers={"x-api-key": api_key}).status_code == 200
+        assert client.get("/v1/runs", headers={"Authorization": f"Bearer {api_key}"}).status_code == 200
+        # /v1's authorizer is cached per Authorization header (manifest.key_header), as in the cloud
+        assert client.get("/v1/runs", headers={"x-api-key": api_key}).status_code == 401
 
 
 def test_tenants_see_only_their_runs_over_http(base_url: str, http: httpx.Client) -> None:

@@ -73,3 +73,21 @@ def test_the_authorizer_maps_a_key_to_its_tenant_and_refuses_others(cloud: Resou
     assert by_x_api_key["context"]["tenant_id"] == tenant
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         authorizer(sample("apigw-authorizer-request.json", headers={"x-api-key": "ar_unknown"}), context)
+
+
+def test_the_authorizer_refuses_two_different_keys_so_its_cached_answer_is_for_the_key_it_checked(
+    cloud: Resources, tenant: str
+) -> None:
+    """API Gateway caches the answer under one header's value (infra/api.py identity_header): a request
+    with a valid Bearer key and another x-api-key must not cache the first key's tenant under the second."""
+    authorizer = resolve_handler(manifest.by_name(manifest.AUTHORIZER))
+    context = LocalLambdaContext(manifest.by_name(manifest.AUTHORIZER))
+    key = Engine.default().api_keys.create(tenant)
+    both = {"Authorization": f"Bearer {key}", "x-api-key": "ar_someone-elses"}
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorizer(sample("apigw-authorizer-request.json", headers=both), context)
+    same = {"Authorization": f"Bearer {key}", "x-api-key": key}
+    assert (
+        authorizer(sample("apigw-authorizer-request.json", headers=same), context)["context"]["tenant_id"]
+        == tenant
+    )

@@ -130,12 +130,13 @@ def test_api_keys_of_the_local_stack_and_of_a_table(base_url: str, tenant: str) 
     assert created.exit_code == 0, created.output
     key = json.loads(created.stdout)
     assert key["key"].startswith("ar_") and key["tenant"] == tenant
-    assert httpx.get(f"{base_url}/v1/runs", headers={"x-api-key": key["key"]}).status_code == 200
+    bearer = {"Authorization": f"Bearer {key['key']}"}
+    assert httpx.get(f"{base_url}/v1/runs", headers=bearer).status_code == 200
     listed = cli("api-key", "list", "--tenant", tenant, "--table", "", url=base_url)
     assert key["key_id"] in listed.stdout and "ops" in listed.stdout
     revoked = cli("api-key", "revoke", key["key_id"], "--table", "", url=base_url)
     assert revoked.exit_code == 0 and f"revoked key {key['key_id']}" in revoked.stdout
-    assert httpx.get(f"{base_url}/v1/runs", headers={"x-api-key": key["key"]}).status_code == 401
+    assert httpx.get(f"{base_url}/v1/runs", headers=bearer).status_code == 401
     again = cli("api-key", "revoke", key["key_id"], "--table", "", url=base_url)
     assert again.exit_code == 1 and "no key" in again.stderr
     # A page of another origin can't use them (a browser sends Origin).

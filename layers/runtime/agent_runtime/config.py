@@ -12,6 +12,7 @@ class Settings:
     table_name: str
     bucket_name: str
     state_machine_arn: str
+    express_state_machine_arn: str  # runs that can't wait for a human (engine/orchestration.py)
     region: str
     # Runs' JSON values above this many bytes are stored in S3 and referenced (claim check).
     inline_payload_limit: int
@@ -43,6 +44,16 @@ class Settings:
     webhook_allowed_hosts: tuple[str, ...]
     # Plain http to loopback addresses (the local stack only; the cloud requires https).
     webhook_allow_http_loopback: bool
+    # Loopback ports never called (the local stack's own endpoints; empty in the cloud).
+    webhook_denied_local_ports: frozenset[int]
+    # The reconciler (engine/reconcile.py): a run untouched this long without a running execution is
+    # re-driven, at most this many times; a pending delivery this long past due is enqueued again.
+    reconcile_grace_seconds: float
+    reconcile_max_redrives: int
+    reconcile_delivery_grace_seconds: float
+    # The stack's API Gateway usage plan (its UsagePlanId output): issuing a tenant's key also puts the
+    # tenant's usage key in it (engine/api_keys.py, docs/decisions.md). Empty: no usage plan (locally).
+    usage_plan_id: str
 
 
 def _float(name: str, default: float) -> float:
@@ -56,6 +67,7 @@ def settings() -> Settings:
         table_name=os.environ.get("TABLE_NAME", "agent-runtime"),
         bucket_name=os.environ.get("BUCKET_NAME", "agent-runtime-artifacts"),
         state_machine_arn=os.environ.get("STATE_MACHINE_ARN", ""),
+        express_state_machine_arn=os.environ.get("EXPRESS_STATE_MACHINE_ARN", ""),
         region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
         inline_payload_limit=int(os.environ.get("INLINE_PAYLOAD_LIMIT", 64 * 1024)),
         # With a run's output (at most 2 MiB) a run stays within one Lambda response (6 MB).
@@ -84,4 +96,11 @@ def settings() -> Settings:
         ),
         webhook_allow_http_loopback=os.environ.get("WEBHOOK_ALLOW_HTTP_LOOPBACK", "").lower()
         in {"1", "true", "yes"},
+        webhook_denied_local_ports=frozenset(
+            int(p) for p in os.environ.get("WEBHOOK_DENIED_LOCAL_PORTS", "").split(",") if p.strip()
+        ),
+        reconcile_grace_seconds=_float("RECONCILE_GRACE_SECONDS", 120.0),
+        reconcile_max_redrives=int(os.environ.get("RECONCILE_MAX_REDRIVES", 3)),
+        reconcile_delivery_grace_seconds=_float("RECONCILE_DELIVERY_GRACE_SECONDS", 900.0),
+        usage_plan_id=os.environ.get("USAGE_PLAN_ID", ""),
     )

@@ -32,3 +32,34 @@ class ValidationFailed(DomainError):
 
 class TransientAwsError(Exception):
     """An AWS call failed in a way worth retrying (throttling, 5xx). The state machine retries it."""
+
+
+# AWS error codes that say "busy, try again": throttling, capacity, a service's own 5xx.
+TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "TransactionInProgressException",
+    }
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether `error` is an AWS failure worth retrying later (the request may succeed then)."""
+    if isinstance(error, TransientAwsError):
+        return True
+    response = getattr(error, "response", None)  # botocore's ClientError, without importing botocore
+    if not isinstance(response, dict):
+        return False
+    code = str(response.get("Error", {}).get("Code", ""))
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    return code in TRANSIENT_CODES or (isinstance(status, int) and status >= 500)

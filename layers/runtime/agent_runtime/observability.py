@@ -84,6 +84,7 @@ Unit = Literal[
 __all__ = [
     "BUSINESS_METRICS",
     "CHECKPOINT_WAIT_SECONDS",
+    "RECONCILED",
     "RUNS_CREATED",
     "RUNS_ENDED",
     "WEBHOOK_ATTEMPTS",
@@ -316,6 +317,9 @@ RUNS_ENDED: Final = "RunsEnded"
 CHECKPOINT_WAIT_SECONDS: Final = "CheckpointWaitSeconds"
 # Webhook delivery attempts, by outcome.
 WEBHOOK_ATTEMPTS: Final = "WebhookAttempts"
+# What the reconciler did to a run that lost its execution (redriven, failed, cancelled) or to a
+# delivery whose queue message was lost (requeued).
+RECONCILED: Final = "Reconciled"
 
 BUSINESS_METRICS: Final[Mapping[str, MetricSpec]] = {
     spec.name: spec
@@ -330,6 +334,12 @@ BUSINESS_METRICS: Final[Mapping[str, MetricSpec]] = {
         ),
         MetricSpec(
             WEBHOOK_ATTEMPTS, "Count", ("outcome",), {"outcome": frozenset({"delivered", "retry", "failed"})}
+        ),
+        MetricSpec(
+            RECONCILED,
+            "Count",
+            ("action",),
+            {"action": frozenset({"redriven", "failed", "cancelled", "resumed", "requeued"})},
         ),
     )
 }

@@ -7,7 +7,7 @@ into their own shapes, statuses and errors.
     engine.checkpoints.answer(tenant_id, run.run_id, "review-1", Approve(comment="ok"), principal)
 
 State machine tasks: execute.py (Execute), checkpoints.py (AwaitHuman, ExpireCheckpoint and the rest
-of a checkpoint's life), failure.py (RecordFailure).
+of a checkpoint's life), failure.py (RecordFailure). The scheduled reconciler: reconcile.py.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from agent_runtime.engine.artifacts import Artifacts
     from agent_runtime.engine.checkpoints import Checkpoints
     from agent_runtime.engine.orchestration import Orchestrator
+    from agent_runtime.engine.reconcile import Reconciler
     from agent_runtime.engine.runs import Runs
     from agent_runtime.engine.streams import Streams
     from agent_runtime.engine.threads import Threads
@@ -111,6 +112,12 @@ class Engine:
         from agent_runtime.engine.api_keys import ApiKeys
 
         return ApiKeys(self)
+
+    @cached_property
+    def reconciler(self) -> Reconciler:
+        from agent_runtime.engine.reconcile import Reconciler
+
+        return Reconciler(self)
 
 
 __all__ = ["Engine"]

@@ -15,6 +15,7 @@ exactly one of the answerer and AwaitHuman sends the task token (whichever comes
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from agent_runtime import observability
 from agent_runtime.clock import now_iso
-from agent_runtime.engine import budget
+from agent_runtime.engine import budget, usage
 from agent_runtime.engine.model import ACTIVE_STATUSES, Checkpoint, Page
 from agent_runtime.engine.outcome import StepOutcome, outcome
 from agent_runtime.engine.runs import invalid_cursor
-from agent_runtime.errors import Conflict, NotFound, TransientAwsError, ValidationFailed
+from agent_runtime.errors import Conflict, NotFound, TransientAwsError, ValidationFailed, is_transient
 from agent_runtime.store.checkpoint_items import PENDING, CheckpointRecord
 from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed, InvalidCursor, ItemNotFound
 from agent_runtime.store.event_items import NewEvent
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
 
     from agent_runtime.engine import Engine
     from agent_runtime.workflows.checkpoints import CheckpointRequest, Resolution
+
+log = logging.getLogger(__name__)
 
 # Each try loses only to a concurrent change of the run (an event, a checkpoint); these are rare.
 CLOSE_ATTEMPTS = 20
@@ -212,6 +215,7 @@ class Checkpoints:
             "assignee": request.assignee,
             "expires_at": expires_at,
         }
+        usage.await_human_follows(run.run_id)
         self.store.runs.commit(
             run.run_id,
             events=[NewEvent("checkpoint.created", created)],
@@ -282,7 +286,14 @@ class Checkpoints:
         resolved = self.record(run_id, checkpoint_id)
         waited(resolved, "resolved")
         if resolved.task_token:  # else AwaitHuman has not stored it yet, and will resume by itself
-            self.engine.orchestrator.resume(resolved.task_token)
+            try:
+                self.engine.orchestrator.resume(resolved.task_token)
+            except Exception as error:
+                # The answer is committed, so it stands and is answered as such; the reconciler
+                # resumes an execution still parked on a resolved checkpoint.
+                if not is_transient(error):
+                    raise
+                log.warning("run %s: resuming after %s failed (%s)", run_id, checkpoint_id, error)
         return self.view(resolved)
 
     def _not_pending(self, record: CheckpointRecord) -> Conflict:

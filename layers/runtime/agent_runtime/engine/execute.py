@@ -24,7 +24,7 @@ from agent_runtime.engine.event_buffer import EventBuffer, RunStopped
 from agent_runtime.engine.failure import fail_run
 from agent_runtime.engine.model import ACTIVE_STATUSES
 from agent_runtime.engine.outcome import StepOutcome, outcome
-from agent_runtime.errors import TransientAwsError
+from agent_runtime.errors import TransientAwsError, is_transient
 from agent_runtime.json_limits import MAX_DEPTH, too_deep
 from agent_runtime.store.artifact_items import ArtifactRecord, object_key
 from agent_runtime.store.checkpoint_items import PENDING
@@ -143,6 +143,11 @@ def _run_steps(
             runtime.events.flush()  # what it emitted happened; the state machine retries the attempt
             raise
         except BaseException as error:
+            if isinstance(error, Exception) and is_transient(error):
+                # An AWS call in the step (an artifact write, the step's own client) stayed throttled:
+                # worth the state machine's retries, as a RetryableStepError is.
+                runtime.events.flush()
+                raise TransientAwsError(f"step {step.name}: {error}") from error
             # Anything else a step raises, SystemExit and KeyboardInterrupt included, fails the run:
             # left unhandled it would kill the worker and leave the run `running` with nothing to end it.
             log.info("run %s: step %s raised %s", record.run_id, step.name, type(error).__name__)

@@ -5,7 +5,7 @@ into its protocol (v1/views.py, acp/views.py)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agent_runtime.store.artifact_items import ArtifactRecord
@@ -46,6 +46,8 @@ class Run:
     thread_id: str | None
     protocol: str  # the door that created it
     protocol_options: dict[str, Any]
+    # What it used so far (store/usage_meter.py FIELDS); engine/usage.py prices it.
+    usage: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, record: RunRecord, payloads: Payloads) -> Run:
@@ -68,6 +70,7 @@ class Run:
             thread_id=record.thread_id,
             protocol=record.protocol,
             protocol_options=json.loads(record.protocol_options),
+            usage=record.usage(),
         )
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import time
 import uuid
@@ -14,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 from agent_runtime import observability
 from agent_runtime.canonical import sha256_of
 from agent_runtime.clock import now_iso
-from agent_runtime.engine import budget
-from agent_runtime.engine.model import ACTIVE_STATUSES, Page, Run, RunProgress
+from agent_runtime.config import settings
+from agent_runtime.engine import budget, usage
+from agent_runtime.engine.model import ACTIVE_STATUSES, TERMINAL_STATUSES, Page, Run, RunProgress
+from agent_runtime.engine.orchestration import execution_name, runs_on_express
+from agent_runtime.engine.webhooks.headers import validate_callback_headers
 from agent_runtime.engine.webhooks.urls import validate_callback_url
-from agent_runtime.errors import BadRequest, Conflict, NotFound
+from agent_runtime.errors import BadRequest, Conflict, NotFound, is_transient
 from agent_runtime.store.errors import (
     ChangedMeanwhile,
     EntryConditionFailed,
@@ -33,6 +37,8 @@ from agent_runtime.validation import validate_against
 if TYPE_CHECKING:
     from agent_runtime.engine import Engine
     from agent_runtime.workflows.sdk import Workflow
+
+log = logging.getLogger(__name__)
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 STOP_ATTEMPTS = 5
@@ -51,6 +57,8 @@ class RunSpec:
     metadata: Mapping[str, Any] = field(default_factory=dict)
     callback_url: str | None = None
     schema_hash: str | None = None
+    # Sent with every webhook of the run (credentials the receiver wants); write-only.
+    callback_headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,7 @@ class Runs:
         validate_against(workflow.input_model, spec.input, "input")
         validate_against(workflow.config_model, spec.config, "config")
         validate_callback_url(spec.callback_url, callback_field)
+        _check_headers(spec.callback_url, spec.callback_headers)
         return workflow
 
     def create(
@@ -115,7 +124,7 @@ class Runs:
             # very run the retry asks for (and `interrupt` would cancel it).
             replay = self._replayed(tenant_id, key, *taken)
             if replay.status == "queued":  # the first request may have died before starting it
-                self.engine.orchestrator.start(replay.run_id, tenant_id)
+                self._start(replay, replay=True)
             return self.view(replay), True
         run_id = str(uuid.uuid4())
         extra: list[dict[str, Any]] = []
@@ -143,6 +152,9 @@ class Runs:
             protocol=protocol,
             thread_id=on_thread.thread_id if on_thread else None,
             protocol_options=to_json(dict(protocol_options or {})),
+            callback_headers=to_json(dict(spec.callback_headers)) if spec.callback_headers else None,
+            usage_transitions=usage.TRANSITIONS_AT_CREATION,
+            usage_express_executions=int(usage.starts_on_express(workflow)),
         )
         created = NewEvent(
             "run.created",
@@ -165,8 +177,24 @@ class Runs:
             observability.metric(observability.RUNS_CREATED, 1, workflow=record.workflow_name)
         if record.status == "queued":
             # Also on replay: if the first request died between storing and starting, this heals it.
-            self.engine.orchestrator.start(record.run_id, tenant_id)
+            self._start(record, replay=replayed)
         return self.view(record), replayed
+
+    def _start(self, record: RunRecord, *, replay: bool = False) -> None:
+        """Start a stored run's execution. Stored is what counts: if Step Functions stays throttled, the
+        run is answered as created and the reconciler starts it within one period."""
+        workflow = self.engine.workflows.get(record.workflow_name, record.workflow_version)
+        express = runs_on_express(workflow, settings().reconcile_grace_seconds)
+        if express and replay:
+            # Express, unlike Standard, doesn't refuse a second execution of the same name: a replay
+            # leaves a queued run to the reconciler, which re-drives it on Standard after its grace.
+            return
+        try:
+            self.engine.orchestrator.start(record.run_id, record.tenant_id, record.execution, express=express)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            log.warning("run %s stored, not started (%s): the reconciler will", record.run_id, error)
 
     def _replayed(self, tenant_id: str, key: tuple[str, str], run_id: str, fingerprint: str) -> RunRecord:
         """The run an Idempotency-Key already names, if it was taken by the same request (409 if not)."""
@@ -256,6 +284,52 @@ class Runs:
                 return self.view(record)
             sleep(WAIT_POLL_SECONDS)
 
+    # -- callback --------------------------------------------------------------------------------
+    def set_callback(
+        self,
+        tenant_id: str,
+        seen: Run,
+        url: str | None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        protocol_options: Mapping[str, Any] | None = None,
+        callback_field: str = "callback_url",
+    ) -> Run:
+        """Set (or, with url None, remove) the run's callback and its headers, and optionally replace
+        its protocol options, if its callback and options are still as `seen` (a Conflict if not: read
+        it again). One guarded write; deliveries take the callback current when they are made. A
+        terminal run can lose its callback but gets none: it sends nothing more."""
+        validate_callback_url(url, callback_field)
+        _check_headers(url, headers or {})
+        record = self.record(tenant_id, seen.run_id)
+        if record.callback_url != seen.callback_url or json.loads(record.protocol_options) != dict(
+            seen.protocol_options
+        ):
+            raise Conflict(f"run {seen.run_id}'s callback changed meanwhile: read it again")
+        updates: dict[str, Any] = {
+            "callback_url": url,
+            "callback_headers": to_json(dict(headers)) if headers else None,
+        }
+        if protocol_options is not None:
+            updates["protocol_options"] = to_json(dict(protocol_options))
+        expect = {
+            "callback_url": record.callback_url,
+            "callback_headers": record.callback_headers,
+            "protocol_options": record.protocol_options,
+        }
+        try:
+            updated = self.store.runs.commit(
+                seen.run_id,
+                updates=updates,
+                expect_status=ACTIVE_STATUSES if url is not None else None,
+                expect=expect,
+            )
+        except ChangedMeanwhile as moved:
+            if url is not None and moved.current.status in TERMINAL_STATUSES:
+                raise conflict_for(moved.current, "set a callback on") from moved
+            raise Conflict(f"run {seen.run_id}'s callback changed meanwhile: read it again") from moved
+        return self.view(updated)
+
     # -- end -------------------------------------------------------------------------------------
     def cancel(self, tenant_id: str, run_id: str) -> Run:
         """Cancel in any non-terminal state (409 once terminal). A stop request first (no version
@@ -274,7 +348,7 @@ class Runs:
             if ended.current.status != "cancelled":
                 raise conflict_for(ended.current, "cancel") from ended
             record = ended.current  # the worker saw the stop request and ended the run for it
-        self.engine.orchestrator.stop(run_id, "cancelled")
+        self.engine.orchestrator.stop(execution_name(record), "cancelled")
         return self.view(record)
 
     def _request_stop(self, tenant_id: str, run_id: str) -> None:
@@ -303,6 +377,15 @@ class Runs:
             with contextlib.suppress(Conflict):  # it ended meanwhile
                 self.cancel(tenant_id, run_id)
         self.store.runs.delete(run_id)
+
+
+def _check_headers(url: str | None, headers: Mapping[str, str]) -> None:
+    if headers and url is None:
+        raise BadRequest(
+            "callback headers need a callback URL",
+            errors=[{"field": "callback_headers", "message": "no callback URL"}],
+        )
+    validate_callback_headers(headers)
 
 
 def _has_metadata(record: RunRecord, wanted: Mapping[str, str]) -> bool:

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from agent_runtime.engine import Engine
 
 READ_PAGE = 100
+# A window that has found nothing yet (a run waiting on a human, a slow model call) polls less and less
+# often, up to this: each poll is a read of the run and of its events, and a client may hold a stream
+# open on a run for hours. The first event after a quiet spell is late by at most this much.
+IDLE_POLL_CAP_SECONDS = 2.0
 
 
 @dataclass
@@ -73,6 +77,7 @@ class Streams:
         size = 0
         read = after
         first_frame_at: float | None = None
+        pause = poll_seconds
         while True:
             record = self.engine.runs.record(tenant_id, run_id)
             progress = RunProgress(record.run_id, record.status, record.event_seq)
@@ -100,4 +105,7 @@ class Streams:
                 return Window(frames, read, False, progress)
             if full or (close_when_quiet and not fresh and frames) or clock() >= deadline:
                 return Window(frames, read, False, progress)
-            sleep(poll_seconds)
+            if frames:  # back off only while nothing was found: held frames go out on time
+                pause = poll_seconds
+            sleep(min(pause, max(0.0, deadline - clock())))
+            pause = min(pause * 2, max(poll_seconds, IDLE_POLL_CAP_SECONDS))

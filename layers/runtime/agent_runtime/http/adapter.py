@@ -18,12 +18,13 @@ from pydantic import BaseModel, ValidationError
 
 from agent_runtime import observability
 from agent_runtime.config import settings
-from agent_runtime.errors import BadRequest, DomainError, NotFound, ValidationFailed
+from agent_runtime.errors import BadRequest, DomainError, NotFound, ValidationFailed, is_transient
 from agent_runtime.http.errors import (
     InternalError,
     NotAcceptable,
     PayloadTooLarge,
     Unauthorized,
+    Unavailable,
     UnsupportedMediaType,
 )
 from agent_runtime.json_limits import MAX_DEPTH, too_deep
@@ -215,6 +216,10 @@ ErrorRenderer = Callable[[DomainError, str | None], "Response"]
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
+# A 503's detail: an AWS call stayed throttled through the SDK's retries. Repeating the request is safe
+# (reads, answers refused once applied, creates with the same Idempotency-Key).
+UNAVAILABLE_DETAIL = "a service the runtime depends on is busy; try again in a moment"
+
 
 def api_handler(
     errors: ErrorRenderer, *, public: bool = False
@@ -238,9 +243,14 @@ def api_handler(
                         response.headers.setdefault(TENANT_HEADER, request.tenant_id)
                 except DomainError as error:
                     response = errors(error, path)
-                except Exception:
-                    log.exception("unhandled error serving %s %s", event.get("httpMethod"), path)
-                    response = errors(InternalError("the server failed to handle this request"), path)
+                except Exception as error:
+                    if is_transient(error):
+                        log.warning("busy serving %s %s: %s", event.get("httpMethod"), path, error)
+                        response = errors(Unavailable(UNAVAILABLE_DETAIL), path)
+                        response.headers["Retry-After"] = "1"
+                    else:
+                        log.exception("unhandled error serving %s %s", event.get("httpMethod"), path)
+                        response = errors(InternalError("the server failed to handle this request"), path)
                 return response.to_proxy()
 
         handler.__wrapped__ = endpoint  # type: ignore[attr-defined]

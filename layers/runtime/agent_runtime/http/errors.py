@@ -22,6 +22,10 @@ class UnsupportedMediaType(DomainError):
     pass
 
 
+class Unavailable(DomainError):
+    """A service the runtime depends on stayed busy (throttled) through the retries: try again."""
+
+
 class InternalError(DomainError):
     """Never raised by domain code: what an unexpected exception is reported as, without its details."""
 
@@ -36,6 +40,7 @@ HTTP_STATUS: dict[type[DomainError], tuple[int, str, str]] = {
     PayloadTooLarge: (413, "Payload too large", "payload-too-large"),
     UnsupportedMediaType: (415, "Unsupported media type", "unsupported-media-type"),
     ValidationFailed: (422, "Validation failed", "validation-failed"),
+    Unavailable: (503, "Service unavailable", "unavailable"),
     InternalError: (500, "Internal error", "internal"),
 }
 

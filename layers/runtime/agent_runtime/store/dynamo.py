@@ -192,14 +192,26 @@ class Table:
         condition: str | None = None,
         values: Mapping[str, Any] | None = None,
         names: Mapping[str, str] | None = None,
+        remove: Sequence[str] = (),
+        add: Mapping[str, int] | None = None,
     ) -> dict[str, Any]:
-        """SET every field (names and values bound as #fN/:fN, so any attribute name works)."""
+        """SET every field (names and values bound as #fN/:fN, so any attribute name works), and REMOVE
+        the attributes `remove` names (a sparse index's key: a NULL can't be an index key), and ADD the
+        numbers of `add` to theirs."""
         all_names = {f"#f{i}": name for i, name in enumerate(fields)}
+        all_names.update({f"#r{i}": name for i, name in enumerate(remove)})
         all_values = {f":f{i}": value for i, value in enumerate(fields.values())}
+        expression = "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields)))
+        if remove:
+            expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove)))
+        if add:  # atomic counters: ADD to a number (absent counts as 0)
+            all_names.update({f"#a{i}": name for i, name in enumerate(add)})
+            all_values.update({f":a{i}": value for i, value in enumerate(add.values())})
+            expression += " ADD " + ", ".join(f"#a{i} :a{i}" for i in range(len(add)))
         request: dict[str, Any] = {
             "TableName": self.name,
             "Key": to_item(key),
-            "UpdateExpression": "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+            "UpdateExpression": expression,
         }
         _add_condition(request, condition, {**all_values, **(values or {})}, {**all_names, **(names or {})})
         return {"Update": request}

@@ -129,5 +129,21 @@ def api_keys() -> str:
     return "APIKEYS"
 
 
+# The sweep index's partitions: a few per kind (by the run id's first hex digit), so no partition takes
+# every write of the whole table's active runs.
+SWEEP_SHARDS = "0123456789abcdef"
+SWEEP_RUNS = "RUN"
+SWEEP_DELIVERIES = "DLV"
+
+
+def sweep(kind: str, run_id: str) -> str:
+    """The sweep index partition of an active run or a pending delivery of the run."""
+    return sweep_shard(kind, run_id[:1])
+
+
+def sweep_shard(kind: str, shard: str) -> str:
+    return f"SWEEP#{kind}#{shard}"
+
+
 def created_key(created_at: str, *ids: str) -> str:
     return "#".join((created_at, *ids))

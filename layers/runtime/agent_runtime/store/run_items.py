@@ -8,12 +8,12 @@ further entries the change needs, e.g. a checkpoint's transition), all or nothin
 from __future__ import annotations
 
 import time
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from agent_runtime.clock import epoch_seconds, now_iso
-from agent_runtime.store import keys, schema
+from agent_runtime.store import keys, schema, usage_meter
 from agent_runtime.store.dynamo import Table, decode_cursor, encode_cursor
 from agent_runtime.store.errors import (
     ChangedMeanwhile,
@@ -28,6 +28,9 @@ from agent_runtime.store.event_items import EventItems, NewEvent
 from agent_runtime.store.payloads import to_json
 
 COMMIT_ATTEMPTS = 8
+# The statuses of a run that is not over (engine/model.py ACTIVE_STATUSES): while in one, the run is in
+# the sweep index.
+SWEPT_STATUSES = frozenset({"queued", "running", "waiting_for_input"})
 
 
 @dataclass(frozen=True)
@@ -56,9 +59,28 @@ class RunRecord:
     thread_id: str | None = None
     # Creation options of that door, kept to echo them back (JSON).
     protocol_options: str = "{}"
+    # Headers sent with every webhook of the run (JSON object; write-only: engine/webhooks/headers.py).
+    callback_headers: str | None = field(default=None, repr=False)
     # Set by a cancel before it ends the run: the worker's next commit sees it and stops, so a busy
     # run never out-writes its cancel (RunItems.request_stop).
     stop_requested: str | None = None
+    # The name of the run's current Step Functions execution; None: the first one, named by the run id.
+    # The reconciler re-drives a run whose execution was lost under a new name (engine/reconcile.py).
+    execution: str | None = None
+    redrives: int = 0
+    # What the run used (store/usage_meter.py): grown by its commits with ADD, priced when read.
+    usage_transitions: int = 0
+    usage_lambda_invocations: int = 0
+    usage_lambda_mb_ms: int = 0
+    usage_lambda_ms: int = 0
+    usage_express_executions: int = 0
+    usage_write_units: int = 0
+    usage_read_units: int = 0
+    usage_bytes_stored: int = 0
+    usage_events: int = 0
+
+    def usage(self) -> dict[str, int]:
+        return {name: getattr(self, usage_meter.attribute(name)) for name in usage_meter.FIELDS}
 
 
 _FIELDS = frozenset(f.name for f in fields(RunRecord))
@@ -92,7 +114,14 @@ class RunItems:
                 record.tenant_id, record.workflow_name
             ),
             schema.INDEX_SORT_KEY: keys.created_key(record.created_at, record.run_id),
+            **self._sweep(record),
         }
+
+    @staticmethod
+    def _sweep(record: RunRecord) -> dict[str, str]:
+        if record.status not in SWEPT_STATUSES:
+            return {}
+        return {schema.GSI_SWEEP.partition_key: keys.sweep(keys.SWEEP_RUNS, record.run_id)}
 
     def create(
         self,
@@ -135,6 +164,12 @@ class RunItems:
                     values={":now": now},
                 )
             )
+        # The run's first usage: this transaction (store/usage_meter.py).
+        meta_size = usage_meter.item_size(self._meta(record))
+        own = usage_meter.transaction_usage(entries[1:], meta_size)
+        own["bytes_stored"] += meta_size
+        record = _with_usage(record, {**own, "events": 1})
+        entries[0] = self.table.put_entry(self._meta(record), condition="attribute_not_exists(PK)")
         for attempt in range(COMMIT_ATTEMPTS):
             reasons = self.table.transact(entries)
             if reasons is None:
@@ -183,8 +218,30 @@ class RunItems:
         unknown = set(updates) - _FIELDS
         if unknown:
             raise ValueError(f"unknown run fields {sorted(unknown)}")
+        # What the invocation did for the run since its last commit rides on this one (usage_meter.py).
+        meter = usage_meter.current(run_id)
+        pending = meter.take() if meter is not None else {}
+        try:
+            return self._commit(run_id, events, updates, expect_status, expect, extra_entries, pending)
+        except BaseException:
+            if meter is not None:
+                meter.give_back(pending)
+            raise
+
+    def _commit(
+        self,
+        run_id: str,
+        events: Sequence[NewEvent],
+        updates: dict[str, Any],
+        expect_status: Collection[str] | None,
+        expect: Mapping[str, Any] | None,
+        extra_entries: Sequence[dict[str, Any]],
+        pending: dict[str, int],
+    ) -> RunRecord:
         for attempt in range(COMMIT_ATTEMPTS):
             current = self.get(run_id)
+            current_size = usage_meter.item_size(self._meta(current))
+            usage_meter.add(pending, {"read_units": usage_meter.read_units(current_size)})
             if expect_status is not None and current.status not in expect_status:
                 raise ChangedMeanwhile(current, f"run {run_id} is {current.status}")
             if expect and any(getattr(current, k) != v for k, v in expect.items()):
@@ -198,23 +255,34 @@ class RunItems:
                 updated_at=now,
             )
             changed = {k: getattr(new, k) for k in (*updates, "version", "event_seq", "updated_at")}
+            removed: list[str] = []
             if "status" in updates:
                 changed[schema.GSI_STATUS.partition_key] = keys.tenant_runs_in_status(
                     new.tenant_id, new.status
                 )
+                changed.update(self._sweep(new))
+                if new.status not in SWEPT_STATUSES:
+                    removed.append(schema.GSI_SWEEP.partition_key)
+            puts = self.events.page_entries(
+                new.tenant_id, run_id, current.event_seq + 1, events, now, hook=new.callback_url is not None
+            )
+            own = usage_meter.transaction_usage(
+                [*puts, *extra_entries], max(current_size, usage_meter.item_size(self._meta(new)))
+            )
+            delta = usage_meter.add({**pending, "events": len(events)}, own)
             update = self.table.update_entry(
                 keys.run(run_id),
                 changed,
                 condition="#version = :expected_version",
                 names={"#version": "version"},
                 values={":expected_version": current.version},
-            )
-            puts = self.events.page_entries(
-                new.tenant_id, run_id, current.event_seq + 1, events, now, hook=new.callback_url is not None
+                remove=removed,
+                add={usage_meter.attribute(name): value for name, value in delta.items() if value},
             )
             reasons = self.table.transact([update, *puts, *extra_entries])
             if reasons is None:
-                return new
+                return _with_usage(new, delta)
+            usage_meter.add(pending, {"write_units": own["write_units"]})  # a cancelled one is billed too
             _raise_entry_failure(reasons, first_extra=1 + len(puts), count=len(extra_entries))
             time.sleep(0.005 * (attempt + 1))
         raise Transient(f"could not commit to run {run_id}: contention")
@@ -277,6 +345,37 @@ class RunItems:
         except ConditionFailed:
             return False
 
+    def active_ids(self, shard: str) -> Iterator[str]:
+        """The ids of the active runs in one sweep partition (keys only, eventually consistent)."""
+        for item in sweep_keys(self.table, keys.SWEEP_RUNS, shard):
+            yield str(item[schema.PARTITION_KEY])[len(keys.RUN_PREFIX) :]
+
+    def usage_between(
+        self, tenant_id: str, workflow: str | None, start: str, end: str, *, max_runs: int, cursor: str | None
+    ) -> tuple[list[dict[str, int]], str | None]:
+        """The usage of the tenant's runs (of one workflow, if given) created in [start, end) (created_at
+        strings), oldest first, at most `max_runs`; and the cursor that goes on if more are left.
+        InvalidCursor if the cursor was not issued for this listing."""
+        index, partition = _listing(tenant_id, None, workflow)
+        start_key: dict[str, Any] | None = _cursor_start(cursor, index, partition)
+        found: list[dict[str, int]] = []
+        while True:
+            page = self.table.query_page(
+                f"{index.partition_key} = :pk AND {schema.INDEX_SORT_KEY} BETWEEN :lo AND :hi",
+                # "<created_at>#<run_id>" sorts after its created_at: BETWEEN start AND end is [start, end).
+                {":pk": partition, ":lo": start, ":hi": end},
+                index=index.name,
+                limit=max_runs - len(found),
+                start=start_key,
+                projection=", ".join(usage_meter.attribute(name) for name in usage_meter.FIELDS),
+            )
+            found += [usage_meter.of_item(values) for values in page.items]
+            if page.last_key is None:
+                return found, None
+            if len(found) >= max_runs:
+                return found, encode_cursor(page.last_key)
+            start_key = page.last_key
+
     def delete(self, run_id: str) -> None:
         """Delete a run and everything in its partition (events, checkpoints, artifacts, deliveries)."""
         self.table.delete_partition(keys.run_pk(run_id))
@@ -304,12 +403,7 @@ def list_index(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of an index partition from a client's cursor, and the cursor after it.
     InvalidCursor if the cursor was not issued for this listing."""
-    start = None
-    if cursor:
-        start = decode_cursor(cursor)
-        expected = {schema.PARTITION_KEY, schema.SORT_KEY, schema.INDEX_SORT_KEY, index.partition_key}
-        if set(start) != expected or start[index.partition_key] != partition:
-            raise InvalidCursor("cursor belongs to another listing")
+    start = _cursor_start(cursor, index, partition)
     page = table.query_page(
         f"{index.partition_key} = :pk",
         {":pk": partition, **(filter_values or {})},
@@ -320,6 +414,42 @@ def list_index(
         start=start,
     )
     return page.items, encode_cursor(page.last_key) if page.last_key else None
+
+
+def _cursor_start(cursor: str | None, index: schema.Index, partition: str) -> dict[str, str] | None:
+    """Where a listing of an index partition goes on from a client's cursor."""
+    if not cursor:
+        return None
+    start = decode_cursor(cursor)
+    expected = {schema.PARTITION_KEY, schema.SORT_KEY, schema.INDEX_SORT_KEY, index.partition_key}
+    if set(start) != expected or start[index.partition_key] != partition:
+        raise InvalidCursor("cursor belongs to another listing")
+    return start
+
+
+def sweep_keys(table: Table, kind: str, shard: str) -> Iterator[dict[str, Any]]:
+    """The keys of every item in one sweep index partition, page by page."""
+    partition = keys.sweep_shard(kind, shard)
+    start = None
+    while True:
+        page = table.query_page(
+            f"{schema.GSI_SWEEP.partition_key} = :pk",
+            {":pk": partition},
+            index=schema.GSI_SWEEP.name,
+            start=start,
+            projection="PK, SK",
+        )
+        yield from page.items
+        if not page.last_key:
+            return
+        start = page.last_key
+
+
+def _with_usage(record: RunRecord, delta: Mapping[str, int]) -> RunRecord:
+    return replace(
+        record,
+        **{usage_meter.attribute(k): getattr(record, usage_meter.attribute(k)) + v for k, v in delta.items()},
+    )
 
 
 def _raise_entry_failure(reasons: list[str], *, first_extra: int, count: int) -> None:

@@ -23,12 +23,17 @@ class Index:
     name: str
     partition_key: str
     sort_key: str = INDEX_SORT_KEY
+    # What the index copies of each item: "ALL", or "KEYS_ONLY" for indexes read only for keys.
+    projection: str = "ALL"
 
 
 GSI_TENANT = Index("gsi1", "gsi1pk")  # runs, threads and checkpoint inboxes of a tenant
 GSI_STATUS = Index("gsi2", "gsi2pk")  # runs of a tenant in one status
 GSI_WORKFLOW = Index("gsi3", "gsi3pk")  # runs of a tenant of one workflow
-INDEXES: tuple[Index, ...] = (GSI_TENANT, GSI_STATUS, GSI_WORKFLOW)
+# Sparse, across tenants: only active runs and pending webhook deliveries carry its key, so the
+# reconciler's sweep reads just those (engine/reconcile.py). Keys only: the sweep reads items itself.
+GSI_SWEEP = Index("gsi4", "gsi4pk", projection="KEYS_ONLY")
+INDEXES: tuple[Index, ...] = (GSI_TENANT, GSI_STATUS, GSI_WORKFLOW, GSI_SWEEP)
 
 # Every attribute some key or index is built from; all strings.
 KEY_ATTRIBUTES: tuple[str, ...] = (

@@ -180,6 +180,7 @@ class Workflow:
         config_model: type[BaseModel] = EmptyConfig,
         description: str = "",
         checkpoints: Mapping[str, CheckpointKind] | None = None,
+        max_duration_seconds: int | None = None,
     ) -> None:
         if not is_semver(version):
             raise ValueError(f"workflow {name!r}: version {version!r} is not semantic (MAJOR.MINOR.PATCH)")
@@ -190,6 +191,9 @@ class Workflow:
         self.output_model = output_model
         self.config_model = config_model
         self.checkpoints: dict[str, CheckpointKind] = dict(checkpoints or {})
+        # The author's bound on a whole run, in seconds, if there is one: with no checkpoint, a short
+        # bound lets its runs go on the cheaper express state machine (engine/orchestration.py).
+        self.max_duration_seconds = max_duration_seconds
         self.steps: list[Step] = []
 
     def step(self, fn: StepFunction | None = None, *, name: str | None = None) -> Any:

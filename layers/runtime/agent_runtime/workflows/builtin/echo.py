@@ -21,6 +21,7 @@ echo = Workflow(
     input_model=EchoPayload,
     output_model=EchoPayload,
     description="Returns its input as its output.",
+    max_duration_seconds=60,  # one step that copies its input: express (engine/orchestration.py)
 )
 
 
