@@ -279,13 +279,7 @@ def main() -> None:
     permissions.as_function = lambda spec, handler: as_function(spec, tally.wrap(spec, handler))
     results: dict[str, Any] = {}
     with (
-        # The cloud's reconciler grace (config.py's default), so runs go on the machine they go on there.
-        LocalCloud(
-            environment={
-                "AGENT_RUNTIME_WORKFLOW_MODULES": "bench.workflows",
-                "RECONCILE_GRACE_SECONDS": "120",
-            }
-        ),
+        LocalCloud(environment={"AGENT_RUNTIME_WORKFLOW_MODULES": "bench.workflows"}),
         httpx.Client(base_url=serve(create_app()), timeout=60) as http,
     ):
         for label, workflow, body, answer in RUNS:

@@ -3,6 +3,7 @@ left out: functions/manifest.py), runs that can on the standard one, in moto as 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import boto3
@@ -50,12 +51,43 @@ def test_an_echo_run_goes_on_the_express_machine_and_an_approval_run_on_the_stan
 
 
 @pytest.mark.parametrize(
-    ("name", "grace", "express"),
+    ("name", "express"),
     [
-        ("echo", 120.0, True),  # no checkpoint, declares 60 s
-        ("echo", 30.0, False),  # its bound is beyond the reconciler's grace: it could be taken for lost
-        ("approval", 120.0, False),  # waits for a human: Express has no task tokens
+        ("echo", True),  # no checkpoint, declares 60 s
+        ("approval", False),  # waits for a human: Express has no task tokens
+        ("echo_agent", False),  # declares no bound: it might outlive Express's 5 minutes
     ],
 )
-def test_the_rule(cloud: Resources, name: str, grace: float, express: bool) -> None:
-    assert runs_on_express(registry().get(name), grace) is express
+def test_the_rule(cloud: Resources, name: str, express: bool) -> None:
+    assert runs_on_express(registry().get(name)) is express
+
+
+def test_a_first_express_execution_counts_as_lost_only_after_its_workflows_bound(
+    cloud: Resources,
+) -> None:
+    """AWS can't describe an Express execution: the reconciler waits out the workflow's bound (echo:
+    60 s) on a run's first execution, and its own grace on a Standard one or a re-drive."""
+    from agent_runtime.engine import Engine
+    from agent_runtime.engine.reconcile import Reconciler
+    from agent_runtime.store.run_items import RunRecord
+
+    reconciler = Reconciler(Engine.default(), grace_seconds=5)
+    echo = RunRecord(
+        run_id="r1",
+        tenant_id="t",
+        status="running",
+        workflow_name="echo",
+        workflow_version=registry().get("echo").version,
+        schema_hash="",
+        input="{}",
+        config="{}",
+        metadata="{}",
+        callback_url=None,
+        created_at="",
+        updated_at="",
+    )
+    assert reconciler.grace_for(echo) == 60
+    assert reconciler.grace_for(dataclasses.replace(echo, execution="r1.r1")) == 5
+    approval = registry().get("approval")
+    standard = dataclasses.replace(echo, workflow_name="approval", workflow_version=approval.version)
+    assert reconciler.grace_for(standard) == 5

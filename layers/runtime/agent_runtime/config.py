@@ -99,7 +99,7 @@ def settings() -> Settings:
         webhook_denied_local_ports=frozenset(
             int(p) for p in os.environ.get("WEBHOOK_DENIED_LOCAL_PORTS", "").split(",") if p.strip()
         ),
-        reconcile_grace_seconds=_float("RECONCILE_GRACE_SECONDS", 120.0),
+        reconcile_grace_seconds=_float("RECONCILE_GRACE_SECONDS", 30.0),
         reconcile_max_redrives=int(os.environ.get("RECONCILE_MAX_REDRIVES", 3)),
         reconcile_delivery_grace_seconds=_float("RECONCILE_DELIVERY_GRACE_SECONDS", 900.0),
         usage_plan_id=os.environ.get("USAGE_PLAN_ID", ""),

@@ -37,18 +37,16 @@ def redrive_name(run_id: str, redrive: int) -> str:
 EXPRESS_LIMIT_SECONDS = 300
 
 
-def runs_on_express(workflow: Workflow, grace_seconds: float) -> bool:
+def runs_on_express(workflow: Workflow) -> bool:
     """The rule (docs/decisions.md 61): a run's first execution goes on the express machine when its
     workflow can't wait for a human (it declares no checkpoint: Express has no task tokens) and declares
-    a bound on its whole duration within Express's 5 minutes and the reconciler's grace. The reconciler
-    can't see Express executions (no ListExecutions or DescribeExecution for them): it takes a run it
-    hasn't seen move for the grace for lost, which, within the bound, its Express execution is. A run
+    a bound on its whole duration within Express's 5 minutes. The reconciler can't see Express
+    executions (no ListExecutions or DescribeExecution for them): it takes such a run for lost once it
+    hasn't moved for its bound (Reconciler.grace_for), which, within the bound, its execution is. A run
     that outlives its bound all the same is ended by Express at 5 minutes and handed over: the
     reconciler re-drives it, on the standard machine, from its last committed step."""
     bound = workflow.max_duration_seconds
-    return (
-        not workflow.checkpoints and bound is not None and bound <= min(EXPRESS_LIMIT_SECONDS, grace_seconds)
-    )
+    return not workflow.checkpoints and bound is not None and bound <= EXPRESS_LIMIT_SECONDS
 
 
 def run_of(name: str) -> str:

@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING
 from agent_runtime import observability
 from agent_runtime.clock import now_iso
 from agent_runtime.engine.failure import fail_run
-from agent_runtime.engine.orchestration import execution_name, redrive_name, run_of
+from agent_runtime.engine.orchestration import execution_name, redrive_name, run_of, runs_on_express
 from agent_runtime.store import keys
 from agent_runtime.store.errors import ChangedMeanwhile, ItemNotFound
 from agent_runtime.store.event_items import NewEvent
-from agent_runtime.store.run_items import SWEPT_STATUSES
+from agent_runtime.store.run_items import SWEPT_STATUSES, RunRecord
 
 if TYPE_CHECKING:
     from agent_runtime.engine import Engine
@@ -113,7 +113,7 @@ class Reconciler:
             seen = self.store.runs.get(run_id)
         except ItemNotFound:
             return None  # deleted since the index was read
-        if seen.status not in SWEPT_STATUSES or self.clock() - _epoch(seen.updated_at) < self.grace_seconds:
+        if seen.status not in SWEPT_STATUSES or self.clock() - _epoch(seen.updated_at) < self.grace_for(seen):
             return None
         name = execution_name(seen)
         status = self.engine.orchestrator.status(name)
@@ -149,6 +149,19 @@ class Reconciler:
             return None
         self.engine.orchestrator.start(run_id, seen.tenant_id, new_name)
         return self._did("redriven", seen.run_id, f"{lost}; now {new_name}, from step {seen.next_step}")
+
+    def grace_for(self, seen: RunRecord) -> float:
+        """How long a run must not have moved before its execution counts as lost: the grace, or, for a
+        first execution on the express machine (which AWS can't describe), the workflow's bound."""
+        if (
+            seen.execution not in (None, seen.run_id)
+            or not self.engine.orchestrator.express_state_machine_arn
+        ):
+            return self.grace_seconds
+        workflow = self.engine.workflows.get(seen.workflow_name, seen.workflow_version)
+        if not runs_on_express(workflow) or workflow.max_duration_seconds is None:
+            return self.grace_seconds
+        return max(self.grace_seconds, float(workflow.max_duration_seconds))
 
     def resume_stalled(self, run_id: str) -> str | None:
         """Resume a live execution still parked on a checkpoint that was answered (the answer was

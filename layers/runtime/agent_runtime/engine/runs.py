@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from agent_runtime import observability
 from agent_runtime.canonical import sha256_of
 from agent_runtime.clock import now_iso
-from agent_runtime.config import settings
 from agent_runtime.engine import budget, usage
 from agent_runtime.engine.model import ACTIVE_STATUSES, TERMINAL_STATUSES, Page, Run, RunProgress
 from agent_runtime.engine.orchestration import execution_name, runs_on_express
@@ -184,7 +183,7 @@ class Runs:
         """Start a stored run's execution. Stored is what counts: if Step Functions stays throttled, the
         run is answered as created and the reconciler starts it within one period."""
         workflow = self.engine.workflows.get(record.workflow_name, record.workflow_version)
-        express = runs_on_express(workflow, settings().reconcile_grace_seconds)
+        express = runs_on_express(workflow)
         if express and replay:
             # Express, unlike Standard, doesn't refuse a second execution of the same name: a replay
             # leaves a queued run to the reconciler, which re-drives it on Standard after its grace.

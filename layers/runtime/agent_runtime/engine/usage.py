@@ -48,9 +48,7 @@ EXPRESS_MEMORY_GB = 64 / 1024
 def starts_on_express(workflow: Workflow) -> bool:
     """Whether Runs starts the run's first execution on the Express machine (as Orchestrator.start)."""
     config = settings()
-    return bool(config.express_state_machine_arn) and runs_on_express(
-        workflow, config.reconcile_grace_seconds
-    )
+    return bool(config.express_state_machine_arn) and runs_on_express(workflow)
 
 
 @contextmanager
