@@ -136,6 +136,13 @@ def transitions(run_id: str) -> int:
     for machine in (settings().state_machine_arn, settings().express_state_machine_arn):
         arn = f"{machine.replace(':stateMachine:', ':execution:')}:{run_id}"
         try:
+            # The run reads as ended once its last commit is in; the execution still has its last
+            # states to enter (Route, Done): count them once it has ended too.
+            deadline = time.monotonic() + 30
+            while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"execution of run {run_id} still running")
+                time.sleep(0.05)
             history = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
         except sfn.exceptions.ExecutionDoesNotExist:
             continue
