@@ -78,16 +78,11 @@ class Stack:
     def __init__(self) -> None:
         import uvicorn
 
-        from agent_runtime import aws
-        from agent_runtime_local import faults
         from agent_runtime_local.cloud import LocalCloud
         from agent_runtime_local.gateway import create_app
 
         self.cloud = LocalCloud(environment=ENVIRONMENT)
         self.cloud.start()
-        if faults.watch not in aws.client_observers:
-            aws.client_observers.append(faults.watch)
-            aws.reset_clients()
         port = free_port()
         self.server = uvicorn.Server(
             uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="error")

@@ -205,7 +205,7 @@ class LocalCloud:
         from moto import mock_aws
 
         from agent_runtime import aws
-        from agent_runtime_local import lambda_bridge, moto_patches, permissions
+        from agent_runtime_local import faults, lambda_bridge, moto_patches, permissions
         from agent_runtime_local.downloads import DownloadServer
         from agent_runtime_local.persistence import DataDir
 
@@ -213,8 +213,11 @@ class LocalCloud:
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         lambda_bridge.install()
         moto_patches.install()
-        if permissions.watch not in aws.client_observers:
-            aws.client_observers.append(permissions.watch)
+        # Every client the runtime makes is held to its function's grants and carries the fault switch
+        # (a list check per call while no fault is armed).
+        for observer in (permissions.watch, faults.watch):
+            if observer not in aws.client_observers:
+                aws.client_observers.append(observer)
         if self._data_dir is not None:
             self._data = DataDir(self._data_dir)
             self._data.open()

@@ -7,21 +7,12 @@ import time
 
 import httpx
 
-from agent_runtime import aws
 from agent_runtime.engine import Engine
 from agent_runtime.engine.reconcile import Reconciler
-from agent_runtime_local import faults
 from agent_runtime_local.faults import Fault, injected
 
 
-def arm_switch() -> None:
-    if faults.watch not in aws.client_observers:
-        aws.client_observers.append(faults.watch)
-        aws.reset_clients()
-
-
 def test_a_throttled_authorizer_is_a_503_to_retry_not_a_401(http: httpx.Client) -> None:
-    arm_switch()
     with injected(Fault("dynamodb:GetItem", function="authorizer")) as (fault,):
         refused = http.get("/v1/runs")
     assert fault.hits == 1
@@ -34,7 +25,6 @@ def test_a_throttled_authorizer_is_a_503_to_retry_not_a_401(http: httpx.Client) 
 def test_a_create_whose_store_stays_throttled_is_a_503_and_a_retry_makes_one_run(
     http: httpx.Client,
 ) -> None:
-    arm_switch()
     body = {"workflow": {"name": "echo"}, "input": {"message": "again"}}
     headers = {"Idempotency-Key": "faulty-create"}
     with injected(Fault("dynamodb:TransactWriteItems", function="create_run")) as (fault,):
@@ -53,7 +43,6 @@ def test_a_create_whose_store_stays_throttled_is_a_503_and_a_retry_makes_one_run
 def test_a_function_that_dies_after_its_write_is_a_502_and_the_retry_is_answered_once(
     http: httpx.Client,
 ) -> None:
-    arm_switch()
     body = {"workflow": {"name": "echo"}, "input": {"message": "died"}}
     headers = {"Idempotency-Key": "dying-create"}
     with injected(Fault("dynamodb:TransactWriteItems", function="create_run", kill=True)) as (fault,):

@@ -15,22 +15,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from agent_runtime.errors import is_transient
 from agent_runtime.store.errors import ConditionFailed, InvalidCursor, Transient
 
 if TYPE_CHECKING:
     from botocore.exceptions import ClientError
     from mypy_boto3_dynamodb import DynamoDBClient
 
-THROTTLING_CODES = frozenset(
-    {
-        "ProvisionedThroughputExceededException",
-        "ThrottlingException",
-        "RequestLimitExceeded",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "TransactionInProgressException",
-    }
-)
 CANCELLED_CODES = frozenset({"TransactionCanceledException", "TransactionConflict"})
 BATCH_WRITE_LIMIT = 25
 
@@ -96,7 +87,7 @@ def decode_cursor(cursor: str) -> dict[str, str]:
 
 
 def _raise_transient(error: ClientError) -> None:
-    if error_code(error) in THROTTLING_CODES:
+    if is_transient(error):  # throttling, capacity, a 5xx: agent_runtime.errors.TRANSIENT_CODES
         raise Transient(str(error)) from error
 
 
