@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from agent_runtime.store.delivery_items import DeliveryItems
     from agent_runtime.store.dynamo import Table
     from agent_runtime.store.event_items import EventItems
+    from agent_runtime.store.operation_items import OperationItems
     from agent_runtime.store.payloads import Payloads
     from agent_runtime.store.run_items import RunItems
     from agent_runtime.store.secret_items import SecretItems
@@ -77,6 +78,12 @@ class Store:
         from agent_runtime.store.run_items import RunItems
 
         return RunItems(self.table, self.events)
+
+    @cached_property
+    def operations(self) -> OperationItems:
+        from agent_runtime.store.operation_items import OperationItems
+
+        return OperationItems(self.table, self.payloads)
 
     @cached_property
     def checkpoints(self) -> CheckpointItems:

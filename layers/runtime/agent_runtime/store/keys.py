@@ -11,6 +11,7 @@ MAX_SEQ = 10**SEQ_WIDTH - 1
 
 EVENT_PREFIX = "EVT#"
 CHECKPOINT_PREFIX = "CKPT#"
+OPERATIONS_PREFIX = "DOP#"
 ARTIFACT_PREFIX = "ART#"
 DELIVERY_PREFIX = "DLV#"
 THREAD_STATE_PREFIX = "STATE#"
@@ -49,6 +50,11 @@ def run_artifact(run_id: str, artifact_id: str) -> dict[str, str]:
 def delivery(run_id: str, seq: int) -> dict[str, str]:
     """A webhook delivery of the run's event `seq` (one per event that triggers a webhook)."""
     return {"PK": run_pk(run_id), "SK": DELIVERY_PREFIX + _seq(seq)}
+
+
+def operations(run_id: str, seq: int) -> dict[str, str]:
+    """Batch `seq` of a durable run's operations (store/operation_items.py)."""
+    return {"PK": run_pk(run_id), "SK": OPERATIONS_PREFIX + _seq(seq)}
 
 
 def event_sk(seq: int) -> str:
