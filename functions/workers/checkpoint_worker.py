@@ -1,5 +1,6 @@
-"""The run state machine's AwaitHuman task (lambda:invoke.waitForTaskToken): stores the task token on
-the pending checkpoint, and returns. The execution then waits, at no cost, until a human answers."""
+"""The run state machine's waits on a task token (lambda:invoke.waitForTaskToken): AwaitHuman stores
+the token on the pending checkpoint of a step workflow; Suspend (action "park") stores it on a durable
+run, to be sent by whatever wakes it (engine/lifecycle.py). The execution then waits, at no cost."""
 
 from typing import Any
 
@@ -7,6 +8,7 @@ from agent_runtime.engine import Engine
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, bool]:
-    return Engine.default().checkpoints.await_human(
-        event["run_id"], event["checkpoint_id"], event["task_token"]
-    )
+    engine = Engine.default()
+    if event.get("action") == "park":
+        return engine.checkpoints.park_run(event["run_id"], event.get("wake"), event["task_token"])
+    return engine.checkpoints.await_human(event["run_id"], event["checkpoint_id"], event["task_token"])

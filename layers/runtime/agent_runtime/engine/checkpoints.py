@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from agent_runtime import observability
 from agent_runtime.clock import now_iso
 from agent_runtime.engine import budget, usage
+from agent_runtime.engine.lifecycle import run_ended, wake
 from agent_runtime.engine.model import ACTIVE_STATUSES, Checkpoint, Page
 from agent_runtime.engine.outcome import StepOutcome, outcome
 from agent_runtime.engine.runs import invalid_cursor
@@ -97,11 +98,6 @@ def waited(record: CheckpointRecord, how: str) -> None:
     observability.metric(
         observability.CHECKPOINT_WAIT_SECONDS, seconds, workflow=record.workflow_name, outcome=how
     )
-
-
-def ended(workflow_name: str, status: str) -> None:
-    """The RunsEnded metric, once per run reaching a terminal status."""
-    observability.metric(observability.RUNS_ENDED, 1, workflow=workflow_name, status=status)
 
 
 class Checkpoints:
@@ -242,6 +238,20 @@ class Checkpoints:
             self.engine.orchestrator.resume(task_token)
         return {"parked": False}
 
+    def park_run(self, run_id: str, wake_mark: str | None, task_token: str) -> dict[str, bool]:
+        """The Suspend task of a durable run: keep the token for whatever wakes the run. If something did
+        since its invocation ended (the wake mark moved), go on at once; a run that ended stops."""
+        if self.store.runs.park(run_id, wake_mark, task_token):
+            current = self.store.runs.get(run_id)
+            if current.status in ACTIVE_STATUSES:
+                return {"parked": True}
+        current = self.store.runs.get(run_id)
+        if current.status not in ACTIVE_STATUSES or current.stop_requested:
+            self.engine.orchestrator.abort(task_token, "RunCancelled", "the run ended")
+        else:
+            self.engine.orchestrator.resume(task_token)
+        return {"parked": False}
+
     # -- 3. answered -----------------------------------------------------------------------------
     def answer(
         self,
@@ -269,7 +279,8 @@ class Checkpoints:
                 run_id,
                 events=[NewEvent("checkpoint.resolved", event)],
                 updates={"status": "running"},
-                expect_status={"waiting_for_input"},
+                # A durable run may be answered while it still runs (its code asked and went on).
+                expect_status={"waiting_for_input", "running"} if record.wakes_run else {"waiting_for_input"},
                 expect={"stop_requested": None},  # a cancel that marked the run first wins
                 extra_entries=[self._transition(record, "resolved", resolution["at"], resolution)],
             )
@@ -285,7 +296,9 @@ class Checkpoints:
             raise self._not_pending(self.record(run_id, checkpoint_id)) from lost
         resolved = self.record(run_id, checkpoint_id)
         waited(resolved, "resolved")
-        if resolved.task_token:  # else AwaitHuman has not stored it yet, and will resume by itself
+        if resolved.wakes_run:
+            wake(self.engine, run_id)
+        elif resolved.task_token:  # else AwaitHuman has not stored it yet, and will resume by itself
             try:
                 self.engine.orchestrator.resume(resolved.task_token)
             except Exception as error:
@@ -319,10 +332,11 @@ class Checkpoints:
         else:
             from pydantic import ValidationError
 
-            kind = self.engine.workflows.get(record.workflow_name, record.workflow_version).checkpoints[
+            # A durable run's callback that names no declared kind takes any JSON object.
+            kind = self.engine.workflows.get(record.workflow_name, record.workflow_version).checkpoints.get(
                 record.name
-            ]
-            if kind.response_model is not None:
+            )
+            if kind is not None and kind.response_model is not None:
                 try:
                     kind.response_model.model_validate(answer.data)
                 except ValidationError as error:
@@ -383,7 +397,7 @@ class Checkpoints:
                 extra_entries=[self._transition(record, "expired", now, {"decision": "expired", "at": now})],
             )
             waited(record, "expired")
-            ended(record.workflow_name, "timed_out")
+            run_ended(self.engine, self.store.runs.get(run_id), "timed_out")
             return outcome("done")
         except (ChangedMeanwhile, EntryConditionFailed):
             # Answered right at the deadline (go on with the answer), or cancelled (stop).
@@ -426,12 +440,14 @@ class Checkpoints:
                 continue
             except EntryConditionFailed:
                 continue  # a checkpoint was answered meanwhile: look again
-            ended(record.workflow_name, str(updates["status"]))
+            run_ended(self.engine, record, str(updates["status"]))
             for cancelled in pending:
                 waited(cancelled, "cancelled")
             for cancelled in pending if abort_waits else ():
                 token = self.record(run_id, cancelled.checkpoint_id).task_token
                 if token:  # else AwaitHuman will find it cancelled and fail the wait itself
                     self.engine.orchestrator.abort(token, "RunCancelled", "the run was cancelled")
+            if abort_waits and record.wake_token:  # a parked durable run (a stale token is ignored)
+                self.engine.orchestrator.abort(record.wake_token, "RunCancelled", "the run was cancelled")
             return record
         raise TransientAwsError(f"could not end run {run_id}: contention")

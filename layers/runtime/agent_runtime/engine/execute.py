@@ -16,12 +16,13 @@ import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel
 
 from agent_runtime.clock import now_iso
-from agent_runtime.engine.checkpoints import ended, seconds_left
+from agent_runtime.engine.checkpoints import seconds_left
 from agent_runtime.engine.event_buffer import EventBuffer, RunStopped
 from agent_runtime.engine.failure import fail_run
+from agent_runtime.engine.lifecycle import succeed_run
 from agent_runtime.engine.model import ACTIVE_STATUSES
 from agent_runtime.engine.outcome import StepOutcome, outcome
 from agent_runtime.errors import TransientAwsError, is_transient
@@ -30,9 +31,7 @@ from agent_runtime.store.artifact_items import ArtifactRecord, object_key
 from agent_runtime.store.checkpoint_items import PENDING
 from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed
 from agent_runtime.store.event_items import NewEvent
-from agent_runtime.store.payloads import to_json
 from agent_runtime.store.run_items import RunRecord
-from agent_runtime.validation import field_errors
 from agent_runtime.workflows.checkpoints import CheckpointRequest, Resolution, Suspend
 from agent_runtime.workflows.sdk import RetryableStepError, StepContext, Workflow
 
@@ -50,10 +49,6 @@ class SuspensionSwallowed(Exception):
     """A step caught the checkpoint suspension (`except BaseException`) and returned."""
 
 
-# GET /v1/runs/{id} returns input and output in one response, which Lambda caps at 6 MB.
-MAX_OUTPUT_BYTES = 2 * 1024 * 1024
-
-
 def execute_steps(engine: Engine, run_id: str, remaining_ms: Callable[[], int]) -> StepOutcome:
     try:
         return _execute(engine, engine.runs.record(None, run_id), remaining_ms)
@@ -68,11 +63,11 @@ def _execute(engine: Engine, record: RunRecord, remaining_ms: Callable[[], int])
     store = engine.store
     if record.status not in ACTIVE_STATUSES:
         return outcome("done")
-    if record.status == "waiting_for_input":
+    workflow = engine.workflows.get(record.workflow_name, record.workflow_version)
+    if record.status == "waiting_for_input" and workflow.handler is None:
         pending = [c for c in store.checkpoints.list_for_run(record.run_id) if c.status == PENDING]
         if pending:  # a repeated invocation while a human is asked: park again on the same checkpoint
             return outcome("checkpoint", pending[0].checkpoint_id, seconds_left(pending[0]))
-    workflow = engine.workflows.get(record.workflow_name, record.workflow_version)
     if record.status == "queued":
         record = store.runs.commit(
             record.run_id,
@@ -82,6 +77,10 @@ def _execute(engine: Engine, record: RunRecord, remaining_ms: Callable[[], int])
         )
     runtime = StepRuntime(engine, record, workflow)
     try:
+        if workflow.handler is not None:
+            from agent_runtime.engine.durable.stack import execute_durable
+
+            return execute_durable(engine, record, workflow, remaining_ms, runtime.events)
         return _run_steps(engine, runtime, record, workflow, remaining_ms)
     except RunStopped:
         log.info("run %s stopped while its step ran; the worker stops", record.run_id)
@@ -130,6 +129,8 @@ def _run_steps(
                     f"step {step.name} caught the suspension of checkpoint {runtime.suspended}: "
                     "let ctx.checkpoint's exception through (catch Exception, not BaseException)"
                 )
+            if isinstance(result, BaseModel):
+                result = result.model_dump(mode="json")
             # A step's result must be strict JSON (no NaN or Infinity) and nest at most MAX_DEPTH levels:
             # fail the run now, not every reader of it later.
             json.dumps(result, allow_nan=False)
@@ -178,7 +179,9 @@ def _run_steps(
             expect_status={"running"},
             expect={"next_step": index, "stop_requested": None},
         )
-    _succeed(engine, record, workflow, ctx)
+    succeed_run(
+        engine, record, workflow, ctx.results.get(workflow.steps[-1].name) if workflow.steps else None
+    )
     return outcome("done")
 
 
@@ -253,34 +256,3 @@ class StepRuntime:
                 extra_entries=store.artifacts.put_entries(record),
             )
         return artifact_id
-
-
-def _succeed(engine: Engine, record: RunRecord, workflow: Workflow, ctx: StepContext) -> None:
-    output = ctx.results.get(workflow.steps[-1].name) if workflow.steps else None
-    try:
-        workflow.output_model.model_validate(output)
-    except ValidationError as error:
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in field_errors(error, "output"))
-        fail_run(engine, record.run_id, "OutputValidationError", detail)
-        return
-    size = len(to_json(output).encode())
-    if size > MAX_OUTPUT_BYTES:
-        message = f"output is {size} bytes, over {MAX_OUTPUT_BYTES}: return large results as artifacts"
-        fail_run(engine, record.run_id, "OutputTooLarge", message)
-        return
-    events = [NewEvent("run.succeeded", {"status": "succeeded", "output": output})]
-    updates = {
-        "status": "succeeded",
-        "output": engine.store.payloads.dump(record.tenant_id, record.run_id, "output", output),
-    }
-    try:
-        engine.store.runs.commit(
-            record.run_id,
-            events=events,
-            updates=updates,
-            expect_status={"running"},
-            extra_entries=engine.threads.new_state_entries(record, output),
-        )
-    except EntryConditionFailed:  # the thread was deleted meanwhile: the run still succeeds
-        engine.store.runs.commit(record.run_id, events=events, updates=updates, expect_status={"running"})
-    ended(record.workflow_name, "succeeded")

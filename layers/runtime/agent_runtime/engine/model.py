@@ -48,6 +48,7 @@ class Run:
     protocol_options: dict[str, Any]
     # What it used so far (store/usage_meter.py FIELDS); engine/usage.py prices it.
     usage: dict[str, int] = field(default_factory=dict)
+    parent_run_id: str | None = None
 
     @classmethod
     def of(cls, record: RunRecord, payloads: Payloads) -> Run:
@@ -71,6 +72,7 @@ class Run:
             protocol=record.protocol,
             protocol_options=json.loads(record.protocol_options),
             usage=record.usage(),
+            parent_run_id=record.parent_run_id,
         )
 
     @property

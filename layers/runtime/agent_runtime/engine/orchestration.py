@@ -46,6 +46,8 @@ def runs_on_express(workflow: Workflow) -> bool:
     that outlives its bound all the same is ended by Express at 5 minutes and handed over: the
     reconciler re-drives it, on the standard machine, from its last committed step."""
     bound = workflow.max_duration_seconds
+    if workflow.handler is not None:  # durable code may wait, suspend and be woken: Standard only
+        return False
     return not workflow.checkpoints and bound is not None and bound <= EXPRESS_LIMIT_SECONDS
 
 

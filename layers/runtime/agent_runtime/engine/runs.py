@@ -105,12 +105,15 @@ class Runs:
         protocol_options: Mapping[str, Any] | None = None,
         on_thread: OnThread | None = None,
         callback_field: str = "callback_url",
+        run_id: str | None = None,
+        parent_run_id: str | None = None,
     ) -> tuple[Run, bool]:
         """Store a run and start its execution. Returns the run and whether it was an idempotent replay.
 
         `idempotency` is (the client's key, the request as the client sent it): the same key with the
         same request returns the first run; with another request it is a 409. `protocol` names the
-        door whose formatter shapes the run's webhooks; `protocol_options` are kept for it."""
+        door whose formatter shapes the run's webhooks; `protocol_options` are kept for it. `run_id` and
+        `parent_run_id`: a child run a durable run starts (engine/durable/stack.py), under its own id."""
         if idempotency is not None and not IDEMPOTENCY_KEY.match(idempotency[0]):
             raise BadRequest(
                 "Idempotency-Key must be 1-255 visible ASCII characters",
@@ -125,7 +128,7 @@ class Runs:
             if replay.status == "queued":  # the first request may have died before starting it
                 self._start(replay, replay=True)
             return self.view(replay), True
-        run_id = str(uuid.uuid4())
+        run_id = run_id or str(uuid.uuid4())
         extra: list[dict[str, Any]] = []
         if on_thread is not None:
             thread = self.engine.threads.prepare_run(tenant_id, on_thread)
@@ -151,6 +154,7 @@ class Runs:
             protocol=protocol,
             thread_id=on_thread.thread_id if on_thread else None,
             protocol_options=to_json(dict(protocol_options or {})),
+            parent_run_id=parent_run_id,
             callback_headers=to_json(dict(spec.callback_headers)) if spec.callback_headers else None,
             usage_transitions=usage.TRANSITIONS_AT_CREATION,
             usage_express_executions=int(usage.starts_on_express(workflow)),
@@ -348,7 +352,16 @@ class Runs:
                 raise conflict_for(ended.current, "cancel") from ended
             record = ended.current  # the worker saw the stop request and ended the run for it
         self.engine.orchestrator.stop(execution_name(record), "cancelled")
+        self._cancel_children(tenant_id, run_id)
         return self.view(record)
+
+    def _cancel_children(self, tenant_id: str, run_id: str) -> None:
+        """A durable run's child runs (context.invoke) end with it."""
+        from agent_runtime.engine.durable.children import open_children
+
+        for child_id in open_children(self.store.operations, run_id):
+            with contextlib.suppress(Conflict, NotFound):
+                self.cancel(tenant_id, child_id)
 
     def _request_stop(self, tenant_id: str, run_id: str) -> None:
         """Mark the run to stop, from the status this cancel saw: the one place a cancel and an answer

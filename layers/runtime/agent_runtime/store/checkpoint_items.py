@@ -40,6 +40,9 @@ class CheckpointRecord:
     resolved_at: str | None = None
     resolution: str | None = None  # JSON or claim-check reference
     task_token: str | None = None
+    # A durable run's callback (engine/durable/stack.py): answering it wakes the run (lifecycle.wake)
+    # instead of sending a task token of its own.
+    wakes_run: bool = False
 
 
 _FIELDS = frozenset(f.name for f in fields(CheckpointRecord))

@@ -8,6 +8,7 @@ further entries the change needs, e.g. a checkpoint's transition), all or nothin
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
@@ -68,6 +69,12 @@ class RunRecord:
     # The reconciler re-drives a run whose execution was lost under a new name (engine/reconcile.py).
     execution: str | None = None
     redrives: int = 0
+    # Durable runs (engine/durable/): the run that started this one with `context.invoke`, if any.
+    parent_run_id: str | None = None
+    # Set anew by whatever the parked run waits for (an answer, a child's end): a park that finds it
+    # changed goes on at once. The parked execution's task token, which such a change resumes.
+    wake_marker: str | None = None
+    wake_token: str | None = field(default=None, repr=False)
     # What the run used (store/usage_meter.py): grown by its commits with ADD, priced when read.
     usage_transitions: int = 0
     usage_lambda_invocations: int = 0
@@ -78,6 +85,7 @@ class RunRecord:
     usage_read_units: int = 0
     usage_bytes_stored: int = 0
     usage_events: int = 0
+    usage_operations: int = 0
 
     def usage(self) -> dict[str, int]:
         return {name: getattr(self, usage_meter.attribute(name)) for name in usage_meter.FIELDS}
@@ -344,6 +352,33 @@ class RunItems:
             return True
         except ConditionFailed:
             return False
+
+    def park(self, run_id: str, marker: str | None, task_token: str) -> bool:
+        """Keep the parked execution's task token, if nothing changed since the invocation that parked
+        read `marker` (False: something did, and the caller goes on at once)."""
+        condition = "wake_marker = :marker" if marker is not None else "attribute_not_exists(wake_marker)"
+        try:
+            self.table.update_expression(
+                keys.run(run_id),
+                "SET wake_token = :token",
+                condition=condition,
+                values={":token": task_token, **({":marker": marker} if marker is not None else {})},
+            )
+            return True
+        except ConditionFailed:
+            return False
+
+    def wake(self, run_id: str) -> str | None:
+        """Mark that something the run may wait for changed; the token of its parked execution, if any
+        (a park after this mark finds it and goes on by itself)."""
+        self.table.update_expression(
+            keys.run(run_id),
+            "SET wake_marker = :marker",
+            condition="attribute_exists(PK)",
+            values={":marker": uuid.uuid4().hex},
+        )
+        values = self.table.get(keys.run(run_id))
+        return None if values is None else values.get("wake_token")
 
     def active_ids(self, shard: str) -> Iterator[str]:
         """The ids of the active runs in one sweep partition (keys only, eventually consistent)."""

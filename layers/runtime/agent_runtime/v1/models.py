@@ -79,6 +79,7 @@ class RunUsage(BaseModel):
     bytes_stored: int = Field(description="Bytes of the items it added (events, checkpoints, the run).")
     events: int = Field(description="Events appended.")
     express_executions: int = Field(description="1 if it ran on the Express state machine, else 0.")
+    operations: int = Field(default=0, description="Durable operation updates applied.")
 
 
 class Run(BaseModel):
@@ -92,6 +93,7 @@ class Run(BaseModel):
     config: dict[str, Any]
     metadata: dict[str, Any]
     callback_url: str | None = None
+    parent_run_id: str | None = None
     created_at: str
     updated_at: str
     usage: RunUsage

@@ -25,6 +25,7 @@ def run_model(run: Run) -> models.Run:
         config=run.config,
         metadata=run.metadata,
         callback_url=run.callback_url,
+        parent_run_id=run.parent_run_id,
         created_at=run.created_at,
         updated_at=run.updated_at,
         usage=models.RunUsage(**usage.view(run.usage)),

@@ -79,13 +79,8 @@ class StepContext:
 
     def emit(self, event_type: str, data: Mapping[str, Any] | None = None) -> None:
         """Record a custom event on the run's stream. Names must not start with a reserved prefix."""
-        if len(event_type) > EVENT_TYPE_MAX or not EVENT_TYPE.match(event_type):
-            # The type becomes an SSE `event:` line: nothing that could end it or start another.
-            raise ValueError(f"event type {event_type!r} must match {EVENT_TYPE.pattern}")
-        if event_type.split(".", 1)[0] in RESERVED_EVENT_PREFIXES:
-            raise ValueError(f"event type {event_type!r} uses a reserved prefix")
         event = {"step": self.step_name, **dict(data or {})}
-        _within_limit(event, f"the data of event {event_type!r}")
+        check_event(event_type, event)
         self._runtime().emit(event_type, event)
 
     def checkpoint(
@@ -141,13 +136,23 @@ class StepContext:
         )
 
 
-RESERVED_EVENT_PREFIXES = frozenset({"run", "step", "checkpoint", "artifact"})
+RESERVED_EVENT_PREFIXES = frozenset({"run", "step", "checkpoint", "artifact", "wait", "child"})
 # Dotted lower-case names (`progress`, `tool.call`, `llm.token_usage`), at most 64 characters.
 EVENT_TYPE = re.compile(r"^[a-z][a-z0-9_-]*(?:\.[a-z0-9_-]+)*$")
 EVENT_TYPE_MAX = 64
 # Events and checkpoint payloads are shown to clients whole, in responses Lambda caps at 6 MB: larger
 # data belongs in an artifact (ctx.put_artifact), which clients download from S3.
 MAX_DATA_BYTES = 1024 * 1024
+
+
+def check_event(event_type: str, data: Mapping[str, Any]) -> None:
+    """A custom event's type and data as the stream can carry them (ValueError otherwise)."""
+    if len(event_type) > EVENT_TYPE_MAX or not EVENT_TYPE.match(event_type):
+        # The type becomes an SSE `event:` line: nothing that could end it or start another.
+        raise ValueError(f"event type {event_type!r} must match {EVENT_TYPE.pattern}")
+    if event_type.split(".", 1)[0] in RESERVED_EVENT_PREFIXES:
+        raise ValueError(f"event type {event_type!r} uses a reserved prefix")
+    _within_limit(data, f"the data of event {event_type!r}")
 
 
 def _within_limit(value: Any, what: str) -> None:
@@ -195,6 +200,8 @@ class Workflow:
         # bound lets its runs go on the cheaper express state machine (engine/orchestration.py).
         self.max_duration_seconds = max_duration_seconds
         self.steps: list[Step] = []
+        # A `@durable_execution` handler (workflows/durable.py durable_workflow) instead of steps.
+        self.handler: Callable[[Any, Any], Any] | None = None
 
     def step(self, fn: StepFunction | None = None, *, name: str | None = None) -> Any:
         """Decorator adding a step; steps run in the order they are declared."""
