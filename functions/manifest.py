@@ -308,7 +308,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "checkpoint_worker",
         "functions.workers.checkpoint_worker.handler",
-        "Stores the task token of a run parked on a human checkpoint",
+        "Stores the task token of a run parked on a human checkpoint, or of a durable run that waits",
         grants=_WRITE | {Grant.TASK_CALLBACK},
         timeout_seconds=30,
         memory_mb=512,
@@ -338,8 +338,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "step_worker",
         "functions.workers.step_worker.handler",
-        "Runs a workflow's steps for the run state machine",
-        grants=_WRITE,
+        "Runs a workflow's steps, or invokes its durable handler, for the run state machine",
+        # Durable runs start child runs (context.invoke) and wake a waiting parent when they end.
+        grants=_WRITE | {Grant.EXECUTION_START, Grant.TASK_CALLBACK},
         timeout_seconds=900,
         memory_mb=1024,
     ),

@@ -18,6 +18,7 @@ answer leaves the run `waiting_for_input`, to be answered with `run.answer(...)`
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
@@ -100,6 +101,8 @@ class KitRun:
     checkpoints: dict[str, KitCheckpoint] = field(default_factory=dict)
     usage: dict[str, int] = field(default_factory=lambda: {"invocations": 0, "operations": 0, "steps": 0})
     children: list[KitRun] = field(default_factory=list)
+    # artifact_id -> (name, content type, bytes)
+    artifacts: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
     _kit: WorkflowTest | None = field(default=None, repr=False)
     _drive: Callable[[], None] | None = field(default=None, repr=False)
 
@@ -185,6 +188,18 @@ class WorkflowTest:
         run._drive = driver.drive
         driver.drive()
         return run
+
+
+def _save_artifact(
+    run: KitRun, step: str, name: str, body: bytes, content_type: str, occurrence: int | None = None
+) -> str:
+    which = occurrence if occurrence is not None else hashlib.sha256(body).hexdigest()
+    seed = f"{run.run_id}/{step}/{name}#{which}"
+    artifact_id = str(uuid.uuid5(uuid.NAMESPACE_URL, seed))
+    if artifact_id not in run.artifacts:
+        run.artifacts[artifact_id] = (name, content_type, body)
+        run.events.append(("artifact.created", {"artifact_id": artifact_id, "name": name}))
+    return artifact_id
 
 
 def _scripted(answers: Mapping[str, Script], checkpoint: KitCheckpoint) -> Answer | None:
@@ -322,6 +337,9 @@ class _DurableDriver:
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
         self.run.events.append((event_type, data))
 
+    def put_artifact(self, name: str, body: bytes, content_type: str) -> str:
+        return _save_artifact(self.run, "durable", name, body, content_type)
+
     def _open_checkpoint(self, op: Operation, update: OperationUpdate) -> None:
         checkpoint_id = op.callback_details.callback_id if op.callback_details else op.operation_id
         name = update.name or "callback"
@@ -413,7 +431,6 @@ class _StepsDriver:
             runtime=self,
         )
         self.next_step = 0
-        self.artifacts: dict[str, bytes] = {}
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
         self.run.events.append((event_type, data))
@@ -451,12 +468,7 @@ class _StepsDriver:
         )
 
     def put_artifact(self, step_name: str, name: str, occurrence: int, body: bytes, content_type: str) -> str:
-        artifact_id = str(
-            uuid.uuid5(uuid.NAMESPACE_URL, f"{self.run.run_id}/{step_name}/{name}#{occurrence}")
-        )
-        self.artifacts[artifact_id] = body
-        self.run.events.append(("artifact.created", {"artifact_id": artifact_id, "name": name}))
-        return artifact_id
+        return _save_artifact(self.run, step_name, name, body, content_type, occurrence)
 
     def drive(self) -> None:
         steps = self.run.workflow.steps

@@ -80,7 +80,7 @@ def _execute(engine: Engine, record: RunRecord, remaining_ms: Callable[[], int])
         if workflow.handler is not None:
             from agent_runtime.engine.durable.stack import execute_durable
 
-            return execute_durable(engine, record, workflow, remaining_ms, runtime.events)
+            return execute_durable(engine, record, workflow, remaining_ms, runtime)
         return _run_steps(engine, runtime, record, workflow, remaining_ms)
     except RunStopped:
         log.info("run %s stopped while its step ran; the worker stops", record.run_id)

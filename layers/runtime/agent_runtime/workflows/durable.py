@@ -82,9 +82,11 @@ class Description:
 
 
 class RunServices(Protocol):
-    """What the host gives code of the run it executes (engine/durable/host.py)."""
+    """What the host gives code of the run it executes (engine/durable/stack.py, the test kit)."""
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None: ...
+
+    def put_artifact(self, name: str, body: bytes, content_type: str) -> str: ...
 
 
 @dataclass
@@ -177,6 +179,21 @@ def emit(
     event = dict(data or {})
     check_event(event_type, event)
     current_run().services.emit(event_type, event)
+
+
+def save_artifact(
+    name: str, data: bytes | str | Mapping[str, Any] | list[Any], content_type: str | None = None
+) -> str:
+    """Store a file the run produced (bytes, text or JSON); returns its artifact id. The id follows
+    from the run, the name and the content, so saving the same file again (a retried step, a replayed
+    handler) stores nothing new."""
+    if isinstance(data, bytes):
+        body, default_type = data, "application/octet-stream"
+    elif isinstance(data, str):
+        body, default_type = data.encode(), "text/plain; charset=utf-8"
+    else:
+        body, default_type = json.dumps(data, ensure_ascii=False).encode(), "application/json"
+    return current_run().services.put_artifact(name, body, content_type or default_type)
 
 
 def ask_human(

@@ -20,6 +20,7 @@ BUILTIN_MODULES = (
     "agent_runtime.workflows.builtin.approval",
     "agent_runtime.workflows.builtin.intake",
     "agent_runtime.workflows.builtin.echo_agent",
+    "agent_runtime.workflows.builtin.triage_agent",
 )
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import json
 import logging
 import math
@@ -52,6 +53,7 @@ from agent_runtime.workflows.durable import Description, RunScope, bound
 
 if TYPE_CHECKING:
     from agent_runtime.engine import Engine
+    from agent_runtime.engine.execute import StepRuntime
     from agent_runtime.store.run_items import RunRecord
     from agent_runtime.workflows.sdk import Workflow
 
@@ -310,7 +312,7 @@ def execute_durable(
     record: RunRecord,
     workflow: Workflow,
     remaining_ms: Callable[[], int],
-    events: EventBuffer,
+    runtime: StepRuntime,
 ) -> StepOutcome:
     """One invocation of a durable run's handler, and what the state machine does next."""
     from agent_runtime.engine.failure import fail_run
@@ -337,8 +339,9 @@ def execute_durable(
         workflow,
         workflow.config_model.model_validate(payloads.load(record.config)),
         json.loads(record.metadata),
-        _Services(events),
+        _Services(runtime),
     )
+    events = runtime.events
     backend = StackBackend(engine, record, workflow, scope, events)
     arn = host.execution_arn(workflow.name, record.run_id)
     assert workflow.handler is not None
@@ -406,8 +409,13 @@ def _parse(expires_at: str | None) -> datetime.datetime | None:
 
 
 class _Services:
-    def __init__(self, events: EventBuffer) -> None:
-        self.events = events
+    def __init__(self, runtime: StepRuntime) -> None:
+        self.runtime = runtime
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
-        self.events.add(NewEvent(event_type, data))
+        self.runtime.events.add(NewEvent(event_type, data))
+
+    def put_artifact(self, name: str, body: bytes, content_type: str) -> str:
+        # Content-addressed: the same name and bytes are the same artifact, however often saved.
+        occurrence = int(hashlib.sha256(body).hexdigest()[:12], 16)
+        return self.runtime.put_artifact("durable", name, occurrence, body, content_type)
