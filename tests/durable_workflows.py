@@ -20,8 +20,9 @@ from aws_durable_execution_sdk_python.config import (
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent_runtime.workflows import CheckpointKind
+from agent_runtime.workflows import CheckpointKind, RetryableStepError, StepContext, Workflow
 from agent_runtime.workflows.durable import ask_human, durable_workflow, emit, run_config
+from agent_runtime.workflows.sdk import RetryPolicy
 
 # (run_id or a test's key, what) -> how many times it really ran.
 SIDE_EFFECTS: Counter[tuple[str, str]] = Counter()
@@ -206,4 +207,33 @@ CONFIGURED = durable_workflow(
     "d_config", "1.0.0", config_handler, input_model=KeyInput, output_model=Said, config_model=Greeting
 )
 
-WORKFLOWS = [LOOP, TIMERS, PARENT, FANOUT, DIVERGE, CONFIGURED]
+# -- the step form: typed contexts, retry policies, a checkpoint that changed -------------------------
+STEPS = Workflow("s_typed", "1.0.0", input_model=KeyInput, output_model=Said, config_model=Greeting)
+
+
+class Draft(BaseModel):
+    text: str
+
+
+@STEPS.step(retry=RetryPolicy(max_attempts=3, initial_delay_seconds=1))
+def draft(ctx: StepContext[KeyInput, Greeting]) -> Draft:
+    SIDE_EFFECTS[(ctx.input.key, "draft")] += 1
+    ctx.state["attempted"] = True
+    if FAILURES.get(ctx.input.key, 0) > 0:
+        FAILURES[ctx.input.key] -= 1
+        raise RetryableStepError("the model was busy")
+    return Draft(text=f"{ctx.config.greeting} {ctx.input.key}")
+
+
+@STEPS.step
+def decide(ctx: StepContext[KeyInput, Greeting]) -> Said:
+    name = "renamed" if ctx.input.key in RENAMED else "review"
+    ctx.checkpoint(name, prompt="Send it?", payload={"at": 1, "total": 1})
+    return Said(said=ctx.result_of(draft).text)
+
+
+STEPS.checkpoints.update(
+    {kind: CheckpointKind(type="approval", payload_model=Question) for kind in ("review", "renamed")}
+)
+
+WORKFLOWS = [LOOP, TIMERS, PARENT, FANOUT, DIVERGE, CONFIGURED, STEPS]

@@ -105,3 +105,18 @@ def test_config_and_step_workflows() -> None:
     assert run.status == "succeeded"
     assert run.output["comment"] == "lgtm"
     assert run.events_of("artifact.created")
+
+
+def test_step_workflows_retry_by_their_policy_and_read_typed_results() -> None:
+    from tests.durable_workflows import STEPS
+
+    key = _key()
+    FAILURES[key] = 2
+    run = WorkflowTest(STEPS).run({"key": key}, config={"greeting": "hi"}, answers={"review": approve()})
+    assert (run.status, run.output) == ("succeeded", {"said": f"hi {key}"})
+    assert [e["attempt"] for e in run.events_of("step.retrying")] == [1, 2]
+    assert [e["attempt"] for e in run.events_of("step.started") if e["step"] == "draft"] == [1, 2, 3]
+    FAILURES[key] = 3
+    failed = WorkflowTest(STEPS).run({"key": key})
+    assert failed.status == "failed" and failed.error is not None
+    assert failed.error["message"] == "the model was busy (attempt 3 of 3)"

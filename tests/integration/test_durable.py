@@ -143,3 +143,36 @@ def _wait_for_event(api: Api, run_id: str, event_type: str, timeout: float = 20.
             return found
         time.sleep(0.05)
     raise AssertionError(f"no {event_type} on run {run_id}")
+
+
+def test_a_step_workflow_retries_by_its_policy_with_visible_attempts(api: Api) -> None:
+    key = _key()
+    FAILURES[key] = 2
+    run_id = api.create("s_typed", {"key": key}, config={"greeting": "hi"}).json()["run_id"]
+    api.wait(run_id, {"waiting_for_input"}, timeout=30)
+    assert SIDE_EFFECTS[(key, "draft")] == 3
+    api("POST", f"/v1/runs/{run_id}/checkpoints/decide-1/approve", body={})
+    run = api.wait(run_id)
+    assert (run["status"], run["output"]) == ("succeeded", {"said": f"hi {key}"})
+    events = api.events(run_id)
+    assert [e["data"]["attempt"] for e in events if e["type"] == "step.retrying"] == [1, 2]
+    assert [
+        e["data"]["attempt"] for e in events if e["type"] == "step.started" and e["data"]["step"] == "draft"
+    ] == [
+        1,
+        2,
+        3,
+    ]
+
+
+def test_a_step_that_asks_another_checkpoint_on_its_rerun_fails_instead_of_taking_the_old_answer(
+    api: Api,
+) -> None:
+    key = _key()
+    run_id = api.create("s_typed", {"key": key}).json()["run_id"]
+    api.wait(run_id, {"waiting_for_input"})
+    RENAMED.add(key)  # the step, re-run after the answer, now asks "renamed" as its first checkpoint
+    api("POST", f"/v1/runs/{run_id}/checkpoints/decide-1/approve", body={})
+    run = api.wait(run_id)
+    assert run["status"] == "failed"
+    assert run["error"]["type"] == "NonDeterministicExecutionError"

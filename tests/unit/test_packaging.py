@@ -23,6 +23,7 @@ RUNTIME_IMPORTS = {
     "standardwebhooks",
     "httpx",
     "aws_durable_execution_sdk_python",
+    "typing_extensions",  # pydantic's
 }
 RUNTIME_REQUIREMENTS = {"boto3", "pydantic", "standardwebhooks", "httpx", "aws-durable-execution-sdk-python"}
 

@@ -431,6 +431,7 @@ class _StepsDriver:
             runtime=self,
         )
         self.next_step = 0
+        self.attempt = 0  # failed attempts of the step at next_step
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
         self.run.events.append((event_type, data))
@@ -475,15 +476,38 @@ class _StepsDriver:
         while self.next_step < len(steps):
             step = steps[self.next_step]
             self.ctx.begin_step(step.name)
-            self.run.events.append(("step.started", {"step": step.name, "index": self.next_step}))
+            index, attempt = self.next_step, self.attempt + 1
+            self.run.events.append(("step.started", {"step": step.name, "index": index, "attempt": attempt}))
+            state = json.loads(json.dumps(self.ctx.state))  # an attempt that fails keeps none of its state
             try:
                 result = step.fn(self.ctx)
             except Suspend:
+                self.ctx.state = state  # the step runs again from its start once answered
                 self.run.status = "waiting_for_input"
                 return
+            except step.retry.retry_on as error:
+                self.ctx.state = state
+                if attempt >= step.retry.max_attempts:
+                    _fail(
+                        self.run,
+                        type(error).__name__,
+                        f"{error} (attempt {attempt} of {step.retry.max_attempts})",
+                    )
+                    return
+                self.attempt = attempt
+                self.kit.advance(step.retry.delay_after(attempt))
+                error_view = {"type": type(error).__name__, "message": str(error)}
+                self.run.events.append(
+                    (
+                        "step.retrying",
+                        {"step": step.name, "index": index, "attempt": attempt, "error": error_view},
+                    )
+                )
+                continue
             except Exception as error:
                 _fail(self.run, type(error).__name__, str(error))
                 return
+            self.attempt = 0
             if isinstance(result, BaseModel):
                 result = result.model_dump(mode="json")
             self.ctx.results[step.name] = result

@@ -173,6 +173,15 @@ class Checkpoints:
 
         checkpoint_id = f"{step_name}-{sequence}"
         existing = self.items.find(run.run_id, checkpoint_id)
+        if existing is not None and existing.name != request.name:
+            # The step asks another question where its earlier run asked this one: its code changed
+            # or is not deterministic. Never hand it the other checkpoint's answer.
+            from agent_runtime.workflows.checkpoints import NonDeterministicExecutionError
+
+            raise NonDeterministicExecutionError(
+                f"step {step_name} asked checkpoint {request.name!r} as its checkpoint #{sequence}, where "
+                f"it asked {existing.name!r} before"
+            )
         if existing is not None:
             if existing.status == PENDING:
                 raise Suspend(checkpoint_id, seconds_left(existing))

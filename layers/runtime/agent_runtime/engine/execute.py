@@ -14,6 +14,7 @@ import json
 import logging
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -33,7 +34,7 @@ from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed
 from agent_runtime.store.event_items import NewEvent
 from agent_runtime.store.run_items import RunRecord
 from agent_runtime.workflows.checkpoints import CheckpointRequest, Resolution, Suspend
-from agent_runtime.workflows.sdk import RetryableStepError, StepContext, Workflow
+from agent_runtime.workflows.sdk import Step, StepContext, Workflow
 
 if TYPE_CHECKING:
     from agent_runtime.engine import Engine
@@ -118,7 +119,11 @@ def _run_steps(
         ctx.begin_step(step.name)
         record = store.runs.commit(
             record.run_id,
-            events=[NewEvent("step.started", {"step": step.name, "index": index})],
+            events=[
+                NewEvent(
+                    "step.started", {"step": step.name, "index": index, "attempt": record.step_attempt + 1}
+                )
+            ],
             expect_status={"running"},
             expect={"next_step": index, "stop_requested": None},
         )
@@ -140,9 +145,22 @@ def _run_steps(
             return outcome("checkpoint", suspend.checkpoint_id, suspend.timeout_seconds)
         except RunStopped:
             raise
-        except (RetryableStepError, TransientAwsError):
+        except TransientAwsError:
             runtime.events.flush()  # what it emitted happened; the state machine retries the attempt
             raise
+        except step.retry.retry_on as error:
+            runtime.events.flush()  # what it emitted happened
+            attempt = record.step_attempt + 1
+            if attempt < step.retry.max_attempts:
+                return _retry_later(engine, record, step, index, attempt, error)
+            fail_run(
+                engine,
+                record.run_id,
+                type(error).__name__,
+                f"{error or type(error).__name__} (attempt {attempt} of {step.retry.max_attempts})",
+                step=step.name,
+            )
+            return outcome("done")
         except BaseException as error:
             if isinstance(error, Exception) and is_transient(error):
                 # An AWS call in the step (an artifact write, the step's own client) stayed throttled:
@@ -171,6 +189,7 @@ def _run_steps(
             # Per-step object names: a commit that loses its race never leaves its S3 copy referenced.
             updates={
                 "next_step": index + 1,
+                "step_attempt": 0,
                 "state": payloads.dump(record.tenant_id, record.run_id, f"state-{index + 1}", ctx.state),
                 "results": payloads.dump(
                     record.tenant_id, record.run_id, f"results-{index + 1}", ctx.results
@@ -183,6 +202,34 @@ def _run_steps(
         engine, record, workflow, ctx.results.get(workflow.steps[-1].name) if workflow.steps else None
     )
     return outcome("done")
+
+
+def _retry_later(
+    engine: Engine, record: RunRecord, step: Step, index: int, attempt: int, error: BaseException
+) -> StepOutcome:
+    """A failed attempt the step's retry policy tries again: say so, and wait (no compute) until then.
+    What the attempt set in ctx.state and results is not kept: the step runs again from its start."""
+    delay = step.retry.delay_after(attempt)
+    retry_at = datetime.now(UTC) + timedelta(seconds=delay)
+    engine.store.runs.commit(
+        record.run_id,
+        events=[
+            NewEvent(
+                "step.retrying",
+                {
+                    "step": step.name,
+                    "index": index,
+                    "attempt": attempt,
+                    "error": {"type": type(error).__name__, "message": str(error)[:4000]},
+                    "next_attempt_at": retry_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                },
+            )
+        ],
+        updates={"step_attempt": attempt},
+        expect_status={"running"},
+        expect={"next_step": index, "stop_requested": None},
+    )
+    return outcome("wait", timeout_seconds=delay)
 
 
 class StepRuntime:

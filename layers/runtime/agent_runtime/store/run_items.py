@@ -53,6 +53,8 @@ class RunRecord:
     version: int = 0
     event_seq: int = 0
     next_step: int = 0
+    # Failed attempts of step `next_step` so far (its retry policy: workflows/sdk.py RetryPolicy).
+    step_attempt: int = 0
     state: str = "{}"
     results: str = "{}"
     # The door that created the run ("v1", "acp", ...): its formatter shapes the run's webhooks.

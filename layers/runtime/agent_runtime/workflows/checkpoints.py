@@ -87,6 +87,11 @@ class Resolution:
         return self.decision == "approved"
 
 
+class NonDeterministicExecutionError(Exception):
+    """Code that ran again asked something other than what it asked the first time, at the same
+    place (a checkpoint, a durable operation): the run fails instead of getting another one's answer."""
+
+
 class Suspend(BaseException):
     """Raised through step code to park the run on a checkpoint. A BaseException, so that step code
     catching Exception does not swallow it."""

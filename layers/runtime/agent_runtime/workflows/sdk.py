@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol
 
 from pydantic import BaseModel, ConfigDict
+from typing_extensions import TypeVar
 
 from agent_runtime.canonical import sha256_of
 from agent_runtime.json_limits import MAX_DEPTH, too_deep
@@ -48,13 +50,21 @@ class StepRuntime(Protocol):
     ) -> str: ...
 
 
+InputT = TypeVar("InputT", bound=BaseModel, default=Any)
+ConfigT = TypeVar("ConfigT", bound=BaseModel, default=Any)
+ResultT = TypeVar("ResultT")
+
+
 @dataclass
-class StepContext:
+class StepContext(Generic[InputT, ConfigT]):
+    """What a step gets: `StepContext[MyInput, MyConfig]` types `ctx.input` and `ctx.config` (both
+    validated against the workflow's models)."""
+
     run_id: str
     tenant_id: str
     workflow: Workflow
-    input: Any
-    config: Any
+    input: InputT
+    config: ConfigT
     metadata: dict[str, Any]
     state: dict[str, Any]
     results: dict[str, Any]
@@ -66,6 +76,18 @@ class StepContext:
     # How many artifacts of each name this step stored so far: the n-th is its own artifact, and a
     # retried step (which runs again from its start) names the same ones again.
     _artifacts_in_step: Counter[str] = field(default_factory=Counter, repr=False)
+
+    def result_of(self, step: Callable[..., ResultT]) -> ResultT:
+        """The result of an earlier step, typed as the step function returns it (a pydantic model
+        returned by the step comes back as that model)."""
+        for declared in self.workflow.steps:
+            if declared.fn is step:
+                value = self.results[declared.name]
+                returned = typing.get_type_hints(step).get("return")
+                if isinstance(returned, type) and issubclass(returned, BaseModel):
+                    return typing.cast(ResultT, returned.model_validate(value))
+                return typing.cast(ResultT, value)
+        raise ValueError(f"{getattr(step, '__name__', step)!r} is not a step of {self.workflow.name!r}")
 
     def _runtime(self) -> StepRuntime:
         if self.runtime is None:
@@ -169,9 +191,36 @@ StepFunction = Callable[[StepContext], Any]
 
 
 @dataclass(frozen=True)
+class RetryPolicy:
+    """How a step is retried when it raises one of `retry_on`: after `initial_delay_seconds`, growing
+    by `backoff_rate` up to `max_delay_seconds`, at most `max_attempts` attempts in all. Each failed
+    attempt is an event (`step.retrying`: attempt, error, next attempt); the state and results it set
+    are dropped (the step runs again from its start); the last failure fails the run."""
+
+    max_attempts: int = 4
+    initial_delay_seconds: int = 1
+    backoff_rate: float = 2.0
+    max_delay_seconds: int = 300
+    retry_on: tuple[type[BaseException], ...] = (RetryableStepError,)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or self.initial_delay_seconds < 1 or self.backoff_rate < 1:
+            raise ValueError("max_attempts and initial_delay_seconds must be >= 1, backoff_rate >= 1")
+
+    def delay_after(self, attempt: int) -> int:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        delay = self.initial_delay_seconds * self.backoff_rate ** (attempt - 1)
+        return int(min(delay, self.max_delay_seconds))
+
+
+DEFAULT_RETRY = RetryPolicy()
+
+
+@dataclass(frozen=True)
 class Step:
     name: str
     fn: StepFunction
+    retry: RetryPolicy = DEFAULT_RETRY
 
 
 class Workflow:
@@ -203,14 +252,17 @@ class Workflow:
         # A `@durable_execution` handler (workflows/durable.py durable_workflow) instead of steps.
         self.handler: Callable[[Any, Any], Any] | None = None
 
-    def step(self, fn: StepFunction | None = None, *, name: str | None = None) -> Any:
-        """Decorator adding a step; steps run in the order they are declared."""
+    def step(
+        self, fn: StepFunction | None = None, *, name: str | None = None, retry: RetryPolicy | None = None
+    ) -> Any:
+        """Decorator adding a step; steps run in the order they are declared. `retry`: when and how
+        often the step is tried again (default: RetryableStepError, 4 attempts, 1 s doubling)."""
 
         def register(func: StepFunction) -> StepFunction:
             step_name = name or func.__name__
             if any(s.name == step_name for s in self.steps):
                 raise ValueError(f"workflow {self.name!r}: duplicate step {step_name!r}")
-            self.steps.append(Step(step_name, func))
+            self.steps.append(Step(step_name, func, retry or DEFAULT_RETRY))
             return func
 
         return register(fn) if fn is not None else register
