@@ -280,7 +280,7 @@ class _DurableDriver:
                 self.run.children.append(child)
 
     def after_store(self, applied: list[Applied]) -> None:
-        self.run.usage["operations"] += len(applied)
+        self.run.usage["operations"] += sum(1 for a in applied if a.before is None)
         self.run.usage["steps"] += sum(
             1
             for a in applied

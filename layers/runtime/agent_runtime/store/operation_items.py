@@ -9,7 +9,6 @@ operation) is what keeps a durable operation at about one write unit (docs/cost.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from typing import Any
 from agent_runtime.store import keys
 from agent_runtime.store.dynamo import Table
 from agent_runtime.store.errors import ConditionFailed
-from agent_runtime.store.payloads import Payloads, to_json
+from agent_runtime.store.payloads import Payloads
 
 
 class BatchTaken(Exception):
@@ -29,6 +28,7 @@ class BatchTaken(Exception):
 class Batch:
     seq: int
     operations: list[dict[str, Any]]
+    size: int  # the item's stored size in bytes (what a read of it is billed by)
 
 
 class OperationItems:
@@ -55,10 +55,10 @@ class OperationItems:
             {":pk": keys.run_pk(run_id), ":prefix": keys.OPERATIONS_PREFIX},
         )
         return [
-            Batch(int(item["SK"][len(keys.OPERATIONS_PREFIX) :]), self._operations(item["ops"]))
+            Batch(
+                int(item["SK"][len(keys.OPERATIONS_PREFIX) :]),
+                list(self.payloads.load(item["ops"])),
+                len(item["ops"]) + len(item["SK"]) + 80,
+            )
             for item in items
         ]
-
-    def _operations(self, stored: str) -> list[dict[str, Any]]:
-        loaded = self.payloads.load(stored)
-        return loaded if isinstance(loaded, list) else json.loads(to_json(loaded))

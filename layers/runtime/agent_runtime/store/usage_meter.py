@@ -32,7 +32,7 @@ FIELDS = (
     "read_units",  # DynamoDB read request units of the run's commits
     "bytes_stored",  # bytes of the items the run's commits added (events, checkpoints, the run)
     "events",  # events appended
-    "operations",  # durable operation updates applied (engine/durable/): steps, waits, callbacks...
+    "operations",  # durable operations started (engine/durable/): steps, waits, callbacks, invokes...
 )
 ATTRIBUTE_PREFIX = "usage_"
 

@@ -79,7 +79,7 @@ class RunUsage(BaseModel):
     bytes_stored: int = Field(description="Bytes of the items it added (events, checkpoints, the run).")
     events: int = Field(description="Events appended.")
     express_executions: int = Field(description="1 if it ran on the Express state machine, else 0.")
-    operations: int = Field(default=0, description="Durable operation updates applied.")
+    operations: int = Field(default=0, description="Durable operations started.")
 
 
 class Run(BaseModel):

@@ -84,10 +84,14 @@ class StackBackend:
     def load(self) -> tuple[int, dict[str, Operation]]:
         batches = self.store.operations.load(self.record.run_id)
         ops: dict[str, Operation] = {}
+        size = 0
         for batch in batches:
             for stored in batch.operations:
                 op = operations.decode(stored)
                 ops[op.operation_id] = op
+            size += batch.size
+        if self.meter is not None:  # a query is billed by the bytes it reads, strongly consistent
+            usage_meter.add(self.meter.counts, {"read_units": usage_meter.read_units(size) if size else 0})
         now = self.now()
         for op in [*operations.advance(ops, now), *self.external(ops, now, force=True)]:
             ops[op.operation_id] = op
@@ -126,8 +130,8 @@ class StackBackend:
                     self._refused[done.after.operation_id] = refused
 
     def after_store(self, applied: list[Applied]) -> None:
-        if self.meter is not None:
-            usage_meter.add(self.meter.counts, {"operations": len(applied)})
+        if self.meter is not None:  # operations as the SDK's service bills them: each one started
+            usage_meter.add(self.meter.counts, {"operations": sum(1 for a in applied if a.before is None)})
         run_id = self.record.run_id
         for event_type, data in events_of_batch(
             applied, child_run_id=lambda op_id: child_run_id(run_id, op_id)
