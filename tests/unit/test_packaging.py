@@ -14,9 +14,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = {"agent_runtime": ROOT / "layers" / "runtime" / "agent_runtime", "functions": ROOT / "functions"}
 # The import names of pyproject's runtime `dependencies` (and what they bring: botocore with boto3,
-# pydantic_core with pydantic).
-RUNTIME_IMPORTS = {"boto3", "botocore", "pydantic", "pydantic_core", "standardwebhooks", "httpx"}
-RUNTIME_REQUIREMENTS = {"boto3", "pydantic", "standardwebhooks", "httpx"}
+# pydantic_core with pydantic; `protobuf` is protobuf-py's import name, the Connect door's messages).
+RUNTIME_IMPORTS = {
+    "boto3",
+    "botocore",
+    "pydantic",
+    "pydantic_core",
+    "standardwebhooks",
+    "httpx",
+    "connectrpc",
+    "protobuf",
+}
+RUNTIME_REQUIREMENTS = {"boto3", "pydantic", "standardwebhooks", "httpx", "connectrpc", "protobuf-py"}
 
 
 def _is_type_checking(node: ast.If) -> bool:
