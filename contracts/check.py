@@ -3,8 +3,9 @@ openapi/agent-runtime.yaml and proto/agent_runtime.proto with the last released 
 naming each break, when a change is not additive.
 
 The last release: the newest `v*` tag, else the merge base with main (no release was tagged yet), read
-with `git show <base>:<path>`; where git can't tell (a shallow CI clone, no main), the baseline files
-contracts/baseline/ hold (refresh them when releasing: `make contracts-baseline`). A contract the
+with `git show <base>:<path>`; where git can't tell (a shallow CI clone, no main, or main itself, whose
+merge base is its own head), the baseline files contracts/baseline/ hold (refresh them when releasing:
+`make contracts-baseline`). A contract the
 baseline lacks was never released, so nothing of it can break yet.
 
 The tools, pinned in the repository: `buf breaking` (PyPI buf-bin, the dev group) for the proto, with
@@ -94,13 +95,15 @@ def git(*args: str) -> str | None:
 
 
 def release_base() -> str | None:
-    """The newest v* tag, else the merge base with main (or origin/main); None without that history."""
+    """The newest v* tag, else the merge base with main (or origin/main); None without that history,
+    or on main itself (the merge base is HEAD: comparing it with itself would pass anything)."""
     tag = git("describe", "--tags", "--abbrev=0", "--match", "v*", "HEAD")
     if tag:
         return tag
+    head = git("rev-parse", "HEAD")
     for main in ("main", "origin/main"):
         if base := git("merge-base", "HEAD", main):
-            return base
+            return base if base != head else None
     return None
 
 

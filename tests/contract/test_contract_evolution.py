@@ -5,6 +5,7 @@ pass."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -61,12 +62,35 @@ def test_an_additive_proto_change_passes() -> None:
     assert not result.breaking, result.report
 
 
-def test_the_release_is_read_from_git_else_from_the_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
-    base = check.release_base()
-    assert base is not None  # this repository has main
-    text, source = check.released(check.OPENAPI, base)
-    assert text is not None and source == base[:12] and text.startswith("openapi:")
-    # No git history (a shallow CI clone): the committed baseline.
+def faked_git(tag: str | None, merge_base: str | None) -> Callable[..., str | None]:
+    """git as check.py calls it, with the tag and merge base a test chooses."""
+    real = check.git
+
+    def git(*args: str) -> str | None:
+        if args[0] == "describe":
+            return tag
+        if args[0] == "merge-base":
+            return merge_base
+        return real(*args)
+
+    return git
+
+
+def test_the_release_is_a_tag_else_the_merge_base_else_the_baseline(monkeypatch: pytest.MonkeyPatch) -> None:
+    head, parent = check.git("rev-parse", "HEAD"), check.git("rev-parse", "HEAD~1")
+    if head is None or parent is None:
+        pytest.skip("no git history here (a shallow clone)")
+    monkeypatch.setattr(check, "git", faked_git("v9.9.9", parent))
+    assert check.release_base() == "v9.9.9"
+    # A branch: its merge base with main, read from git.
+    monkeypatch.setattr(check, "git", faked_git(None, parent))
+    assert check.release_base() == parent
+    text, source = check.released(check.OPENAPI, parent)
+    assert source == parent[:12] and text == check.git("show", f"{parent}:{check.OPENAPI}")
+    # Main itself: the merge base is HEAD, no release to compare with, so the baseline stands in.
+    monkeypatch.setattr(check, "git", faked_git(None, head))
+    assert check.release_base() is None
+    # No git at all (a shallow CI clone without main): the committed baseline.
     monkeypatch.setattr(check, "git", lambda *args: None)
     assert check.release_base() is None
     text, source = check.released(check.PROTO, None)
