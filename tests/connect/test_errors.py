@@ -154,3 +154,17 @@ def test_a_throttled_tenant_is_unavailable_with_retry_after(throttled_url: str, 
         f"{throttled_url}/agent_runtime.v1.RunService/ListRuns", json={}, headers=auth, timeout=10
     )
     assert reply.status_code == 429 and int(reply.headers["Retry-After"]) >= 1
+
+
+def test_an_idempotency_key_replays_across_v1_and_connect(http: httpx.Client) -> None:
+    body = {"workflow": {"name": "echo"}, "input": {"message": "hi", "n": 3}}
+    first = http.post("/v1/runs", json=body, headers={"Idempotency-Key": "both-doors"})
+    assert first.status_code == 201, first.text
+    again = call(http, "RunService/CreateRun", {**body, "idempotencyKey": "both-doors"})
+    assert again.status_code == 200, again.text
+    assert again.json()["replayed"] is True and again.json()["run"]["runId"] == first.json()["run_id"]
+    other = call(
+        http, "RunService/CreateRun", {**body, "input": {"message": "bye"}, "idempotencyKey": "both-doors"}
+    )
+    assert other.status_code == 409 and other.json()["code"] == "already_exists"
+    assert len(runs_of(http)) == 1
