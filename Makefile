@@ -24,6 +24,7 @@ CDK = cd infra && $(CDK_ENV) node "$(NODE_HOME)/lib/node_modules/npm/bin/npx-cli
 
 .PHONY: dev venv test lint typecheck bench synth deploy clean
 .PHONY: destroy bench-peer bench-profile
+.PHONY: proto contracts contracts-baseline
 
 $(UV):
 	$(PYTHON) -m venv .venv-tools
@@ -79,6 +80,16 @@ deploy: $(FULL_STAMP)  ## deploy to the AWS account of your credentials; CDK_ARG
 
 destroy: $(FULL_STAMP)  ## delete the stack (the table and buckets are retained unless removalPolicy=destroy)
 	$(CDK) destroy $(CDK_ARGS)
+
+proto: $(FULL_STAMP)  ## generate the Connect door's code from proto/agent_runtime.proto (buf.gen.yaml; committed, tests/unit/test_connect_proto.py checks it)
+	$(VENV)/bin/buf generate
+
+contracts: $(FULL_STAMP)  ## fail if openapi/agent-runtime.yaml or the proto broke since the last release (buf breaking, optic diff: contracts/check.py)
+	$(VENV)/bin/python contracts/check.py
+
+contracts-baseline:  ## after tagging a release: what contracts/check.py compares with where git history is missing
+	cp openapi/agent-runtime.yaml contracts/baseline/agent-runtime.yaml
+	cp proto/agent_runtime.proto contracts/baseline/agent_runtime.proto
 
 clean:
 	rm -rf $(VENV) .venv-tools .pytest_cache .mypy_cache .ruff_cache cdk.out

@@ -49,7 +49,9 @@ def loop_with_a_question(http: httpx.Client, steps: int, ask_at: int) -> dict[st
     asked = time.perf_counter() - started
     [checkpoint] = http.get(f"/v1/runs/{run_id}/checkpoints").json()["data"]
     answered_at = time.perf_counter()
-    http.post(f"/v1/runs/{run_id}/checkpoints/{checkpoint['checkpoint_id']}/approve", json={"comment": "go on"})
+    http.post(
+        f"/v1/runs/{run_id}/checkpoints/{checkpoint['checkpoint_id']}/approve", json={"comment": "go on"}
+    )
     run = _wait(http, run_id, {"succeeded", "failed"})
     resumed = time.perf_counter() - answered_at
     executions = [EXECUTED[(run_id, i)] for i in range(steps)]
@@ -123,8 +125,8 @@ def write(loop: dict[str, Any], many: dict[str, Any]) -> None:
     lines = [
         "# Durable code at agent scale",
         "",
-        f"{datetime.now().isoformat(timespec='minutes')}, `make bench` (bench/durable.py), local stack on this "
-        "2-core machine, one run. Seconds are indicative; counts are exact.",
+        f"{datetime.now().isoformat(timespec='minutes')}, `make bench` (bench/durable.py), local stack on "
+        "this 2-core machine, one run. Seconds are indicative; counts are exact.",
         "",
         f"## An agent loop of {loop['steps']:,} steps, a person asked at step {loop['ask_at']}",
         "",
@@ -150,7 +152,8 @@ def write(loop: dict[str, Any], many: dict[str, Any]) -> None:
         f"| DynamoDB write units per operation | {per['write_units']:.3f} |",
         f"| DynamoDB read units per operation | {per['read_units']:.3f} |",
         f"| bytes stored per operation | {per['bytes_stored']:.0f} |",
-        f"| **USD per million operations, excluding compute** | **{many['usd_per_million_operations_excluding_compute']:.2f}** |",
+        f"| **USD per million operations, excluding compute** | "
+        f"**{many['usd_per_million_operations_excluding_compute']:.2f}** |",
         f"| the same with a transaction per operation (estimate) | "
         f"{many['usd_per_million_with_a_transaction_per_operation']:.2f} |",
         "| Lambda durable functions (list price) | 8.00 |",

@@ -519,12 +519,56 @@ FUNCTIONS += (
     ),
 )
 
+# The Connect door (proto/agent_runtime.proto, agent_runtime/connect/): one function per RPC, each at
+# its Connect path (POST /agent_runtime.v1.<Service>/<Method>), behind the v1 family's authorizer
+# (Authorization: Bearer). One handler serves them all, under each method's name (functions/connect/
+# rpc.py); the grants are those of the v1 operation each method mirrors. Their contract is the proto
+# (`make contracts` holds it), not an OpenAPI document.
+CONNECT_METHODS: tuple[tuple[str, str, frozenset[Grant]], ...] = (
+    ("RunService", "CreateRun", _WRITE | {Grant.EXECUTION_START}),
+    ("RunService", "GetRun", _READ),
+    ("RunService", "ListRuns", _READ),
+    ("RunService", "CancelRun", _WRITE | {Grant.EXECUTION_STOP, Grant.TASK_CALLBACK}),
+    ("RunService", "WaitRun", _READ),
+    ("RunService", "StreamEvents", _READ),
+    ("WorkflowService", "ListWorkflows", frozenset()),
+    ("WorkflowService", "GetWorkflow", frozenset()),
+    ("WorkflowService", "GetWorkflowSchemas", frozenset()),
+    ("CheckpointService", "Inbox", _READ),
+    ("CheckpointService", "ListCheckpoints", _READ),
+    ("CheckpointService", "GetCheckpoint", _READ),
+    ("CheckpointService", "Approve", _WRITE | {Grant.TASK_CALLBACK}),
+    ("CheckpointService", "Reject", _WRITE | {Grant.TASK_CALLBACK}),
+    ("CheckpointService", "SubmitInput", _WRITE | {Grant.TASK_CALLBACK}),
+    ("ArtifactService", "ListArtifacts", _READ),
+    ("ArtifactService", "GetArtifact", _READ),
+)
+CONNECT_PACKAGE = "agent_runtime.v1"
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+CONNECT_FUNCTIONS = tuple(f"connect_{_snake(method)}" for _, method, _ in CONNECT_METHODS)
+FUNCTIONS += tuple(
+    FunctionSpec(
+        f"connect_{_snake(method)}",
+        f"functions.connect.rpc.{_snake(method)}",
+        f"Connect {service}/{method}",
+        routes=(Route("POST", f"/{CONNECT_PACKAGE}.{service}/{method}"),),
+        grants=grants,
+    )
+    for service, method, grants in CONNECT_METHODS
+)
+
 # Each door's webhook formatter ("module:function"), by the protocol name runs carry: the webhook
 # dispatcher shapes a run's deliveries with the formatter of the door that created the run.
 WEBHOOK_FORMATTERS: dict[str, str] = {
     "v1": "agent_runtime.v1.webhooks:webhook_body",
     "acp": "agent_runtime.acp.webhooks:webhook_body",
     "a2a": "agent_runtime.a2a.webhooks:webhook_body",
+    "connect": "agent_runtime.connect.webhooks:webhook_body",
 }
 
 AUTHORIZER = "authorizer"
@@ -637,6 +681,8 @@ def routes() -> list[tuple[Route, FunctionSpec]]:
 
 def routes_with_other_contracts() -> set[Route]:
     """Routes no OpenAPI document of this repository describes: A2A's (A2A 1.0's own contract, held by
-    tests/a2a/test_a2a_contract.py) and ACP's seed-document aliases (README; tests/e2e/test_acp_fixes.py)."""
+    tests/a2a/test_a2a_contract.py), Connect's (proto/agent_runtime.proto) and ACP's seed-document
+    aliases (README; tests/e2e/test_acp_fixes.py)."""
     a2a = {route for route, spec in routes() if spec.name in A2A_FUNCTIONS}
-    return a2a | {route for aliases in ACP_ALIASES.values() for route in aliases}
+    connect = {route for route, spec in routes() if spec.name in CONNECT_FUNCTIONS}  # proto/
+    return a2a | connect | {route for aliases in ACP_ALIASES.values() for route in aliases}

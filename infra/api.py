@@ -95,6 +95,8 @@ METHOD_NOT_ALLOWED_TEMPLATE = (
 )
 # The mock reads its status from the request template's output. Content types with no template are
 # refused with 415 (NEVER) rather than passed raw to the mock, which expects {"statusCode": ...}.
+# Connect's binary content types (unary protobuf, and streams in either codec: 5-byte envelopes).
+CONNECT_BINARY_MEDIA_TYPES = ("application/proto", "application/connect+proto", "application/connect+json")
 MOCK_REQUEST_CONTENT_TYPES = ("application/json", "text/plain", "application/x-www-form-urlencoded")
 
 
@@ -130,6 +132,9 @@ class Api(Construct):
             rest_api_name=f"agent-runtime-{config.stage}",
             description="agent-runtime HTTP API (openapi/agent-runtime.yaml)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            # The Connect door's binary bodies (protobuf, stream envelopes) reach its functions base64
+            # encoded, and their base64 answers go back as bytes (docs/decisions.md "Connect door").
+            binary_media_types=list(CONNECT_BINARY_MEDIA_TYPES),
             # Usage plans meter the key the authorizer names (usageIdentifierKey: the tenant's usage key,
             # engine/api_keys.py), not an x-api-key header, which ACP clients fill with their own key.
             api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,

@@ -26,7 +26,14 @@ from infra.compute import DeployedFunction, FunctionFactory, FunctionInputs
 # Each nested door: its construct id -> the manifest functions it holds (with all their routes).
 DOORS: dict[str, frozenset[str]] = {
     "AcpDoor": frozenset(name for name, *_ in manifest.ACP_OPERATIONS),
+    # Connect (proto/agent_runtime.proto): 17 methods under /agent_runtime.v1.<Service>/ resources.
+    "ConnectDoor": frozenset(manifest.CONNECT_FUNCTIONS),
 }
+
+# A door whose functions are built in a construct of this id, so their logical ids (roles are named by
+# their grants) differ from every other template's: tests/infra checks the templates as one. ACP's
+# predate this and keep theirs, so a deploy doesn't replace its roles and functions.
+FUNCTION_SCOPES: dict[str, str] = {"ConnectDoor": "Connect"}
 
 
 def nested_function_names() -> frozenset[str]:
@@ -47,7 +54,8 @@ class DoorStack(NestedStack):
         super().__init__(
             scope, construct_id, description=f"agent-runtime: {construct_id} functions and routes"
         )
-        factory = FunctionFactory(self, inputs)
+        scope_id = FUNCTION_SCOPES.get(construct_id)
+        factory = FunctionFactory(Construct(self, scope_id) if scope_id else self, inputs)
         specs = [spec for spec in manifest.FUNCTIONS if spec.name in names]
         self.functions: dict[str, DeployedFunction] = {spec.name: factory.function(spec) for spec in specs}
         self.routes = [(route, spec) for route, spec in manifest.routes() if spec.name in names]

@@ -22,7 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "runtime"
 PACKAGE = "agent_runtime"
-DOORS = ("agent_runtime.v1", "agent_runtime.acp", "agent_runtime.a2a")
+DOORS = ("agent_runtime.v1", "agent_runtime.acp", "agent_runtime.a2a", "agent_runtime.connect")
 OUTSIDE_THE_LAYER = ("agent_runtime_local", "functions", "infra", "fastapi", "uvicorn", "moto", "typer")
 
 
@@ -140,4 +140,6 @@ def test_the_rules_see_real_imports() -> None:
     edges = graph()
     assert "agent_runtime.store.run_items" in edges["agent_runtime.engine.runs"]
     assert "agent_runtime.engine" in edges["agent_runtime.acp.runs"]
+    # The Connect door is a door like the others: it calls the engine, and the door rule covers it.
+    assert "agent_runtime.engine" in edges["agent_runtime.connect.services"]
     assert not any(t.startswith("agent_runtime.engine") for t in edges["agent_runtime.store.run_items"])

@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = {"agent_runtime": ROOT / "layers" / "runtime" / "agent_runtime", "functions": ROOT / "functions"}
 # The import names of pyproject's runtime `dependencies` (and what they bring: botocore with boto3,
-# pydantic_core with pydantic).
+# pydantic_core with pydantic; `protobuf` is protobuf-py's import name, the Connect door's messages).
 RUNTIME_IMPORTS = {
     "boto3",
     "botocore",
@@ -24,8 +24,18 @@ RUNTIME_IMPORTS = {
     "httpx",
     "aws_durable_execution_sdk_python",
     "typing_extensions",  # pydantic's
+    "connectrpc",
+    "protobuf",
 }
-RUNTIME_REQUIREMENTS = {"boto3", "pydantic", "standardwebhooks", "httpx", "aws-durable-execution-sdk-python"}
+RUNTIME_REQUIREMENTS = {
+    "boto3",
+    "pydantic",
+    "standardwebhooks",
+    "httpx",
+    "aws-durable-execution-sdk-python",
+    "connectrpc",
+    "protobuf-py",
+}
 
 
 def _is_type_checking(node: ast.If) -> bool:

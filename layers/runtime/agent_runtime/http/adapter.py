@@ -144,6 +144,8 @@ class Response:
     status: int
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
+    # `body` is base64 of binary content (the Connect door's protobuf and stream envelopes).
+    base64: bool = False
 
     @classmethod
     def json(cls, status: int, value: Any, headers: dict[str, str] | None = None) -> Response:
@@ -157,7 +159,7 @@ class Response:
             "statusCode": self.status,
             "headers": self.headers,
             "body": self.body,
-            "isBase64Encoded": False,
+            "isBase64Encoded": self.base64,
         }
 
 

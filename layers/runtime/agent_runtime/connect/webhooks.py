@@ -1,0 +1,46 @@
+"""The webhook body of a run created over Connect: the event and the run as of it, both as the proto's
+messages in Connect's JSON encoding ({"event": Event, "run": Run}), so a receiver parses them with the
+same generated classes (`Event.from_json`) its client uses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from agent_runtime.connect.views import event_message, run_message
+from agent_runtime.engine.model import TERMINAL_STATUSES, Event, Run
+
+if TYPE_CHECKING:
+    from agent_runtime.engine import Engine
+
+# The status each lifecycle event leaves the run in (None: the status it had).
+STATUS_AFTER = {
+    "run.created": "queued",
+    "run.started": "running",
+    "checkpoint.created": "waiting_for_input",
+    "checkpoint.resolved": "running",
+    "artifact.created": "running",
+    "run.succeeded": "succeeded",
+    "run.failed": "failed",
+    "run.cancelled": "cancelled",
+    "run.timed_out": "timed_out",
+}
+
+
+def webhook_body(engine: Engine, run: Run, event: Event) -> dict[str, Any] | None:
+    status = STATUS_AFTER.get(event.type)
+    if event.type == "checkpoint.expired":
+        status = "running" if event.data.get("on_timeout") == "continue" else "timed_out"
+    status = status or run.status
+    as_of = replace(
+        run,
+        status=status,
+        updated_at=event.created_at,
+        output=run.output if status == "succeeded" else None,
+        error=run.error if status in TERMINAL_STATUSES - {"succeeded"} else None,
+    )
+    return {
+        "event": json.loads(event_message(event).to_json()),
+        "run": json.loads(run_message(as_of).to_json()),
+    }
