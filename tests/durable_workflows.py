@@ -189,6 +189,40 @@ DIVERGE = durable_workflow(
 )
 
 
+class Deadline(BaseModel):
+    key: str
+    seconds: int = 2
+    continue_on_timeout: bool = False
+
+
+@durable_execution
+def deadline_handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    """Asks a person with a deadline nobody meets."""
+    kind = "maybe" if event["continue_on_timeout"] else "review"
+    answer = ask_human(
+        context,
+        kind,
+        prompt="Anyone?",
+        payload=Question(at=0, total=0),
+        timeout_seconds=event["seconds"],
+        default={"total": -1},
+    )
+    return {"total": (answer.data or {}).get("total", 0), "approved": answer.approved}
+
+
+DEADLINE = durable_workflow(
+    "d_deadline",
+    "1.0.0",
+    deadline_handler,
+    input_model=Deadline,
+    output_model=LoopOutput,
+    checkpoints={
+        "review": CheckpointKind(type="approval", payload_model=Question),
+        "maybe": CheckpointKind(type="approval", payload_model=Question, on_timeout="continue"),
+    },
+)
+
+
 class Greeting(BaseModel):
     greeting: str = "hello"
 
@@ -236,4 +270,4 @@ STEPS.checkpoints.update(
     {kind: CheckpointKind(type="approval", payload_model=Question) for kind in ("review", "renamed")}
 )
 
-WORKFLOWS = [LOOP, TIMERS, PARENT, FANOUT, DIVERGE, CONFIGURED, STEPS]
+WORKFLOWS = [LOOP, TIMERS, PARENT, FANOUT, DIVERGE, CONFIGURED, STEPS, DEADLINE]

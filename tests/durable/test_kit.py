@@ -120,3 +120,28 @@ def test_step_workflows_retry_by_their_policy_and_read_typed_results() -> None:
     failed = WorkflowTest(STEPS).run({"key": key})
     assert failed.status == "failed" and failed.error is not None
     assert failed.error["message"] == "the model was busy (attempt 3 of 3)"
+
+
+def test_a_long_loop_split_across_invocations_runs_each_step_once() -> None:
+    key = _key()
+    run = WorkflowTest(LOOP, batches_per_invocation=25).run({"key": key, "steps": 300})
+    assert (run.status, run.output) == (
+        "succeeded",
+        {"total": sum(range(300)), "approved": None, "comment": None},
+    )
+    assert run.usage["invocations"] >= 300 // 25
+    assert all(SIDE_EFFECTS[(key, f"step-{i}")] == 1 for i in range(300))
+
+
+def test_a_deadline_nobody_meets_times_the_callback_out() -> None:
+    from tests.durable_workflows import DEADLINE
+
+    failed = WorkflowTest(DEADLINE).run({"key": _key(), "seconds": 60})
+    assert failed.status == "failed" and failed.error is not None
+    assert failed.error["type"] == "CallbackTimeoutError"
+    assert failed.event_types.count("checkpoint.expired") == 1
+    went_on = WorkflowTest(DEADLINE).run({"key": _key(), "seconds": 60, "continue_on_timeout": True})
+    assert (went_on.status, went_on.output) == (
+        "succeeded",
+        {"total": -1, "approved": False},
+    )

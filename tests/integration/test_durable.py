@@ -176,3 +176,13 @@ def test_a_step_that_asks_another_checkpoint_on_its_rerun_fails_instead_of_takin
     run = api.wait(run_id)
     assert run["status"] == "failed"
     assert run["error"]["type"] == "NonDeterministicExecutionError"
+
+
+def test_a_callback_deadline_times_it_out_on_the_stack(api: Api) -> None:
+    run_id = api.create("d_deadline", {"key": _key(), "seconds": 2}).json()["run_id"]
+    run = api.wait(run_id, timeout=30)
+    assert run["status"] == "failed", run
+    assert run["error"]["type"] == "CallbackTimeoutError"
+    [checkpoint] = api("GET", f"/v1/runs/{run_id}/checkpoints").json()["data"]
+    assert checkpoint["status"] == "expired"
+    assert api("POST", f"/v1/runs/{run_id}/checkpoints/review-1/approve", body={}).status == 409

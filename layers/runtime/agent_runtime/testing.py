@@ -21,7 +21,7 @@ import datetime
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -145,10 +145,19 @@ class WorkflowTest:
     """Runs workflows in-process. `registry` resolves `context.invoke` targets (default: the workflow
     itself and the runtime's registry)."""
 
-    def __init__(self, workflow: Workflow, *, registry: Registry | None = None) -> None:
+    def __init__(
+        self,
+        workflow: Workflow,
+        *,
+        registry: Registry | None = None,
+        batches_per_invocation: int | None = None,
+    ) -> None:
         self.workflow = workflow
         self.registry = registry
         self.now = START
+        # Simulate the worker's time budget: an invocation ends after this many checkpoint batches,
+        # as one nearing its Lambda timeout does on the stack (the run goes on in the next).
+        self.batches_per_invocation = batches_per_invocation
 
     def advance(self, seconds: float) -> None:
         self.now += datetime.timedelta(seconds=seconds)
@@ -365,6 +374,12 @@ class _DurableDriver:
         run = self.run
         for _ in range(MAX_INVOCATIONS):
             run.usage["invocations"] += 1
+            budget = self.kit.batches_per_invocation
+            calls = iter(range(budget)) if budget is not None else None
+
+            def remaining_ms(calls: Iterator[int] | None = calls) -> int:
+                return 900_000 if calls is None or next(calls, None) is not None else 0
+
             with bound(self.scope, host.execution_arn(run.workflow.name, run.run_id)):
                 outcome = host.invoke(
                     run.workflow.handler,  # type: ignore[arg-type]
@@ -372,7 +387,7 @@ class _DurableDriver:
                     run_id=run.run_id,
                     input_json=json.dumps(self.body),
                     backend=self,
-                    remaining_ms=lambda: 900_000,
+                    remaining_ms=remaining_ms,
                     request_id=str(uuid.uuid4()),
                 )
             if outcome.status == "succeeded":
@@ -381,6 +396,8 @@ class _DurableDriver:
             if outcome.status == "failed":
                 _fail(run, outcome.error_type or "Error", outcome.error_message or "")
                 return
+            if outcome.cut:
+                continue  # the invocation ran out of time: the next goes on
             if not self._settle(outcome.ops):
                 run.status = "waiting_for_input"
                 return
