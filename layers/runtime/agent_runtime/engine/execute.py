@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from agent_runtime.clock import now_iso
+from agent_runtime.engine import lifecycle
 from agent_runtime.engine.checkpoints import seconds_left
 from agent_runtime.engine.event_buffer import EventBuffer, RunStopped
 from agent_runtime.engine.failure import fail_run
@@ -70,12 +71,7 @@ def _execute(engine: Engine, record: RunRecord, remaining_ms: Callable[[], int])
         if pending:  # a repeated invocation while a human is asked: park again on the same checkpoint
             return outcome("checkpoint", pending[0].checkpoint_id, seconds_left(pending[0]))
     if record.status == "queued":
-        record = store.runs.commit(
-            record.run_id,
-            events=[NewEvent("run.started", {"status": "running"})],
-            updates={"status": "running"},
-            expect_status={"queued"},
-        )
+        record = lifecycle.start(engine, record)
     runtime = StepRuntime(engine, record, workflow)
     try:
         if workflow.handler is not None:
@@ -97,9 +93,7 @@ def stop_for_request(engine: Engine, run_id: str) -> None:
     record = engine.store.runs.get(run_id)
     if record.stop_requested and record.status in ACTIVE_STATUSES:
         with contextlib.suppress(ChangedMeanwhile):
-            engine.checkpoints.close_run(
-                run_id, [NewEvent("run.cancelled", {"status": "cancelled"})], {"status": "cancelled"}
-            )
+            lifecycle.cancel(engine, run_id)
 
 
 def _run_steps(

@@ -1,9 +1,15 @@
-"""A run's life, from the engine's side: its statuses, and what follows every ending.
+"""A run's life, in one place: its statuses and the transitions every form of workflow shares.
 
 Statuses: queued -> running <-> waiting_for_input -> succeeded | failed | cancelled | timed_out. Each
-change is one guarded commit (store/run_items.py) with its event; `run_ended` is called once per run
-that reaches a terminal status, by whichever path ended it (success in engine/execute.py, failure and
-cancel through Checkpoints.close_run, a checkpoint's deadline in Checkpoints.expire).
+transition is one guarded commit (store/run_items.py) with its event:
+- `start`: queued -> running (the first Execute);
+- `succeed_run`: the output checked, running -> succeeded;
+- `fail` and `cancel`: any active status -> failed / cancelled, closing its pending checkpoints in the
+  same transaction (Checkpoints.close_run, which owns the checkpoints' side);
+- a checkpoint's deadline (Checkpoints.expire) -> timed_out; parking and resuming on a checkpoint are
+  the checkpoint's transitions (engine/checkpoints.py), a durable run's suspensions its own
+  (engine/durable/stack.py).
+`run_ended` follows every ending exactly once: the RunsEnded metric, and a waiting parent is woken.
 """
 
 from __future__ import annotations
@@ -32,6 +38,27 @@ log = logging.getLogger(__name__)
 MAX_OUTPUT_BYTES = 2 * 1024 * 1024
 
 RunStatus = Literal["queued", "running", "waiting_for_input", "succeeded", "failed", "cancelled", "timed_out"]
+
+
+def start(engine: Engine, record: RunRecord) -> RunRecord:
+    """queued -> running, with `run.started` (ChangedMeanwhile if another worker started it)."""
+    return engine.store.runs.commit(
+        record.run_id,
+        events=[NewEvent("run.started", {"status": "running"})],
+        updates={"status": "running"},
+        expect_status={"queued"},
+    )
+
+
+def cancel(engine: Engine, run_id: str, *, abort_waits: bool = False) -> RunRecord:
+    """End an active run `cancelled` (ChangedMeanwhile if it is not active). With `abort_waits` (the
+    cancel itself, not a worker finishing a cancel that died) parked waits are failed so nothing resumes."""
+    return engine.checkpoints.close_run(
+        run_id,
+        [NewEvent("run.cancelled", {"status": "cancelled"})],
+        {"status": "cancelled"},
+        abort_waits=abort_waits,
+    )
 
 
 def run_ended(engine: Engine, record: RunRecord, status: str) -> None:

@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING
 
 from agent_runtime import observability
 from agent_runtime.clock import now_iso
+from agent_runtime.engine import lifecycle
 from agent_runtime.engine.failure import fail_run
 from agent_runtime.engine.orchestration import execution_name, redrive_name, run_of, runs_on_express
 from agent_runtime.store import keys
 from agent_runtime.store.errors import ChangedMeanwhile, ItemNotFound
-from agent_runtime.store.event_items import NewEvent
 from agent_runtime.store.run_items import SWEPT_STATUSES, RunRecord
 
 if TYPE_CHECKING:
@@ -122,9 +122,7 @@ class Reconciler:
         lost = f"execution {name} {status or 'vanished'}"
         if seen.stop_requested:  # its cancel died before ending the run: end it as the cancel would
             with contextlib.suppress(ChangedMeanwhile):
-                self.engine.checkpoints.close_run(
-                    run_id, [NewEvent("run.cancelled", {"status": "cancelled"})], {"status": "cancelled"}
-                )
+                lifecycle.cancel(self.engine, run_id)
                 return self._did("cancelled", seen.run_id, lost)
             return None
         if seen.redrives >= self.max_redrives:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from agent_runtime import observability
 from agent_runtime.canonical import sha256_of
 from agent_runtime.clock import now_iso
-from agent_runtime.engine import budget, usage
+from agent_runtime.engine import budget, lifecycle, usage
 from agent_runtime.engine.model import ACTIVE_STATUSES, TERMINAL_STATUSES, Page, Run, RunProgress
 from agent_runtime.engine.orchestration import execution_name, runs_on_express
 from agent_runtime.engine.webhooks.headers import validate_callback_headers
@@ -341,12 +341,7 @@ class Runs:
         transaction and its parked wait failed, so late answers get 409 and nothing resumes."""
         self._request_stop(tenant_id, run_id)
         try:
-            record = self.engine.checkpoints.close_run(
-                run_id,
-                [NewEvent("run.cancelled", {"status": "cancelled"})],
-                {"status": "cancelled"},
-                abort_waits=True,
-            )
+            record = lifecycle.cancel(self.engine, run_id, abort_waits=True)
         except ChangedMeanwhile as ended:
             if ended.current.status != "cancelled":
                 raise conflict_for(ended.current, "cancel") from ended
