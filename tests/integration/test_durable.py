@@ -186,3 +186,16 @@ def test_a_callback_deadline_times_it_out_on_the_stack(api: Api) -> None:
     [checkpoint] = api("GET", f"/v1/runs/{run_id}/checkpoints").json()["data"]
     assert checkpoint["status"] == "expired"
     assert api("POST", f"/v1/runs/{run_id}/checkpoints/review-1/approve", body={}).status == 409
+
+
+def test_a_thousand_step_loop_asked_at_step_500_repeats_no_step(api: Api) -> None:
+    key = _key()
+    run_id = api.create("d_loop", {"key": key, "steps": 1000, "ask_at": 500}).json()["run_id"]
+    api.wait(run_id, {"waiting_for_input"}, timeout=240)
+    api("POST", f"/v1/runs/{run_id}/checkpoints/review-1/approve", body={})
+    run = api.wait(run_id, timeout=240)
+    assert run["status"] == "succeeded"
+    assert run["output"]["total"] == sum(range(1000))
+    counts = [SIDE_EFFECTS[(key, f"step-{i}")] for i in range(1000)]
+    assert counts == [1] * 1000  # none re-executed on resume, none skipped
+    assert run["usage"]["operations"] == 1001
