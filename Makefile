@@ -23,7 +23,7 @@ CDK_ENV = PATH="$(NODE_HOME)/bin:$$PATH" JSII_NODE="$(NODE_HOME)/bin/node" JSII_
 CDK = cd infra && $(CDK_ENV) node "$(NODE_HOME)/lib/node_modules/npm/bin/npx-cli.js" --yes aws-cdk@$(CDK_CLI_VERSION)
 
 .PHONY: dev venv test lint typecheck bench synth deploy clean
-.PHONY: destroy bench-peer bench-profile
+.PHONY: destroy bench-peer bench-profile bench-differential
 .PHONY: proto contracts contracts-baseline
 
 $(UV):
@@ -66,6 +66,9 @@ bench: $(FULL_STAMP)  ## cold starts (~5 min), local-stack latency as the table 
 
 bench-peer: $(FULL_STAMP)  ## echo runs vs LangGraph's in-memory server (own venv in bench/.work/, ~4 min) -> bench/reports/peer.md
 	$(VENV)/bin/python bench/peer.py
+
+bench-differential: $(FULL_STAMP)  ## the SDK's examples and conformance handlers on the runtime vs the SDK's runner (SDK=<a clone of aws/aws-durable-execution-sdk-python>, ~5 min) -> bench/reports/differential.md
+	$(VENV)/bin/python bench/differential.py $(if $(SDK),--source $(SDK))
 
 bench-profile: $(FULL_STAMP)  ## py-spy profile of the local stack under 8 echo clients -> bench/reports/profile-$(NAME).md
 	$(VENV)/bin/python bench/profile_local.py $(or $(NAME),latest)

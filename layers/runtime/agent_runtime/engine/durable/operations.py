@@ -16,6 +16,7 @@ from typing import Any
 
 from aws_durable_execution_sdk_python.lambda_service import (
     CallbackDetails,
+    CallbackTimeoutType,
     ChainedInvokeDetails,
     ContextDetails,
     ErrorObject,
@@ -286,6 +287,11 @@ def complete_callback(
 ) -> Operation:
     """A callback ended by the host: answered, rejected (an error the handler sees) or timed out."""
     details = op.callback_details or CallbackDetails(callback_id=op.operation_id)
+    if timed_out and error is None:
+        # What the service records on a callback whose timeout passed (the SDK names the type).
+        error = ErrorObject(
+            message="Callback timed out", type=CallbackTimeoutType.TIMEOUT.value, data=None, stack_trace=None
+        )
     status = (
         OperationStatus.TIMED_OUT
         if timed_out
