@@ -243,6 +243,7 @@ class MemoryBackend:
         self.clock = clock  # shared with child executions: one world, one time
         self.batches: list[list[Operation]] = []
         self.deadlines: dict[str, datetime.datetime] = {}  # callback operation id -> when it times out
+        self.heartbeats: set[str] = set()  # callbacks whose deadline is their heartbeat timeout
         self.ended: dict[str, Operation] = {}  # callbacks and invokes the outside world ended
         self.children: dict[str, Outcome] = {}
 
@@ -271,9 +272,11 @@ class MemoryBackend:
             if update.action is not OperationAction.START or done.before is not None:
                 continue
             if update.operation_type is OperationType.CALLBACK:
-                timeout = update.callback_options.timeout_seconds if update.callback_options else 0
+                timeout, heartbeat = operations.callback_deadline(update)
                 if timeout:
                     self.deadlines[update.operation_id] = self.now() + datetime.timedelta(seconds=timeout)
+                    if heartbeat:
+                        self.heartbeats.add(update.operation_id)
             elif update.operation_type is OperationType.CHAINED_INVOKE and update.chained_invoke_options:
                 self.children[update.operation_id] = self._child(
                     update.chained_invoke_options.function_name, update.payload
@@ -301,7 +304,8 @@ class MemoryBackend:
             if op.operation_id in self.ended:
                 moved.append(self.ended[op.operation_id])
             elif (deadline := self.deadlines.get(op.operation_id)) is not None and deadline <= now:
-                moved.append(operations.complete_callback(op, now, timed_out=True))
+                heartbeat = op.operation_id in self.heartbeats
+                moved.append(operations.complete_callback(op, now, timed_out=True, heartbeat=heartbeat))
         for op in operations.open_of(ops.values(), OperationType.CHAINED_INVOKE):
             child = self.children.get(op.operation_id)
             if child is None or child.status == "PENDING":

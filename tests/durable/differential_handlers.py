@@ -266,6 +266,14 @@ def callback_times_out(event: Any, context: DurableContext) -> dict[str, Any]:
 
 
 @durable_execution
+def callback_heartbeat_times_out(event: Any, context: DurableContext) -> dict[str, Any]:
+    """A callback whose heartbeat timeout passes before its timeout (nobody sends a heartbeat)."""
+    config = CallbackConfig(timeout=Duration.from_hours(1), heartbeat_timeout=Duration.from_seconds(2))
+    callback = context.create_callback(name="approval", config=config)
+    return {"answer": callback.result()}
+
+
+@durable_execution
 def callback_succeeds(event: Any, context: DurableContext) -> dict[str, Any]:
     """A callback answered, a step after it, and wait_for_callback whose submitter is a step."""
     callback = context.create_callback(name="approval", config=CallbackConfig(timeout=Duration.from_hours(1)))
@@ -321,6 +329,7 @@ CASES = [
     Case("wait_for_condition", wait_for_condition, {"target": 4}),
     Case("large_payloads", large_payloads, {"kb": 300}),
     Case("callback_times_out", callback_times_out, {}, callbacks="ignore"),
+    Case("callback_heartbeat_times_out", callback_heartbeat_times_out, {}, callbacks="ignore"),
     Case("callback_succeeds", callback_succeeds, {}),
     Case("callback_fails", callback_fails, {}, callbacks="fail"),
     Case(

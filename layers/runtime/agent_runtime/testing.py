@@ -86,6 +86,7 @@ class KitCheckpoint:
     deadline: datetime.datetime | None
     status: str = "pending"
     resolution: dict[str, Any] | None = None
+    heartbeat: bool = False  # its deadline is the callback's heartbeat timeout
 
 
 @dataclass
@@ -318,7 +319,9 @@ class _DurableDriver:
             ):
                 checkpoint.status = "expired"
                 self.run.events.append(("checkpoint.expired", {"checkpoint_id": checkpoint.checkpoint_id}))
-            ended = callback_ended(op, checkpoint.status, checkpoint.resolution, now)
+            ended = callback_ended(
+                op, checkpoint.status, checkpoint.resolution, now, heartbeat=checkpoint.heartbeat
+            )
             if ended is not None:
                 moved.append(ended)
         for op in operations.open_of(ops.values(), OperationType.CHAINED_INVOKE):
@@ -354,7 +357,7 @@ class _DurableDriver:
         name = update.name or "callback"
         kind = self.run.workflow.checkpoints.get(name)
         described = self.scope.take_description(name) or Description(name, {})
-        timeout = update.callback_options.timeout_seconds if update.callback_options else 0
+        timeout, heartbeat = operations.callback_deadline(update)
         checkpoint = KitCheckpoint(
             checkpoint_id,
             name,
@@ -363,6 +366,7 @@ class _DurableDriver:
             described.payload,
             described.assignee,
             self.now() + datetime.timedelta(seconds=timeout) if timeout else None,
+            heartbeat=heartbeat,
         )
         self.run.checkpoints[checkpoint_id] = checkpoint
         self.run.events.append(

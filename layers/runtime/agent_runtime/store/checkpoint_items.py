@@ -43,6 +43,8 @@ class CheckpointRecord:
     # A durable run's callback (engine/durable/stack.py): answering it wakes the run (lifecycle.wake)
     # instead of sending a task token of its own.
     wakes_run: bool = False
+    # Its deadline is its callback's heartbeat timeout (the callback then times out "on heartbeat").
+    heartbeat_deadline: bool = False
 
 
 _FIELDS = frozenset(f.name for f in fields(CheckpointRecord))

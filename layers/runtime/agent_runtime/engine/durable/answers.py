@@ -20,7 +20,12 @@ from agent_runtime.workflows.durable import REJECTED
 
 
 def callback_ended(
-    op: Operation, status: str, resolution: Mapping[str, Any] | None, now: datetime.datetime
+    op: Operation,
+    status: str,
+    resolution: Mapping[str, Any] | None,
+    now: datetime.datetime,
+    *,
+    heartbeat: bool = False,
 ) -> Operation | None:
     """The callback `op` after its checkpoint reached `status` (None while it is pending)."""
     body = dict(resolution or {})
@@ -32,7 +37,7 @@ def callback_ended(
     if status == "resolved":
         return complete_callback(op, now, result=json.dumps(body, separators=(",", ":")))
     if status == "expired":
-        return complete_callback(op, now, timed_out=True)
+        return complete_callback(op, now, timed_out=True, heartbeat=heartbeat)
     if status == "cancelled":
         error = ErrorObject(
             message="the checkpoint was cancelled", type="CheckpointCancelled", data=None, stack_trace=None

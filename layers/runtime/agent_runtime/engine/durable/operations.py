@@ -284,14 +284,16 @@ def complete_callback(
     result: str | None = None,
     error: ErrorObject | None = None,
     timed_out: bool = False,
+    heartbeat: bool = False,
 ) -> Operation:
-    """A callback ended by the host: answered, rejected (an error the handler sees) or timed out."""
+    """A callback ended by the host: answered, rejected (an error the handler sees) or timed out (its
+    timeout, or with `heartbeat` its heartbeat timeout, passed)."""
     details = op.callback_details or CallbackDetails(callback_id=op.operation_id)
     if timed_out and error is None:
-        # What the service records on a callback whose timeout passed (the SDK names the type).
-        error = ErrorObject(
-            message="Callback timed out", type=CallbackTimeoutType.TIMEOUT.value, data=None, stack_trace=None
-        )
+        # What the service records on a callback whose timeout passed (the SDK names the types).
+        kind = CallbackTimeoutType.HEARTBEAT if heartbeat else CallbackTimeoutType.TIMEOUT
+        message = "Callback timed out on heartbeat" if heartbeat else "Callback timed out"
+        error = ErrorObject(message=message, type=kind.value, data=None, stack_trace=None)
     status = (
         OperationStatus.TIMED_OUT
         if timed_out
@@ -305,6 +307,17 @@ def complete_callback(
         end_timestamp=now,
         callback_details=CallbackDetails(callback_id=details.callback_id, result=result, error=error),
     )
+
+
+def callback_deadline(update: OperationUpdate) -> tuple[int, bool]:
+    """Seconds until a starting callback times out (0: never) and whether that is its heartbeat timeout.
+    No heartbeat reaches the runtime yet, so a heartbeat timeout runs from the callback's start."""
+    options = update.callback_options
+    timeout = options.timeout_seconds if options else 0
+    heartbeat = options.heartbeat_timeout_seconds if options else 0
+    if heartbeat and (not timeout or heartbeat < timeout):
+        return heartbeat, True
+    return timeout, False
 
 
 def complete_invoke(

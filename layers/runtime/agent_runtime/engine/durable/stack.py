@@ -165,7 +165,9 @@ class StackBackend:
                 resolution = (
                     self.store.payloads.load(checkpoint.resolution) if checkpoint.resolution else None
                 )
-                ended = callback_ended(op, checkpoint.status, resolution, now)
+                ended = callback_ended(
+                    op, checkpoint.status, resolution, now, heartbeat=checkpoint.heartbeat_deadline
+                )
                 if ended is not None:
                     moved.append(ended)
         for op in invokes:
@@ -183,8 +185,7 @@ class StackBackend:
         described = self.scope.take_description(name) or Description(
             (kind.description if kind else "") or f"Answer {name}", {}
         )
-        options = update.callback_options
-        timeout = options.timeout_seconds if options else 0
+        timeout, heartbeat = operations.callback_deadline(update)
         now = datetime.datetime.now(datetime.UTC)
         expires_at = _iso(now + datetime.timedelta(seconds=timeout)) if timeout else None
         response_schema = kind.response_schema() if kind else {"description": "Any JSON."}
@@ -209,6 +210,7 @@ class StackBackend:
             workflow_version=run.workflow_version,
             created_at=now_iso(),
             wakes_run=True,
+            heartbeat_deadline=heartbeat,
         )
         created = {
             "checkpoint_id": checkpoint_id,
