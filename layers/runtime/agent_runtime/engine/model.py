@@ -48,6 +48,8 @@ class Run:
     protocol_options: dict[str, Any]
     # What it used so far (store/usage_meter.py FIELDS); engine/usage.py prices it.
     usage: dict[str, int] = field(default_factory=dict)
+    # Its model calls' tokens per model id (store/usage_meter.py MODEL_FIELDS).
+    model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, record: RunRecord, payloads: Payloads) -> Run:
@@ -71,6 +73,7 @@ class Run:
             protocol=record.protocol,
             protocol_options=json.loads(record.protocol_options),
             usage=record.usage(),
+            model_usage=record.model_usage(),
         )
 
     @property
