@@ -206,3 +206,20 @@ def test_errors_say_whether_to_retry(client: Any, code: str, retryable: bool) ->
             BedrockProvider(MODEL, client).complete(ModelRequest(messages=[Message.of("user", "hi")]))
     assert raised.value.retryable is retryable
     assert raised.value.code == code
+
+
+def test_only_the_step_worker_may_converse_on_the_local_stack() -> None:
+    from agent_runtime_local import permissions
+    from functions import manifest
+
+    # bedrock-runtime signs as "bedrock"; Converse is authorised as InvokeModel, the stream as its own.
+    assert permissions.required_actions("bedrock", "Converse", {}) == ("bedrock:InvokeModel",)
+    assert permissions.required_actions("bedrock", "ConverseStream", {}) == (
+        "bedrock:InvokeModelWithResponseStream",
+    )
+    allowed = {
+        spec.name
+        for spec in manifest.FUNCTIONS
+        if {"bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"} <= manifest.allowed_actions(spec)
+    }
+    assert allowed == {"step_worker"}
