@@ -3,11 +3,12 @@ OpenAI-compatible), chosen by configuration. No door or engine imports: workflow
 durable operations build on this."""
 
 from agent_runtime.models.errors import ModelConfigError, ModelError, ScriptExhausted
-from agent_runtime.models.provider import ModelProvider, OnDelta, configured_spec, provider_for
+from agent_runtime.models.provider import ModelProvider, configured_spec, provider_for
 from agent_runtime.models.types import (
     Message,
     ModelRequest,
     ModelResponse,
+    OnDelta,
     Part,
     StopReason,
     TextDelta,

@@ -12,11 +12,11 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from agent_runtime.models.errors import ModelError
-from agent_runtime.models.provider import OnDelta
 from agent_runtime.models.types import (
     Message,
     ModelRequest,
     ModelResponse,
+    OnDelta,
     Part,
     StopReason,
     TextDelta,

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agent_runtime.models.provider import ModelProvider, OnDelta
-from agent_runtime.models.types import ModelRequest, ModelResponse, TextDelta
+from agent_runtime.models.provider import ModelProvider
+from agent_runtime.models.types import ModelRequest, ModelResponse, OnDelta, TextDelta
 
 DELTA = "message.delta"
 COMPLETED = "message.completed"

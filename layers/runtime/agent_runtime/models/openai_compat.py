@@ -14,11 +14,11 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from agent_runtime.models.errors import ModelConfigError, ModelError
-from agent_runtime.models.provider import OnDelta
 from agent_runtime.models.types import (
     Message,
     ModelRequest,
     ModelResponse,
+    OnDelta,
     Part,
     StopReason,
     TextDelta,

@@ -8,17 +8,14 @@ a workflow or a call passes its own to override it. Providers import their SDKs 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Protocol
 
 from agent_runtime.models.errors import ModelConfigError
-from agent_runtime.models.types import ModelRequest, ModelResponse, TextDelta
+from agent_runtime.models.types import ModelRequest, ModelResponse, OnDelta
 
 ENVIRONMENT = "AGENT_RUNTIME_MODEL"
 DEFAULT_SPEC = "scripted"
 PROVIDERS = ("scripted", "bedrock", "openai")
-
-OnDelta = Callable[[TextDelta], None]
 
 
 class ModelProvider(Protocol):

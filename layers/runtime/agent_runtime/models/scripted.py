@@ -19,11 +19,11 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from agent_runtime.models.errors import ModelConfigError, ScriptExhausted
-from agent_runtime.models.provider import OnDelta
 from agent_runtime.models.types import (
     Message,
     ModelRequest,
     ModelResponse,
+    OnDelta,
     Part,
     Role,
     StopReason,

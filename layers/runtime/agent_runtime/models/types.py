@@ -6,6 +6,7 @@ durable operation and read back on replay instead of calling the model again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
@@ -96,3 +97,7 @@ class TextDelta(_Model):
 
     index: int = Field(ge=0)
     text: str
+
+
+# What a streaming call hands each piece of text to.
+OnDelta = Callable[[TextDelta], None]
