@@ -190,6 +190,31 @@ def test_converse_stream_sends_deltas_then_the_whole_message(client: Any) -> Non
     )
 
 
+def test_an_error_in_the_middle_of_the_stream_is_retryable_after_the_deltas_so_far(client: Any) -> None:
+    from botocore.exceptions import EventStreamError
+
+    def broken() -> Iterator[dict[str, Any]]:
+        yield {"contentBlockDelta": {"delta": {"text": "Dogs "}, "contentBlockIndex": 0}}
+        raise EventStreamError(
+            {"Error": {"Code": "throttlingException", "Message": "slow down"}}, "ConverseStream"
+        )
+
+    client.meta.events.register(
+        "before-call.bedrock-runtime.ConverseStream",
+        lambda **_: (
+            AWSResponse("https://bedrock-runtime.us-east-1.amazonaws.com", 200, {}, None),
+            {"stream": broken()},
+        ),
+    )
+    deltas: list[TextDelta] = []
+    with pytest.raises(ModelError) as raised:
+        BedrockProvider(MODEL, client).complete(
+            ModelRequest(messages=[Message.of("user", "hi")]), deltas.append
+        )
+    assert raised.value.retryable is True and raised.value.code == "ThrottlingException"
+    assert [d.text for d in deltas] == ["Dogs "]  # what was streamed stays streamed: a retry streams anew
+
+
 @pytest.mark.parametrize(
     ("code", "retryable"),
     [

@@ -77,6 +77,7 @@ class BedrockProvider:
             return self._streamed(stream, on_delta)
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
+            code = code[:1].upper() + code[1:]  # a stream's error events are camelCase: throttlingException
             raise ModelError(
                 f"bedrock {self.model}: {error}", retryable=code in RETRYABLE_CODES, code=code
             ) from error
