@@ -111,3 +111,13 @@ def test_inference_profiles_and_unlisted_models_price_as_documented() -> None:
     assert usage.model_cost(
         "openai:gpt-4o-mini", {"input_tokens": 1_000_000, "cached_tokens": 1_000_000}
     ) == (pytest.approx(0.15 + 0.075))
+
+
+def test_the_update_counts_its_own_units_on_the_runs_next_commit(api: Api) -> None:
+    from agent_runtime.store import usage_meter
+
+    run_id = api.create("echo", {"x": 1}).json()["run_id"]
+    api.wait(run_id)
+    with usage_meter.metering(run_id, 512) as meter:
+        usage.record_model_usage(Engine.default(), run_id, NOVA, Usage(input_tokens=1))
+        assert meter.counts["read_units"] >= 1 and meter.counts["write_units"] >= 1

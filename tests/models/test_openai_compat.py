@@ -204,3 +204,15 @@ def test_an_unreachable_endpoint_is_retryable() -> None:
     with pytest.raises(ModelError) as raised:
         OpenAIProvider("gpt-4o-mini", client).complete(ModelRequest(messages=[Message.of("user", "hi")]))
     assert raised.value.retryable is True
+
+
+def test_without_the_extra_the_error_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from agent_runtime.models import ModelConfigError, openai_compat
+
+    openai_compat.default_client.cache_clear()
+    monkeypatch.setitem(sys.modules, "openai", None)  # as if the extra were not installed
+    with pytest.raises(ModelConfigError, match=r"agent-runtime\[openai\]"):
+        OpenAIProvider("gpt-4o-mini").complete(ModelRequest(messages=[Message.of("user", "hi")]))
+    openai_compat.default_client.cache_clear()

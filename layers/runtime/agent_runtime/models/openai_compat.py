@@ -62,9 +62,9 @@ class OpenAIProvider:
         return f"openai:{self.model}"
 
     def complete(self, request: ModelRequest, on_delta: OnDelta | None = None) -> ModelResponse:
+        client = self._client or default_client()  # ModelConfigError without the extra
         import openai
 
-        client = self._client or default_client()
         try:
             chunks: Iterable[Any] = client.chat.completions.create(**chat_params(self.model, request))
             return self._collect(chunks, on_delta)
