@@ -249,17 +249,23 @@ RUNS: list[tuple[str, str, dict[str, Any], dict[str, Any] | None]] = [
 
 
 def stream_minute() -> dict[str, float]:
-    """Streaming one run for a minute: SSE windows of SSE_WINDOW_SECONDS (one request and function
-    invocation each; the authorizer's answer is cached) polling every SSE_POLL_SECONDS (a run read and
-    an event query each)."""
+    """Streaming a quiet run for a minute: SSE windows of SSE_WINDOW_SECONDS (one request and function
+    invocation each; the authorizer's answer is cached) polling from SSE_POLL_SECONDS, the pause doubling
+    after each empty poll up to IDLE_POLL_CAP_SECONDS (a run read and an event query each). A run
+    streaming tokens costs more: docs/cost.md "A minute of live tokens"."""
     from agent_runtime.config import settings
     from agent_runtime.engine import prices
+    from agent_runtime.engine.streams import IDLE_POLL_CAP_SECONDS
     from functions import manifest
 
     window, poll = settings().sse_window_seconds, settings().sse_poll_seconds
     memory = manifest.by_name("run_events").memory_mb or STREAM_MB_DEFAULT
     windows = math.ceil(60 / window)
-    polls = 60 / poll
+    per_window, waited, pause = 1, 0.0, poll
+    while waited + pause < window:
+        waited, per_window = waited + pause, per_window + 1
+        pause = min(pause * 2, max(poll, IDLE_POLL_CAP_SECONDS))
+    polls = windows * per_window
     usd = {
         "api_gateway": windows * prices.API_GATEWAY_REST_REQUEST,
         "lambda": windows * prices.LAMBDA_REQUEST + 60 * memory / 1024 * prices.LAMBDA_GB_SECOND,

@@ -28,6 +28,9 @@ class Grant(StrEnum):
     QUEUE_SEND = "queue:send"  # send to the webhook queue and its dead-letter queue
     QUEUE_CONSUME = "queue:consume"  # receive/delete from the webhook queue (its event source mapping)
     STREAM_READ = "stream:read"  # read the table's stream (its event source mapping)
+    # Call the configured Bedrock models (agent_runtime/models/bedrock.py: Converse, ConverseStream);
+    # infra scopes it to the model ids of the stack's `modelIds` context and grants nothing without one.
+    MODEL_INVOKE = "model:invoke"
 
 
 # The IAM actions each grant allows. infra/ scopes them to the stack's resources; the local stack holds
@@ -59,6 +62,8 @@ GRANT_ACTIONS: dict[Grant, tuple[str, ...]] = {
         "sqs:ChangeMessageVisibility",
         "sqs:GetQueueAttributes",
     ),
+    # Converse is authorised as InvokeModel, ConverseStream as InvokeModelWithResponseStream.
+    Grant.MODEL_INVOKE: ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"),
     Grant.STREAM_READ: (
         "dynamodb:DescribeStream",
         "dynamodb:GetRecords",
@@ -339,8 +344,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "step_worker",
         "functions.workers.step_worker.handler",
         "Runs a workflow's steps, or invokes its durable handler, for the run state machine",
-        # Durable runs start child runs (context.invoke) and wake a waiting parent when they end.
-        grants=_WRITE | {Grant.EXECUTION_START, Grant.TASK_CALLBACK},
+        # Durable runs start child runs (context.invoke) and wake a waiting parent when they end; step
+        # code calls models.
+        grants=_WRITE | {Grant.EXECUTION_START, Grant.TASK_CALLBACK, Grant.MODEL_INVOKE},
         timeout_seconds=900,
         memory_mb=1024,
     ),

@@ -61,6 +61,7 @@ GRANT_RESOURCES: dict[Grant, str] = {
     Grant.QUEUE_SEND: "queues",  # the webhook queue (re-enqueue) and its DLQ
     Grant.QUEUE_CONSUME: "queue",
     Grant.STREAM_READ: "stream",
+    Grant.MODEL_INVOKE: "models",  # the `modelIds` of the stack's context (model_arns); none: no statement
 }
 _IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache", ".pytest_cache")
 
@@ -213,6 +214,8 @@ class FunctionFactory:
         for grant in sorted(grants):
             if grant not in GRANT_RESOURCES:
                 raise KeyError(f"no resources for manifest grant {grant.value!r}: add it to GRANT_RESOURCES")
+            if not self.inputs.resources[GRANT_RESOURCES[grant]]:
+                continue  # nothing configured to grant it on (no model ids): no permission at all
             statements.append(
                 iam.PolicyStatement(
                     actions=list(GRANT_ACTIONS[grant]),
@@ -289,6 +292,8 @@ class Compute(Construct):
             "WEBHOOK_QUEUE_URL": queues.queue.queue_url,
             "WEBHOOK_DLQ_URL": queues.dead_letters.queue_url,
         }
+        if config.default_model is not None:
+            self.environment["AGENT_RUNTIME_MODEL"] = config.default_model
         if config.artifact_retention_days is not None:
             # The bucket deletes older artifacts: the API answers 404 for them instead of a dead URL.
             self.environment["ARTIFACT_RETENTION_DAYS"] = str(config.artifact_retention_days)
@@ -313,11 +318,39 @@ class Compute(Construct):
                 "queues": queue_resources,
                 "queue": queue_resources[:1],
                 "stream": [data.table.table_stream_arn],
+                "models": model_arns(stack, config.model_ids),
                 "*": ["*"],
             },
         )
         factory = FunctionFactory(self, self.inputs)
         self.functions: dict[str, DeployedFunction] = {spec.name: factory.function(spec) for spec in specs}
+
+
+# Bedrock's cross-region inference profiles: an id with one of these prefixes names a profile that
+# routes to the model (the id without it) in the regions of its geography.
+INFERENCE_PROFILE_PREFIXES = ("us.", "eu.", "apac.", "us-gov.", "global.")
+
+
+def model_arns(stack: Stack, model_ids: tuple[str, ...]) -> list[str]:
+    """What bedrock:InvokeModel* must name to call each model id: a foundation model in the stack's region;
+    an inference profile in the stack's account and region, and its model in every region it may route
+    to (the Bedrock user guide's policy for cross-region inference)."""
+    arns: list[str] = []
+    for model_id in model_ids:
+        prefix = next((p for p in INFERENCE_PROFILE_PREFIXES if model_id.startswith(p)), None)
+        if prefix is None:
+            arns.append(f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{model_id}")
+            continue
+        arns.append(
+            stack.format_arn(
+                service="bedrock",
+                resource="inference-profile",
+                resource_name=model_id,
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            )
+        )
+        arns.append(f"arn:{stack.partition}:bedrock:*::foundation-model/{model_id[len(prefix) :]}")
+    return arns
 
 
 def pascal(name: str) -> str:

@@ -91,6 +91,10 @@ class StackConfig:
     # Set: an SNS topic with this address subscribed, the action of every alarm.
     alarm_email: str | None = None
     dependencies_layer_dir: str = "build/lambda/dependencies"
+    # Bedrock model ids (or cross-region inference profile ids) the step worker may call; none: no
+    # Bedrock permission at all. default_model: the functions' AGENT_RUNTIME_MODEL (agent_runtime/models).
+    model_ids: tuple[str, ...] = ()
+    default_model: str | None = None
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -140,6 +144,19 @@ class StackConfig:
                 f"artifactRetentionDays {self.artifact_retention_days}: at least 1 (leave it unset to keep "
                 "artifacts)"
             )
+        for model_id in self.model_ids:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9.:_-]{2,127}", model_id):
+                raise ValueError(f"modelIds: {model_id!r} is not a Bedrock model or inference profile id")
+        if self.default_model is not None:
+            provider, _, model = self.default_model.partition(":")
+            if provider not in ("scripted", "bedrock", "openai") or (provider != "scripted" and not model):
+                raise ValueError(
+                    f"defaultModel {self.default_model!r}: scripted, bedrock:<model id> or openai:<model>"
+                )
+            if provider == "bedrock" and model not in self.model_ids:
+                raise ValueError(
+                    f"defaultModel {self.default_model!r}: add {model!r} to modelIds (its IAM grant)"
+                )
         if self.alarm_email is not None:
             if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email):
                 raise ValueError(f"alarmEmail {self.alarm_email!r}: not an email address")
@@ -159,6 +176,7 @@ class StackConfig:
         base = cls()
         retention = _optional(node.try_get_context("artifactRetentionDays"))
         email = _optional(node.try_get_context("alarmEmail"))
+        default_model = _optional(node.try_get_context("defaultModel"))
         return cls(
             stage=str(get("stage", base.stage)),
             workflow_modules=_list(get("workflowModules", [])),
@@ -180,4 +198,6 @@ class StackConfig:
             alarms=_bool(get("alarms", base.alarms)),
             alarm_email=None if email is None else str(email).strip(),
             dependencies_layer_dir=str(get("dependenciesLayerDir", base.dependencies_layer_dir)),
+            model_ids=_list(get("modelIds", [])),
+            default_model=None if default_model is None else str(default_model).strip(),
         ).validate()

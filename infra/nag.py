@@ -110,6 +110,15 @@ CONSOLE_PUBLISH_REASON = (
 )
 
 
+MODELS_REASON = (
+    "A Bedrock cross-region inference profile (a model id prefixed us., eu., apac., global.) routes each "
+    "call to the model in any region of its geography, and Bedrock authorises the call on the model in "
+    "the region that serves it: the Bedrock user guide's policy for inference profiles grants the "
+    "foundation model in every region (arn:...:bedrock:*::foundation-model/<model id>). Only the model ids "
+    "configured in modelIds are named, and foundation models have no account."
+)
+
+
 def _suppress(
     construct: IConstruct, rule: str, reason: str, applies_to: list[str | RegexAppliesTo] | None = None
 ) -> None:
@@ -149,6 +158,12 @@ def acknowledge_findings(stack: AgentRuntimeStack) -> None:
                 r"(<AWS::AccountId>|[0-9]{12}):execution:" + config.state_machine_name + r":\*$/g"
             )
             _suppress(role, "AwsSolutions-IAM5", EXECUTIONS_REASON, [RegexAppliesTo(regex=executions)])
+        if Grant.MODEL_INVOKE in grants and config.model_ids:
+            models = (
+                r"/^Resource::arn:(<AWS::Partition>|aws[a-z-]*):bedrock:\*::"
+                + r"foundation-model\/[a-z0-9.:_-]+$/g"
+            )
+            _suppress(role, "AwsSolutions-IAM5", MODELS_REASON, [RegexAppliesTo(regex=models)])
     for state_machine in (stack.orchestration.state_machine, stack.orchestration.express_state_machine):
         _suppress(state_machine.role, "AwsSolutions-IAM5", STATE_MACHINE_LOGS_REASON, ["Resource::*"])
         # Operator choices that AwsSolutions would refuse: acknowledged only when made, naming the setting.

@@ -9,6 +9,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent_runtime.models import Message, ModelRequest
+from agent_runtime.models.events import complete_streaming
+from agent_runtime.models.scripted import Script, ScriptedProvider, Turn
 from agent_runtime.workflows import CheckpointKind, RetryableStepError, StepContext, Workflow
 from agent_runtime.workflows.builtin.echo import EchoPayload
 
@@ -244,3 +247,34 @@ def misbehave(ctx: StepContext) -> Any:
 
 
 WORKFLOWS.append(misbehaving)
+
+
+# -- Model calls (agent_runtime/models): the scripted model's answer streamed as message events.
+class Question(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1)
+
+
+class Answer(BaseModel):
+    text: str
+    model_id: str
+
+
+model_chat = Workflow(
+    "model-chat",
+    "1.0.0",
+    input_model=Question,
+    output_model=Answer,
+    description="Asks the scripted model; its answer streams as message.delta, then message.completed.",
+)
+
+
+@model_chat.step
+def ask_the_model(ctx: StepContext) -> dict[str, Any]:
+    provider = ScriptedProvider(Script(turns=[Turn(text="You asked: {last_message}. The answer is 42.")]))
+    request = ModelRequest(messages=[Message.of("user", ctx.input.question)])
+    response = complete_streaming(provider, request, ctx.emit, message_id=f"msg_{ctx.run_id}_1")
+    return {"text": response.message.text, "model_id": response.model_id}
+
+
+WORKFLOWS.append(model_chat)

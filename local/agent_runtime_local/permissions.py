@@ -35,6 +35,8 @@ _ACTION_OF = {
     ("s3", "HeadObject"): ("s3:GetObject",),
     ("s3", "DeleteObjects"): ("s3:DeleteObject",),
     ("dynamodb", "TransactGetItems"): ("dynamodb:GetItem",),
+    ("bedrock", "Converse"): ("bedrock:InvokeModel",),
+    ("bedrock", "ConverseStream"): ("bedrock:InvokeModelWithResponseStream",),
 }
 _TRANSACT_ACTION = {
     "Put": "dynamodb:PutItem",

@@ -36,6 +36,8 @@ RUNTIME_REQUIREMENTS = {
     "connectrpc",
     "protobuf-py",
 }
+# Optional extras (pyproject's optional-dependencies), each imported by one module only, when used.
+OPTIONAL_IMPORTS = {Path("layers/runtime/agent_runtime/models/openai_compat.py"): {"openai"}}
 
 
 def _is_type_checking(node: ast.If) -> bool:
@@ -69,9 +71,24 @@ def test_shipped_code_imports_only_the_runtime_dependencies(package: str) -> Non
         f"{path.relative_to(ROOT)}: {name}"
         for path in SHIPPED[package].rglob("*.py")
         for name in _run_time_imports(ast.parse(path.read_text(encoding="utf-8")))
-        if name not in allowed
+        if name not in allowed | OPTIONAL_IMPORTS.get(path.relative_to(ROOT), set())
     }
     assert not offending, "\n".join(sorted(offending))
+
+
+def test_optional_imports_are_extras_imported_only_inside_functions() -> None:
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    for path, names in OPTIONAL_IMPORTS.items():
+        for name in names:
+            assert name in extras, f"{name} is no extra of pyproject.toml"
+        tree = ast.parse((ROOT / path).read_text(encoding="utf-8"))
+        top_level = {
+            alias.name.split(".")[0]
+            for node in tree.body
+            if isinstance(node, ast.Import | ast.ImportFrom)
+            for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
+        }
+        assert not names & top_level, f"{path} imports {names & top_level} at import time"
 
 
 def test_the_runtime_layer_holds_no_local_stack_or_cli() -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from agent_runtime.config import settings
 
 if TYPE_CHECKING:
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sqs import SQSClient
@@ -24,11 +25,13 @@ if TYPE_CHECKING:
 client_observers: list[Callable[[Any], None]] = []
 
 
-def _client(service: str) -> Any:
+def _client(service: str, read_timeout: float = 10) -> Any:
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=10)
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 4}, connect_timeout=3, read_timeout=read_timeout
+    )
     client = boto3.session.Session().client(service, region_name=settings().region, config=config)  # type: ignore[call-overload]
     for observe in client_observers:
         observe(client)
@@ -59,6 +62,16 @@ def sqs() -> SQSClient:
     return client
 
 
+# A model may think for a while before its first token (or a whole non-streamed answer).
+MODEL_READ_TIMEOUT_SECONDS = 120
+
+
+@cache
+def bedrock_runtime() -> BedrockRuntimeClient:
+    client: BedrockRuntimeClient = _client("bedrock-runtime", read_timeout=MODEL_READ_TIMEOUT_SECONDS)
+    return client
+
+
 @cache
 def apigateway() -> Any:
     """API Gateway's control plane (usage plans and their keys: engine/api_keys.py); untyped, as the
@@ -81,5 +94,5 @@ def s3_presigner() -> S3Client:
 
 def reset_clients() -> None:
     """Forget cached clients (the local stack calls this after it starts moto)."""
-    for getter in (dynamodb, s3, stepfunctions, sqs, apigateway, s3_presigner):
+    for getter in (dynamodb, s3, stepfunctions, sqs, apigateway, s3_presigner, bedrock_runtime):
         getter.cache_clear()

@@ -22,6 +22,9 @@ class Settings:
     # A window that has events closes at most this long after its first one (responses are buffered).
     sse_hold_seconds: float
     sse_poll_seconds: float
+    # A step's buffered events are committed at the latest this long after the oldest was emitted
+    # (engine/event_buffer.py): a streamed token's first delay, against a commit per period.
+    event_flush_seconds: float
     sse_retry_ms: int
     idempotency_ttl_seconds: int
     workflow_modules: tuple[str, ...]
@@ -73,8 +76,11 @@ def settings() -> Settings:
         # With a run's output (at most 2 MiB) a run stays within one Lambda response (6 MB).
         max_body_bytes=int(os.environ.get("MAX_BODY_BYTES", 2 * 1024 * 1024)),
         sse_window_seconds=_float("SSE_WINDOW_SECONDS", 20.0),
-        sse_hold_seconds=_float("SSE_HOLD_SECONDS", 1.0),
-        sse_poll_seconds=_float("SSE_POLL_SECONDS", 0.5),
+        # Live tokens (bench/reports/stream_latency.md): a window holds its first frame at most 0.1 s and
+        # polls every 0.05 s while it finds events; docs/cost.md prices a streamed minute at these values.
+        sse_hold_seconds=_float("SSE_HOLD_SECONDS", 0.1),
+        sse_poll_seconds=_float("SSE_POLL_SECONDS", 0.05),
+        event_flush_seconds=_float("EVENT_FLUSH_SECONDS", 0.1),
         sse_retry_ms=int(os.environ.get("SSE_RETRY_MS", 1000)),
         idempotency_ttl_seconds=int(os.environ.get("IDEMPOTENCY_TTL_SECONDS", 24 * 3600)),
         workflow_modules=tuple(m.strip() for m in modules.split(",") if m.strip()),

@@ -220,14 +220,16 @@ def _status_update(
     }
 
 
-def _artifact_update(run: Run, event: Event, artifact: dict[str, Any]) -> dict[str, Any]:
+def _artifact_update(
+    run: Run, event: Event, artifact: dict[str, Any], *, append: bool = False, last_chunk: bool = True
+) -> dict[str, Any]:
     return {
         "artifactUpdate": {
             "taskId": run.run_id,
             "contextId": context_of(run),
             "artifact": artifact,
-            "append": False,
-            "lastChunk": True,
+            "append": append,
+            "lastChunk": last_chunk,
             "metadata": {"eventId": event.seq, "event": event.type},
         }
     }
@@ -252,6 +254,8 @@ def stream_responses(engine: Engine, run: Run, event: Event) -> list[dict[str, A
     if kind == "artifact.created":
         artifact = file_artifact(engine, run.tenant_id, str(event.data.get("artifact_id")))
         return [_artifact_update(run, event, artifact)] if artifact is not None else []
+    if kind in {MESSAGE_DELTA, MESSAGE_COMPLETED}:
+        return [_message_update(run, event)]
     if kind == "run.succeeded":
         return [
             _artifact_update(run, event, output_artifact(event.data.get("output"))),
@@ -262,3 +266,27 @@ def stream_responses(engine: Engine, run: Run, event: Event) -> list[dict[str, A
         message = error_message(run, ended, event.data.get("error"))
         return [_status_update(run, event, STATE[ended], message)]
     return []
+
+
+# A model's answer (agent_runtime/models/events.py) streams as one artifact per message: each delta's
+# text appended, then the whole message in place of the pieces, as the last chunk.
+MESSAGE_DELTA = "message.delta"
+MESSAGE_COMPLETED = "message.completed"
+
+
+def _message_update(run: Run, event: Event) -> dict[str, Any]:
+    data = event.data
+    message_id = str(data.get("message_id"))
+    if event.type == MESSAGE_DELTA:
+        piece = {"artifactId": message_id, "name": "message", "parts": [{"text": str(data.get("text", ""))}]}
+        return _artifact_update(run, event, piece, append=data.get("index") != 0, last_chunk=False)
+    message = data.get("message")
+    parts = message.get("parts", []) if isinstance(message, dict) else []
+    text = "".join(str(p.get("text", "")) for p in parts if isinstance(p, dict) and p.get("type") == "text")
+    artifact: dict[str, Any] = {
+        "artifactId": message_id,
+        "name": "message",
+        "parts": [{"text": text}],
+        "metadata": {"stopReason": data.get("stop_reason"), "usage": data.get("usage")},
+    }
+    return _artifact_update(run, event, artifact)

@@ -55,7 +55,8 @@ def run_status(status: str) -> pb.RunStatus:
 
 
 def run_message(run: Run) -> pb.Run:
-    counts = usage.view(run.usage)
+    counts = usage.view(run.usage, run.model_usage)
+    counts["models"] = {model: pb.ModelUsage(**tokens) for model, tokens in counts["models"].items()}
     return pb.Run(
         run_id=run.run_id,
         status=run_status(run.status),
@@ -73,7 +74,7 @@ def run_message(run: Run) -> pb.Run:
         created_at=run.created_at,
         updated_at=run.updated_at,
         usage=pb.RunUsage(**counts),
-        estimated_cost_usd=usage.cost(run.usage),
+        estimated_cost_usd=usage.cost(run.usage, run.model_usage),
     )
 
 

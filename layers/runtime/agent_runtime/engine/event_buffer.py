@@ -3,9 +3,11 @@
 An agent streaming tokens emits hundreds of events a second; one commit each would contend with every
 status change (cancel above all) for the run item and pay a transaction per event. The buffer commits
 when it holds FLUSH_EVENTS events or FLUSH_BYTES of data (one transaction of a few pages: DynamoDB
-takes 100 entries and 4 MB per transaction), when its oldest event is FLUSH_SECONDS old
-(a background flusher), and always before the step's own commits (a checkpoint, an artifact, the
-step's end, a failure), so events keep their order relative to status changes and ids stay gap-free.
+takes 100 entries and 4 MB per transaction), when its oldest event is EVENT_FLUSH_SECONDS old
+(a background flusher that sleeps until exactly then: a streamed token waits at most that long), and
+always before the step's own commits (a checkpoint, an artifact, the step's end, a failure), so events
+keep their order relative to status changes and ids stay gap-free. The time bound trades a stream's
+latency against its commits (bench/reports/stream_latency.md, docs/cost.md).
 
 Once the run is no longer running (cancelled, most likely) a flush fails its guard: the buffered
 events are dropped, and step code's next `emit` raises RunStopped, which step code can't swallow
@@ -19,13 +21,14 @@ import threading
 import time
 from collections.abc import Callable
 
+from agent_runtime.config import settings
 from agent_runtime.store.errors import ChangedMeanwhile
 from agent_runtime.store.event_items import NewEvent
 from agent_runtime.store.payloads import to_json
 
 FLUSH_EVENTS = 1000
 FLUSH_BYTES = 1024 * 1024
-FLUSH_SECONDS = 0.2
+FLUSH_SECONDS = 0.1  # the default of EVENT_FLUSH_SECONDS (config.py)
 
 
 class RunStopped(BaseException):
@@ -33,22 +36,30 @@ class RunStopped(BaseException):
 
 
 class EventBuffer:
-    def __init__(self, commit: Callable[[list[NewEvent]], None], clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        commit: Callable[[list[NewEvent]], None],
+        clock: Callable[[], float] = time.monotonic,
+        flush_seconds: float | None = None,
+    ):
         self._commit = commit
         self._clock = clock
+        self._flush_seconds = settings().event_flush_seconds if flush_seconds is None else flush_seconds
         self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
         self._pending: list[NewEvent] = []
         self._bytes = 0
         self._oldest = 0.0
         self._failure: BaseException | None = None
         self._flusher: threading.Thread | None = None
-        self._closed = threading.Event()
+        self._closed = False
 
     def add(self, event: NewEvent) -> None:
         with self._lock:
             self._raise_failure()
             if not self._pending:
                 self._oldest = self._clock()
+                self._wake.notify()  # the flusher sleeps until this one is due
             self._pending.append(event)
             self._bytes += len(to_json(dict(event.data)).encode())
             if len(self._pending) >= FLUSH_EVENTS or self._bytes >= FLUSH_BYTES:
@@ -65,7 +76,9 @@ class EventBuffer:
 
     def close(self) -> None:
         """Stop the background flusher (the caller flushes first if the events should be kept)."""
-        self._closed.set()
+        with self._lock:
+            self._closed = True
+            self._wake.notify()
         if self._flusher is not None:
             self._flusher.join(timeout=5)
 
@@ -87,10 +100,15 @@ class EventBuffer:
             raise self._failure
 
     def _flush_when_old(self) -> None:
-        while not self._closed.wait(FLUSH_SECONDS / 2):
-            with self._lock:
-                old = self._pending and self._clock() - self._oldest >= FLUSH_SECONDS
-                if old and self._failure is None:
+        with self._lock:
+            while not self._closed:
+                if not self._pending or self._failure is not None:
                     # A failure is kept in _failure: step code's next emit or flush raises it.
-                    with contextlib.suppress(BaseException):
-                        self._flush_locked()
+                    self._wake.wait()
+                    continue
+                due = self._oldest + self._flush_seconds - self._clock()
+                if due > 0:
+                    self._wake.wait(due)
+                    continue
+                with contextlib.suppress(BaseException):
+                    self._flush_locked()

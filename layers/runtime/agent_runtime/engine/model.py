@@ -49,6 +49,8 @@ class Run:
     # What it used so far (store/usage_meter.py FIELDS); engine/usage.py prices it.
     usage: dict[str, int] = field(default_factory=dict)
     parent_run_id: str | None = None
+    # Its model calls' tokens per model id (store/usage_meter.py MODEL_FIELDS).
+    model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, record: RunRecord, payloads: Payloads) -> Run:
@@ -73,6 +75,7 @@ class Run:
             protocol_options=json.loads(record.protocol_options),
             usage=record.usage(),
             parent_run_id=record.parent_run_id,
+            model_usage=record.model_usage(),
         )
 
     @property

@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 from agent_runtime.config import settings
 from agent_runtime.engine import prices
 from agent_runtime.engine.orchestration import runs_on_express
-from agent_runtime.errors import BadRequest, ValidationFailed
+from agent_runtime.errors import BadRequest, NotFound, ValidationFailed
 from agent_runtime.store import usage_meter
-from agent_runtime.store.errors import InvalidCursor
+from agent_runtime.store.errors import InvalidCursor, ItemNotFound
 
 if TYPE_CHECKING:
     from agent_runtime.engine import Engine
+    from agent_runtime.models.types import Usage
     from agent_runtime.workflows.sdk import Workflow
 
 TRANSITIONS = {"execute": 2, "expire_checkpoint": 2, "record_failure": 1}
@@ -71,15 +72,42 @@ def await_human_follows(run_id: str) -> None:
 HIDDEN = frozenset({"lambda_mb_ms", "lambda_ms"})  # shown as lambda_gb_seconds; priced only
 
 
-def view(counts: Mapping[str, int]) -> dict[str, Any]:
-    """The counts as the API shows them: GB-seconds instead of MB-milliseconds."""
+def view(counts: Mapping[str, int], models: Mapping[str, Mapping[str, int]] | None = None) -> dict[str, Any]:
+    """The counts as the API shows them: GB-seconds instead of MB-milliseconds; each model's tokens with
+    their price (None for a model the price table doesn't have)."""
     shown: dict[str, Any] = {k: counts.get(k, 0) for k in usage_meter.FIELDS if k not in HIDDEN}
     shown["lambda_gb_seconds"] = round(counts.get("lambda_mb_ms", 0) / 1024 / 1000, 6)
+    shown["models"] = {
+        model: {
+            **{k: tokens.get(k, 0) for k in usage_meter.MODEL_FIELDS},
+            "estimated_cost_usd": model_cost(model, tokens),
+        }
+        for model, tokens in sorted((models or {}).items())
+    }
     return shown
 
 
-def cost(counts: Mapping[str, int]) -> float:
-    """USD for the counts at today's prices. Storage is priced for a month."""
+def model_cost(model_id: str, tokens: Mapping[str, int]) -> float | None:
+    """USD for one model's tokens at its list price, or None if the table has no price for it."""
+    price = prices.model_price(model_id)
+    if price is None:
+        return None
+    usd = (
+        tokens.get("input_tokens", 0) * price.input
+        + tokens.get("output_tokens", 0) * price.output
+        + tokens.get("cached_tokens", 0) * price.cache_read
+        + tokens.get("cache_write_tokens", 0) * price.cache_write
+    ) / 1e6
+    return round(usd, 9)
+
+
+def cost(counts: Mapping[str, int], models: Mapping[str, Mapping[str, int]] | None = None) -> float:
+    """USD for the counts and the priced models' tokens at today's prices. Storage is priced for a
+    month."""
+    return round(_aws_cost(counts) + sum(model_cost(m, t) or 0.0 for m, t in (models or {}).items()), 9)
+
+
+def _aws_cost(counts: Mapping[str, int]) -> float:
     gb_seconds = counts.get("lambda_mb_ms", 0) / 1024 / 1000
     usd = (
         orchestration_cost(counts)
@@ -123,11 +151,12 @@ class Summary:
     workflow: str | None
     runs: int
     usage: dict[str, int]
+    models: usage_meter.ModelCounts
     next_cursor: str | None
 
     @property
     def estimated_cost_usd(self) -> float:
-        return cost(self.usage)
+        return cost(self.usage, self.models)
 
 
 def instant(value: str, name: str) -> datetime:
@@ -164,14 +193,26 @@ def summarize(
         )
     first, last = (_created_at(t) for t in (start, end))
     try:
-        found, next_cursor = engine.store.runs.usage_between(
+        found, models, next_cursor = engine.store.runs.usage_between(
             tenant_id, workflow, first, last, max_runs=MAX_RUNS, cursor=cursor
         )
     except InvalidCursor as error:
         raise BadRequest(
             "cursor is not valid", errors=[{"field": "cursor", "message": str(error)}]
         ) from error
-    return Summary(first, last, workflow, len(found), total(iter(found)), next_cursor)
+    return Summary(first, last, workflow, len(found), total(iter(found)), models, next_cursor)
+
+
+def record_model_usage(engine: Engine, run_id: str, model_id: str, tokens: Usage) -> None:
+    """Count one model call's tokens in the run's usage (called right after the call, whatever it
+    answered: the tokens were billed). An atomic conditional update of the run item that leaves its
+    version alone (store/run_items.py RunItems.add_model_usage); its own read and write ride on the
+    run's next commit. NotFound if the run doesn't exist."""
+    counts = {"calls": 1, **tokens.model_dump()}
+    try:
+        engine.store.runs.add_model_usage(run_id, model_id, counts)
+    except ItemNotFound as missing:
+        raise NotFound(f"run {run_id!r} does not exist") from missing
 
 
 def _created_at(at: datetime) -> str:

@@ -7,6 +7,7 @@ further entries the change needs, e.g. a checkpoint's transition), all or nothin
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -88,9 +89,14 @@ class RunRecord:
     usage_bytes_stored: int = 0
     usage_events: int = 0
     usage_operations: int = 0
+    # Its model calls' tokens per model id (JSON, usage_meter.MODELS_ATTRIBUTE): RunItems.add_model_usage.
+    usage_models: str = "{}"
 
     def usage(self) -> dict[str, int]:
         return {name: getattr(self, usage_meter.attribute(name)) for name in usage_meter.FIELDS}
+
+    def model_usage(self) -> usage_meter.ModelCounts:
+        return usage_meter.models_of(self.usage_models)
 
 
 _FIELDS = frozenset(f.name for f in fields(RunRecord))
@@ -297,6 +303,44 @@ class RunItems:
             time.sleep(0.005 * (attempt + 1))
         raise Transient(f"could not commit to run {run_id}: contention")
 
+    def add_model_usage(
+        self, run_id: str, model_id: str, counts: Mapping[str, int]
+    ) -> usage_meter.ModelCounts:
+        """Add one model call's tokens to the run's usage of `model_id`, whatever the run's status (a
+        cancelled run's call was still billed). A conditional write on the value read, so concurrent
+        calls never lose each other's counts; it leaves the run's version alone, so it never races the
+        run's commits. ItemNotFound if the run doesn't exist. Returns the run's model usage after."""
+        meter = usage_meter.current(run_id)
+        for attempt in range(COMMIT_ATTEMPTS):
+            values = self.table.get(keys.run(run_id))
+            if values is None:
+                raise ItemNotFound(f"run {run_id!r} does not exist")
+            size = usage_meter.item_size(values)
+            raw = values.get(usage_meter.MODELS_ATTRIBUTE)
+            models = usage_meter.add_models(usage_meter.models_of(raw), {model_id: counts})
+            new = json.dumps(models, sort_keys=True, separators=(",", ":"))
+            guard = "attribute_exists(PK) AND " + (
+                "attribute_not_exists(#models)" if raw is None else "#models = :before"
+            )
+            try:
+                self.table.update(
+                    keys.run(run_id),
+                    {usage_meter.MODELS_ATTRIBUTE: new},
+                    condition=guard,
+                    names={"#models": usage_meter.MODELS_ATTRIBUTE},
+                    values={} if raw is None else {":before": raw},
+                )
+            except ConditionFailed:
+                if meter is not None:
+                    meter.give_back({"read_units": usage_meter.read_units(size), "write_units": 1})
+                time.sleep(0.005 * (attempt + 1))
+                continue
+            if meter is not None:  # this read and write ride on the run's next commit
+                units = usage_meter.write_units(size + len(new) - len(raw or ""), transactional=False)
+                meter.give_back({"read_units": usage_meter.read_units(size), "write_units": units})
+            return models
+        raise Transient(f"could not add model usage to run {run_id}: contention")
+
     def list_for_tenant(
         self,
         tenant_id: str,
@@ -389,13 +433,15 @@ class RunItems:
 
     def usage_between(
         self, tenant_id: str, workflow: str | None, start: str, end: str, *, max_runs: int, cursor: str | None
-    ) -> tuple[list[dict[str, int]], str | None]:
+    ) -> tuple[list[dict[str, int]], usage_meter.ModelCounts, str | None]:
         """The usage of the tenant's runs (of one workflow, if given) created in [start, end) (created_at
-        strings), oldest first, at most `max_runs`; and the cursor that goes on if more are left.
+        strings), oldest first, at most `max_runs`; their model usage summed; and the cursor that goes
+        on if more are left.
         InvalidCursor if the cursor was not issued for this listing."""
         index, partition = _listing(tenant_id, None, workflow)
         start_key: dict[str, Any] | None = _cursor_start(cursor, index, partition)
         found: list[dict[str, int]] = []
+        models: usage_meter.ModelCounts = {}
         while True:
             page = self.table.query_page(
                 f"{index.partition_key} = :pk AND {schema.INDEX_SORT_KEY} BETWEEN :lo AND :hi",
@@ -404,13 +450,22 @@ class RunItems:
                 index=index.name,
                 limit=max_runs - len(found),
                 start=start_key,
-                projection=", ".join(usage_meter.attribute(name) for name in usage_meter.FIELDS),
+                projection=", ".join(
+                    [
+                        *(usage_meter.attribute(name) for name in usage_meter.FIELDS),
+                        usage_meter.MODELS_ATTRIBUTE,
+                    ]
+                ),
             )
             found += [usage_meter.of_item(values) for values in page.items]
+            for values in page.items:
+                usage_meter.add_models(
+                    models, usage_meter.models_of(values.get(usage_meter.MODELS_ATTRIBUTE))
+                )
             if page.last_key is None:
-                return found, None
+                return found, models, None
             if len(found) >= max_runs:
-                return found, encode_cursor(page.last_key)
+                return found, models, encode_cursor(page.last_key)
             start_key = page.last_key
 
     def delete(self, run_id: str) -> None:

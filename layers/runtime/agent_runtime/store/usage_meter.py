@@ -134,3 +134,27 @@ def add(into: dict[str, int], counts: Mapping[str, int]) -> dict[str, int]:
 def of_item(values: Mapping[str, Any]) -> dict[str, int]:
     """A stored run's usage (its `usage_*` attributes; absent ones are zero)."""
     return {name: int(values.get(attribute(name)) or 0) for name in FIELDS}
+
+
+# Model calls, per model id ("bedrock:<model>", "openai:<model>", "scripted"): kept apart from the
+# counters above in one JSON attribute of the run item (MODELS_ATTRIBUTE), since the model ids a run
+# uses are not known ahead (store/run_items.py RunItems.add_model_usage).
+MODELS_ATTRIBUTE = "usage_models"
+MODEL_FIELDS = ("calls", "input_tokens", "output_tokens", "cached_tokens", "cache_write_tokens")
+ModelCounts = dict[str, dict[str, int]]
+
+
+def models_of(raw: str | None) -> ModelCounts:
+    """The stored JSON of a run's model usage (absent: none)."""
+    import json
+
+    stored = json.loads(raw) if raw else {}
+    return {
+        model: {name: int(counts.get(name, 0)) for name in MODEL_FIELDS} for model, counts in stored.items()
+    }
+
+
+def add_models(into: ModelCounts, more: Mapping[str, Mapping[str, int]]) -> ModelCounts:
+    for model, counts in more.items():
+        add(into.setdefault(model, dict.fromkeys(MODEL_FIELDS, 0)), counts)
+    return into

@@ -68,6 +68,19 @@ class RunError(BaseModel):
     message: str
 
 
+class ModelUsage(BaseModel):
+    """One model's calls and tokens (docs/cost.md), priced from engine/prices.py MODEL_PRICES."""
+
+    calls: int = Field(description="Model calls made.")
+    input_tokens: int = Field(description="Input tokens billed at the input price (not from the cache).")
+    output_tokens: int = Field(description="Output tokens.")
+    cached_tokens: int = Field(description="Input tokens read from the provider's prompt cache.")
+    cache_write_tokens: int = Field(description="Input tokens written to the provider's prompt cache.")
+    estimated_cost_usd: float | None = Field(
+        description="These tokens at the model's list price; null when the price table lacks the model."
+    )
+
+
 class RunUsage(BaseModel):
     """What the run used so far (docs/cost.md): counted by its commits, priced when read."""
 
@@ -80,6 +93,10 @@ class RunUsage(BaseModel):
     events: int = Field(description="Events appended.")
     express_executions: int = Field(description="1 if it ran on the Express state machine, else 0.")
     operations: int = Field(default=0, description="Durable operations started.")
+    models: dict[str, ModelUsage] = Field(
+        default_factory=dict,
+        description='Model calls per model id ("bedrock:<model id>", "openai:<model>", "scripted").',
+    )
 
 
 class Run(BaseModel):

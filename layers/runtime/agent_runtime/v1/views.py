@@ -28,8 +28,8 @@ def run_model(run: Run) -> models.Run:
         parent_run_id=run.parent_run_id,
         created_at=run.created_at,
         updated_at=run.updated_at,
-        usage=models.RunUsage(**usage.view(run.usage)),
-        estimated_cost_usd=usage.cost(run.usage),
+        usage=models.RunUsage(**usage.view(run.usage, run.model_usage)),
+        estimated_cost_usd=usage.cost(run.usage, run.model_usage),
     )
 
 
@@ -39,7 +39,7 @@ def usage_json(summary: usage.Summary) -> dict[str, Any]:
         to=summary.end,
         workflow=summary.workflow,
         runs=summary.runs,
-        usage=models.RunUsage(**usage.view(summary.usage)),
+        usage=models.RunUsage(**usage.view(summary.usage, summary.models)),
         estimated_cost_usd=summary.estimated_cost_usd,
         prices_as_of=prices.PRICES_AS_OF,
         truncated=summary.next_cursor is not None,

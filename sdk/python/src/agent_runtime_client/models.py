@@ -34,6 +34,17 @@ class RunError(Model):
     message: str
 
 
+class ModelUsage(Model):
+    """One model's calls and tokens in a run's usage, and their price (None: the model is not priced)."""
+
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    cache_write_tokens: int
+    estimated_cost_usd: float | None
+
+
 class RunUsage(Model):
     """What a run used so far (its state transitions, worker invocations, DynamoDB units, bytes, events)."""
 
@@ -45,6 +56,7 @@ class RunUsage(Model):
     bytes_stored: int
     events: int
     express_executions: int
+    models: dict[str, ModelUsage] = Field(default_factory=dict)  # per model id ("bedrock:<id>", ...)
 
 
 class UsageSummary(Model):
