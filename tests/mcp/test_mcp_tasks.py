@@ -1,0 +1,241 @@
+"""The Tasks extension over raw JSON-RPC against the local stack, every message held to the extension's
+published JSON Schema (tests/mcp/schemas/): a tool call that waits for a human is a task; tasks/get polls
+it, shows the checkpoint as an input request (its prompt and response schema) and the result once done;
+tasks/update answers it, exactly once, as does any other door; tasks/cancel cancels the run."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from agent_runtime.engine import Engine
+from tests.mcp.conftest import conforms, envelope, post, rpc
+
+
+def start_task(http: httpx.Client, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    body = envelope("tools/call", {"name": tool, "arguments": arguments})
+    conforms(body, "JSONRPCRequest")
+    created = rpc(http, "tools/call", {"name": tool, "arguments": arguments})
+    conforms(created, "CreateTaskResult")
+    assert created["resultType"] == "task"
+    return created
+
+
+def get(http: httpx.Client, task_id: str) -> dict[str, Any]:
+    body = envelope("tasks/get", {"taskId": task_id})
+    conforms(body, "GetTaskRequest")
+    task = rpc(http, "tasks/get", {"taskId": task_id})
+    conforms(task, "GetTaskResult")
+    return task
+
+
+def until(http: httpx.Client, task_id: str, status: str, seconds: float = 30) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while (task := get(http, task_id))["status"] != status:
+        assert time.monotonic() < deadline, task
+        time.sleep(0.2)
+    return task
+
+
+def update(http: httpx.Client, task_id: str, responses: dict[str, Any]) -> dict[str, Any]:
+    body = envelope("tasks/update", {"taskId": task_id, "inputResponses": responses})
+    conforms(body, "UpdateTaskRequest")
+    ack = rpc(http, "tasks/update", {"taskId": task_id, "inputResponses": responses})
+    conforms(ack, "UpdateTaskResult")
+    return ack
+
+
+def resolved_events(tenant: str, run_id: str) -> list[dict[str, Any]]:
+    Engine.default().runs.get(tenant, run_id)  # the tenant's run
+    events = Engine.default().store.events.after(run_id, 0, 1000)
+    return [e.data for e in events if e.type == "checkpoint.resolved"]
+
+
+def test_a_run_waiting_for_a_human_is_an_input_required_task_with_the_checkpoints_prompt_and_schema(
+    http: httpx.Client,
+) -> None:
+    created = start_task(http, "approval", {"title": "Q3 report", "points": ["revenue up"]})
+    task = until(http, created["taskId"], "input_required")
+    conforms(task, "InputRequiredTask")
+    [(key, request)] = task["inputRequests"].items()
+    conforms(request, "ElicitRequest")
+    assert request["method"] == "elicitation/create"
+    assert request["params"]["message"] == "Approve publishing 'Q3 report'?"
+    assert request["params"]["requestedSchema"]["properties"]["approved"] == {
+        "type": "boolean",
+        "title": "Approved",
+    }
+    checkpoint = request["params"]["_meta"]["io.agent-runtime/checkpoint"]
+    assert checkpoint["id"] == key
+    assert checkpoint["responseSchema"]["required"] == ["approved"]
+    assert checkpoint["payload"]["title"] == "Q3 report"
+
+
+def test_tasks_update_answers_the_checkpoint_once_and_the_task_completes_with_the_output(
+    http: httpx.Client, tenant: str
+) -> None:
+    created = start_task(http, "approval", {"title": "Q3 report"})
+    task_id = created["taskId"]
+    key = next(iter(until(http, task_id, "input_required")["inputRequests"]))
+    answer = {key: {"action": "accept", "content": {"approved": True, "comment": "ship it"}}}
+    update(http, task_id, answer)
+    update(http, task_id, answer)  # a repeat is no longer outstanding: acknowledged, ignored
+    update(http, task_id, {key: {"action": "decline"}})  # so is a change of mind
+    done = until(http, task_id, "completed")
+    conforms(done, "CompletedTask")
+    assert done["result"]["isError"] is False
+    assert done["result"]["structuredContent"]["comment"] == "ship it"
+    assert [(e["decision"], e["via"]) for e in resolved_events(tenant, task_id)] == [("approved", "mcp")]
+
+
+def test_an_answer_through_the_v1_api_resumes_the_task_and_a_later_tasks_update_changes_nothing(
+    http: httpx.Client, tenant: str
+) -> None:
+    task_id = start_task(http, "approval", {"title": "Q4"})["taskId"]
+    key = next(iter(until(http, task_id, "input_required")["inputRequests"]))
+    approved = http.post(f"/v1/runs/{task_id}/checkpoints/{key}/approve", json={"comment": "from v1"})
+    assert approved.status_code == 200, approved.text
+    update(http, task_id, {key: {"action": "decline"}})
+    done = until(http, task_id, "completed")
+    assert done["result"]["structuredContent"]["comment"] == "from v1"
+    assert [(e["decision"], e["via"]) for e in resolved_events(tenant, task_id)] == [("approved", "api")]
+
+
+def test_declining_an_approval_rejects_it_and_the_task_completes_as_a_tool_error(http: httpx.Client) -> None:
+    task_id = start_task(http, "approval", {"title": "Q4"})["taskId"]
+    key = next(iter(until(http, task_id, "input_required")["inputRequests"]))
+    update(http, task_id, {key: {"action": "decline"}})
+    done = until(http, task_id, "completed")
+    assert done["result"]["isError"] is True
+    assert done["result"]["_meta"]["io.agent-runtime/run"]["status"] == "failed"
+
+
+def test_an_input_checkpoint_takes_the_form_content_and_refuses_content_off_its_schema(
+    http: httpx.Client,
+) -> None:
+    task_id = start_task(http, "intake", {"purpose": "loan"})["taskId"]
+    task = until(http, task_id, "input_required")
+    [(key, request)] = task["inputRequests"].items()
+    form = request["params"]["requestedSchema"]
+    assert form["required"] == ["name", "email", "amount"]
+    assert form["properties"]["notes"]["type"] == "string"  # optional: `anyOf [string, null]` as string
+    bad = post(
+        http,
+        envelope(
+            "tasks/update",
+            {"taskId": task_id, "inputResponses": {key: {"action": "accept", "content": {"name": "Ada"}}}},
+        ),
+    )
+    assert bad.status_code == 400
+    assert bad.json()["error"]["code"] == -32602
+    fields = {e["field"] for e in bad.json()["error"]["data"]["errors"]}
+    assert f"params.inputResponses.{key}.content.email" in fields
+    assert get(http, task_id)["status"] == "input_required"  # nothing was written
+    applicant = {"name": "Ada", "email": "ada@example.com", "amount": 1200}
+    update(http, task_id, {key: {"action": "accept", "content": applicant}})
+    done = until(http, task_id, "completed")
+    assert done["result"]["structuredContent"] == {
+        "applicant": applicant,
+        "expired": False,
+    }
+
+
+def test_tasks_cancel_cancels_the_run_and_a_late_answer_changes_nothing(
+    http: httpx.Client, tenant: str
+) -> None:
+    task_id = start_task(http, "approval", {"title": "Q1"})["taskId"]
+    key = next(iter(until(http, task_id, "input_required")["inputRequests"]))
+    body = envelope("tasks/cancel", {"taskId": task_id})
+    conforms(body, "CancelTaskRequest")
+    conforms(rpc(http, "tasks/cancel", {"taskId": task_id}), "CancelTaskResult")
+    cancelled = get(http, task_id)
+    conforms(cancelled, "CancelledTask")
+    assert Engine.default().runs.get(tenant, task_id).status == "cancelled"
+    update(http, task_id, {key: {"action": "accept", "content": {"approved": True}}})
+    assert get(http, task_id)["status"] == "cancelled"
+    assert resolved_events(tenant, task_id) == []
+    conforms(rpc(http, "tasks/cancel", {"taskId": task_id}), "CancelTaskResult")  # cancelling again: acked
+
+
+def test_a_task_of_another_tenant_or_none_is_invalid_params(http: httpx.Client, base_url: str) -> None:
+    task_id = start_task(http, "approval", {"title": "mine"})["taskId"]
+    other = Engine.default().api_keys.create("someone-else")
+    with httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {other}"}, timeout=30
+    ) as stranger:
+        for method in ("tasks/get", "tasks/cancel"):
+            response = post(stranger, envelope(method, {"taskId": task_id}))
+            assert response.status_code == 400
+            assert response.json()["error"]["code"] == -32602
+    response = post(http, envelope("tasks/get", {"taskId": "no-such-task"}))
+    assert response.json()["error"]["code"] == -32602
+    assert get(http, task_id)["status"] in {"working", "input_required"}  # still there, untouched
+
+
+def test_tasks_methods_need_the_extension_declared_on_the_request(http: httpx.Client) -> None:
+    task_id = start_task(http, "approval", {"title": "x"})["taskId"]
+    response = post(http, envelope("tasks/get", {"taskId": task_id}, tasks=False))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == -32021
+
+
+def test_a_quick_run_is_answered_as_its_result_even_for_a_client_that_takes_tasks(http: httpx.Client) -> None:
+    result = rpc(http, "tools/call", {"name": "echo", "arguments": {"a": 1}})
+    assert result["resultType"] == "complete"
+    assert result["structuredContent"] == {"a": 1}
+
+
+def test_a_progress_token_streams_the_runs_events_as_progress_then_the_result(http: httpx.Client) -> None:
+    body = envelope("tools/call", {"name": "echo", "arguments": {"a": 1}, "_meta": {"progressToken": "p1"}})
+    response = post(http, body)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    messages = [
+        __import__("json").loads(line[len("data: ") :])
+        for line in response.text.splitlines()
+        if line.startswith("data: ")
+    ]
+    *progress, final = messages
+    assert [m["method"] for m in progress] == ["notifications/progress"] * len(progress)
+    assert [m["params"]["progressToken"] for m in progress] == ["p1"] * len(progress)
+    steps = [m["params"]["progress"] for m in progress]
+    assert steps == sorted(steps) and len(set(steps)) == len(steps) and steps[0] == 1
+    types = [m["params"]["message"] for m in progress]
+    assert types[0] == "run.created" and types[-1] == "run.succeeded"
+    assert final["id"] == 1 and final["result"]["structuredContent"] == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "code"),
+    [
+        ({"Mcp-Method": "tools/list"}, 400, -32020),  # the header disagrees with the body's method
+        ({"Mcp-Name": "approval"}, 400, -32020),  # ... with params.name
+        ({"MCP-Protocol-Version": "2025-11-25"}, 400, -32022),
+    ],
+)
+def test_headers_must_agree_with_the_body_and_name_a_served_version(
+    http: httpx.Client, tenant: str, headers: dict[str, str], status: int, code: int
+) -> None:
+    response = post(http, envelope("tools/call", {"name": "echo", "arguments": {}}), **headers)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    if code == -32022:
+        assert response.json()["error"]["data"] == {"supported": ["2026-07-28"], "requested": "2025-11-25"}
+    assert list(Engine.default().runs.scan(tenant, 10)) == []
+
+
+def test_what_is_not_a_served_request_gets_the_transports_answer(http: httpx.Client) -> None:
+    assert post(http, envelope("resources/list")).status_code == 404
+    assert post(http, envelope("resources/list")).json()["error"]["code"] == -32601
+    notification = {"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {}}
+    assert http.post("/mcp", json=notification).status_code == 202
+    garbled = http.post("/mcp", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert (garbled.status_code, garbled.json()["error"]["code"]) == (400, -32700)
+    no_meta = http.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
+    assert (no_meta.status_code, no_meta.json()["error"]["code"]) == (400, -32602)
+    assert http.get("/mcp").status_code == 405
+    foreign = post(http, envelope("tools/list"), Origin="https://evil.example")
+    assert foreign.status_code == 403
