@@ -237,5 +237,27 @@ def test_what_is_not_a_served_request_gets_the_transports_answer(http: httpx.Cli
     no_meta = http.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}})
     assert (no_meta.status_code, no_meta.json()["error"]["code"]) == (400, -32602)
     assert http.get("/mcp").status_code == 405
+    legacy = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2025-11-25"}}
+    old = http.post("/mcp", json=legacy)
+    assert (old.status_code, old.json()["error"]["code"]) == (400, -32022)
+    assert old.json()["error"]["data"] == {"supported": ["2026-07-28"], "requested": "2025-11-25"}
     foreign = post(http, envelope("tools/list"), Origin="https://evil.example")
     assert foreign.status_code == 403
+
+
+def test_the_readmes_curl_request_lists_the_tools_without_a_key_locally(base_url: str) -> None:
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+    }
+    response = httpx.post(
+        f"{base_url}/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta}},
+        headers={
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": "2026-07-28",
+            "Mcp-Method": "tools/list",
+        },
+    )
+    assert response.status_code == 200
+    assert "echo" in {tool["name"] for tool in response.json()["result"]["tools"]}

@@ -103,6 +103,13 @@ def _envelope(raw: Any, request_id: Any) -> tuple[str, dict[str, Any], dict[str,
     params = raw.get("params", {})
     if not isinstance(params, dict):
         raise InvalidRequest("params must be an object")
+    if method == "initialize":  # a client of 2025-11-25 or before: say which version to speak
+        asked = params.get("protocolVersion")
+        requested = asked[:40] if isinstance(asked, str) else "before 2026-07-28"
+        raise UnsupportedProtocolVersion(
+            f"this server speaks MCP {PROTOCOL_VERSION} (no initialize handshake), not {requested}",
+            requested=requested,
+        )
     meta = params.get("_meta")
     missing = [k for k in (VERSION_META, CAPABILITIES_META) if not isinstance(meta, dict) or k not in meta]
     if missing or not isinstance(meta, dict):
