@@ -102,3 +102,19 @@ def test_a_wrong_key_is_refused_before_any_method(mcp_url: str) -> None:
         headers={"Authorization": "Bearer ar_not-a-key"},
     )
     assert response.status_code == 401
+
+
+def test_a_progress_callback_gets_the_runs_events_before_the_result(mcp_url: str, api_key: str) -> None:
+    seen: list[tuple[float, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, message))
+
+    async def body(client: Client) -> Any:
+        return await client.call_tool("echo", {"a": 1}, progress_callback=on_progress)
+
+    result = with_client(mcp_url, api_key, body)
+    assert result.structured_content == {"a": 1}
+    assert seen[0] == (1, "run.created")
+    assert seen[-1][1] == "run.succeeded"
+    assert [p for p, _ in seen] == sorted({p for p, _ in seen})
