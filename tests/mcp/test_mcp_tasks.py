@@ -261,3 +261,19 @@ def test_the_readmes_curl_request_lists_the_tools_without_a_key_locally(base_url
     )
     assert response.status_code == 200
     assert "echo" in {tool["name"] for tool in response.json()["result"]["tools"]}
+
+
+def test_an_idempotency_key_in_meta_makes_a_retried_call_the_same_run(
+    http: httpx.Client, tenant: str
+) -> None:
+    meta = {"io.agent-runtime/idempotencyKey": "call-1"}
+    first = rpc(http, "tools/call", {"name": "echo", "arguments": {"a": 1}, "_meta": meta})
+    again = rpc(http, "tools/call", {"name": "echo", "arguments": {"a": 1}, "_meta": meta})
+    run_id = first["_meta"]["io.agent-runtime/run"]["id"]
+    assert again["_meta"]["io.agent-runtime/run"]["id"] == run_id
+    assert [run.run_id for run in Engine.default().runs.scan(tenant, 10)] == [run_id]
+    other = post(http, envelope("tools/call", {"name": "echo", "arguments": {"a": 2}, "_meta": meta}))
+    assert (other.status_code, other.json()["error"]["code"]) == (400, -32602)
+    assert (
+        other.json()["error"]["data"]["errors"][0]["field"] == "params._meta.io.agent-runtime/idempotencyKey"
+    )

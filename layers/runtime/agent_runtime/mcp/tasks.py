@@ -17,7 +17,7 @@ from agent_runtime.engine import Engine
 from agent_runtime.engine.checkpoints import Approve, Reject, Submit
 from agent_runtime.engine.model import TERMINAL_STATUSES, Checkpoint, Event, Run, RunProgress
 from agent_runtime.engine.runs import RunSpec
-from agent_runtime.errors import Conflict, NotFound, ValidationFailed
+from agent_runtime.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from agent_runtime.mcp import views
 from agent_runtime.mcp.errors import InvalidParams, MissingClientCapability
 from agent_runtime.validation import field_errors
@@ -36,10 +36,15 @@ class Caller:
     takes_tasks: bool  # the request declared the Tasks extension in its client capabilities
 
 
+# A client's own key for a tool call (MCP has none): a retry with it gets the first call's run.
+IDEMPOTENCY_META = "io.agent-runtime/idempotencyKey"
+
+
 class CallParams(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
     name: str = Field(min_length=1)
     arguments: dict[str, Any] = Field(default_factory=dict)
+    meta: dict[str, Any] = Field(default_factory=dict, alias="_meta")
 
 
 class TaskParams(BaseModel):
@@ -90,8 +95,25 @@ def start(caller: Caller, params: CallParams) -> Run:
             f"{workflow.name} waits for a human: declare the io.modelcontextprotocol/tasks extension"
         )
     spec = RunSpec(workflow_name=workflow.name, workflow_version=workflow.version, input=params.arguments)
+    key = params.meta.get(IDEMPOTENCY_META)
+    where = f"params._meta.{IDEMPOTENCY_META}"
+    if key is not None and not isinstance(key, str):
+        raise InvalidParams(
+            "the idempotency key is a string", errors=[{"field": where, "message": "a string"}]
+        )
+    request = {"tool": workflow.name, "arguments": params.arguments}
     try:
-        run, _ = caller.engine.runs.create(caller.tenant_id, spec, protocol=PROTOCOL)
+        run, _ = caller.engine.runs.create(
+            caller.tenant_id, spec, idempotency=(key, request) if key else None, protocol=PROTOCOL
+        )
+    except BadRequest as bad:
+        raise InvalidParams(
+            bad.detail, errors=[{"field": where, "message": "1-255 visible ASCII characters"}]
+        ) from None
+    except Conflict as reused:
+        raise InvalidParams(
+            "the idempotency key was used for another call", errors=[{"field": where, "message": "reused"}]
+        ) from reused
     except ValidationFailed as invalid:
         errors = [
             {**e, "field": "params.arguments" + str(e.get("field", ""))[len("input") :]}
