@@ -5,7 +5,6 @@ engine, which applies an answer exactly once whichever door it comes through."""
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +24,6 @@ from agent_runtime.workflows.checkpoints import ApprovalResponse
 from agent_runtime.workflows.sdk import Workflow
 
 PROTOCOL = "mcp"
-STREAM_POLL_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -148,22 +146,25 @@ def call(caller: Caller, params: CallParams) -> dict[str, Any]:
 
 
 def call_streaming(caller: Caller, params: CallParams, on_event: Callable[[Event], str]) -> tuple[str, Run]:
-    """The call with an SSE frame (`on_event`) per run event while it waits, bounded like `call`: the
-    frames so far and the run as it is then."""
+    """The call, with an SSE frame (`on_event`) per event the run committed while it waited: the frames
+    and the run as it is then. API Gateway and Lambda buffer the response, so the client gets the frames
+    when the call returns however they are made: the wait polls only the run item (as `call`), and the
+    events are read once after it (as many as one response holds, from the first)."""
     run = start(caller, params)
-    settled = done(caller)
+    run = caller.engine.runs.wait(
+        caller.tenant_id, run.run_id, settings().acp_wait_seconds, until=done(caller)
+    )
     window = caller.engine.streams.follow(
         caller.tenant_id,
         run.run_id,
         0,
         frame=lambda progress, event: on_event(event),
-        settled=settled,
-        window_seconds=settings().acp_wait_seconds,
-        poll_seconds=STREAM_POLL_SECONDS,
-        close_when_quiet=False,
-        sleep=time.sleep,
+        settled=lambda progress: True,  # one pass over what is there
+        window_seconds=0,
+        poll_seconds=0,
+        close_when_quiet=True,
     )
-    return "".join(window.frames), caller.engine.runs.get(caller.tenant_id, run.run_id)
+    return "".join(window.frames), run
 
 
 # -- tasks ------------------------------------------------------------------------------------
