@@ -277,3 +277,14 @@ def test_an_idempotency_key_in_meta_makes_a_retried_call_the_same_run(
     assert (
         other.json()["error"]["data"]["errors"][0]["field"] == "params._meta.io.agent-runtime/idempotencyKey"
     )
+
+
+def test_a_run_started_through_v1_can_be_polled_and_answered_as_a_task(
+    http: httpx.Client, tenant: str
+) -> None:
+    created = http.post("/v1/runs", json={"workflow": {"name": "approval"}, "input": {"title": "via v1"}})
+    task_id = created.json()["run_id"]
+    key = next(iter(until(http, task_id, "input_required")["inputRequests"]))
+    update(http, task_id, {key: {"action": "accept", "content": {"approved": True, "comment": "via mcp"}}})
+    assert until(http, task_id, "completed")["result"]["structuredContent"]["comment"] == "via mcp"
+    assert Engine.default().runs.get(tenant, task_id).protocol == "v1"
