@@ -288,3 +288,30 @@ def test_a_run_started_through_v1_can_be_polled_and_answered_as_a_task(
     update(http, task_id, {key: {"action": "accept", "content": {"approved": True, "comment": "via mcp"}}})
     assert until(http, task_id, "completed")["result"]["structuredContent"]["comment"] == "via mcp"
     assert Engine.default().runs.get(tenant, task_id).protocol == "v1"
+
+
+def test_answers_racing_through_mcp_and_v1_resume_the_run_exactly_once(
+    http: httpx.Client, tenant: str
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    task_id = start_task(http, "approval", {"title": "race"})["taskId"]
+    key = next(iter(until(http, task_id, "input_required")["inputRequests"]))
+    answer = {key: {"action": "accept", "content": {"approved": True, "comment": "mcp"}}}
+
+    def through_mcp(_: int) -> int:
+        return post(http, envelope("tasks/update", {"taskId": task_id, "inputResponses": answer})).status_code
+
+    def through_v1(_: int) -> int:
+        return http.post(f"/v1/runs/{task_id}/checkpoints/{key}/approve", json={"comment": "v1"}).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        mcp = [pool.submit(through_mcp, i) for i in range(3)]
+        v1 = [pool.submit(through_v1, i) for i in range(2)]
+        assert {f.result() for f in mcp} == {200}  # every MCP answer is acknowledged
+        v1_statuses = sorted(f.result() for f in v1)
+    until(http, task_id, "completed")
+    [resolved] = resolved_events(tenant, task_id)
+    assert resolved["via"] in {"mcp", "api"}
+    assert v1_statuses.count(200) == (1 if resolved["via"] == "api" else 0)
+    assert set(v1_statuses) <= {200, 409}
