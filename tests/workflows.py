@@ -244,3 +244,17 @@ def misbehave(ctx: StepContext) -> Any:
 
 
 WORKFLOWS.append(misbehaving)
+
+
+# Big events and a big output (the MCP door's progress frames must fit beside its result).
+loud = Workflow("loud", "1.0.0", input_model=EchoPayload, output_model=EchoPayload)
+
+
+@loud.step
+def shout_then_answer(ctx: StepContext) -> dict[str, Any]:
+    for index in range(4):
+        ctx.emit("progress.chunk", {"index": index, "text": "c" * (9 * MEBIBYTE // 10)})
+    return {"text": "o" * (19 * MEBIBYTE // 10)}
+
+
+WORKFLOWS.append(loud)

@@ -5,6 +5,7 @@ tasks/update answers it, exactly once, as does any other door; tasks/cancel canc
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -194,9 +195,7 @@ def test_a_progress_token_streams_the_runs_events_as_progress_then_the_result(ht
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/event-stream")
     messages = [
-        __import__("json").loads(line[len("data: ") :])
-        for line in response.text.splitlines()
-        if line.startswith("data: ")
+        json.loads(line[len("data: ") :]) for line in response.text.splitlines() if line.startswith("data: ")
     ]
     *progress, final = messages
     assert [m["method"] for m in progress] == ["notifications/progress"] * len(progress)
@@ -315,3 +314,37 @@ def test_answers_racing_through_mcp_and_v1_resume_the_run_exactly_once(
     assert resolved["via"] in {"mcp", "api"}
     assert v1_statuses.count(200) == (1 if resolved["via"] == "api" else 0)
     assert set(v1_statuses) <= {200, 409}
+
+
+def test_a_response_holds_the_result_and_the_progress_that_fits_beside_it(http: httpx.Client) -> None:
+    # `loud` emits 3.6 MiB of events and returns 1.9 MiB: together more than one response may hold.
+    body = envelope("tools/call", {"name": "loud", "arguments": {}, "_meta": {"progressToken": 7}})
+    response = post(http, body)
+    assert response.status_code == 200
+    assert len(response.content) <= 4 * 1024 * 1024
+    messages = [
+        json.loads(line[len("data: ") :]) for line in response.text.splitlines() if line.startswith("data: ")
+    ]
+    *progress, final = messages
+    assert final["result"]["structuredContent"]["text"].startswith("ooo")
+    assert [m["params"]["progress"] for m in progress] == list(range(1, len(progress) + 1))  # from the first
+    assert 1 <= len(progress) < 8  # not every event fitted
+
+
+def test_a_large_output_is_sent_once_and_its_progress_fits_beside_it(http: httpx.Client) -> None:
+    big = {"text": "x" * (1900 * 1024)}  # outputs reach 2 MiB
+    result = rpc(http, "tools/call", {"name": "echo", "arguments": big})
+    assert result["structuredContent"] == big
+    size = len(json.dumps(big, separators=(",", ":")))
+    assert result["content"] == [
+        {"type": "text", "text": f"the output ({size} bytes of JSON) is in structuredContent"}
+    ]
+    body = envelope("tools/call", {"name": "echo", "arguments": big, "_meta": {"progressToken": "big"}})
+    response = post(http, body)
+    assert response.status_code == 200
+    assert len(response.content) <= 4 * 1024 * 1024
+    messages = [
+        json.loads(line[len("data: ") :]) for line in response.text.splitlines() if line.startswith("data: ")
+    ]
+    assert messages[0]["params"]["message"] == "run.created"
+    assert messages[-1]["result"]["structuredContent"] == big

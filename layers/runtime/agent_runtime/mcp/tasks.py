@@ -145,7 +145,9 @@ def call(caller: Caller, params: CallParams) -> dict[str, Any]:
     return answer_of(caller, run)
 
 
-def call_streaming(caller: Caller, params: CallParams, on_event: Callable[[Event], str]) -> tuple[str, Run]:
+def call_streaming(
+    caller: Caller, params: CallParams, on_event: Callable[[Event], str]
+) -> tuple[list[str], Run]:
     """The call, with an SSE frame (`on_event`) per event the run committed while it waited: the frames
     and the run as it is then. API Gateway and Lambda buffer the response, so the client gets the frames
     when the call returns however they are made: the wait polls only the run item (as `call`), and the
@@ -164,7 +166,7 @@ def call_streaming(caller: Caller, params: CallParams, on_event: Callable[[Event
         poll_seconds=0,
         close_when_quiet=True,
     )
-    return "".join(window.frames), run
+    return window.frames, run
 
 
 # -- tasks ------------------------------------------------------------------------------------

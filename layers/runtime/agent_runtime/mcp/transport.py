@@ -221,6 +221,14 @@ def _call_streaming(
     """Progress notifications while the call waits (its run's events), then the response. The
     response is buffered by API Gateway and Lambda, so the stream is bounded like a JSON answer."""
     frames, run = tasks.call_streaming(caller, call, lambda event: _frame(views.progress(token, event)))
-    return Response(
-        200, frames + _frame(_result(request_id, tasks.answer_of(caller, run))), dict(SSE_HEADERS)
-    )
+    final = _frame(_result(request_id, tasks.answer_of(caller, run)))
+    # One response holds the budget (a Lambda response is at most 6 MB): the result always, and the
+    # progress frames that fit beside it, from the first; the run's events stay readable elsewhere.
+    room = budget.RESPONSE_BUDGET_BYTES - len(final.encode())
+    kept: list[str] = []
+    for frame in frames:
+        room -= len(frame.encode())
+        if room < 0:
+            break
+        kept.append(frame)
+    return Response(200, "".join(kept) + final, dict(SSE_HEADERS))

@@ -55,13 +55,21 @@ def _run_meta(run: Run) -> dict[str, Any]:
     return {RUN_META: {"id": run.run_id, "status": run.status, "workflow": run.workflow_name}}
 
 
+# An output up to this size is also sent as text, for clients that read only content; a larger one
+# (outputs reach 2 MiB) only as structured content, so a response never holds it twice.
+TEXT_COPY_BYTES = 64 * 1024
+
+
 def call_result(run: Run) -> dict[str, Any]:
-    """A finished run as CallToolResult: the output as structured content (and as text, for clients
-    that read only content); a failed, timed-out or cancelled run is a tool error the model can read."""
+    """A finished run as CallToolResult: the output as structured content (and as text when small);
+    a failed, timed-out or cancelled run is a tool error the model can read."""
     if run.status == "succeeded":
+        text = budget.compact_json(run.output)
+        if len(text.encode()) > TEXT_COPY_BYTES:
+            text = f"the output ({len(text.encode())} bytes of JSON) is in structuredContent"
         return {
             "resultType": "complete",
-            "content": [{"type": "text", "text": budget.compact_json(run.output)}],
+            "content": [{"type": "text", "text": text}],
             "structuredContent": run.output,
             "isError": False,
             "_meta": _run_meta(run),
