@@ -348,3 +348,22 @@ def test_a_large_output_is_sent_once_and_its_progress_fits_beside_it(http: httpx
     ]
     assert messages[0]["params"]["message"] == "run.created"
     assert messages[-1]["result"]["structuredContent"] == big
+
+
+def test_a_throttled_store_is_a_503_to_retry_and_the_retry_with_its_key_makes_one_run(
+    http: httpx.Client, tenant: str
+) -> None:
+    from agent_runtime_local.faults import Fault, injected
+
+    meta = {"io.agent-runtime/idempotencyKey": "throttled-call"}
+    body = envelope("tools/call", {"name": "echo", "arguments": {"a": 1}, "_meta": meta})
+    with injected(Fault("dynamodb:TransactWriteItems", function="mcp")) as (fault,):
+        refused = post(http, body)
+    assert fault.hits == 1
+    assert (refused.status_code, refused.headers["retry-after"]) == (503, "1")
+    assert refused.json()["error"]["code"] == -32002
+    assert list(Engine.default().runs.scan(tenant, 10)) == []  # nothing was written
+    first = post(http, body).json()["result"]
+    again = post(http, body).json()["result"]
+    assert first["_meta"]["io.agent-runtime/run"]["id"] == again["_meta"]["io.agent-runtime/run"]["id"]
+    assert len(list(Engine.default().runs.scan(tenant, 10))) == 1
