@@ -47,6 +47,12 @@ class InvalidParams(McpError):
     code, http = -32602, 400
 
 
+class ForbiddenOrigin(McpError):
+    """A browser page of another origin (the transport's DNS-rebinding rule)."""
+
+    code, http = -32600, 403
+
+
 class HeaderMismatch(McpError):
     code, http = -32020, 400
 

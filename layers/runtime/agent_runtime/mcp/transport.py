@@ -18,10 +18,10 @@ from agent_runtime.mcp import tasks, views
 from agent_runtime.mcp.errors import (
     PROTOCOL_VERSION,
     TASKS_EXTENSION,
+    ForbiddenOrigin,
     HeaderMismatch,
     InvalidParams,
     InvalidRequest,
-    McpError,
     MethodNotFound,
     ParseError,
     UnsupportedProtocolVersion,
@@ -43,14 +43,11 @@ TOOLS_TTL_MS = 300_000  # tools change only with a deployment
 SSE_HEADERS = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-class ForbiddenOrigin(McpError):
-    code, http = -32600, 403
-
-
 def _render(error: DomainError, path: str | None) -> Response:
-    """Errors before a request id is known (no tenant, body too large, the service busy)."""
+    """Errors before a request id is known (no tenant, body too large), and the adapter's 503 (it adds
+    Retry-After) and 500."""
     status, body = jsonrpc_error(error, None)
-    return Response.json(status, body, {"Retry-After": "1"} if status == 503 else None)
+    return Response.json(status, body)
 
 
 mcp_endpoint = api_handler(_render)
