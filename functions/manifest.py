@@ -568,6 +568,20 @@ FUNCTIONS += tuple(
     for service, method, grants in CONNECT_METHODS
 )
 
+# MCP (2026-07-28, Streamable HTTP; docs/decisions.md "MCP"): one POST endpoint, every method, so one
+# function; its contract is MCP's own schema and the Tasks extension's (tests/contract/mcp/). A tool call
+# creates and starts a run, tasks/update answers its checkpoint, tasks/cancel stops it: ACP's grants.
+MCP_FUNCTIONS = ("mcp",)
+FUNCTIONS += (
+    FunctionSpec(
+        "mcp",
+        "functions.mcp.server.handle",
+        "MCP Streamable HTTP: workflows as tools, long runs as tasks",
+        routes=(Route("POST", "/mcp"),),
+        grants=_ACP_CREATE,
+    ),
+)
+
 # Each door's webhook formatter ("module:function"), by the protocol name runs carry: the webhook
 # dispatcher shapes a run's deliveries with the formatter of the door that created the run.
 WEBHOOK_FORMATTERS: dict[str, str] = {
@@ -687,8 +701,9 @@ def routes() -> list[tuple[Route, FunctionSpec]]:
 
 def routes_with_other_contracts() -> set[Route]:
     """Routes no OpenAPI document of this repository describes: A2A's (A2A 1.0's own contract, held by
-    tests/a2a/test_a2a_contract.py), Connect's (proto/agent_runtime.proto) and ACP's seed-document
-    aliases (README; tests/e2e/test_acp_fixes.py)."""
+    tests/a2a/test_a2a_contract.py), Connect's (proto/agent_runtime.proto), MCP's (its own schemas:
+    tests/mcp/) and ACP's seed-document aliases (README; tests/e2e/test_acp_fixes.py)."""
     a2a = {route for route, spec in routes() if spec.name in A2A_FUNCTIONS}
     connect = {route for route, spec in routes() if spec.name in CONNECT_FUNCTIONS}  # proto/
-    return a2a | connect | {route for aliases in ACP_ALIASES.values() for route in aliases}
+    mcp = {route for route, spec in routes() if spec.name in MCP_FUNCTIONS}
+    return a2a | connect | mcp | {route for aliases in ACP_ALIASES.values() for route in aliases}

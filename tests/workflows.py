@@ -278,3 +278,15 @@ def ask_the_model(ctx: StepContext) -> dict[str, Any]:
 
 
 WORKFLOWS.append(model_chat)
+# Big events and a big output (the MCP door's progress frames must fit beside its result).
+loud = Workflow("loud", "1.0.0", input_model=EchoPayload, output_model=EchoPayload)
+
+
+@loud.step
+def shout_then_answer(ctx: StepContext) -> dict[str, Any]:
+    for index in range(4):
+        ctx.emit("progress.chunk", {"index": index, "text": "c" * (9 * MEBIBYTE // 10)})
+    return {"text": "o" * (19 * MEBIBYTE // 10)}
+
+
+WORKFLOWS.append(loud)

@@ -22,7 +22,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "runtime"
 PACKAGE = "agent_runtime"
-DOORS = ("agent_runtime.v1", "agent_runtime.acp", "agent_runtime.a2a", "agent_runtime.connect")
+DOORS = (
+    "agent_runtime.v1",
+    "agent_runtime.acp",
+    "agent_runtime.a2a",
+    "agent_runtime.connect",
+    "agent_runtime.mcp",
+)
 OUTSIDE_THE_LAYER = ("agent_runtime_local", "functions", "infra", "fastapi", "uvicorn", "moto", "typer")
 
 
