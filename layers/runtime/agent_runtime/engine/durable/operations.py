@@ -337,6 +337,18 @@ def complete_invoke(
     )
 
 
+def may_change(op: Operation) -> bool:
+    """Whether time (a wait's end, a retry's delay) or the outside world (an answer, a child's end) may
+    still change `op` without the SDK asking."""
+    if op.operation_type is OperationType.STEP:
+        return op.status is OperationStatus.PENDING
+    return op.status is OperationStatus.STARTED and op.operation_type in (
+        OperationType.WAIT,
+        OperationType.CALLBACK,
+        OperationType.CHAINED_INVOKE,
+    )
+
+
 def next_timer(operations: Iterable[Operation]) -> datetime.datetime | None:
     """The earliest moment time alone would change something (a wait's end, a retry's time)."""
     moments: list[datetime.datetime] = []
