@@ -91,6 +91,9 @@ class StackConfig:
     # Set: an SNS topic with this address subscribed, the action of every alarm.
     alarm_email: str | None = None
     dependencies_layer_dir: str = "build/lambda/dependencies"
+    # Each function's reserved concurrency from the manifest (functions/manifest.py reserved_concurrency):
+    # 657 of the account's executions. Off for accounts with a lower limit (Lambda keeps 100 unreserved).
+    reserved_concurrency: bool = True
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -180,4 +183,5 @@ class StackConfig:
             alarms=_bool(get("alarms", base.alarms)),
             alarm_email=None if email is None else str(email).strip(),
             dependencies_layer_dir=str(get("dependenciesLayerDir", base.dependencies_layer_dir)),
+            reserved_concurrency=_bool(get("reservedConcurrency", base.reserved_concurrency)),
         ).validate()

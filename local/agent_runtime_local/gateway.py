@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +21,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from agent_runtime.http.problems import PROBLEM_CONTENT_TYPE, problem
 from agent_runtime_local.cloud import ACCOUNT, REGION
 from agent_runtime_local.faults import FunctionKilled
+from agent_runtime_local.holds import TenantHolds
 from agent_runtime_local.lambda_bridge import LocalLambdaContext, resolve_handler
 from agent_runtime_local.local_routes import add_local_routes
 from agent_runtime_local.throttle import TenantBuckets
@@ -204,11 +206,17 @@ def add_console_routes(app: FastAPI) -> None:
         return response
 
 
-def create_app(require_auth: bool = False, tenant_throttle: manifest.Throttle | None = None) -> FastAPI:
+def create_app(
+    require_auth: bool = False,
+    tenant_throttle: manifest.Throttle | None = None,
+    held_open_per_tenant: int = manifest.HELD_OPEN_PER_TENANT,
+) -> FastAPI:
     """The gateway. require_auth: no keyless default tenant. tenant_throttle: each tenant's rate (off
-    unless given: `agent-runtime dev` gives manifest.TENANT_THROTTLE; tests and benches run unthrottled)."""
+    unless given: `agent-runtime dev` gives manifest.TENANT_THROTTLE; tests and benches run unthrottled).
+    held_open_per_tenant: the requests of `holds_open` functions a tenant may hold at once (holds.py)."""
     routes = compile_routes()
     buckets = TenantBuckets(tenant_throttle) if tenant_throttle is not None else None
+    holds = TenantHolds(held_open_per_tenant)
     app = FastAPI(title="agent-runtime local gateway", docs_url=None, redoc_url=None, openapi_url=None)
     add_console_routes(app)  # before the catch-all below
     add_local_routes(app)  # the docs page and /_local/api-keys (local_routes.py), before it too
@@ -265,8 +273,26 @@ def create_app(require_auth: bool = False, tenant_throttle: manifest.Throttle | 
             # API Gateway can't invoke the function with it and answers 413 itself.
             return _problem(413, "Payload too large", "Request Too Long", "payload-too-large", path)
         handler = resolve_handler(route.spec)
+        context = LocalLambdaContext(route.spec)
         try:
-            result = await run_in_threadpool(handler, event, LocalLambdaContext(route.spec))
+            if route.spec.holds_open and identity is not None:
+                with holds.hold(identity[0]) as limiter:
+                    if limiter is None:
+                        detail = (
+                            f"tenant {identity[0]} holds {holds.limit} requests open already (waits, "
+                            "streams, blocking sends); retry when one of them has answered"
+                        )
+                        return _problem(
+                            429,
+                            "Too many open requests",
+                            detail,
+                            "too-many-open-requests",
+                            path,
+                            {"Retry-After": "1"},
+                        )
+                    result = await anyio.to_thread.run_sync(handler, event, context, limiter=limiter)
+            else:
+                result = await run_in_threadpool(handler, event, context)
         except FunctionKilled:  # the function's process died: API Gateway answers 502
             return _problem(502, "Bad gateway", "the function failed to answer", "internal", path)
         if json_size(result) > LAMBDA_PAYLOAD_LIMIT:

@@ -132,6 +132,7 @@ CUSTOM_CONTEXT: dict[str, Any] = {
     "throttlingRateLimit": "5",
     "throttlingBurstLimit": "10",
     "alarmEmail": "ops@example.com",
+    "reservedConcurrency": "false",
 }
 CUSTOM_ACCOUNT, CUSTOM_REGION = "123456789012", "eu-west-1"
 
