@@ -110,6 +110,11 @@ def dev(
     ephemeral: bool = typer.Option(
         False, help="Keep nothing: state lives in memory and ends with the process."
     ),
+    recover: bool = typer.Option(
+        False,
+        help="Start from every whole record of a damaged --data-dir (its files are copied to "
+        "damaged-<time>/ first); without it, a data dir that can't be read fully is refused.",
+    ),
     require_keys: bool = typer.Option(
         False, help="Refuse requests without an API key (no keyless tenant 'default')."
     ),
@@ -154,7 +159,7 @@ def dev(
     console = Console()
     # Webhooks may not call the gateway itself (nor the download endpoint, which LocalCloud adds).
     state = None if ephemeral else Path(data_dir)
-    cloud = LocalCloud(environment={DENIED_PORTS: str(port)}, data_dir=state)
+    cloud = LocalCloud(environment={DENIED_PORTS: str(port)}, data_dir=state, recover=recover)
     try:
         cloud.start()
     except DataDirError as error:
@@ -175,6 +180,14 @@ def dev(
                 f"  state in {Path(data_dir).resolve()}: restored {restored.items} items, "
                 f"{restored.objects} objects, {restored.replayed} journal records"
             )
+            if restored.kept_in is not None:
+                console.print(
+                    f"  recovered: {len(restored.skipped)} records left out (the files as they were: "
+                    f"{restored.kept_in})",
+                    markup=False,
+                )
+                for skipped in restored.skipped:
+                    console.print(f"    left out: {skipped}", markup=False)
         console.print(f"  try: curl -sS {url}/v1/workflows    API docs: {url}/docs")
         uvicorn.run(create_app(require_keys, throttle), host=host, port=port, log_level=log_level)
     finally:
