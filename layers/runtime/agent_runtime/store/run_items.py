@@ -68,6 +68,9 @@ class RunRecord:
     # The reconciler re-drives a run whose execution was lost under a new name (engine/reconcile.py).
     execution: str | None = None
     redrives: int = 0
+    # Of those, re-drives of a run parked on a person's checkpoint (a restart lost its execution, not a
+    # fault of its own): not counted against the reconciler's limit.
+    parked_redrives: int = 0
     # What the run used (store/usage_meter.py): grown by its commits with ADD, priced when read.
     usage_transitions: int = 0
     usage_lambda_invocations: int = 0
