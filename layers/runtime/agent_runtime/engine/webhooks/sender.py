@@ -160,6 +160,8 @@ def post(delivery: DeliveryRecord, body: str, secrets: list[str]) -> Outcome:
             )
     except httpx.TimeoutException as error:
         return outcome(None, f"timeout: {type(error).__name__}")
+    except httpx.InvalidURL as error:  # not an HTTPError: it would fail every attempt, so it is final
+        return outcome(None, f"refused: not a valid URL: {str(error)[:200]}")
     except httpx.HTTPError as error:
         return outcome(None, f"network error: {type(error).__name__}: {str(error)[:200]}")
 
