@@ -127,6 +127,12 @@ def dev(
     tenant_burst: int | None = typer.Option(
         None, help="Requests a tenant may make at once (default: the cloud's).", show_default=False
     ),
+    allowed_host: list[str] = typer.Option(  # noqa: B008 (typer's way to take an option repeatedly)
+        [],
+        "--allowed-host",
+        help="A Host name to serve besides localhost/127.0.0.1/::1 and --host (repeat for more); any "
+        "other Host is refused, as a DNS-rebinding page sends its own.",
+    ),
     log_level: str = typer.Option("warning", help="uvicorn log level."),
 ) -> None:
     """Run the whole stack locally: moto (DynamoDB, S3, Step Functions executing the real state
@@ -189,7 +195,14 @@ def dev(
                 for skipped in restored.skipped:
                     console.print(f"    left out: {skipped}", markup=False)
         console.print(f"  try: curl -sS {url}/v1/workflows    API docs: {url}/docs")
-        uvicorn.run(create_app(require_keys, throttle), host=host, port=port, log_level=log_level)
+        # A wildcard bind has no name of its own to check: its every request needs a key (above).
+        try:
+            wildcard = ipaddress.ip_address(host).is_unspecified and not allowed_host
+        except ValueError:  # a name
+            wildcard = False
+        hosts = None if wildcard else {host, *allowed_host}
+        app_ = create_app(require_keys, throttle, allowed_hosts=hosts)
+        uvicorn.run(app_, host=host, port=port, log_level=log_level)
     finally:
         cloud.stop()
     console.print("agent-runtime local stack stopped")

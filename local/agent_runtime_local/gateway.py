@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from agent_runtime_local.cloud import ACCOUNT, REGION
 from agent_runtime_local.faults import FunctionKilled
 from agent_runtime_local.holds import TenantHolds
 from agent_runtime_local.lambda_bridge import LocalLambdaContext, resolve_handler
-from agent_runtime_local.local_routes import add_local_routes
+from agent_runtime_local.local_routes import LOOPBACK_NAMES, add_local_routes, host_name
 from agent_runtime_local.throttle import TenantBuckets
 from functions import manifest
 
@@ -210,14 +211,30 @@ def create_app(
     require_auth: bool = False,
     tenant_throttle: manifest.Throttle | None = None,
     held_open_per_tenant: int = manifest.HELD_OPEN_PER_TENANT,
+    allowed_hosts: Collection[str] | None = None,
 ) -> FastAPI:
     """The gateway. require_auth: no keyless default tenant. tenant_throttle: each tenant's rate (off
     unless given: `agent-runtime dev` gives manifest.TENANT_THROTTLE; tests and benches run unthrottled).
-    held_open_per_tenant: the requests of `holds_open` functions a tenant may hold at once (holds.py)."""
+    held_open_per_tenant: the requests of `holds_open` functions a tenant may hold at once (holds.py).
+    allowed_hosts: the Host names served besides the loopback ones (a web page that rebinds its own
+    name to 127.0.0.1 sends its name: 403); None serves any (tests, benches, a wildcard bind whose
+    every request needs a key). The admin routes take loopback names and these only, always."""
     routes = compile_routes()
     buckets = TenantBuckets(tenant_throttle) if tenant_throttle is not None else None
     holds = TenantHolds(held_open_per_tenant)
     app = FastAPI(title="agent-runtime local gateway", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.allowed_hosts = frozenset(h.lower() for h in allowed_hosts or ())
+    if allowed_hosts is not None:
+        served = LOOPBACK_NAMES | app.state.allowed_hosts
+
+        @app.middleware("http")
+        async def check_host(request: Request, call_next: Any) -> Response:
+            if host_name(request) not in served:
+                detail = f"this server answers requests to {', '.join(sorted(served))}, not to that Host"
+                return _problem(403, "Forbidden", detail, "host-not-allowed", request.url.path)
+            response: Response = await call_next(request)
+            return response
+
     add_console_routes(app)  # before the catch-all below
     add_local_routes(app)  # the docs page and /_local/api-keys (local_routes.py), before it too
 
