@@ -144,7 +144,7 @@ def dev(
     from rich.console import Console
 
     from agent_runtime.observability import configure_local_logging
-    from agent_runtime_local.cloud import DENIED_PORTS, LocalCloud
+    from agent_runtime_local.cloud import LocalCloud
     from agent_runtime_local.gateway import create_app
     from agent_runtime_local.persistence import DataDirError
     from functions.manifest import TENANT_THROTTLE, Throttle
@@ -165,7 +165,7 @@ def dev(
     console = Console()
     # Webhooks may not call the gateway itself (nor the download endpoint, which LocalCloud adds).
     state = None if ephemeral else Path(data_dir)
-    cloud = LocalCloud(environment={DENIED_PORTS: str(port)}, data_dir=state, recover=recover)
+    cloud = LocalCloud(environment=dev_environment(port, loopback), data_dir=state, recover=recover)
     try:
         cloud.start()
     except DataDirError as error:
@@ -206,6 +206,20 @@ def dev(
     finally:
         cloud.stop()
     console.print("agent-runtime local stack stopped")
+
+
+def dev_environment(port: int, loopback: bool) -> dict[str, str]:
+    """The settings `dev` adds to the local stack's: webhooks never call the gateway itself; served to
+    the network, a tenant's callback must not reach this host's loopback services either (it would
+    read 512 bytes of their answer): public https only, unless the operator allows hosts with
+    WEBHOOK_ALLOWED_HOSTS."""
+    from agent_runtime_local.cloud import DENIED_PORTS
+
+    environment = {DENIED_PORTS: str(port)}
+    if not loopback:
+        environment["WEBHOOK_ALLOW_HTTP_LOOPBACK"] = "false"
+        environment["WEBHOOK_ALLOWED_HOSTS"] = os.environ.get("WEBHOOK_ALLOWED_HOSTS", "")
+    return environment
 
 
 # -- shared plumbing --------------------------------------------------------------------------------
