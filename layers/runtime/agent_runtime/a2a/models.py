@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 TASK_STATES = (
@@ -137,3 +137,10 @@ class JsonRpcRequest(BaseModel):
     method: str
     params: dict[str, Any] | None = None
     id: str | int | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _short_id(cls, value: str | int | None) -> str | int | None:
+        if isinstance(value, str) and len(value) > 256:
+            raise ValueError("an id is at most 256 characters")
+        return value

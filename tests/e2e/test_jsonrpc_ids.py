@@ -1,0 +1,46 @@
+"""JSON-RPC ids and notifications on A2A's binding (issue 21, item 10): an invalid id (an object, an
+array, a megabyte string) was echoed back, and a notification (no id) was answered and executed."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.e2e
+HEADERS = {"A2A-Version": "1.0"}
+
+
+def post(http: httpx.Client, body: dict[str, Any]) -> httpx.Response:
+    return http.post("/a2a", json=body, headers=HEADERS)
+
+
+def list_tasks(http: httpx.Client) -> list[Any]:
+    reply = post(http, {"jsonrpc": "2.0", "id": 1, "method": "ListTasks", "params": {}}).json()
+    tasks: list[Any] = reply["result"].get("tasks", [])
+    return tasks
+
+
+@pytest.mark.parametrize("bad_id", [{"a": 1}, [1, 2], "x" * 1_000_000], ids=["object", "array", "1MB"])
+def test_an_invalid_id_is_answered_with_a_null_id(http: httpx.Client, bad_id: Any) -> None:
+    reply = post(http, {"jsonrpc": "2.0", "id": bad_id, "method": "ListTasks", "params": {}})
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["id"] is None
+    assert body["error"]["code"] == -32600
+    assert len(reply.content) < 10_000
+
+
+def test_a_notification_is_neither_answered_nor_executed(http: httpx.Client) -> None:
+    message = {"messageId": str(uuid.uuid4()), "role": "ROLE_USER", "parts": [{"data": {"n": 1}}]}
+    params = {"message": message, "metadata": {"skill": "echo"}}
+    reply = post(http, {"jsonrpc": "2.0", "method": "SendMessage", "params": params})
+    assert (reply.status_code, reply.content) == (204, b"")
+    assert list_tasks(http) == []  # before: a task was created
+    # With an id, the same request is answered.
+    assert (
+        "result"
+        in post(http, {"jsonrpc": "2.0", "id": "a", "method": "SendMessage", "params": params}).json()
+    )
