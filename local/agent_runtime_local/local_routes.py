@@ -149,8 +149,14 @@ def add_local_routes(app: FastAPI) -> None:
             detail = 'send {"tenant": "<tenant>", "principal": "<who holds it>"?}'
             return _problem(422, "Validation failed", detail, "validation-failed", path)
         from agent_runtime.engine import Engine
+        from agent_runtime.errors import ValidationFailed
 
-        key, info = await run_in_threadpool(Engine.default().api_keys.issue, tenant, principal)
+        try:
+            key, info = await run_in_threadpool(Engine.default().api_keys.issue, tenant, principal)
+        except ValidationFailed as invalid:  # a tenant id or principal the keys can't hold
+            body = json.dumps(problem(422, "Validation failed", invalid.detail, slug="validation-failed",
+                                      instance=path, errors=invalid.errors))  # fmt: skip
+            return Response(body, status_code=422, media_type=PROBLEM_CONTENT_TYPE)
         return Response(json.dumps(_key_json(info, key)), status_code=201, media_type="application/json")
 
     @app.get(ADMIN_PATH)

@@ -64,3 +64,23 @@ def test_an_allowed_host_is_served_and_admin_stays_loopback_only(cloud: Resource
     minted = send(app, "http://devbox.lan:9000", "POST", "/_local/api-keys", json={"tenant": "x"})
     assert minted.status_code == 201  # an allowed name, from a loopback client
     assert send(app, "http://other.lan:9000", "GET", "/v1/workflows").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"tenant": "a#b"}, "tenant"),
+        ({"tenant": "x" * 65}, "tenant"),
+        ({"tenant": "acme", "principal": "ana\r\nadmin: yes"}, "principal"),
+        ({"tenant": "acme", "principal": "\u202eanA"}, "principal"),
+    ],
+    ids=["hash", "long", "crlf", "rlo"],
+)
+def test_the_key_admin_refuses_an_invalid_tenant_or_principal_with_a_422(
+    app: object, body: dict[str, str], field: str
+) -> None:
+    before = send(app, "http://127.0.0.1:9000", "GET", "/_local/api-keys").json()["data"]
+    reply = send(app, "http://127.0.0.1:9000", "POST", "/_local/api-keys", json=body)
+    assert reply.status_code == 422, reply.text  # before: 500, or 201 storing the CRLF principal
+    assert [e["field"] for e in reply.json()["errors"]] == [field]
+    assert send(app, "http://127.0.0.1:9000", "GET", "/_local/api-keys").json()["data"] == before
