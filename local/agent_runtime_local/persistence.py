@@ -122,7 +122,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 class DataDir:
-    """One data directory, held (flock) by one process at a time."""
+    """One data directory, held (flock of the directory itself) by one process at a time."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -137,7 +137,8 @@ class DataDir:
     # -- lifecycle -------------------------------------------------------------------------------
     def open(self) -> None:
         self.blobs.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        # The directory, not a file in it: a deleted lock file would let a second stack in.
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -221,3 +221,18 @@ def test_dev_refuses_a_damaged_data_dir_with_a_message_not_a_traceback(
     assert "Traceback" not in result.stderr + result.stdout
     assert "--recover" in result.stderr + result.stdout
     assert (tmp_path / "journal-4.jsonl").read_bytes() == b'{"op":"dynamodb.PutItem","params":{}}\n'
+
+
+def test_a_second_stack_cannot_take_a_data_dir_whose_lock_file_was_deleted(tmp_path: Path) -> None:
+    first = DataDir(tmp_path)
+    first.open()
+    try:
+        for leftover in tmp_path.glob("lock"):
+            leftover.unlink()  # before: the lock was this file, and a second stack started
+        with pytest.raises(DataDirError, match="in use"):
+            DataDir(tmp_path).open()
+    finally:
+        first.close()
+    second = DataDir(tmp_path)
+    second.open()  # released with the first
+    second.close()
