@@ -44,3 +44,21 @@ def test_a_notification_is_neither_answered_nor_executed(http: httpx.Client) -> 
         "result"
         in post(http, {"jsonrpc": "2.0", "id": "a", "method": "SendMessage", "params": params}).json()
     )
+
+
+def test_a_v1_idempotency_key_cannot_name_an_a2a_messages_run(http: httpx.Client) -> None:
+    message_id = uuid.uuid4().hex
+    message = {"messageId": message_id, "role": "ROLE_USER", "parts": [{"data": {"n": 1}}]}
+    params = {"message": message, "metadata": {"skill": "echo"}, "configuration": {"returnImmediately": True}}
+    sent = post(http, {"jsonrpc": "2.0", "id": 1, "method": "SendMessage", "params": params}).json()
+    assert "result" in sent
+    before = len(http.get("/v1/runs").json()["data"])
+    reply = http.post(
+        "/v1/runs",
+        json={"workflow": {"name": "echo"}, "input": {"n": 1}},
+        headers={"Idempotency-Key": f"a2a:{message_id}"},
+    )
+    # Before: the A2A message's run came back as this request's (a replay, or a 409).
+    assert reply.status_code == 400, reply.text
+    assert [e["field"] for e in reply.json()["errors"]] == ["Idempotency-Key"]
+    assert len(http.get("/v1/runs").json()["data"]) == before
