@@ -66,3 +66,24 @@ def test_acp_metadata_over_its_limit_is_a_422_and_nothing_is_written(acp: httpx.
     patched = acp.patch(f"/threads/{made.json()['thread_id']}", json={"metadata": {"pad": PAD}})
     assert patched.status_code == 422, patched.text
     assert acp.post("/runs/search", json={}).json() == []
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [{"content": "no role"}],
+        [{"role": "user"}],
+        [{"role": "user", "content": 42}],
+        [{"role": "user", "content": [{"type": "text"}]}],
+        [{"role": "user", "content": [{"text": "no type"}]}],
+    ],
+    ids=["no-role", "no-content", "content-number", "text-block-without-text", "block-without-type"],
+)
+def test_acp_thread_messages_that_are_not_acp_messages_are_a_422(
+    acp: httpx.Client, messages: list[dict[str, Any]]
+) -> None:
+    thread = acp.post("/threads", json={}).json()["thread_id"]
+    patched = acp.patch(f"/threads/{thread}", json={"messages": messages})
+    assert patched.status_code == 422, patched.text  # before: 200, stored as sent
+    good = [{"role": "user", "content": [{"type": "text", "text": "hi"}]}, {"role": "ai", "content": "ok"}]
+    assert acp.patch(f"/threads/{thread}", json={"messages": good}).status_code == 200

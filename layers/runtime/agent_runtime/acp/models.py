@@ -149,11 +149,45 @@ class ThreadCheckpoint(Lenient):
     checkpoint_id: str
 
 
+class MessageBlock(Lenient):
+    """ACP's MessageTextBlock or MessageAnyBlock: a `type`, and `text` when it is "text"."""
+
+    type: str
+    text: str | None = None
+    metadata: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _text_block_has_text(self) -> MessageBlock:
+        if self.type == "text" and self.text is None:
+            raise ValueError("a text block needs `text`")
+        return self
+
+
+class Message(Lenient):
+    """ACP's Message: what a thread's messages must be, since ACP clients read them back as such."""
+
+    role: str
+    content: str | list[MessageBlock]
+    id: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+def _acp_messages(value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    for index, message in enumerate(value or ()):
+        try:
+            Message.model_validate(message)  # kept as sent; refused unless it is one
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ValueError(f"messages[{index}] is not an ACP Message: {where}: {first['msg']}") from None
+    return value
+
+
 class ThreadPatch(Lenient):
     checkpoint: ThreadCheckpoint | None = None
     metadata: SmallMetadata = None
     values: Any = None
-    messages: list[dict[str, Any]] | None = None
+    messages: Annotated[list[dict[str, Any]] | None, AfterValidator(_acp_messages)] = None
 
 
 class ThreadSearchRequest(Lenient):
