@@ -25,7 +25,7 @@ from agent_runtime_local.faults import FunctionKilled
 from agent_runtime_local.holds import TenantHolds
 from agent_runtime_local.lambda_bridge import LocalLambdaContext, resolve_handler
 from agent_runtime_local.local_routes import LOOPBACK_NAMES, add_local_routes, host_name
-from agent_runtime_local.throttle import TenantBuckets
+from agent_runtime_local.throttle import BAD_KEYS, TenantBuckets
 from functions import manifest
 
 LOCAL_TENANT = "default"
@@ -221,6 +221,7 @@ def create_app(
     every request needs a key). The admin routes take loopback names and these only, always."""
     routes = compile_routes()
     buckets = TenantBuckets(tenant_throttle) if tenant_throttle is not None else None
+    bad_keys = TenantBuckets(BAD_KEYS) if tenant_throttle is not None else None
     holds = TenantHolds(held_open_per_tenant)
     app = FastAPI(title="agent-runtime local gateway", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.allowed_hosts = frozenset(h.lower() for h in allowed_hosts or ())
@@ -261,6 +262,12 @@ def create_app(
         body = await request.body()
         if len(body) > GATEWAY_MAX_BODY:
             return _problem(413, "Payload too large", "request body exceeds 10 MB", "payload-too-large", path)
+        # Key guessing: an address whose unknown keys are over BAD_KEYS gets no key checked for a while.
+        client = request.client.host if request.client else ""
+        credentials = any(name in request.headers for name in ("authorization", "x-api-key"))
+        if bad_keys is not None and credentials and (wait := bad_keys.empty(client)) is not None:
+            detail = f"too many requests with unknown API keys from this address; retry in {wait} s"
+            return _problem(429, "Too many requests", detail, "throttled", path, {"Retry-After": str(wait)})
         # A public route (FunctionSpec.public) has no authorizer in the cloud either: no tenant.
         try:
             identity = (
@@ -274,6 +281,8 @@ def create_app(
             detail = "the API key could not be checked just now; try again"
             return _problem(503, "Service unavailable", detail, "unavailable", path, {"Retry-After": "1"})
         if identity is None and not route.spec.public:
+            if bad_keys is not None and credentials:
+                bad_keys.take(client)
             return _problem(
                 401,
                 "Unauthorized",

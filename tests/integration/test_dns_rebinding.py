@@ -84,3 +84,30 @@ def test_the_key_admin_refuses_an_invalid_tenant_or_principal_with_a_422(
     assert reply.status_code == 422, reply.text  # before: 500, or 201 storing the CRLF principal
     assert [e["field"] for e in reply.json()["errors"]] == [field]
     assert send(app, "http://127.0.0.1:9000", "GET", "/_local/api-keys").json()["data"] == before
+
+
+def test_unknown_keys_are_throttled_per_client_address(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent_runtime.engine import Engine
+    from functions.manifest import Throttle
+
+    limit = Throttle(rate_per_second=0.001, burst=5)  # BAD_KEYS is 20, then 1/s: the same, shorter
+    monkeypatch.setattr(gateway, "BAD_KEYS", limit)
+    good = Engine.default().api_keys.create("bad-key-check")
+    app = gateway.create_app(tenant_throttle=Throttle(rate_per_second=1000, burst=1000))
+
+    async def guesses() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:9000") as client:
+            codes = []
+            for n in range(limit.burst + 5):
+                reply = await client.get("/v1/runs", headers={"Authorization": f"Bearer ar_guess{n}"})
+                codes.append(reply.status_code)
+            # Past the limit no key is checked from this address, a good one neither, for a while.
+            reply = await client.get("/v1/runs", headers={"Authorization": f"Bearer {good}"})
+            codes.append(reply.status_code)
+            return codes
+
+    codes = asyncio.run(guesses())
+    assert codes == [401] * limit.burst + [429] * 6  # before: 401 every time, unthrottled
