@@ -62,3 +62,20 @@ def test_a_v1_idempotency_key_cannot_name_an_a2a_messages_run(http: httpx.Client
     assert reply.status_code == 400, reply.text
     assert [e["field"] for e in reply.json()["errors"]] == ["Idempotency-Key"]
     assert len(http.get("/v1/runs").json()["data"]) == before
+
+
+@pytest.mark.parametrize(
+    ("headers", "kept_out"),
+    [
+        ({"Host": "evil.example/<script>", "X-Forwarded-Proto": "https"}, "<script>"),
+        ({"X-Forwarded-Proto": "javascript"}, "javascript:"),
+    ],
+    ids=["host", "proto"],
+)
+def test_the_public_agent_card_takes_only_a_well_formed_host_and_scheme(
+    base_url: str, headers: dict[str, str], kept_out: str
+) -> None:
+    reply = httpx.get(f"{base_url}/.well-known/agent-card.json", headers=headers)
+    assert reply.status_code == 200
+    assert kept_out not in reply.text  # before: reflected into a publicly cacheable card
+    assert {part.strip() for part in reply.headers["vary"].split(",")} >= {"Host", "X-Forwarded-Proto"}
