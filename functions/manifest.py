@@ -106,6 +106,12 @@ class FunctionSpec:
     public: bool = False
     # With trigger=SCHEDULE: how often it runs, as an EventBridge Scheduler rate ("rate(1 minute)").
     schedule: str | None = None
+    # Its requests may be held open (long polls, SSE windows, blocking sends: up to 25 s): each tenant
+    # may hold HELD_OPEN_PER_TENANT of them at once, on threads of its own locally (docs/decisions.md XX).
+    holds_open: bool = False
+    # Reserved concurrency in the cloud (a floor for workers, a ceiling for held-open request functions),
+    # so one tenant's long polls can't take the account's executions from the steps and the authorizer.
+    reserved_concurrency: int | None = None
 
     @property
     def module(self) -> str:
@@ -164,6 +170,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "Wait until a run ends or needs a human (or the timeout), then return it",
         routes=(Route("GET", "/v1/runs/{run_id}/wait"),),
         grants=_READ,
+        holds_open=True,
+        reserved_concurrency=50,
     ),
     FunctionSpec(
         "run_events",
@@ -171,6 +179,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "A run's events as SSE windows or JSON pages",
         routes=(Route("GET", "/v1/runs/{run_id}/events"),),
         grants=_READ,
+        holds_open=True,
+        reserved_concurrency=50,
     ),
     FunctionSpec(
         "list_checkpoints",
@@ -287,6 +297,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "Table stream consumer: events that trigger webhooks -> deliveries on the webhook queue",
         grants=_WRITE | {Grant.QUEUE_SEND, Grant.STREAM_READ},
         timeout_seconds=60,
+        reserved_concurrency=5,
         trigger=Trigger.TABLE_STREAM,
         # Only event pages of runs with a callback URL carry `hook` (store/event_items.py).
         trigger_filter='{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"hook": {"BOOL": [true]}}}}',
@@ -300,6 +311,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         timeout_seconds=30,
         memory_mb=256,
+        reserved_concurrency=20,
         trigger=Trigger.WEBHOOK_QUEUE,
     ),
     FunctionSpec(
@@ -309,6 +321,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         grants=frozenset({Grant.TABLE_READ}),
         timeout_seconds=10,
         memory_mb=256,
+        reserved_concurrency=50,
     ),
     FunctionSpec(
         "checkpoint_worker",
@@ -317,6 +330,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         grants=_WRITE | {Grant.TASK_CALLBACK},
         timeout_seconds=30,
         memory_mb=512,
+        reserved_concurrency=20,
     ),
     FunctionSpec(
         "reconciler",
@@ -337,6 +351,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         timeout_seconds=300,
         memory_mb=256,
+        reserved_concurrency=2,
         trigger=Trigger.SCHEDULE,
         schedule="rate(1 minute)",
     ),
@@ -349,6 +364,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         grants=_WRITE | {Grant.EXECUTION_START, Grant.TASK_CALLBACK, Grant.MODEL_INVOKE},
         timeout_seconds=900,
         memory_mb=1024,
+        reserved_concurrency=200,
     ),
 )
 
@@ -488,6 +504,8 @@ FUNCTIONS += tuple(
         f"ACP {method} {path}",
         routes=(Route(method, path), *ACP_ALIASES.get(name, ())),
         grants=_ACP_GRANTS.get(name, _READ),
+        holds_open="wait" in name or "stream" in name,
+        reserved_concurrency=20 if "wait" in name or "stream" in name else None,
     )
     for name, handler, method, path in ACP_OPERATIONS
 )
@@ -515,6 +533,8 @@ FUNCTIONS += (
         "A2A 1.0 JSON-RPC binding: every method",
         routes=(Route("POST", "/a2a"),),
         grants=_ACP_CREATE,
+        holds_open=True,  # blocking SendMessage, SendStreamingMessage, SubscribeToTask
+        reserved_concurrency=50,
     ),
     FunctionSpec(
         "a2a_http",
@@ -522,6 +542,8 @@ FUNCTIONS += (
         "A2A 1.0 HTTP+JSON binding: every operation under /a2a",
         routes=(Route("GET", "/a2a/{path+}"), Route("POST", "/a2a/{path+}"), Route("DELETE", "/a2a/{path+}")),
         grants=_ACP_CREATE,
+        holds_open=True,  # message:send (blocking), message:stream, tasks/{id}:subscribe
+        reserved_concurrency=50,
     ),
 )
 
@@ -621,6 +643,9 @@ class Throttle:
 # the tenant's usage key), a token bucket per tenant in the local gateway. One tenant can't starve the
 # others; the stage-wide limit stays the stack's ceiling.
 TENANT_THROTTLE = Throttle(rate_per_second=20, burst=40)
+# The rate limits requests started, not requests held open: each tenant may hold this many requests of
+# `holds_open` functions at once; one more is a 429 of type /problems/too-many-open-requests.
+HELD_OPEN_PER_TENANT = 10
 
 # The state machine's substitution variables, each naming the function it invokes.
 STATE_MACHINE_FUNCTIONS = {

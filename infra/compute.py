@@ -192,6 +192,9 @@ class FunctionFactory:
             application_log_level_v2=APPLICATION_LOG_LEVELS[config.log_level],
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
+            # A floor for the workers and the authorizer, a ceiling for held-open request functions:
+            # long polls can't take the executions the steps need (docs/decisions.md XX).
+            reserved_concurrent_executions=spec.reserved_concurrency if config.reserved_concurrency else None,
         )
         return DeployedFunction(spec, function, role, log_group)
 

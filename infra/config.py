@@ -95,6 +95,9 @@ class StackConfig:
     # Bedrock permission at all. default_model: the functions' AGENT_RUNTIME_MODEL (agent_runtime/models).
     model_ids: tuple[str, ...] = ()
     default_model: str | None = None
+    # Each function's reserved concurrency from the manifest (functions/manifest.py reserved_concurrency):
+    # 657 of the account's executions. Off for accounts with a lower limit (Lambda keeps 100 unreserved).
+    reserved_concurrency: bool = True
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -200,4 +203,5 @@ class StackConfig:
             dependencies_layer_dir=str(get("dependenciesLayerDir", base.dependencies_layer_dir)),
             model_ids=_list(get("modelIds", [])),
             default_model=None if default_model is None else str(default_model).strip(),
+            reserved_concurrency=_bool(get("reservedConcurrency", base.reserved_concurrency)),
         ).validate()

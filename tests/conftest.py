@@ -34,6 +34,8 @@ TEST_ENVIRONMENT = {
     "WEBHOOK_RETRY_WINDOW_SECONDS": "8",
     "WEBHOOK_READ_TIMEOUT_SECONDS": "1",
     "WEBHOOK_CONNECT_TIMEOUT_SECONDS": "1",
+    # An endpoint's circuit opens for 2 s (not a minute) after 10 failures in a row.
+    "WEBHOOK_BREAKER_SECONDS": "2",
     # The session's scheduled sweeps leave runs alone: tests that leave a run without an execution on
     # purpose sweep when they choose (tests/integration/test_reconciler.py, tests/faults/).
     "RECONCILE_GRACE_SECONDS": "3600",

@@ -8,8 +8,9 @@ from agent_runtime.errors import DomainError, NotFound
 from agent_runtime.http.adapter import Request, Response, api_handler
 from agent_runtime.workflows.registry import registry
 
-# Cards change only with a deployment: clients may cache them for a while (spec section 8.6).
-CACHE = {"Cache-Control": "public, max-age=300"}
+# Cards change only with a deployment: clients may cache them for a while (spec section 8.6). Their
+# URLs come from Host and X-Forwarded-Proto: a shared cache keys on them too.
+CACHE = {"Cache-Control": "public, max-age=300", "Vary": "Host, X-Forwarded-Proto"}
 
 
 def _render(error: DomainError, path: str | None) -> Response:

@@ -110,6 +110,11 @@ def dev(
     ephemeral: bool = typer.Option(
         False, help="Keep nothing: state lives in memory and ends with the process."
     ),
+    recover: bool = typer.Option(
+        False,
+        help="Start from every whole record of a damaged --data-dir (its files are copied to "
+        "damaged-<time>/ first); without it, a data dir that can't be read fully is refused.",
+    ),
     require_keys: bool = typer.Option(
         False, help="Refuse requests without an API key (no keyless tenant 'default')."
     ),
@@ -122,6 +127,12 @@ def dev(
     tenant_burst: int | None = typer.Option(
         None, help="Requests a tenant may make at once (default: the cloud's).", show_default=False
     ),
+    allowed_host: list[str] = typer.Option(  # noqa: B008 (typer's way to take an option repeatedly)
+        [],
+        "--allowed-host",
+        help="A Host name to serve besides localhost/127.0.0.1/::1 and --host (repeat for more); any "
+        "other Host is refused, as a DNS-rebinding page sends its own.",
+    ),
     log_level: str = typer.Option("warning", help="uvicorn log level."),
 ) -> None:
     """Run the whole stack locally: moto (DynamoDB, S3, Step Functions executing the real state
@@ -133,7 +144,7 @@ def dev(
     from rich.console import Console
 
     from agent_runtime.observability import configure_local_logging
-    from agent_runtime_local.cloud import DENIED_PORTS, LocalCloud
+    from agent_runtime_local.cloud import LocalCloud
     from agent_runtime_local.gateway import create_app
     from agent_runtime_local.persistence import DataDirError
     from functions.manifest import TENANT_THROTTLE, Throttle
@@ -154,7 +165,7 @@ def dev(
     console = Console()
     # Webhooks may not call the gateway itself (nor the download endpoint, which LocalCloud adds).
     state = None if ephemeral else Path(data_dir)
-    cloud = LocalCloud(environment={DENIED_PORTS: str(port)}, data_dir=state)
+    cloud = LocalCloud(environment=dev_environment(port, loopback), data_dir=state, recover=recover)
     try:
         cloud.start()
     except DataDirError as error:
@@ -175,11 +186,40 @@ def dev(
                 f"  state in {Path(data_dir).resolve()}: restored {restored.items} items, "
                 f"{restored.objects} objects, {restored.replayed} journal records"
             )
+            if restored.kept_in is not None:
+                console.print(
+                    f"  recovered: {len(restored.skipped)} records left out (the files as they were: "
+                    f"{restored.kept_in})",
+                    markup=False,
+                )
+                for skipped in restored.skipped:
+                    console.print(f"    left out: {skipped}", markup=False)
         console.print(f"  try: curl -sS {url}/v1/workflows    API docs: {url}/docs")
-        uvicorn.run(create_app(require_keys, throttle), host=host, port=port, log_level=log_level)
+        # A wildcard bind has no name of its own to check: its every request needs a key (above).
+        try:
+            wildcard = ipaddress.ip_address(host).is_unspecified and not allowed_host
+        except ValueError:  # a name
+            wildcard = False
+        hosts = None if wildcard else {host, *allowed_host}
+        app_ = create_app(require_keys, throttle, allowed_hosts=hosts)
+        uvicorn.run(app_, host=host, port=port, log_level=log_level)
     finally:
         cloud.stop()
     console.print("agent-runtime local stack stopped")
+
+
+def dev_environment(port: int, loopback: bool) -> dict[str, str]:
+    """The settings `dev` adds to the local stack's: webhooks never call the gateway itself; served to
+    the network, a tenant's callback must not reach this host's loopback services either (it would
+    read 512 bytes of their answer): public https only, unless the operator allows hosts with
+    WEBHOOK_ALLOWED_HOSTS."""
+    from agent_runtime_local.cloud import DENIED_PORTS
+
+    environment = {DENIED_PORTS: str(port)}
+    if not loopback:
+        environment["WEBHOOK_ALLOW_HTTP_LOOPBACK"] = "false"
+        environment["WEBHOOK_ALLOWED_HOSTS"] = os.environ.get("WEBHOOK_ALLOWED_HOSTS", "")
+    return environment
 
 
 # -- shared plumbing --------------------------------------------------------------------------------

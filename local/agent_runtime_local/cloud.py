@@ -189,9 +189,12 @@ class LocalCloud:
     serves only signed, unexpired GETs of the bucket's objects.
     """
 
-    def __init__(self, environment: dict[str, str] | None = None, data_dir: Path | None = None) -> None:
+    def __init__(
+        self, environment: dict[str, str] | None = None, data_dir: Path | None = None, recover: bool = False
+    ) -> None:
         self._environment = environment or {}
         self._data_dir = data_dir
+        self._recover = recover  # restore every whole record of a damaged data dir (persistence.py)
         self._mock: Any = None
         self._downloads: Any = None
         self._data: Any = None
@@ -226,7 +229,9 @@ class LocalCloud:
             self._mock.start()
             self.resources = create_resources(stream=self._data is None)
             if self._data is not None:
-                self.restored = self._data.restore(self.resources.table, self.resources.bucket, STREAM)
+                self.restored = self._data.restore(
+                    self.resources.table, self.resources.bucket, STREAM, recover=self._recover
+                )
                 aws.client_observers.append(self._data.watch)
             # Pre-signed URLs are signed with this secret (moto takes any); public "local" would let
             # anyone forge one. A data dir keeps its own, so URLs stay valid across a restart.

@@ -8,10 +8,12 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -20,9 +22,10 @@ from starlette.convertors import Convertor, register_url_convertor
 from agent_runtime.http.problems import PROBLEM_CONTENT_TYPE, problem
 from agent_runtime_local.cloud import ACCOUNT, REGION
 from agent_runtime_local.faults import FunctionKilled
+from agent_runtime_local.holds import TenantHolds
 from agent_runtime_local.lambda_bridge import LocalLambdaContext, resolve_handler
-from agent_runtime_local.local_routes import add_local_routes
-from agent_runtime_local.throttle import TenantBuckets
+from agent_runtime_local.local_routes import LOOPBACK_NAMES, add_local_routes, host_name
+from agent_runtime_local.throttle import BAD_KEYS, TenantBuckets
 from functions import manifest
 
 LOCAL_TENANT = "default"
@@ -204,12 +207,35 @@ def add_console_routes(app: FastAPI) -> None:
         return response
 
 
-def create_app(require_auth: bool = False, tenant_throttle: manifest.Throttle | None = None) -> FastAPI:
+def create_app(
+    require_auth: bool = False,
+    tenant_throttle: manifest.Throttle | None = None,
+    held_open_per_tenant: int = manifest.HELD_OPEN_PER_TENANT,
+    allowed_hosts: Collection[str] | None = None,
+) -> FastAPI:
     """The gateway. require_auth: no keyless default tenant. tenant_throttle: each tenant's rate (off
-    unless given: `agent-runtime dev` gives manifest.TENANT_THROTTLE; tests and benches run unthrottled)."""
+    unless given: `agent-runtime dev` gives manifest.TENANT_THROTTLE; tests and benches run unthrottled).
+    held_open_per_tenant: the requests of `holds_open` functions a tenant may hold at once (holds.py).
+    allowed_hosts: the Host names served besides the loopback ones (a web page that rebinds its own
+    name to 127.0.0.1 sends its name: 403); None serves any (tests, benches, a wildcard bind whose
+    every request needs a key). The admin routes take loopback names and these only, always."""
     routes = compile_routes()
     buckets = TenantBuckets(tenant_throttle) if tenant_throttle is not None else None
+    bad_keys = TenantBuckets(BAD_KEYS) if tenant_throttle is not None else None
+    holds = TenantHolds(held_open_per_tenant)
     app = FastAPI(title="agent-runtime local gateway", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.allowed_hosts = frozenset(h.lower() for h in allowed_hosts or ())
+    if allowed_hosts is not None:
+        served = LOOPBACK_NAMES | app.state.allowed_hosts
+
+        @app.middleware("http")
+        async def check_host(request: Request, call_next: Any) -> Response:
+            if host_name(request) not in served:
+                detail = f"this server answers requests to {', '.join(sorted(served))}, not to that Host"
+                return _problem(403, "Forbidden", detail, "host-not-allowed", request.url.path)
+            response: Response = await call_next(request)
+            return response
+
     add_console_routes(app)  # before the catch-all below
     add_local_routes(app)  # the docs page and /_local/api-keys (local_routes.py), before it too
 
@@ -236,6 +262,12 @@ def create_app(require_auth: bool = False, tenant_throttle: manifest.Throttle | 
         body = await request.body()
         if len(body) > GATEWAY_MAX_BODY:
             return _problem(413, "Payload too large", "request body exceeds 10 MB", "payload-too-large", path)
+        # Key guessing: an address whose unknown keys are over BAD_KEYS gets no key checked for a while.
+        client = request.client.host if request.client else ""
+        credentials = any(name in request.headers for name in ("authorization", "x-api-key"))
+        if bad_keys is not None and credentials and (wait := bad_keys.empty(client)) is not None:
+            detail = f"too many requests with unknown API keys from this address; retry in {wait} s"
+            return _problem(429, "Too many requests", detail, "throttled", path, {"Retry-After": str(wait)})
         # A public route (FunctionSpec.public) has no authorizer in the cloud either: no tenant.
         try:
             identity = (
@@ -249,6 +281,8 @@ def create_app(require_auth: bool = False, tenant_throttle: manifest.Throttle | 
             detail = "the API key could not be checked just now; try again"
             return _problem(503, "Service unavailable", detail, "unavailable", path, {"Retry-After": "1"})
         if identity is None and not route.spec.public:
+            if bad_keys is not None and credentials:
+                bad_keys.take(client)
             return _problem(
                 401,
                 "Unauthorized",
@@ -265,8 +299,26 @@ def create_app(require_auth: bool = False, tenant_throttle: manifest.Throttle | 
             # API Gateway can't invoke the function with it and answers 413 itself.
             return _problem(413, "Payload too large", "Request Too Long", "payload-too-large", path)
         handler = resolve_handler(route.spec)
+        context = LocalLambdaContext(route.spec)
         try:
-            result = await run_in_threadpool(handler, event, LocalLambdaContext(route.spec))
+            if route.spec.holds_open and identity is not None:
+                with holds.hold(identity[0]) as limiter:
+                    if limiter is None:
+                        detail = (
+                            f"tenant {identity[0]} holds {holds.limit} requests open already (waits, "
+                            "streams, blocking sends); retry when one of them has answered"
+                        )
+                        return _problem(
+                            429,
+                            "Too many open requests",
+                            detail,
+                            "too-many-open-requests",
+                            path,
+                            {"Retry-After": "1"},
+                        )
+                    result = await anyio.to_thread.run_sync(handler, event, context, limiter=limiter)
+            else:
+                result = await run_in_threadpool(handler, event, context)
         except FunctionKilled:  # the function's process died: API Gateway answers 502
             return _problem(502, "Bad gateway", "the function failed to answer", "internal", path)
         if json_size(result) > LAMBDA_PAYLOAD_LIMIT:

@@ -7,7 +7,9 @@
 - `/_local/api-keys`: create, list and revoke API keys of the local stack's table (moto, inside the
   `agent-runtime dev` process, so the CLI can't reach it otherwise). Loopback clients only, and never
   from a page of another origin (a browser sends `Origin`; JSON bodies need a CORS preflight this
-  server never grants), since a key is a tenant's credential.
+  server never grants), since a key is a tenant's credential. The `Host` header must name this
+  machine's loopback (or a host the operator allowed): a DNS-rebinding page reaches a loopback
+  server under its own name, and its `Origin` matches that name.
 """
 
 from __future__ import annotations
@@ -41,6 +43,19 @@ DOCS_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 ADMIN_PATH = "/_local/api-keys"
+# The names a browser uses for this machine's loopback: any other Host is a page's own name (DNS
+# rebinding), whatever address it resolved to.
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def host_name(request: Request) -> str:
+    """The Host header's name, lowercased, without the port (IPv6 without its brackets)."""
+    host = (request.headers.get("host") or "").strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 OPENAPI_SOURCES = Path(__file__).resolve().parents[2] / "openapi"
 
 
@@ -65,7 +80,8 @@ def _problem(status: int, title: str, detail: str, slug: str, path: str) -> Resp
 
 
 def _refused(request: Request) -> Response | None:
-    """A 403 unless the request comes from this machine and not from another origin's page."""
+    """A 403 unless the request comes from this machine, names it in Host, and not from another
+    origin's page."""
     path = request.url.path
     try:
         loopback = ipaddress.ip_address(request.client.host if request.client else "").is_loopback
@@ -75,6 +91,10 @@ def _refused(request: Request) -> Response | None:
         return _problem(
             403, "Forbidden", "the local admin routes answer loopback clients only", "forbidden", path
         )
+    allowed = LOOPBACK_NAMES | getattr(request.app.state, "allowed_hosts", frozenset())
+    if host_name(request) not in allowed:
+        detail = "the local admin routes answer requests to this machine's loopback names only"
+        return _problem(403, "Forbidden", detail, "forbidden", path)
     origin = request.headers.get("origin")
     if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
         return _problem(
@@ -129,8 +149,14 @@ def add_local_routes(app: FastAPI) -> None:
             detail = 'send {"tenant": "<tenant>", "principal": "<who holds it>"?}'
             return _problem(422, "Validation failed", detail, "validation-failed", path)
         from agent_runtime.engine import Engine
+        from agent_runtime.errors import ValidationFailed
 
-        key, info = await run_in_threadpool(Engine.default().api_keys.issue, tenant, principal)
+        try:
+            key, info = await run_in_threadpool(Engine.default().api_keys.issue, tenant, principal)
+        except ValidationFailed as invalid:  # a tenant id or principal the keys can't hold
+            body = json.dumps(problem(422, "Validation failed", invalid.detail, slug="validation-failed",
+                                      instance=path, errors=invalid.errors))  # fmt: skip
+            return Response(body, status_code=422, media_type=PROBLEM_CONTENT_TYPE)
         return Response(json.dumps(_key_json(info, key)), status_code=201, media_type="application/json")
 
     @app.get(ADMIN_PATH)

@@ -25,9 +25,12 @@ import hashlib
 import json
 import logging
 import os
+import re
+import shutil
 import threading
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +62,18 @@ BATCH_WRITE_LIMIT = 25
 
 
 class DataDirError(RuntimeError):
-    """The data directory can't be used (held by another process, or its journal doesn't replay)."""
+    """The data directory can't be used (held by another process, or its files can't be read or
+    don't replay). Nothing in it was changed."""
+
+
+_JOURNAL_NAME = re.compile(r"^journal-(\d+)\.jsonl$")
+
+
+def recover_hint(root: Path) -> str:
+    return (
+        f"Nothing was changed. To start from every whole record that can be read (the files as they "
+        f"are now are kept in {root}/damaged-<time>/): agent-runtime dev --data-dir {root} --recover"
+    )
 
 
 def encode(value: Any) -> Any:
@@ -88,6 +102,9 @@ class Restored:
     items: int = 0
     objects: int = 0
     replayed: int = 0
+    # With recover: what could not be read or replayed, and where the files as they were are kept.
+    skipped: list[str] = field(default_factory=list)
+    kept_in: Path | None = None
 
 
 def _session() -> Any:
@@ -105,7 +122,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 class DataDir:
-    """One data directory, held (flock) by one process at a time."""
+    """One data directory, held (flock of the directory itself) by one process at a time."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -114,11 +131,14 @@ class DataDir:
         self._lock_fd: int | None = None
         self._journal_fd: int | None = None
         self._pending = threading.local()
+        # Set once a journal write failed (a full disk): every later call is refused (fail-stop).
+        self.failed: OSError | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
     def open(self) -> None:
         self.blobs.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        # The directory, not a file in it: a deleted lock file would let a second stack in.
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -147,14 +167,22 @@ class DataDir:
         return path.read_text().strip()
 
     # -- restore ---------------------------------------------------------------------------------
-    def restore(self, table: str, bucket: str, stream: dict[str, Any]) -> Restored:
+    def restore(self, table: str, bucket: str, stream: dict[str, Any], recover: bool = False) -> Restored:
         """Load the snapshot into the (stream-less) table and the bucket, turn the stream on, replay the
-        journal, write a fresh snapshot and start journaling. Call before anything else uses them."""
+        journal, write a fresh snapshot and start journaling. Call before anything else uses them.
+
+        Anything that can't be read (a snapshot missing while a journal follows it, generations that
+        don't match, a record that isn't whole, one that doesn't replay) is a DataDirError before any
+        file is changed. With `recover`, the files are first copied to `damaged-<time>/`, and every
+        whole record that replays is kept; the others are listed in `Restored.skipped`."""
         session = _session()
         dynamodb, s3 = session.client("dynamodb"), session.client("s3")
         restored = Restored()
+        if recover:
+            restored.kept_in = self._keep_damaged()
+        journals = self._journals_to_replay(recover)
         batch: list[dict[str, Any]] = []
-        for kind, value in self._snapshot_lines():
+        for kind, value in self._snapshot_lines(restored.skipped if recover else None):
             if kind == "item":
                 batch.append({"PutRequest": {"Item": value}})
                 restored.items += 1
@@ -162,59 +190,156 @@ class DataDir:
                     _batch_write(dynamodb, table, batch)
                     batch = []
             else:
-                body = (self.blobs / value.pop("blob")).read_bytes()
-                s3.put_object(Bucket=bucket, Body=body, **value)
+                blob = self.blobs / value.pop("blob")
+                if not blob.is_file():
+                    if not recover:
+                        raise DataDirError(
+                            f"{self.root}: object {value.get('Key')!r} has no blob. {recover_hint(self.root)}"
+                        )
+                    restored.skipped.append(f"{SNAPSHOT}: object {value.get('Key')!r}: its blob is missing")
+                    continue
+                s3.put_object(Bucket=bucket, Body=blob.read_bytes(), **value)
                 restored.objects += 1
         if batch:
             _batch_write(dynamodb, table, batch)
         dynamodb.update_table(TableName=table, StreamSpecification=stream)
         clients = {"dynamodb": dynamodb, "s3": s3}
-        for number, (operation, params) in enumerate(self._journal_records(), start=1):
-            service, name = operation.split(".")
-            if "Body" in params:
-                params["Body"] = (self.blobs / params["Body"]["$blob"]).read_bytes()
-            try:
-                getattr(clients[service], xform_name(name))(**params)
-            except Exception as error:
-                raise DataDirError(
-                    f"{self.root}: journal record {number} ({operation}) does not replay: {error}. "
-                    "Move the directory away (or run with --ephemeral) to start empty."
-                ) from error
-            restored.replayed += 1
-        self._compact(dynamodb, s3, table, bucket)
+        for generation in journals:
+            for number, (operation, params) in enumerate(
+                self._journal_records(generation, restored.skipped if recover else None), start=1
+            ):
+                where = f"{self._journal_path(generation).name} record {number} ({operation})"
+                try:
+                    service, name = operation.split(".")
+                    if "Body" in params:
+                        params["Body"] = (self.blobs / params["Body"]["$blob"]).read_bytes()
+                    getattr(clients[service], xform_name(name))(**params)
+                except Exception as error:
+                    if recover:
+                        restored.skipped.append(f"{where}: does not replay: {error}")
+                        continue
+                    raise DataDirError(
+                        f"{self.root}: {where} does not replay: {error}. {recover_hint(self.root)}"
+                    ) from error
+                restored.replayed += 1
+        # The next generation is past every journal there is (recover may have replayed several).
+        self.generation = max([self.generation, *journals])
+        self._compact(dynamodb, s3, table, bucket, keep_blobs=recover)
         return restored
 
-    def _snapshot_lines(self) -> Iterator[tuple[str, Any]]:
+    def _journal_generations(self) -> list[int]:
+        return sorted(
+            int(m.group(1)) for path in self.root.iterdir() if (m := _JOURNAL_NAME.match(path.name))
+        )
+
+    def _journals_to_replay(self, recover: bool) -> list[int]:
+        """The journal generations to replay: the snapshot's own. A journal newer than the snapshot
+        means the snapshot that journal follows is missing or was replaced: starting would lose (and
+        compacting would delete) what it holds, so that is refused; with `recover`, every journal from
+        the snapshot's generation on is replayed in order."""
+        generations = self._journal_generations()
+        try:
+            current = self._snapshot_generation() if (self.root / SNAPSHOT).exists() else None
+        except DataDirError:
+            if not recover:
+                raise
+            current = None  # an unreadable header: replay every journal
+        if recover:
+            return generations if current is None else [g for g in generations if g >= current]
+        newer = [g for g in generations if g > (current or 0)]
+        if newer:
+            state = (
+                f"its snapshot is generation {current}" if current is not None else f"{SNAPSHOT} is missing"
+            )
+            names = ", ".join(self._journal_path(g).name for g in newer)
+            raise DataDirError(
+                f"{self.root}: {state}, but {names} follows a later one: starting would lose what "
+                f"{'they hold' if len(newer) > 1 else 'it holds'}. {recover_hint(self.root)}"
+            )
+        return [current or 0]
+
+    def _snapshot_generation(self) -> int:
+        """The generation the snapshot's header names (a DataDirError if it can't be read)."""
+        path = self.root / SNAPSHOT
+        with path.open("rb") as lines:
+            first = lines.readline()
+        try:
+            header = json.loads(first.decode("utf-8"))
+            if header.get("format") != FORMAT:
+                raise DataDirError(f"{path}: format {header.get('format')}, this version reads {FORMAT}")
+            return int(header["generation"])
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise DataDirError(
+                f"{path}: its header is not readable ({error}). {recover_hint(self.root)}"
+            ) from error
+
+    def _keep_damaged(self) -> Path:
+        """Copy the snapshot and the journals, as they are, to damaged-<time>/ (blobs stay in place and
+        are not deleted by this start)."""
+        target = self.root / time.strftime("damaged-%Y%m%dT%H%M%SZ", time.gmtime())
+        target.mkdir(exist_ok=True)
+        for path in self.root.iterdir():
+            if path.name == SNAPSHOT or _JOURNAL_NAME.match(path.name):
+                shutil.copy2(path, target / path.name)
+        _fsync_dir(target)
+        return target
+
+    def _snapshot_lines(self, skipped: list[str] | None) -> Iterator[tuple[str, Any]]:
+        """The snapshot's records. skipped None: one that isn't whole is a DataDirError; else it is
+        listed there and left out (recover)."""
         path = self.root / SNAPSHOT
         if not path.exists():
             return
-        with path.open(encoding="utf-8") as lines:
-            header = json.loads(next(lines))
-            if header.get("format") != FORMAT:
-                raise DataDirError(f"{path}: format {header.get('format')}, this version reads {FORMAT}")
-            self.generation = int(header["generation"])
-            for line in lines:
-                record = json.loads(line)
-                kind = "item" if "item" in record else "object"
-                yield kind, decode(record[kind])
+        try:
+            self.generation = self._snapshot_generation()
+        except DataDirError:
+            if skipped is None:
+                raise
+            skipped.append(f"{SNAPSHOT}: its header is not readable")
+        with path.open("rb") as lines:
+            next(lines, None)
+            for number, line in enumerate(lines, start=2):
+                try:
+                    record = json.loads(line.decode("utf-8"))
+                    kind = "item" if "item" in record else "object"
+                    value = decode(record[kind])
+                except (ValueError, KeyError, TypeError, AttributeError) as error:
+                    if skipped is None:
+                        detail = f"line {number} is not a whole record ({error})"
+                        raise DataDirError(f"{path}: {detail}. {recover_hint(self.root)}") from error
+                    skipped.append(f"{SNAPSHOT} line {number}: not a whole record")
+                    continue
+                yield kind, value
 
     def _journal_path(self, generation: int) -> Path:
         return self.root / f"journal-{generation}.jsonl"
 
-    def _journal_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        path = self._journal_path(self.generation)
+    def _journal_records(
+        self, generation: int, skipped: list[str] | None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        path = self._journal_path(generation)
         if not path.exists():
             return
         with path.open("rb") as lines:
-            for line in lines:
-                if not line.endswith(b"\n"):
-                    # Cut short by the process's death mid-write: its call never answered anyone.
-                    log.warning("%s: ignoring an unfinished last record", path)
-                    return
-                record = json.loads(line)
-                yield record["op"], decode(record["params"])
+            for number, line in enumerate(lines, start=1):
+                if not line.endswith(b"\n") or not line.strip(b"\x00\n"):
+                    # Cut short by the process's death mid-write (or a tail of NUL bytes a crash left
+                    # in a file the kernel had grown): its call never answered anyone.
+                    log.warning("%s: ignoring an unfinished record at line %d", path, number)
+                    continue
+                try:
+                    record = json.loads(line.decode("utf-8"))
+                    operation, params = str(record["op"]), decode(record["params"])
+                except (ValueError, KeyError, TypeError, AttributeError) as error:
+                    if skipped is None:
+                        raise DataDirError(
+                            f"{path}: record {number} is not whole ({error}). {recover_hint(self.root)}"
+                        ) from error
+                    skipped.append(f"{path.name} record {number}: not a whole record")
+                    continue
+                yield operation, params
 
-    def _compact(self, dynamodb: Any, s3: Any, table: str, bucket: str) -> None:
+    def _compact(self, dynamodb: Any, s3: Any, table: str, bucket: str, keep_blobs: bool = False) -> None:
         generation = self.generation + 1
         path = self.root / SNAPSHOT
         tmp = path.with_suffix(".tmp")
@@ -250,7 +375,7 @@ class DataDir:
         for old in self.root.glob("journal-*.jsonl"):
             if old.name != self._journal_path(generation).name:
                 old.unlink()
-        for blob in self.blobs.iterdir():
+        for blob in [] if keep_blobs else self.blobs.iterdir():
             if blob.name not in blobs:
                 blob.unlink()
         moto_patches.write_committed = self._committed
@@ -289,7 +414,11 @@ class DataDir:
             recorded["Body"] = {"$blob": self.store_blob(bytes(body))}
         context["journal"] = (operation, recorded)
 
-    def _arm(self, context: dict[str, Any], **_: Any) -> None:
+    def _arm(self, context: dict[str, Any], model: Any, **_: Any) -> None:
+        if self.failed is not None:
+            # The state in memory holds a change the journal doesn't: answer nothing from it, and
+            # accept no write, until a restart restores what was acknowledged.
+            raise _unavailable(model.name, self.failed)
         # Set once the parameters passed validation: what the next send on this thread commits.
         self._pending.record = context.get("journal")
 
@@ -308,9 +437,37 @@ class DataDir:
         line = (
             json.dumps({"op": operation, "params": encode(params)}, separators=(",", ":")) + "\n"
         ).encode()
+        try:
+            self._append(line)
+        except OSError as error:
+            self.failed = error
+            log.error(
+                "%s: the journal could not be written (%s); answering 503 to everything until restarted "
+                "with space: a restart keeps every change that was acknowledged",
+                self.root,
+                error,
+            )
+            raise _unavailable(operation.split(".")[1], error) from error
+
+    def _append(self, line: bytes) -> None:
+        fd = self._journal_fd
+        assert fd is not None  # _committed returns before this without one
         view = memoryview(line)
         while view:
-            view = view[os.write(self._journal_fd, view) :]
+            view = view[os.write(fd, view) :]
+
+
+def _unavailable(operation: str, error: OSError) -> Exception:
+    """What the caller sees: a 503 from the service, so the API answers 503 with Retry-After (a
+    transient error, agent_runtime.errors.is_transient), never a 500 nor an acknowledgement."""
+    from botocore.exceptions import ClientError
+
+    message = f"the local stack's journal could not be written ({error.strerror or error})"
+    response: Any = {
+        "Error": {"Code": "ServiceUnavailable", "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": 503},
+    }
+    return ClientError(response, operation)
 
 
 def _batch_write(client: Any, table: str, requests: list[dict[str, Any]]) -> None:

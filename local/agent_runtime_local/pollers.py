@@ -5,8 +5,10 @@ queue and invoke the manifest's functions with the events Lambda would deliver.
   [...]}` with eventSourceARN), in order; a batch whose handler raises is retried (up to
   STREAM_BATCH_ATTEMPTS, then skipped with a log line, like a mapping with a retry limit).
 - Queue: every function with `trigger=webhook-queue` gets one SQS record per invocation (`{"Records":
-  [{"messageId", "receiptHandle", "body", ...}]}`), a few at a time on a small thread pool; messages
-  not reported in `batchItemFailures` are deleted, the others come back after the visibility timeout.
+  [{"messageId", "receiptHandle", "body", ...}]}`), on a small thread pool, receiving as many as it
+  has free workers: it never waits for a batch to finish, so a receiver that hangs holds one worker,
+  not the next deliveries of every tenant. Messages not reported in `batchItemFailures` are deleted,
+  the others come back after the visibility timeout.
 - Schedule: every function with `trigger=schedule` is invoked once at start and then every period of
   its `schedule` ("rate(1 minute)"), as EventBridge Scheduler does in the cloud;
   AGENT_RUNTIME_LOCAL_SCHEDULE_SECONDS sets another period for all of them (tests use about a second).
@@ -182,6 +184,8 @@ class QueuePoller(_Poller):
         self._sqs = _session().client("sqs")
         self._url, self._arn, self._spec = queue_url, queue_arn, spec
         self._pool = ThreadPoolExecutor(QUEUE_WORKERS, thread_name_prefix=spec.name)
+        self._busy = 0  # messages handed to the pool and not finished
+        self._busy_lock = threading.Lock()
 
     def stop(self, timeout: float = 10.0) -> None:
         super().stop(timeout)
@@ -208,12 +212,27 @@ class QueuePoller(_Poller):
         if message["MessageId"] not in failed:
             self._sqs.delete_message(QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"])
 
+    def _run(self, message: dict[str, Any]) -> None:
+        try:
+            self._one(message)
+        except Exception:
+            log.exception("%s: message %s not handled", self._spec.name, message.get("MessageId"))
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
+
     def poll(self) -> bool:
+        with self._busy_lock:
+            free = QUEUE_WORKERS - self._busy
+        if free <= 0:
+            return False  # every worker is busy: wait, and receive once one is free
         messages = self._sqs.receive_message(
-            QueueUrl=self._url, MaxNumberOfMessages=QUEUE_BATCH, AttributeNames=["All"]
+            QueueUrl=self._url, MaxNumberOfMessages=min(QUEUE_BATCH, free), AttributeNames=["All"]
         ).get("Messages", [])
-        if messages:
-            list(self._pool.map(self._one, messages))
+        for message in messages:
+            with self._busy_lock:
+                self._busy += 1
+            self._pool.submit(self._run, message)
         return bool(messages)
 
 

@@ -135,6 +135,7 @@ CUSTOM_CONTEXT: dict[str, Any] = {
     # A foundation model and a cross-region inference profile (tests/infra/test_models_iam.py).
     "modelIds": "amazon.nova-lite-v1:0,us.anthropic.claude-3-5-haiku-20241022-v1:0",
     "defaultModel": "bedrock:us.anthropic.claude-3-5-haiku-20241022-v1:0",
+    "reservedConcurrency": "false",
 }
 CUSTOM_ACCOUNT, CUSTOM_REGION = "123456789012", "eu-west-1"
 

@@ -43,6 +43,11 @@ class Settings:
     webhook_backoff_cap_seconds: float
     webhook_connect_timeout_seconds: float
     webhook_read_timeout_seconds: float
+    # A delivery stops after this many attempts even within its retry window; an endpoint that failed
+    # this many attempts in a row gets none for webhook_breaker_seconds (engine/webhooks/breaker.py).
+    webhook_max_attempts: int
+    webhook_breaker_failures: int
+    webhook_breaker_seconds: float
     # Hosts or IPs that may be called even though they resolve to private/loopback addresses.
     webhook_allowed_hosts: tuple[str, ...]
     # Plain http to loopback addresses (the local stack only; the cloud requires https).
@@ -97,6 +102,9 @@ def settings() -> Settings:
         webhook_backoff_cap_seconds=_float("WEBHOOK_BACKOFF_CAP_SECONDS", 3600.0),
         webhook_connect_timeout_seconds=_float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", 3.0),
         webhook_read_timeout_seconds=_float("WEBHOOK_READ_TIMEOUT_SECONDS", 10.0),
+        webhook_max_attempts=int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", 30)),
+        webhook_breaker_failures=int(os.environ.get("WEBHOOK_BREAKER_FAILURES", 10)),
+        webhook_breaker_seconds=_float("WEBHOOK_BREAKER_SECONDS", 60.0),
         webhook_allowed_hosts=tuple(
             h.strip().lower() for h in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
         ),

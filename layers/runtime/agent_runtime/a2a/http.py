@@ -3,6 +3,7 @@ caller, SSE responses and Last-Event-ID."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from agent_runtime.a2a.errors import InvalidParams, VersionNotSupported
@@ -28,12 +29,24 @@ def check_version(request: Request) -> None:
         )
 
 
+# A host name (or IP literal) and an optional port: anything else in Host is not put in a card.
+_HOST = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9-]{1,63})*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$"
+)
+
+
 def base_url(request: Request) -> str:
-    """The API's absolute URL, as the client reached it (stage included in the cloud)."""
+    """The API's absolute URL, as the client reached it (stage included in the cloud). Host and
+    X-Forwarded-Proto are the client's to send: only a well-formed host and http/https are used (the
+    card is publicly cacheable, and varies on both)."""
     host = request.header("host") or "localhost"
+    if not _HOST.match(host):
+        host = "localhost"
     name = host.rsplit(":", 1)[0] if not host.startswith("[") else host.split("]")[0] + "]"
-    scheme = request.header("x-forwarded-proto") or ("http" if name in LOOPBACK_HOSTS else "https")
-    return f"{scheme.split(',')[0].strip()}://{host}{request.base_path}"
+    scheme = (request.header("x-forwarded-proto") or "").split(",")[0].strip().lower()
+    if scheme not in {"http", "https"}:
+        scheme = "http" if name in LOOPBACK_HOSTS else "https"
+    return f"{scheme}://{host}{request.base_path}"
 
 
 def caller(request: Request, agent: str | None) -> Caller:

@@ -47,6 +47,19 @@ def _params(model: type[BaseModel], params: dict[str, Any] | None) -> Any:
         raise InvalidParams("params are not valid", errors=field_errors(error, "params")) from error
 
 
+# JSON-RPC ids are strings, numbers or null; one that isn't (an object, an array, a megabyte of text)
+# is answered with a null id rather than echoed back.
+MAX_ID_CHARS = 256
+
+
+def _echoable(value: Any) -> Any:
+    if isinstance(value, str) and len(value) <= MAX_ID_CHARS:
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
+    return None
+
+
 def _result(request_id: Any, result: Any) -> Response:
     return Response.json(200, {"jsonrpc": "2.0", "id": request_id, "result": result})
 
@@ -56,7 +69,10 @@ def handle(request: Request) -> Response:
         raw = request.json_value()
     except BadRequest as error:
         return Response.json(200, jsonrpc_error(ParseError(error.detail), None))
-    request_id = raw.get("id") if isinstance(raw, dict) else None
+    request_id = _echoable(raw.get("id")) if isinstance(raw, dict) else None
+    if isinstance(raw, dict) and raw.get("jsonrpc") == "2.0" and "id" not in raw:
+        # A notification: JSON-RPC gets no answer to one, and A2A defines none, so nothing is done.
+        return Response(204)
     try:
         if not isinstance(raw, dict):
             raise InvalidRequest("a JSON-RPC request is an object (batches are not supported)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 TASK_STATES = (
@@ -42,6 +42,11 @@ class Part(A2AModel):
         return present[0] if len(present) == 1 else "invalid"
 
 
+# A message is kept whole with its task, in the run's item (DynamoDB's 400 KB): at most this much JSON,
+# refused as invalid params before anything is written (larger data goes in as artifacts or URLs).
+MESSAGE_MAX_BYTES = 256 * 1024
+
+
 class Message(A2AModel):
     message_id: str = Field(min_length=1, max_length=512)
     context_id: str | None = None
@@ -51,6 +56,13 @@ class Message(A2AModel):
     metadata: dict[str, Any] | None = None
     extensions: list[str] | None = None
     reference_task_ids: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _fits_its_task(self) -> Message:
+        size = len(self.model_dump_json(by_alias=True, exclude_none=True).encode())
+        if size > MESSAGE_MAX_BYTES:
+            raise ValueError(f"a message is at most {MESSAGE_MAX_BYTES} bytes of JSON ({size} sent)")
+        return self
 
 
 class AuthenticationInfo(A2AModel):
@@ -125,3 +137,10 @@ class JsonRpcRequest(BaseModel):
     method: str
     params: dict[str, Any] | None = None
     id: str | int | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _short_id(cls, value: str | int | None) -> str | int | None:
+        if isinstance(value, str) and len(value) > 256:
+            raise ValueError("an id is at most 256 characters")
+        return value

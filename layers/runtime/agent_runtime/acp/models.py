@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 StreamMode = Literal["values", "custom"]
 ACP_CONFIG_KEYS = frozenset({"tags", "recursion_limit", "configurable"})
+# A run's or thread's metadata is kept in its item (DynamoDB's 400 KB), as v1's is: the same limit.
+METADATA_MAX_BYTES = 16 * 1024
+
+
+def _small_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    import json
+
+    if value is not None and len(json.dumps(value, ensure_ascii=False).encode()) > METADATA_MAX_BYTES:
+        raise ValueError(f"metadata must serialize to at most {METADATA_MAX_BYTES} bytes")
+    return value
+
+
+SmallMetadata = Annotated[dict[str, Any] | None, AfterValidator(_small_metadata)]
 
 
 class Lenient(BaseModel):
@@ -33,7 +54,7 @@ class AcpConfig(Lenient):
 class RunCreate(Lenient):
     agent_id: str = Field(min_length=1, max_length=100)
     input: Any = None
-    metadata: dict[str, Any] | None = None
+    metadata: SmallMetadata = None
     config: dict[str, Any] | None = None
     webhook: str | None = Field(default=None, max_length=2048)
     # The seed document's name for `webhook` (a documented alias): either may be given, not both apart.
@@ -120,7 +141,7 @@ class RunSearchRequest(Lenient):
 
 class ThreadCreate(Lenient):
     thread_id: str | None = Field(default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
-    metadata: dict[str, Any] | None = None
+    metadata: SmallMetadata = None
     if_exists: Literal["raise", "do_nothing"] = "raise"
 
 
@@ -128,11 +149,45 @@ class ThreadCheckpoint(Lenient):
     checkpoint_id: str
 
 
+class MessageBlock(Lenient):
+    """ACP's MessageTextBlock or MessageAnyBlock: a `type`, and `text` when it is "text"."""
+
+    type: str
+    text: str | None = None
+    metadata: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _text_block_has_text(self) -> MessageBlock:
+        if self.type == "text" and self.text is None:
+            raise ValueError("a text block needs `text`")
+        return self
+
+
+class Message(Lenient):
+    """ACP's Message: what a thread's messages must be, since ACP clients read them back as such."""
+
+    role: str
+    content: str | list[MessageBlock]
+    id: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+def _acp_messages(value: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    for index, message in enumerate(value or ()):
+        try:
+            Message.model_validate(message)  # kept as sent; refused unless it is one
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ValueError(f"messages[{index}] is not an ACP Message: {where}: {first['msg']}") from None
+    return value
+
+
 class ThreadPatch(Lenient):
     checkpoint: ThreadCheckpoint | None = None
-    metadata: dict[str, Any] | None = None
+    metadata: SmallMetadata = None
     values: Any = None
-    messages: list[dict[str, Any]] | None = None
+    messages: Annotated[list[dict[str, Any]] | None, AfterValidator(_acp_messages)] = None
 
 
 class ThreadSearchRequest(Lenient):

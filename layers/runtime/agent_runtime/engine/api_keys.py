@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 KEY_PREFIX = "ar_"
 MAX_KEY_LENGTH = 256
 TENANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# Who holds a key: shown in listings and logs, so printable text only (no CR/LF to forge a log line).
+PRINCIPAL = re.compile(r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]{1,200}$")
 MIN_KEY_ID_LENGTH = 8
 USAGE_KEY_PREFIX = "tenant-"
 
@@ -95,6 +97,11 @@ class ApiKeys:
                         "message": "1-64 letters, digits, _ . - (starting with a letter or digit)",
                     }
                 ],
+            )
+        if principal is not None and not PRINCIPAL.match(principal):
+            raise ValidationFailed(
+                "principal is not valid",
+                errors=[{"field": "principal", "message": "1-200 characters, no control characters"}],
             )
         # First the usage key: a key stored without one would be refused (403) by the cloud API.
         if settings().usage_plan_id:

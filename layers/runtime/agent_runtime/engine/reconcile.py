@@ -125,7 +125,10 @@ class Reconciler:
                 lifecycle.cancel(self.engine, run_id)
                 return self._did("cancelled", seen.run_id, lost)
             return None
-        if seen.redrives >= self.max_redrives:
+        # A run waiting for a person lost its execution to a restart (every local restart loses them
+        # all): re-driven as often as that happens, so a pending approval survives any number of them.
+        parked = seen.status == "waiting_for_input"
+        if seen.redrives - seen.parked_redrives >= self.max_redrives and not parked:
             message = (
                 f"the run's execution was lost {seen.redrives + 1} times (last: {lost} while the run was "
                 f"{seen.status}); it is not re-driven again"
@@ -140,7 +143,11 @@ class Reconciler:
             # sweep and a worker that moved the run on meanwhile) one wins and the other does nothing.
             self.store.runs.commit(
                 run_id,
-                updates={"execution": new_name, "redrives": seen.redrives + 1},
+                updates={
+                    "execution": new_name,
+                    "redrives": seen.redrives + 1,
+                    "parked_redrives": seen.parked_redrives + parked,
+                },
                 expect={"version": seen.version},
             )
         except ChangedMeanwhile:

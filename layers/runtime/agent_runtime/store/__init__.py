@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from agent_runtime.store.checkpoint_items import CheckpointItems
     from agent_runtime.store.delivery_items import DeliveryItems
     from agent_runtime.store.dynamo import Table
+    from agent_runtime.store.endpoint_items import EndpointItems
     from agent_runtime.store.event_items import EventItems
     from agent_runtime.store.operation_items import OperationItems
     from agent_runtime.store.payloads import Payloads
@@ -108,6 +109,12 @@ class Store:
         from agent_runtime.store.delivery_items import DeliveryItems
 
         return DeliveryItems(self.table)
+
+    @cached_property
+    def endpoints(self) -> EndpointItems:
+        from agent_runtime.store.endpoint_items import EndpointItems
+
+        return EndpointItems(self.table)
 
     @cached_property
     def secrets(self) -> SecretItems:

@@ -20,6 +20,7 @@ RUN_PREFIX = "RUN#"
 IDEMPOTENCY_SK = "IDEMPOTENCY"
 API_KEY_SK = "APIKEY"
 SECRET_SK = "SECRET"
+BREAKER_SK = "BREAKER"
 
 
 def _seq(seq: int) -> str:
@@ -89,6 +90,12 @@ def api_key_by_hash(key_hash: str) -> dict[str, str]:
 
 def webhook_secret(tenant_id: str) -> dict[str, str]:
     return {"PK": f"WEBHOOKSECRET#{tenant_id}", "SK": SECRET_SK}
+
+
+def webhook_endpoint(tenant_id: str, endpoint: str) -> dict[str, str]:
+    """The circuit breaker of one tenant's webhook endpoint (scheme://host:port), by its SHA-256."""
+    digest = hashlib.sha256(endpoint.encode()).hexdigest()[:32]
+    return {"PK": f"WEBHOOKENDPOINT#{tenant_id}#{digest}", "SK": BREAKER_SK}
 
 
 # -- threads: clients choose thread ids, so each tenant has its own namespace -----------------------

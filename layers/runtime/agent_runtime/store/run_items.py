@@ -78,6 +78,9 @@ class RunRecord:
     # changed goes on at once. The parked execution's task token, which such a change resumes.
     wake_marker: str | None = None
     wake_token: str | None = field(default=None, repr=False)
+    # Of those, re-drives of a run parked on a person's checkpoint (a restart lost its execution, not a
+    # fault of its own): not counted against the reconciler's limit.
+    parked_redrives: int = 0
     # What the run used (store/usage_meter.py): grown by its commits with ADD, priced when read.
     usage_transitions: int = 0
     usage_lambda_invocations: int = 0

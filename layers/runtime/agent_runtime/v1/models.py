@@ -11,6 +11,23 @@ from agent_runtime.engine.runs import RunSpec
 RunStatus = Literal["queued", "running", "waiting_for_input", "succeeded", "failed", "cancelled", "timed_out"]
 
 METADATA_MAX_BYTES = 16 * 1024
+# A2A's doors keys its runs by messageId under these prefixes (a2a/tasks.py) in the tenant's one
+# idempotency namespace: a v1 key with one would be the A2A message's run.
+RESERVED_KEY_PREFIXES = ("a2a:", "a2a-sha256:")
+
+
+def idempotency_key(value: str | None) -> str | None:
+    """The client's Idempotency-Key, refused (400 naming the header) if another door's prefix."""
+    if value is not None and value.lower().startswith(RESERVED_KEY_PREFIXES):
+        from agent_runtime.errors import BadRequest
+
+        message = f"keys starting with {' or '.join(RESERVED_KEY_PREFIXES)} are A2A's"
+        raise BadRequest(
+            f"Idempotency-Key: {message}", errors=[{"field": "Idempotency-Key", "message": message}]
+        )
+    return value
+
+
 NAME_PATTERN = r"^[a-z][a-z0-9_-]{0,63}$"
 
 

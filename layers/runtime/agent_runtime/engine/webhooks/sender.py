@@ -1,10 +1,12 @@
 """One delivery attempt per queue message: sign, POST (with the callback's own headers, which are never
 recorded or logged), record, and schedule the next try or settle.
 
-2xx: delivered. Network errors, timeouts, 5xx and 429: retried with exponential backoff and full
-jitter (Retry-After honoured), re-enqueued with DelaySeconds (SQS allows at most 900 s, so longer
-waits hop through the queue); once the next try would fall after the retry window (24 h by default)
-the delivery is `failed` and a copy goes to the dead-letter queue. Any other status is final:
+2xx: delivered. Network errors, timeouts, 5xx and 429: retried with exponential backoff and equal
+jitter, re-enqueued with DelaySeconds (SQS allows at most 900 s, so longer waits hop through the
+queue). A Retry-After can lengthen the wait, never shorten it below the schedule's: the receiver
+doesn't set the retry rate. Once the next try would fall after the retry window (24 h by default), or
+after webhook_max_attempts, the delivery is `failed` and a copy goes to the dead-letter queue. An
+endpoint that keeps failing gets no attempts for a while (breaker.py). Any other status is final:
 `failed`, recorded, no retry. Bodies of responses are kept only as a 512-byte excerpt.
 """
 
@@ -26,6 +28,7 @@ from agent_runtime import observability
 from agent_runtime.clock import now_iso
 from agent_runtime.config import settings
 from agent_runtime.engine.webhooks import urls
+from agent_runtime.engine.webhooks.breaker import Breaker
 from agent_runtime.engine.webhooks.signing import active
 from agent_runtime.errors import NotFound
 from agent_runtime.store.delivery_items import DeliveryRecord
@@ -70,12 +73,13 @@ def _iso(epoch: float) -> str:
 
 
 def backoff(attempt_count: int) -> float:
-    """Full jitter: uniform in [0, min(cap, base * 2^(n-1))] after the n-th failed attempt."""
+    """Equal jitter: uniform in [d/2, d], d = min(cap, base * 2^(n-1)) after the n-th failed attempt.
+    The floor d/2 is what no Retry-After can shorten."""
     config = settings()
     ceiling = min(
         config.webhook_backoff_cap_seconds, config.webhook_backoff_base_seconds * 2 ** (attempt_count - 1)
     )
-    return random.uniform(0, ceiling)
+    return random.uniform(ceiling / 2, ceiling)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -156,6 +160,8 @@ def post(delivery: DeliveryRecord, body: str, secrets: list[str]) -> Outcome:
             )
     except httpx.TimeoutException as error:
         return outcome(None, f"timeout: {type(error).__name__}")
+    except httpx.InvalidURL as error:  # not an HTTPError: it would fail every attempt, so it is final
+        return outcome(None, f"refused: not a valid URL: {str(error)[:200]}")
     except httpx.HTTPError as error:
         return outcome(None, f"network error: {type(error).__name__}: {str(error)[:200]}")
 
@@ -185,9 +191,20 @@ def attempt(engine: Engine, message: dict[str, Any]) -> str:
     if wait > 0.5:  # a backoff longer than SQS's 900 s delay: hop again
         queue.enqueue(delivery, math.ceil(wait), float(message["not_before"]))
         return "hop"
+    breaker = Breaker(engine.store.endpoints, delivery.tenant_id, delivery.url)
+    if (reopens := breaker.open_until()) is not None and time.time() < delivery.give_up_at:
+        # The endpoint's circuit is open: wait for it (the last try of a window that ends meanwhile
+        # goes at its end, and settles the delivery as any failed last try does).
+        not_before = min(reopens, delivery.give_up_at)
+        queue.enqueue(delivery, math.ceil(not_before - time.time()), not_before)
+        return "deferred"
     body: str = engine.store.payloads.load(delivery.payload)
     result = post(delivery, body, active(engine.deliveries.secrets.for_tenant(delivery.tenant_id)))
     count = delivery.attempt_count + 1
+    if result.delivered:
+        breaker.succeeded()
+    elif result.retryable:
+        breaker.failed()
     record: dict[str, Any] = {
         "attempt": count,
         "attempted_at": now_iso(),
@@ -200,9 +217,10 @@ def attempt(engine: Engine, message: dict[str, Any]) -> str:
     if result.delivered:
         status, next_at = "delivered", None
     elif result.retryable:
-        delay = result.retry_after if result.retry_after is not None else backoff(count)
+        delay = max(result.retry_after or 0.0, backoff(count))
         next_at = time.time() + delay
-        status = "pending" if next_at <= delivery.give_up_at else "failed"
+        last = next_at > delivery.give_up_at or count >= settings().webhook_max_attempts
+        status = "failed" if last else "pending"
         if status == "pending":
             record["next_retry_at"] = _iso(next_at)
     else:

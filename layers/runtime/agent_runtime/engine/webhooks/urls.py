@@ -1,8 +1,9 @@
 """The SSRF guard for callback URLs, applied when a run is created and again before every attempt
 (DNS can change between the two).
 
-A URL is accepted when it is https (or http to a loopback address where WEBHOOK_ALLOW_HTTP_LOOPBACK
-is on: the local stack), has no credentials, and every address its host resolves to is public:
+A URL is accepted when it holds no control, formatting or space character, is https (or http to a
+loopback address where WEBHOOK_ALLOW_HTTP_LOOPBACK is on: the local stack), has no credentials, and
+every address its host resolves to is public:
 private, loopback, link-local, reserved, multicast, unspecified and cloud-metadata addresses are
 refused unless the host or the IP is listed in WEBHOOK_ALLOWED_HOSTS; loopback ports listed in
 WEBHOOK_DENIED_LOCAL_PORTS (the local stack's own endpoints) are refused even then. The delivery
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
@@ -109,9 +111,21 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
     return seen
 
 
+# Control characters (NUL, ESC, DEL, CR/LF...), formatting ones (RLO and the other bidi overrides,
+# zero-width ones), separators and spaces: no URL has them, HTTP clients refuse them at every attempt,
+# and shown back they can rewrite a terminal line or reverse text.
+_UNPRINTABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
+
+
+def _unprintable(url: str) -> str | None:
+    return next((f"U+{ord(c):04X}" for c in url if unicodedata.category(c) in _UNPRINTABLE), None)
+
+
 def check(url: str) -> Target:
     """The target to connect to, or UnsafeUrl saying why the URL may not be called."""
     config = settings()
+    if (found := _unprintable(url)) is not None:
+        raise UnsafeUrl(f"must not contain control, formatting or space characters (found {found})")
     try:
         parts = urlsplit(url)
         port = parts.port

@@ -1,0 +1,53 @@
+"""A circuit breaker per tenant and endpoint (scheme://host:port): after webhook_breaker_failures
+retryable failures in a row, no attempt goes to the endpoint for webhook_breaker_seconds; the first
+attempt after that is the probe (a failure opens the circuit again at once, a success closes it).
+Deliveries due while it is open wait for it, so a receiver that is down, or that answers
+`429 Retry-After: 0`, gets a bounded number of requests whatever it answers."""
+
+from __future__ import annotations
+
+import random
+import time
+from urllib.parse import urlsplit
+
+from agent_runtime.config import settings
+from agent_runtime.store.endpoint_items import EndpointHealth, EndpointItems
+
+
+def endpoint(url: str) -> str:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        port = 0
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
+
+
+class Breaker:
+    def __init__(self, items: EndpointItems, tenant_id: str, url: str) -> None:
+        self.items = items
+        self.tenant_id = tenant_id
+        self.endpoint = endpoint(url)
+        self.seen = items.get(tenant_id, self.endpoint)
+
+    def open_until(self) -> float | None:
+        """When the next attempt may go (spread over a tenth of the open time, so the deliveries that
+        waited don't all come back at once), or None if the circuit is closed."""
+        if self.seen.open_until <= time.time():
+            return None
+        return self.seen.open_until + random.uniform(0, settings().webhook_breaker_seconds / 10)
+
+    def failed(self) -> None:
+        config = settings()
+        now = time.time()
+        failures = self.seen.failures + 1
+        opens = failures >= config.webhook_breaker_failures
+        health = EndpointHealth(
+            failures, now + config.webhook_breaker_seconds if opens else self.seen.open_until, 0
+        )
+        self.items.put(self.tenant_id, self.endpoint, health, self.seen, now)
+
+    def succeeded(self) -> None:
+        if self.seen.failures:
+            self.items.put(self.tenant_id, self.endpoint, EndpointHealth(0, 0.0, 0), self.seen, time.time())
