@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agent_runtime.a2a.errors import InvalidParams
+from agent_runtime.errors import NotFound
 from agent_runtime.workflows.registry import Registry
 from agent_runtime.workflows.sdk import Workflow
 
@@ -139,3 +141,16 @@ def workflow_card(workflow: Workflow, base_url: str, *, extended: bool = False) 
     )
     card["skills"] = [skill(workflow, detailed=extended)]
     return card
+
+
+def extended_card(registry: Registry, agent: str | None, base_url: str) -> dict[str, Any]:
+    """GetExtendedAgentCard: the interface's workflow's card (`tenant`), else the runtime's."""
+    if not agent:
+        return runtime_card(registry, base_url, extended=True)
+    try:
+        workflow = registry.get(agent)
+    except NotFound as missing:
+        raise InvalidParams(
+            str(missing), errors=[{"field": "tenant", "message": "no such workflow"}]
+        ) from None
+    return workflow_card(workflow, base_url, extended=True)
