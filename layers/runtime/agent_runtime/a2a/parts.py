@@ -100,6 +100,7 @@ def _decision(value: Any) -> Approve | Reject:
 
 def approval(parts: list[Part]) -> Approve | Reject:
     """An approval decision: a data part matching the response schema, or the text approve/reject."""
+    _check_kinds(parts, "message.parts")
     data = [p.data for p in parts if p.kind() == "data"]
     if data:
         return _decision(data[0])

@@ -32,8 +32,9 @@ def _json(status: int, value: Any) -> Response:
 
 
 def _render(error: DomainError, path: str | None) -> Response:
+    """Errors are `application/json`, as the spec's examples and a2a-sdk's server send them."""
     status, body = rest_error(error)
-    return _json(status, body)
+    return Response.json(status, body)
 
 
 rest_endpoint = api_handler(_render)

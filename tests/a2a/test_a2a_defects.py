@@ -1,0 +1,108 @@
+"""The A2A defects issue 20 lists (numbered as there), each reproduced by request and response (raw
+HTTP, or the real a2a-sdk client) against the local stack."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from a2a.types import a2a_pb2 as pb
+from a2a.utils.errors import TaskNotCancelableError
+
+from tests.a2a.test_a2a_client import client_for, collect, final_task, run, text_message
+
+pytestmark = pytest.mark.e2e
+
+HEADERS = {"A2A-Version": "1.0"}
+
+
+def message(parts: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    return {"messageId": str(uuid.uuid4()), "role": "ROLE_USER", "parts": parts, **fields}
+
+
+def rpc(http: httpx.Client, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    response = http.post(
+        "/a2a", json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}, headers=HEADERS
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def waiting_approval(http: httpx.Client, title: str) -> dict[str, Any]:
+    sent = rpc(
+        http,
+        "SendMessage",
+        {"tenant": "approval", "message": message([{"data": {"title": title, "points": ["p"]}}])},
+    )
+    task: dict[str, Any] = sent["result"]["task"]
+    assert task["status"]["state"] == "TASK_STATE_INPUT_REQUIRED", task
+    return task
+
+
+def task_count(http: httpx.Client) -> int:
+    return len(rpc(http, "ListTasks", {"pageSize": 100})["result"]["tasks"])
+
+
+# -- 2: HTTP+JSON: cancelling a finished task is 409, an unsupported part 415 (spec 5.4) -----------
+def test_2_cancelling_a_finished_task_over_http_json_is_409(http: httpx.Client) -> None:
+    task = waiting_approval(http, "cancel twice")
+    first = http.post(f"/a2a/approval/tasks/{task['id']}:cancel", json={}, headers=HEADERS)
+    assert first.status_code == 200 and first.json()["status"]["state"] == "TASK_STATE_CANCELED"
+    again = http.post(f"/a2a/approval/tasks/{task['id']}:cancel", json={}, headers=HEADERS)
+    assert again.status_code == 409, again.text
+    error = again.json()["error"]
+    assert error["code"] == 409 and error["status"] == "FAILED_PRECONDITION"
+    assert error["details"][0]["reason"] == "TASK_NOT_CANCELABLE"
+    # JSON-RPC keeps its code in a 200.
+    body = rpc(http, "CancelTask", {"tenant": "approval", "id": task["id"]})
+    assert body["error"]["code"] == -32002
+
+
+def test_2_a_standard_client_still_raises_task_not_cancelable_on_a_409(base_url: str, api_key: str) -> None:
+    async def session() -> None:
+        client, transport = await client_for(base_url, api_key, "HTTP+JSON", "approval", streaming=False)
+        async with transport:
+            request = pb.SendMessageRequest(message=text_message("cancel me"))
+            task = final_task(await collect(client.send_message(request)))
+            await client.cancel_task(pb.CancelTaskRequest(id=task.id))
+            with pytest.raises(TaskNotCancelableError):
+                await client.cancel_task(pb.CancelTaskRequest(id=task.id))
+
+    run(session)
+
+
+@pytest.mark.parametrize("part", [{"url": "https://example.com/a.pdf"}, {"raw": "aGVsbG8="}])
+def test_2_an_unsupported_part_over_http_json_is_415_and_starts_nothing(
+    http: httpx.Client, part: dict[str, Any]
+) -> None:
+    before = task_count(http)
+    response = http.post("/a2a/approval/message:send", json={"message": message([part])}, headers=HEADERS)
+    assert response.status_code == 415, response.text
+    error = response.json()["error"]
+    assert error["details"][0]["reason"] == "CONTENT_TYPE_NOT_SUPPORTED"
+    assert error["details"][1]["fieldViolations"][0]["field"] == "message.parts[0]"
+    assert task_count(http) == before
+
+
+def test_2_a_file_part_answering_an_approval_is_415_and_leaves_it_waiting(http: httpx.Client) -> None:
+    task = waiting_approval(http, "file answer")
+    answer = message([{"url": "https://example.com/yes.txt"}], taskId=task["id"])
+    response = http.post("/a2a/approval/message:send", json={"message": answer}, headers=HEADERS)
+    assert response.status_code == 415, response.text
+    now = rpc(http, "GetTask", {"tenant": "approval", "id": task["id"]})["result"]
+    assert now["status"]["state"] == "TASK_STATE_INPUT_REQUIRED"
+
+
+# -- 4: errors are application/json ----------------------------------------------------------------
+def test_4_errors_are_application_json_and_results_a2a_json(http: httpx.Client, base_url: str) -> None:
+    missing = http.get("/a2a/approval/tasks/nope", headers=HEADERS)
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/json"
+    unversioned = http.get("/a2a/approval/tasks/nope")
+    assert unversioned.status_code == 400 and unversioned.headers["content-type"] == "application/json"
+    unknown = httpx.get(f"{base_url}/.well-known/agent-card.json?agent=nope")
+    assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/json"
+    listed = http.get("/a2a/approval/tasks", headers=HEADERS)
+    assert listed.status_code == 200 and listed.headers["content-type"] == "application/a2a+json"
