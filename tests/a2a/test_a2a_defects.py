@@ -3,6 +3,7 @@ HTTP, or the real a2a-sdk client) against the local stack."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -96,6 +97,32 @@ def test_2_a_file_part_answering_an_approval_is_415_and_leaves_it_waiting(http: 
     assert now["status"]["state"] == "TASK_STATE_INPUT_REQUIRED"
 
 
+# -- 3: a message's role is the user's (ROLE_AGENT is refused, nothing written) --------------------
+@pytest.mark.parametrize("role", ["ROLE_AGENT", "ROLE_UNSPECIFIED", 2])
+def test_3_a_message_not_from_the_user_is_refused_and_nothing_is_written(
+    http: httpx.Client, role: Any
+) -> None:
+    before = task_count(http)
+    sent = {**message([{"data": {"title": "agent says"}}]), "role": role}
+    body = rpc(http, "SendMessage", {"tenant": "approval", "message": sent})
+    assert body["error"]["code"] == -32602, body
+    assert body["error"]["data"][1]["fieldViolations"][0]["field"] == "params.message.role"
+    assert task_count(http) == before
+    task = waiting_approval(http, "answered by an agent?")
+    answer = {**message([{"data": {"approved": True}}], taskId=task["id"]), "role": role}
+    body = rpc(http, "SendMessage", {"tenant": "approval", "message": answer})
+    assert body["error"]["code"] == -32602
+    now = rpc(http, "GetTask", {"tenant": "approval", "id": task["id"]})["result"]
+    assert now["status"]["state"] == "TASK_STATE_INPUT_REQUIRED"
+    assert [turn["role"] for turn in now["history"]] == ["ROLE_USER", "ROLE_AGENT"]
+
+
+def test_3_the_user_role_as_its_proto_number_is_the_user(http: httpx.Client) -> None:
+    sent = {**message([{"data": {"title": "numbered"}}]), "role": 1}
+    task = rpc(http, "SendMessage", {"tenant": "approval", "message": sent})["result"]["task"]
+    assert task["history"][0]["role"] == "ROLE_USER"
+
+
 # -- 4: errors are application/json ----------------------------------------------------------------
 def test_4_errors_are_application_json_and_results_a2a_json(http: httpx.Client, base_url: str) -> None:
     missing = http.get("/a2a/approval/tasks/nope", headers=HEADERS)
@@ -106,3 +133,30 @@ def test_4_errors_are_application_json_and_results_a2a_json(http: httpx.Client, 
     assert unknown.status_code == 404 and unknown.headers["content-type"] == "application/json"
     listed = http.get("/a2a/approval/tasks", headers=HEADERS)
     assert listed.status_code == 200 and listed.headers["content-type"] == "application/a2a+json"
+
+
+# -- 6: statusTimestampAfter is an RFC 3339 timestamp, and filters by time -------------------------
+@pytest.mark.parametrize("value", ["-1", "not-a-date", "2026-13-01T00:00:00Z", "2026-01-01", "1700000000"])
+def test_6_status_timestamp_after_must_be_a_timestamp(http: httpx.Client, value: str) -> None:
+    response = http.get("/a2a/approval/tasks", params={"statusTimestampAfter": value}, headers=HEADERS)
+    assert response.status_code == 400, response.text
+    violations = response.json()["error"]["details"][1]["fieldViolations"]
+    assert violations[0]["field"] == "statusTimestampAfter"
+    body = rpc(http, "ListTasks", {"tenant": "approval", "statusTimestampAfter": value})
+    assert body["error"]["code"] == -32602
+
+
+def test_6_status_timestamp_after_filters_by_time(http: httpx.Client) -> None:
+    older = waiting_approval(http, "older")
+    time.sleep(1.1)
+    cut = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    newer = waiting_approval(http, "newer")
+
+    def listed(after: str) -> set[str]:
+        page = http.get("/a2a/approval/tasks", params={"statusTimestampAfter": after}, headers=HEADERS)
+        assert page.status_code == 200, page.text
+        return {t["id"] for t in page.json()["tasks"]}
+
+    assert listed(cut) == {newer["id"]}
+    assert {older["id"], newer["id"]} <= listed("2020-01-01T00:00:00+02:00")
+    assert listed("2999-01-01T00:00:00.000000001Z") == set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from agent_runtime.a2a import views
@@ -54,7 +55,7 @@ def list_tasks(caller: Caller, request: ListTasksRequest) -> dict[str, Any]:
         return (
             (status is None or run.status == status)
             and (not caller.agent or run.workflow_name == caller.agent)
-            and (after is None or run.updated_at >= after)
+            and (after is None or datetime.fromisoformat(run.updated_at) >= after)
         )
 
     if request.context_id:
