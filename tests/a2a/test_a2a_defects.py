@@ -11,6 +11,7 @@ import httpx
 import pytest
 from a2a.types import a2a_pb2 as pb
 from a2a.utils.errors import TaskNotCancelableError
+from google.protobuf.json_format import MessageToDict
 
 from tests.a2a.test_a2a_client import client_for, collect, final_task, run, text_message
 
@@ -135,6 +136,28 @@ def test_4_errors_are_application_json_and_results_a2a_json(http: httpx.Client, 
     assert listed.status_code == 200 and listed.headers["content-type"] == "application/a2a+json"
 
 
+# -- 5: agent cards carry an ETag and answer If-None-Match with 304 --------------------------------
+@pytest.mark.parametrize("query", ["", "?agent=approval"])
+def test_5_cards_carry_an_etag_and_revalidate_with_304(base_url: str, query: str) -> None:
+    url = f"{base_url}/.well-known/agent-card.json{query}"
+    first = httpx.get(url)
+    tag = first.headers["etag"]
+    assert first.status_code == 200 and tag.startswith('"') and tag.endswith('"')
+    assert httpx.get(url).headers["etag"] == tag  # the same card, the same tag
+    for header in (tag, f"W/{tag}", f'"other", {tag}', "*"):
+        again = httpx.get(url, headers={"If-None-Match": header})
+        assert again.status_code == 304 and again.content == b"", header
+        assert again.headers["etag"] == tag and "max-age" in again.headers["cache-control"]
+    changed = httpx.get(url, headers={"If-None-Match": '"not-this-one"'})
+    assert changed.status_code == 200 and changed.json() == first.json()
+
+
+def test_5_each_card_has_its_own_tag(base_url: str) -> None:
+    runtime = httpx.get(f"{base_url}/.well-known/agent-card.json").headers["etag"]
+    approval = httpx.get(f"{base_url}/.well-known/agent-card.json?agent=approval").headers["etag"]
+    assert runtime != approval
+
+
 # -- 6: statusTimestampAfter is an RFC 3339 timestamp, and filters by time -------------------------
 @pytest.mark.parametrize("value", ["-1", "not-a-date", "2026-13-01T00:00:00Z", "2026-01-01", "1700000000"])
 def test_6_status_timestamp_after_must_be_a_timestamp(http: httpx.Client, value: str) -> None:
@@ -160,3 +183,27 @@ def test_6_status_timestamp_after_filters_by_time(http: httpx.Client) -> None:
     assert listed(cut) == {newer["id"]}
     assert {older["id"], newer["id"]} <= listed("2020-01-01T00:00:00+02:00")
     assert listed("2999-01-01T00:00:00.000000001Z") == set()
+
+
+# -- 7: a standard client (no metadata.skill) can use the runtime's own card -----------------------
+def test_7_a_standard_client_can_use_the_runtimes_card(base_url: str, api_key: str) -> None:
+    card = httpx.get(f"{base_url}/.well-known/agent-card.json").json()
+    default = card["skills"][0]["id"]
+    assert default in card["description"]
+
+    async def session() -> None:
+        client, transport = await client_for(base_url, api_key, "JSONRPC", None, streaming=False)
+        async with transport:
+            request = pb.SendMessageRequest(message=text_message("Q1 review"))
+            task = final_task(await collect(client.send_message(request)))
+            metadata = MessageToDict(task.metadata)
+            assert metadata["workflow"]["name"] == default
+            assert task.status.state in {pb.TASK_STATE_INPUT_REQUIRED, pb.TASK_STATE_COMPLETED}
+
+    run(session)
+
+
+def test_7_a_named_skill_still_wins(http: httpx.Client) -> None:
+    sent = message([{"text": "hello"}], metadata={"skill": "echo_agent"})
+    task = rpc(http, "SendMessage", {"message": sent})["result"]["task"]
+    assert task["metadata"]["workflow"]["name"] == "echo_agent"

@@ -111,13 +111,23 @@ def _card(name: str, description: str, version: str, base_url: str, tenant: str 
     }
 
 
+def default_skill(registry: Registry) -> str | None:
+    """The workflow a message to the runtime's card runs when it names none: the first skill listed,
+    so a client that knows nothing of `metadata.skill` still gets a task."""
+    names = registry.names()
+    return names[0] if names else None
+
+
 def runtime_card(registry: Registry, base_url: str, *, extended: bool = False) -> dict[str, Any]:
     """The runtime as one agent: its skills are the workflows. A message names the skill it wants with
-    `metadata.skill` (or goes to a workflow's own card, whose interfaces set `tenant`)."""
+    `metadata.skill` (or goes to a workflow's own card, whose interfaces set `tenant`); one that names
+    none runs the default skill, the first listed."""
+    default = default_skill(registry)
     card = _card(
         "agent-runtime",
         "Workflow runtime: each skill is a workflow. Name it with message.metadata.skill, or use the "
-        "workflow's own card (GET /.well-known/agent-card.json?agent=<workflow>).",
+        "workflow's own card (GET /.well-known/agent-card.json?agent=<workflow>); a message naming no "
+        f"skill runs the first one listed, {default}.",
         RUNTIME_VERSION,
         base_url,
         None,

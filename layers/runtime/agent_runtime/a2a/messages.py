@@ -9,7 +9,7 @@ import re
 import uuid
 from typing import Any
 
-from agent_runtime.a2a import parts, push, views
+from agent_runtime.a2a import cards, parts, push, views
 from agent_runtime.a2a.caller import PROTOCOL, Caller, task_run
 from agent_runtime.a2a.errors import InvalidParams, UnsupportedOperation
 from agent_runtime.a2a.models import Message, SendMessageRequest
@@ -43,6 +43,8 @@ def workflow_for(caller: Caller, request: SendMessageRequest) -> Workflow:
     metadata = {**(request.metadata or {}), **(request.message.metadata or {})}
     field = "tenant" if caller.agent else "metadata.skill"
     name = caller.agent or metadata.get("skill")
+    if name is None:
+        name = cards.default_skill(caller.engine.workflows)  # a client that names no skill
     if not isinstance(name, str) or not name:
         raise InvalidParams(
             "name the workflow: use its agent card (its interfaces set `tenant`) or set metadata.skill",
