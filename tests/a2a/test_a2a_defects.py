@@ -48,6 +48,36 @@ def task_count(http: httpx.Client) -> int:
     return len(rpc(http, "ListTasks", {"pageSize": 100})["result"]["tasks"])
 
 
+# -- 1: an answer is kept in the task's history as the client sent it ------------------------------
+@pytest.mark.parametrize("answer_parts", [[{"text": "approve: looks right"}], [{"data": {"approved": True}}]])
+def test_1_the_answer_is_kept_in_the_history_as_the_client_sent_it(
+    http: httpx.Client, answer_parts: list[dict[str, Any]]
+) -> None:
+    task = waiting_approval(http, "history")
+    answer = message(answer_parts, taskId=task["id"], metadata={"from": "client"})
+    done = rpc(http, "SendMessage", {"tenant": "approval", "message": answer})["result"]["task"]
+    assert done["status"]["state"] == "TASK_STATE_COMPLETED"
+    history = rpc(http, "GetTask", {"tenant": "approval", "id": task["id"]})["result"]["history"]
+    assert [turn["role"] for turn in history] == ["ROLE_USER", "ROLE_AGENT", "ROLE_USER"]
+    last = history[-1]
+    assert last["messageId"] == answer["messageId"]
+    assert last["parts"] == answer_parts and last["metadata"] == {"from": "client"}
+    assert (last["taskId"], last["contextId"]) == (task["id"], task["contextId"])
+    # v1 shows the same resolution it always did: the door's copy is not part of it.
+    checkpoint = http.get(f"/v1/runs/{task['id']}/checkpoints").json()["data"][0]
+    assert "origin" not in checkpoint["resolution"] and checkpoint["resolution"]["via"] == "a2a"
+
+
+def test_1_an_answer_through_another_door_is_still_shown_as_its_resolution(http: httpx.Client) -> None:
+    task = waiting_approval(http, "via v1")
+    checkpoint = http.get(f"/v1/runs/{task['id']}/checkpoints").json()["data"][0]
+    approved = http.post(f"/v1/runs/{task['id']}/checkpoints/{checkpoint['checkpoint_id']}/approve", json={})
+    assert approved.status_code == 200, approved.text
+    history = rpc(http, "GetTask", {"tenant": "approval", "id": task["id"]})["result"]["history"]
+    assert history[-1]["messageId"].endswith(":answer")
+    assert history[-1]["parts"][0]["data"]["decision"] == "approved"
+
+
 # -- 2: HTTP+JSON: cancelling a finished task is 409, an unsupported part 415 (spec 5.4) -----------
 def test_2_cancelling_a_finished_task_over_http_json_is_409(http: httpx.Client) -> None:
     task = waiting_approval(http, "cancel twice")

@@ -186,6 +186,7 @@ def answer(caller: Caller, run: Run, message: Message) -> Run:
             decision,
             caller.principal,
             via=PROTOCOL,
+            origin=message.model_dump(mode="json", by_alias=True, exclude_none=True),  # history shows it
         )
     except ValidationFailed as invalid:
         raise _renamed(invalid, "data", "message.parts.data") from None
