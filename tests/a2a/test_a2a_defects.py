@@ -13,7 +13,10 @@ from a2a.types import a2a_pb2 as pb
 from a2a.utils.errors import TaskNotCancelableError
 from google.protobuf.json_format import MessageToDict
 
+from agent_runtime_client import WebhookPayloadError
+from agent_runtime_client.webhooks import verify, verify_payload
 from tests.a2a.test_a2a_client import client_for, collect, final_task, run, text_message
+from tests.webhook_receiver import receiver
 
 pytestmark = pytest.mark.e2e
 
@@ -237,3 +240,23 @@ def test_7_a_named_skill_still_wins(http: httpx.Client) -> None:
     sent = message([{"text": "hello"}], metadata={"skill": "echo_agent"})
     task = rpc(http, "SendMessage", {"message": sent})["result"]["task"]
     assert task["metadata"]["workflow"]["name"] == "echo_agent"
+
+
+# -- 8: webhooks.verify says what an A2A push is; webhooks.verify_payload reads it -----------------
+def test_8_verify_names_an_a2a_push_and_verify_payload_reads_it(http: httpx.Client) -> None:
+    secret = http.post("/v1/webhook-secret/rotate").json()["secret"]
+    with receiver() as hooks:
+        push = {"taskPushNotificationConfig": {"url": hooks.url}}
+        sent = {"message": message([{"text": "pushed"}]), "configuration": push, "tenant": "echo_agent"}
+        task = rpc(http, "SendMessage", sent)["result"]["task"]
+        deadline = time.monotonic() + 30
+        while not hooks.accepted():
+            assert time.monotonic() < deadline, "no push notification arrived"
+            time.sleep(0.1)
+        delivery = hooks.accepted()[0]
+    with pytest.raises(WebhookPayloadError) as raised:
+        verify(delivery.body, delivery.headers, secret)
+    assert "verify_payload" in str(raised.value)
+    body = verify_payload(delivery.body, delivery.headers, secret)
+    update = next(iter(body.values()))
+    assert update.get("taskId", update.get("id")) == task["id"]
