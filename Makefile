@@ -23,7 +23,7 @@ CDK_ENV = PATH="$(NODE_HOME)/bin:$$PATH" JSII_NODE="$(NODE_HOME)/bin/node" JSII_
 CDK = cd infra && $(CDK_ENV) node "$(NODE_HOME)/lib/node_modules/npm/bin/npx-cli.js" --yes aws-cdk@$(CDK_CLI_VERSION)
 
 .PHONY: dev venv test lint typecheck bench synth deploy clean
-.PHONY: destroy bench-peer bench-profile bench-differential
+.PHONY: destroy bench-peer bench-profile bench-differential bench-fuzz
 .PHONY: proto contracts contracts-baseline
 
 $(UV):
@@ -55,7 +55,7 @@ lint: $(FULL_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: $(FULL_STAMP)  ## cold starts (~5 min), local-stack latency as the table grows (~10 min), cost per run (~2 min), the LangGraph peer (~4 min), events (~2 min), the fault campaign (~8 min), durable code at 10,000 operations (~5 min), streamed-token latency (~1 min), held-open requests (~1 min) -> bench/reports/
+bench: $(FULL_STAMP)  ## cold starts (~5 min), local-stack latency as the table grows (~10 min), cost per run (~2 min), the LangGraph peer (~4 min), events (~2 min), the fault campaign (~8 min), durable code at 10,000 operations (~5 min), streamed-token latency (~1 min), held-open requests (~1 min), the fuzz campaign over both OpenAPI documents (~2 min) -> bench/reports/
 	$(VENV)/bin/python bench/cold_start.py
 	$(VENV)/bin/python bench/local_stack.py
 	$(VENV)/bin/python bench/cost.py
@@ -65,12 +65,16 @@ bench: $(FULL_STAMP)  ## cold starts (~5 min), local-stack latency as the table 
 	$(VENV)/bin/python bench/durable.py
 	$(VENV)/bin/python bench/stream_latency.py latest
 	$(VENV)/bin/python bench/held_open.py
+	$(VENV)/bin/python bench/fuzz.py
 
 bench-peer: $(FULL_STAMP)  ## echo runs vs LangGraph's in-memory server (own venv in bench/.work/, ~4 min) -> bench/reports/peer.md
 	$(VENV)/bin/python bench/peer.py
 
 bench-differential: $(FULL_STAMP)  ## the SDK's examples and conformance handlers on the runtime vs the SDK's runner (SDK=<a clone of aws/aws-durable-execution-sdk-python>, ~5 min) -> bench/reports/differential.md
 	$(VENV)/bin/python bench/differential.py $(if $(SDK),--source $(SDK))
+
+bench-fuzz: $(FULL_STAMP)  ## schemathesis over the v1 and ACP documents against a throttled local stack (~2 min) -> bench/reports/fuzz.md
+	$(VENV)/bin/python bench/fuzz.py
 
 bench-profile: $(FULL_STAMP)  ## py-spy profile of the local stack under 8 echo clients -> bench/reports/profile-$(NAME).md
 	$(VENV)/bin/python bench/profile_local.py $(or $(NAME),latest)

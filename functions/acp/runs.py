@@ -1,10 +1,11 @@
 """ACP runs, stateless (`/runs/...`) and on threads (`/threads/{thread_id}/runs/...`)."""
 
 from agent_runtime.acp import runs, views
-from agent_runtime.acp.http import acp_endpoint, after, block_timeout, cancel_action, no_content, sse
+from agent_runtime.acp.http import acp_endpoint, block_timeout, cancel_action, no_content
 from agent_runtime.acp.models import RunCreate, RunCreateStateful, RunCreateStateless, RunSearchRequest
 from agent_runtime.engine import Engine
 from agent_runtime.http.adapter import Request, Response
+from agent_runtime.http.sse import last_event_id, sse
 
 
 def _thread(request: Request) -> str | None:
@@ -83,10 +84,9 @@ def _wait(request: Request) -> Response:
 def _stream(request: Request) -> Response:
     engine = Engine.default()
     run = runs.get(engine, request.tenant_id, request.path_params["run_id"], _thread(request))
+    after = last_event_id(request) or 0
     return sse(
-        runs.stream(
-            engine, request.tenant_id, run.run_id, after(request), runs.stream_modes(run), _thread(request)
-        )
+        runs.stream(engine, request.tenant_id, run.run_id, after, runs.stream_modes(run), _thread(request))
     )
 
 

@@ -32,6 +32,7 @@ import httpx
 import pytest
 import yaml
 
+from agent_runtime_local.cloud import Resources
 from tests.contract.test_openapi import conforms
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,6 +155,48 @@ def test_the_generated_python_client_drives_an_approval_run(
     assert isinstance(artifact, m.ArtifactWithDownload)
     content = httpx.get(artifact.download_url).content
     assert content == DOCUMENT.encode() and hashlib.sha256(content).hexdigest() == artifact.sha256
+
+
+class Recording(httpx.HTTPTransport):
+    """The statuses the server answered, retries included (the client sees only the last)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.statuses: list[int] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        self.statuses.append(response.status_code)
+        return response
+
+
+@pytest.mark.e2e
+def test_the_generated_python_client_retries_429_as_the_readme_says(
+    generated: Any, cloud: Resources, api_key: str
+) -> None:
+    """openapi-python-client generates no retries; the README's httpx-retries transport (429 and 503,
+    every method, after Retry-After) makes its client wait out a throttled tenant."""
+    from httpx_retries import Retry, RetryTransport
+
+    from functions.manifest import Throttle
+    from tests.contract.test_throttled_conformance import throttled_gateway
+
+    create_run = importlib.import_module(f"{GENERATED}.api.runs.create_run")
+    m = importlib.import_module(f"{GENERATED}.models")
+    wire = Recording()
+    retry = Retry(total=5, status_forcelist=[429, 503], allowed_methods=["GET", "POST", "DELETE"])
+    with throttled_gateway(Throttle(rate_per_second=1, burst=1)) as url:
+        client = generated.AuthenticatedClient(
+            base_url=url,
+            token=api_key,
+            raise_on_unexpected_status=True,
+            httpx_args={"transport": RetryTransport(transport=wire, retry=retry)},
+        )
+        for n in range(3):
+            body = m.CreateRunRequest(workflow=m.WorkflowSelector(name="echo"), input_={"n": n})
+            created = create_run.sync_detailed(client=client, body=body, idempotency_key=f"retry-{n}")
+            assert created.status_code == 201, created
+    assert 429 in wire.statuses and wire.statuses.count(201) == 3, wire.statuses
 
 
 # -- TypeScript: openapi-typescript + openapi-fetch, @hey-api/openapi-ts --------------------------------

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -21,7 +22,14 @@ CONFIG = schemathesis.Config.from_dict(
         "phases": {"stateful": {"enabled": False}},
     }
 )
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+# Status (every one documented, 429 and 503 included), required headers, content type, body.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    response_headers_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 
 pytestmark = pytest.mark.e2e
 

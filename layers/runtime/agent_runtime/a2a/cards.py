@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agent_runtime.a2a.errors import InvalidParams
+from agent_runtime.errors import NotFound
 from agent_runtime.workflows.registry import Registry
 from agent_runtime.workflows.sdk import Workflow
 
@@ -109,13 +111,23 @@ def _card(name: str, description: str, version: str, base_url: str, tenant: str 
     }
 
 
+def default_skill(registry: Registry) -> str | None:
+    """The workflow a message to the runtime's card runs when it names none: the first skill listed,
+    so a client that knows nothing of `metadata.skill` still gets a task."""
+    names = registry.names()
+    return names[0] if names else None
+
+
 def runtime_card(registry: Registry, base_url: str, *, extended: bool = False) -> dict[str, Any]:
     """The runtime as one agent: its skills are the workflows. A message names the skill it wants with
-    `metadata.skill` (or goes to a workflow's own card, whose interfaces set `tenant`)."""
+    `metadata.skill` (or goes to a workflow's own card, whose interfaces set `tenant`); one that names
+    none runs the default skill, the first listed."""
+    default = default_skill(registry)
     card = _card(
         "agent-runtime",
         "Workflow runtime: each skill is a workflow. Name it with message.metadata.skill, or use the "
-        "workflow's own card (GET /.well-known/agent-card.json?agent=<workflow>).",
+        "workflow's own card (GET /.well-known/agent-card.json?agent=<workflow>); a message naming no "
+        f"skill runs the first one listed, {default}.",
         RUNTIME_VERSION,
         base_url,
         None,
@@ -139,3 +151,16 @@ def workflow_card(workflow: Workflow, base_url: str, *, extended: bool = False) 
     )
     card["skills"] = [skill(workflow, detailed=extended)]
     return card
+
+
+def extended_card(registry: Registry, agent: str | None, base_url: str) -> dict[str, Any]:
+    """GetExtendedAgentCard: the interface's workflow's card (`tenant`), else the runtime's."""
+    if not agent:
+        return runtime_card(registry, base_url, extended=True)
+    try:
+        workflow = registry.get(agent)
+    except NotFound as missing:
+        raise InvalidParams(
+            str(missing), errors=[{"field": "tenant", "message": "no such workflow"}]
+        ) from None
+    return workflow_card(workflow, base_url, extended=True)

@@ -22,7 +22,9 @@ BAD_REQUEST = "type.googleapis.com/google.rpc.BadRequest"
 
 
 class A2AError(DomainError):
-    """An A2A error: its JSON-RPC code, HTTP status, gRPC-style status name and ErrorInfo reason."""
+    """An A2A error: its JSON-RPC code, HTTP status (spec section 5.4's table: a2a-sdk 1.x answers 400
+    for TaskNotCancelable and ContentTypeNotSupported, the spec 409 and 415; its client maps errors by
+    the ErrorInfo reason, so both work), gRPC-style status name and ErrorInfo reason."""
 
     code = -32603
     http = 500
@@ -35,7 +37,7 @@ class TaskNotFound(A2AError):
 
 
 class TaskNotCancelable(A2AError):
-    code, http, status, reason = -32002, 400, "FAILED_PRECONDITION", "TASK_NOT_CANCELABLE"
+    code, http, status, reason = -32002, 409, "FAILED_PRECONDITION", "TASK_NOT_CANCELABLE"
 
 
 class PushNotificationNotSupported(A2AError):
@@ -47,7 +49,7 @@ class UnsupportedOperation(A2AError):
 
 
 class ContentTypeNotSupported(A2AError):
-    code, http, status, reason = -32005, 400, "INVALID_ARGUMENT", "CONTENT_TYPE_NOT_SUPPORTED"
+    code, http, status, reason = -32005, 415, "INVALID_ARGUMENT", "CONTENT_TYPE_NOT_SUPPORTED"
 
 
 class VersionNotSupported(A2AError):

@@ -1,16 +1,16 @@
-"""What A2A's endpoints share: the A2A-Version check, the API's base URL (for agent cards), the
-caller, SSE responses and Last-Event-ID."""
+"""What A2A's endpoints share: the A2A-Version check, the API's base URL (for agent cards) and the
+caller."""
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
 
-from agent_runtime.a2a.errors import InvalidParams, VersionNotSupported
-from agent_runtime.http.adapter import Request, Response
+from agent_runtime.a2a.errors import VersionNotSupported
+from agent_runtime.http.adapter import Request
 
 if TYPE_CHECKING:
-    from agent_runtime.a2a.tasks import Caller
+    from agent_runtime.a2a.caller import Caller
 
 SUPPORTED_MAJOR = "1"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
@@ -51,23 +51,7 @@ def base_url(request: Request) -> str:
 
 def caller(request: Request, agent: str | None) -> Caller:
     # Imported here: the public card handler shares this module and needs no engine (cold starts).
-    from agent_runtime.a2a.tasks import Caller
+    from agent_runtime.a2a.caller import Caller
     from agent_runtime.engine import Engine
 
     return Caller(Engine.default(), request.tenant_id, request.principal, agent or None)
-
-
-def sse(body: str) -> Response:
-    return Response(200, body, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
-
-
-def last_event_id(request: Request) -> int | None:
-    raw = request.header("Last-Event-ID")
-    if raw is None or raw == "":
-        return None
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        raise InvalidParams(
-            "Last-Event-ID must be an event id (metadata.eventId of an update)",
-            errors=[{"field": "Last-Event-ID", "message": raw[:40]}],
-        )
-    return int(raw)

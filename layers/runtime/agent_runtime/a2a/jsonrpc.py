@@ -4,13 +4,16 @@ responses wrapping StreamResponses."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from agent_runtime.a2a import cards, tasks, views
+from agent_runtime.a2a import cards, messages, push, streams, tasks
+from agent_runtime.a2a.caller import Caller
 from agent_runtime.a2a.errors import InvalidParams, InvalidRequest, MethodNotFound, ParseError, jsonrpc_error
-from agent_runtime.a2a.http import base_url, caller, check_version, last_event_id, sse
+from agent_runtime.a2a.http import base_url, caller, check_version
 from agent_runtime.a2a.models import (
     JsonRpcRequest,
     ListTasksRequest,
@@ -24,6 +27,7 @@ from agent_runtime.engine import budget
 from agent_runtime.errors import BadRequest, DomainError
 from agent_runtime.http.adapter import Request, Response, api_handler
 from agent_runtime.http.errors import Unauthorized
+from agent_runtime.http.sse import last_event_id, sse
 from agent_runtime.validation import field_errors
 
 
@@ -60,10 +64,6 @@ def _echoable(value: Any) -> Any:
     return None
 
 
-def _result(request_id: Any, result: Any) -> Response:
-    return Response.json(200, {"jsonrpc": "2.0", "id": request_id, "result": result})
-
-
 def handle(request: Request) -> Response:
     try:
         raw = request.json_value()
@@ -86,70 +86,104 @@ def handle(request: Request) -> Response:
         return Response.json(_status(error), jsonrpc_error(error, request_id))
 
 
+@dataclass(frozen=True)
+class Call:
+    """One JSON-RPC call: the HTTP request (for headers), the caller, its id and params."""
+
+    request: Request
+    who: Caller
+    id: Any
+    params: dict[str, Any]
+
+    def result(self, value: Any) -> Response:
+        return Response.json(200, {"jsonrpc": "2.0", "id": self.id, "result": value})
+
+    def wrap(self, response: dict[str, Any]) -> str:
+        """A StreamResponse as a stream's frame holds it: in a JSON-RPC response."""
+        return budget.compact_json({"jsonrpc": "2.0", "id": self.id, "result": response})
+
+
+def send_message(call: Call) -> Response:
+    return call.result(messages.send_blocking(call.who, _params(SendMessageRequest, call.params)))
+
+
+def send_streaming_message(call: Call) -> Response:
+    run, _ = messages.send(call.who, _params(SendMessageRequest, call.params))
+    return sse(streams.stream(call.who, run, None, call.wrap))
+
+
+def get_task(call: Call) -> Response:
+    body = _params(TaskRequest, call.params)
+    return call.result(tasks.get(call.who, body.id, body.history_length))
+
+
+def list_tasks(call: Call) -> Response:
+    return call.result(tasks.list_tasks(call.who, _params(ListTasksRequest, call.params)))
+
+
+def cancel_task(call: Call) -> Response:
+    return call.result(tasks.cancel(call.who, _params(TaskRequest, call.params).id))
+
+
+def subscribe_to_task(call: Call) -> Response:
+    body = _params(TaskRequest, call.params)
+    return sse(streams.subscribe(call.who, body.id, last_event_id(call.request), call.wrap))
+
+
+def create_push_config(call: Call) -> Response:
+    config = _params(TaskPushNotificationConfig, call.params)
+    if not config.task_id:
+        raise InvalidParams("taskId is required", errors=[{"field": "params.taskId", "message": "required"}])
+    return call.result(push.create(call.who, config.task_id, config, "params"))
+
+
+def _config_ref(call: Call) -> tuple[str, str]:
+    body = _params(PushConfigRequest, call.params)
+    if not body.id:
+        raise InvalidParams("id is required", errors=[{"field": "params.id", "message": "required"}])
+    return body.task_id, body.id
+
+
+def get_push_config(call: Call) -> Response:
+    return call.result(push.get(call.who, *_config_ref(call)))
+
+
+def delete_push_config(call: Call) -> Response:
+    push.delete(call.who, *_config_ref(call))
+    return call.result({})
+
+
+def list_push_configs(call: Call) -> Response:
+    return call.result(push.list_configs(call.who, _params(PushConfigRequest, call.params).task_id))
+
+
+def get_extended_agent_card(call: Call) -> Response:
+    _params(TenantRequest, call.params)
+    who = call.who
+    return call.result(cards.extended_card(who.engine.workflows, who.agent, base_url(call.request)))
+
+
+METHODS: dict[str, Callable[[Call], Response]] = {
+    "SendMessage": send_message,
+    "SendStreamingMessage": send_streaming_message,
+    "GetTask": get_task,
+    "ListTasks": list_tasks,
+    "CancelTask": cancel_task,
+    "SubscribeToTask": subscribe_to_task,
+    "CreateTaskPushNotificationConfig": create_push_config,
+    "GetTaskPushNotificationConfig": get_push_config,
+    "DeleteTaskPushNotificationConfig": delete_push_config,
+    "ListTaskPushNotificationConfigs": list_push_configs,
+    "GetExtendedAgentCard": get_extended_agent_card,
+}
+
+
 def dispatch(request: Request, call: JsonRpcRequest) -> Response:
+    operation = METHODS.get(call.method)
+    if operation is None:
+        raise MethodNotFound(
+            f"no method {call.method!r} (A2A 1.0 names methods like SendMessage, GetTask)", method=call.method
+        )
     params = call.params or {}
     agent = params.get("tenant") if isinstance(params.get("tenant"), str) else None
-    who = caller(request, agent)
-    rid = call.id
-
-    def wrap(response: dict[str, Any]) -> str:
-        return budget.compact_json({"jsonrpc": "2.0", "id": rid, "result": response})
-
-    method = call.method
-    if method == "SendMessage":
-        body = _params(SendMessageRequest, params)
-        run, _ = tasks.send(who, body)
-        configuration = body.configuration
-        if not (configuration and configuration.return_immediately):
-            run = tasks.settle(who, run)
-        history = configuration.history_length if configuration else None
-        return _result(rid, {"task": views.task(who.engine, run, history_length=history)})
-    if method == "SendStreamingMessage":
-        run, _ = tasks.send(who, _params(SendMessageRequest, params))
-        return sse(tasks.stream(who, run, None, wrap))
-    if method == "GetTask":
-        body = _params(TaskRequest, params)
-        return _result(rid, tasks.get(who, body.id, body.history_length))
-    if method == "ListTasks":
-        return _result(rid, tasks.list_tasks(who, _params(ListTasksRequest, params)))
-    if method == "CancelTask":
-        return _result(rid, tasks.cancel(who, _params(TaskRequest, params).id))
-    if method == "SubscribeToTask":
-        body = _params(TaskRequest, params)
-        return sse(tasks.subscribe(who, body.id, last_event_id(request), wrap))
-    if method == "CreateTaskPushNotificationConfig":
-        config = _params(TaskPushNotificationConfig, params)
-        if not config.task_id:
-            raise InvalidParams(
-                "taskId is required", errors=[{"field": "params.taskId", "message": "required"}]
-            )
-        return _result(rid, tasks.create_push(who, config.task_id, config, "params"))
-    if method in {"GetTaskPushNotificationConfig", "DeleteTaskPushNotificationConfig"}:
-        body = _params(PushConfigRequest, params)
-        if not body.id:
-            raise InvalidParams("id is required", errors=[{"field": "params.id", "message": "required"}])
-        if method == "DeleteTaskPushNotificationConfig":
-            tasks.delete_push(who, body.task_id, body.id)
-            return _result(rid, {})
-        return _result(rid, tasks.get_push(who, body.task_id, body.id))
-    if method == "ListTaskPushNotificationConfigs":
-        return _result(rid, tasks.list_push(who, _params(PushConfigRequest, params).task_id))
-    if method == "GetExtendedAgentCard":
-        _params(TenantRequest, params)
-        return _result(rid, extended_card(who, base_url(request)))
-    raise MethodNotFound(
-        f"no method {method!r} (A2A 1.0 names methods like SendMessage, GetTask)", method=method
-    )
-
-
-def extended_card(who: tasks.Caller, base: str) -> dict[str, Any]:
-    registry = who.engine.workflows
-    if who.agent:
-        try:
-            workflow = registry.get(who.agent)
-        except DomainError as missing:
-            raise InvalidParams(
-                str(missing), errors=[{"field": "tenant", "message": "no such workflow"}]
-            ) from None
-        return cards.workflow_card(workflow, base, extended=True)
-    return cards.runtime_card(registry, base, extended=True)
+    return operation(Call(request, caller(request, agent), _echoable(call.id), params))

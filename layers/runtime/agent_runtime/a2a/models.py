@@ -3,6 +3,8 @@ what this door reads. Unknown fields are ignored, as the spec asks (section 5.7)
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -19,6 +21,10 @@ TASK_STATES = (
     "TASK_STATE_REJECTED",
     "TASK_STATE_AUTH_REQUIRED",
 )
+
+
+# ProtoJSON's Timestamp: RFC 3339 with a zone ("Z" or an offset).
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 class A2AModel(BaseModel):
@@ -51,7 +57,8 @@ class Message(A2AModel):
     message_id: str = Field(min_length=1, max_length=512)
     context_id: str | None = None
     task_id: str | None = None
-    role: Literal["ROLE_USER", "ROLE_AGENT", "ROLE_UNSPECIFIED"] | int = "ROLE_USER"
+    # A client's message is the user's turn: the agent's turns are the task's own (history shows them).
+    role: Literal["ROLE_USER"] = "ROLE_USER"
     parts: list[Part] = Field(min_length=1)
     metadata: dict[str, Any] | None = None
     extensions: list[str] | None = None
@@ -63,6 +70,11 @@ class Message(A2AModel):
         if size > MESSAGE_MAX_BYTES:
             raise ValueError(f"a message is at most {MESSAGE_MAX_BYTES} bytes of JSON ({size} sent)")
         return self
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role_number(cls, value: Any) -> Any:
+        return "ROLE_USER" if value == 1 and not isinstance(value, bool) else value  # ProtoJSON's number
 
 
 class AuthenticationInfo(A2AModel):
@@ -113,8 +125,17 @@ class ListTasksRequest(A2AModel):
     page_size: int | None = Field(default=None, ge=1, le=100)
     page_token: str | None = None
     history_length: int | None = Field(default=None, ge=0)
-    status_timestamp_after: str | None = None
+    status_timestamp_after: datetime | None = None
     include_artifacts: bool = False
+
+    @field_validator("status_timestamp_after", mode="before")
+    @classmethod
+    def _timestamp(cls, value: Any) -> Any:
+        if value is None or value == "":
+            return None
+        if not isinstance(value, str) or not RFC3339.match(value):
+            raise ValueError("an RFC 3339 timestamp with a zone, like 2026-01-31T12:00:00Z")
+        return datetime.fromisoformat(value.upper())  # a bad date (month 13) is a ValueError too
 
 
 class PushConfigRequest(A2AModel):

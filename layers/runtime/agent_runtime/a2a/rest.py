@@ -11,14 +11,15 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from agent_runtime.a2a import tasks, views
+from agent_runtime.a2a import cards, messages, push, streams, tasks
+from agent_runtime.a2a.caller import Caller
 from agent_runtime.a2a.errors import InvalidParams, MethodNotFound, rest_error
-from agent_runtime.a2a.http import base_url, caller, check_version, last_event_id, sse
-from agent_runtime.a2a.jsonrpc import extended_card
+from agent_runtime.a2a.http import base_url, caller, check_version
 from agent_runtime.a2a.models import ListTasksRequest, SendMessageRequest, TaskPushNotificationConfig
 from agent_runtime.engine import budget
 from agent_runtime.errors import DomainError
 from agent_runtime.http.adapter import Request, Response, api_handler
+from agent_runtime.http.sse import last_event_id, sse
 from agent_runtime.validation import field_errors
 
 CONTENT_TYPE = "application/a2a+json"
@@ -31,8 +32,9 @@ def _json(status: int, value: Any) -> Response:
 
 
 def _render(error: DomainError, path: str | None) -> Response:
+    """Errors are `application/json`, as the spec's examples and a2a-sdk's server send them."""
     status, body = rest_error(error)
-    return _json(status, body)
+    return Response.json(status, body)
 
 
 rest_endpoint = api_handler(_render)
@@ -84,7 +86,7 @@ def route(request: Request) -> Response:
     return handler(request, who, segments)
 
 
-Operation = Callable[[Request, tasks.Caller, list[str]], Response]
+Operation = Callable[[Request, Caller, list[str]], Response]
 
 
 def _operation(method: str, segments: list[str]) -> Operation | None:
@@ -123,58 +125,52 @@ def _task_id(segments: list[str]) -> str:
     return task
 
 
-def send_message(request: Request, who: tasks.Caller, segments: list[str]) -> Response:
-    body: SendMessageRequest = _body(request, SendMessageRequest)
-    run, _ = tasks.send(who, body)
-    configuration = body.configuration
-    if not (configuration and configuration.return_immediately):
-        run = tasks.settle(who, run)
-    history = configuration.history_length if configuration else None
-    return _json(200, {"task": views.task(who.engine, run, history_length=history)})
+def send_message(request: Request, who: Caller, segments: list[str]) -> Response:
+    return _json(200, messages.send_blocking(who, _body(request, SendMessageRequest)))
 
 
 def _wrap(response: dict[str, Any]) -> str:
     return budget.compact_json(response)
 
 
-def send_streaming_message(request: Request, who: tasks.Caller, segments: list[str]) -> Response:
-    run, _ = tasks.send(who, _body(request, SendMessageRequest))
-    return sse(tasks.stream(who, run, None, _wrap))
+def send_streaming_message(request: Request, who: Caller, segments: list[str]) -> Response:
+    run, _ = messages.send(who, _body(request, SendMessageRequest))
+    return sse(streams.stream(who, run, None, _wrap))
 
 
-def get_task(request: Request, who: tasks.Caller, segments: list[str]) -> Response:
+def get_task(request: Request, who: Caller, segments: list[str]) -> Response:
     return _json(200, tasks.get(who, _task_id(segments), _history(request)))
 
 
-def list_tasks(request: Request, who: tasks.Caller, segments: list[str]) -> Response:
+def list_tasks(request: Request, who: Caller, segments: list[str]) -> Response:
     return _json(200, tasks.list_tasks(who, _query(request, ListTasksRequest)))
 
 
-def cancel_task(request: Request, who: tasks.Caller, segments: list[str]) -> Response:
+def cancel_task(request: Request, who: Caller, segments: list[str]) -> Response:
     return _json(200, tasks.cancel(who, _task_id(segments)))
 
 
-def subscribe_to_task(request: Request, who: tasks.Caller, segments: list[str]) -> Response:
-    return sse(tasks.subscribe(who, _task_id(segments), last_event_id(request), _wrap))
+def subscribe_to_task(request: Request, who: Caller, segments: list[str]) -> Response:
+    return sse(streams.subscribe(who, _task_id(segments), last_event_id(request), _wrap))
 
 
-def create_push_config(request: Request, who: tasks.Caller, segments: list[str]) -> Response:
+def create_push_config(request: Request, who: Caller, segments: list[str]) -> Response:
     config: TaskPushNotificationConfig = _body(request, TaskPushNotificationConfig)
-    return _json(200, tasks.create_push(who, segments[1], config))
+    return _json(200, push.create(who, segments[1], config))
 
 
-def list_push_configs(request: Request, who: tasks.Caller, segments: list[str]) -> Response:
-    return _json(200, tasks.list_push(who, segments[1]))
+def list_push_configs(request: Request, who: Caller, segments: list[str]) -> Response:
+    return _json(200, push.list_configs(who, segments[1]))
 
 
-def get_push_config(request: Request, who: tasks.Caller, segments: list[str]) -> Response:
-    return _json(200, tasks.get_push(who, segments[1], segments[3]))
+def get_push_config(request: Request, who: Caller, segments: list[str]) -> Response:
+    return _json(200, push.get(who, segments[1], segments[3]))
 
 
-def delete_push_config(request: Request, who: tasks.Caller, segments: list[str]) -> Response:
-    tasks.delete_push(who, segments[1], segments[3])
+def delete_push_config(request: Request, who: Caller, segments: list[str]) -> Response:
+    push.delete(who, segments[1], segments[3])
     return _json(200, {})
 
 
-def get_extended_agent_card(request: Request, who: tasks.Caller, segments: list[str]) -> Response:
-    return _json(200, extended_card(who, base_url(request)))
+def get_extended_agent_card(request: Request, who: Caller, segments: list[str]) -> Response:
+    return _json(200, cards.extended_card(who.engine.workflows, who.agent, base_url(request)))

@@ -154,6 +154,22 @@ def user_message(run: Run) -> dict[str, Any]:
     }
 
 
+def answer_message(run: Run, checkpoint: Checkpoint) -> dict[str, Any]:
+    """How a checkpoint was answered: the A2A client's own message when one answered it, else the
+    resolution (an answer through another door, or an expiry) as a data part."""
+    if checkpoint.origin and checkpoint.resolution and checkpoint.resolution.get("via") == "a2a":
+        return {**checkpoint.origin, "contextId": context_of(run), "taskId": run.run_id}
+    resolution = checkpoint.resolution or {}
+    answer = {k: v for k, v in resolution.items() if k not in {"by", "at"} and v is not None}
+    return {
+        "messageId": f"{run.run_id}:{checkpoint.checkpoint_id}:answer",
+        "contextId": context_of(run),
+        "taskId": run.run_id,
+        "role": "ROLE_USER",
+        "parts": [{"data": answer, "mediaType": "application/json"}],
+    }
+
+
 def history(engine: Engine, run: Run, length: int | None) -> list[dict[str, Any]]:
     """The task's turns: the first message, then each checkpoint's question and answer."""
     if length == 0:
@@ -163,17 +179,7 @@ def history(engine: Engine, run: Run, length: int | None) -> list[dict[str, Any]
         asked = [checkpoint_message(run, checkpoint)]
         if not checkpoint.resolution:
             return asked
-        answer = {k: v for k, v in checkpoint.resolution.items() if k not in {"by", "at"} and v is not None}
-        return [
-            *asked,
-            {
-                "messageId": f"{run.run_id}:{checkpoint.checkpoint_id}:answer",
-                "contextId": context_of(run),
-                "taskId": run.run_id,
-                "role": "ROLE_USER",
-                "parts": [{"data": answer, "mediaType": "application/json"}],
-            },
-        ]
+        return [*asked, answer_message(run, checkpoint)]
 
     page = engine.checkpoints.list_for_run(run.tenant_id, run.run_id, None, turns_of)
     turns = [user_message(run), *(turn for pair in page.data for turn in pair)]

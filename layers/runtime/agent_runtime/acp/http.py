@@ -1,4 +1,4 @@
-"""What ACP's endpoints share: ACP's error shape, SSE responses, query and header parsing."""
+"""What ACP's endpoints share: ACP's error shape, query parsing."""
 
 from __future__ import annotations
 
@@ -20,19 +20,6 @@ def acp_error(error: DomainError, path: str | None) -> Response:
 
 # Every ACP endpoint answers errors as ACP's ErrorResponse (a JSON string).
 acp_endpoint = api_handler(acp_error)
-
-
-def sse(body: str) -> Response:
-    return Response(200, body, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
-
-
-def after(request: Request) -> int:
-    raw = request.header("Last-Event-ID") or "0"
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
-        raise BadRequest(
-            "Last-Event-ID must be an event id", errors=[{"field": "Last-Event-ID", "message": raw[:40]}]
-        )
-    return int(raw)
 
 
 def block_timeout(request: Request) -> float | None:

@@ -25,7 +25,7 @@ from agent_runtime import observability
 from agent_runtime.clock import now_iso
 from agent_runtime.engine import budget, usage
 from agent_runtime.engine.lifecycle import run_ended, wake
-from agent_runtime.engine.model import ACTIVE_STATUSES, Checkpoint, Page
+from agent_runtime.engine.model import ACTIVE_STATUSES, ORIGIN, Checkpoint, Page
 from agent_runtime.engine.outcome import StepOutcome, outcome
 from agent_runtime.engine.runs import invalid_cursor
 from agent_runtime.errors import Conflict, NotFound, TransientAwsError, ValidationFailed, is_transient
@@ -270,9 +270,12 @@ class Checkpoints:
         answer: Answer,
         principal: str | None,
         via: str = "api",
+        origin: Mapping[str, Any] | None = None,
     ) -> Checkpoint:
         """Apply a person's answer, exactly once (409 with the checkpoint's state otherwise). `via`: the
-        channel it came through (api, console, acp, a2a), kept with who and when for the audit."""
+        channel it came through (api, console, acp, a2a), kept with who and when for the audit.
+        `origin`: the answer as that channel received it, kept with it for that channel to show back
+        (`Checkpoint.origin`; in no event and no other view)."""
         self.engine.runs.record(tenant_id, run_id)
         record = self.record(run_id, checkpoint_id)
         if record.status != PENDING:
@@ -283,6 +286,8 @@ class Checkpoints:
             "name": record.name,
             **{k: v for k, v in resolution.items() if k != "data"},
         }
+        if origin is not None:
+            resolution[ORIGIN] = dict(origin)
         try:
             self.store.runs.commit(
                 run_id,

@@ -20,6 +20,7 @@ RUN_STATUSES = ("queued", "running", "waiting_for_input", "succeeded", "failed",
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
 ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "running", "waiting_for_input"})
 CHECKPOINT_STATUSES = ("pending", "resolved", "expired", "cancelled")
+ORIGIN = "origin"  # the key a stored resolution keeps a door's own copy of the answer under
 
 Event = EventRecord
 Artifact = ArtifactRecord
@@ -120,9 +121,13 @@ class Checkpoint:
     created_at: str
     resolved_at: str | None
     resolution: dict[str, Any] | None
+    origin: dict[str, Any] | None = None  # the answer as the door that took it received it
 
     @classmethod
     def of(cls, record: CheckpointRecord, payloads: Payloads) -> Checkpoint:
+        loaded = payloads.load(record.resolution) if record.resolution else None
+        resolution = {k: v for k, v in loaded.items() if k != ORIGIN} if isinstance(loaded, dict) else loaded
+        origin = loaded.get(ORIGIN) if isinstance(loaded, dict) else None
         return cls(
             checkpoint_id=record.checkpoint_id,
             run_id=record.run_id,
@@ -140,7 +145,8 @@ class Checkpoint:
             workflow_version=record.workflow_version,
             created_at=record.created_at,
             resolved_at=record.resolved_at,
-            resolution=payloads.load(record.resolution) if record.resolution else None,
+            resolution=resolution,
+            origin=origin,
         )
 
 

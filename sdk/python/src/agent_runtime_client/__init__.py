@@ -32,6 +32,7 @@ from agent_runtime_client.errors import (
     UnprocessableEntityError,
     UnsupportedMediaTypeError,
     WaitTimeout,
+    WebhookPayloadError,
     WebhookVerificationError,
 )
 from agent_runtime_client.models import TERMINAL_STATUSES
@@ -59,6 +60,7 @@ __all__ = [
     "UnprocessableEntityError",
     "UnsupportedMediaTypeError",
     "WaitTimeout",
+    "WebhookPayloadError",
     "WebhookVerificationError",
     "__version__",
 ]

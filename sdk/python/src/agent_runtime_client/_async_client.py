@@ -49,6 +49,7 @@ from agent_runtime_client.models import (
     WorkflowSummary,
 )
 from agent_runtime_client.webhooks import verify as verify_webhook
+from agent_runtime_client.webhooks import verify_payload as verify_webhook_payload
 
 T = TypeVar("T")
 
@@ -396,3 +397,8 @@ class AsyncWebhooks:
     def verify(body: bytes | str, headers: Mapping[str, str], secret: str) -> WebhookEvent:
         """Check a delivery's signature (no I/O, so not awaited); see `webhooks.verify`."""
         return verify_webhook(body, headers, secret)
+
+    @staticmethod
+    def verify_payload(body: bytes | str, headers: Mapping[str, str], secret: str) -> Any:
+        """Check a delivery's signature (no I/O, so not awaited); see `webhooks.verify_payload`."""
+        return verify_webhook_payload(body, headers, secret)

@@ -53,6 +53,7 @@ from agent_runtime_client.models import (
     WorkflowSummary,
 )
 from agent_runtime_client.webhooks import verify as verify_webhook
+from agent_runtime_client.webhooks import verify_payload as verify_webhook_payload
 
 T = TypeVar("T")
 
@@ -450,3 +451,8 @@ class Webhooks:
     def verify(body: bytes | str, headers: Mapping[str, str], secret: str) -> WebhookEvent:
         """Check a delivery's Standard Webhooks signature and timestamp; its body as a WebhookEvent."""
         return verify_webhook(body, headers, secret)
+
+    @staticmethod
+    def verify_payload(body: bytes | str, headers: Mapping[str, str], secret: str) -> Any:
+        """Check a delivery's signature and timestamp; its body as parsed JSON, whatever door made it."""
+        return verify_webhook_payload(body, headers, secret)

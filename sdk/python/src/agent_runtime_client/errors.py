@@ -36,6 +36,11 @@ class WebhookVerificationError(AgentRuntimeError):
     """A webhook's signature or timestamp did not verify: do not trust its body."""
 
 
+class WebhookPayloadError(AgentRuntimeError):
+    """A delivery's signature verified, but its body is not a v1 WebhookEvent: an A2A push notification
+    or an ACP webhook (runs created through those doors). Read those with `webhooks.verify_payload`."""
+
+
 class APIError(AgentRuntimeError):
     """An error response. `problem` is its body; `retried` is true when the request was sent more than
     once (a conflict after a retry may be the first attempt's own success)."""
