@@ -68,6 +68,7 @@ class Project:
         self._tops = {name.partition(".")[0] for name in self.modules}
         prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
         self._installed = [Path(p).resolve() for p in (*prefixes, *site.getsitepackages())]
+        self._verdicts: dict[tuple[bool, str], bool] = {}
 
     def put_on_path(self) -> None:
         """The project directory first on the path, as `python -m` would put it."""
@@ -161,10 +162,12 @@ class Project:
         file = getattr(module, "__file__", None)
         if file is None:  # a namespace package: no code of its own
             return top in self._tops
-        path = Path(file).resolve()
-        if any(path.is_relative_to(installed) for installed in self._installed):
-            return False
-        return top in self._tops or path.is_relative_to(self.root)
+        key = (top in self._tops, file)
+        if key not in self._verdicts:  # thousands of modules are loaded: resolve each file once
+            path = Path(file).resolve()
+            installed = any(path.is_relative_to(place) for place in self._installed)
+            self._verdicts[key] = not installed and (key[0] or path.is_relative_to(self.root))
+        return self._verdicts[key]
 
     def _owned(self) -> dict[str, ModuleType]:
         return {name: module for name, module in list(sys.modules.items()) if self.owns(name, module)}

@@ -75,7 +75,7 @@ class Reloader:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._apply(report=False)
+        self._apply()
 
     @property
     def project_names(self) -> set[str]:
@@ -92,6 +92,10 @@ class Reloader:
             self._thread.join(timeout=10)
 
     def _watch(self) -> None:
+        try:
+            self._active()  # the first read makes the store's clients (seconds): not on the first save
+        except Exception as error:
+            self.say(f"[red]reading the active runs failed:[/] {type(error).__name__}: {error}")
         last_check = time.monotonic()
         while not self._stop.wait(self._poll):
             try:
@@ -101,13 +105,15 @@ class Reloader:
                 elif self._held() and time.monotonic() - last_check >= self._recheck:
                     last_check = time.monotonic()
                     with self._lock:
-                        self._apply(report=True)
+                        for notice in self._apply():
+                            self.say(notice)
             except Exception as error:  # the watcher must outlive a failed store read
                 self.say(f"[red]reload check failed:[/] {type(error).__name__}: {error}")
 
     def reload(self) -> None:
         """Import the project afresh and serve it, holding the versions that have active runs."""
         with self._lock:
+            began = time.perf_counter()
             try:
                 loaded = self.project.load(fresh=True)
             except LoadError as error:
@@ -130,15 +136,19 @@ class Reloader:
                 line += f"  [green]new: {', '.join(added)}[/]"
             if removed:
                 line += f"  [yellow]gone: {', '.join(removed)}[/]"
-            self.say(line)
-            self._apply(report=True)
+            notices = self._apply()
+            self.say(f"{line}  (in {time.perf_counter() - began:.2f} s)")
+            for notice in notices:
+                self.say(notice)
 
     def _held(self) -> bool:
         wanted = {(w.name, w.version): w for w in self._loaded.workflows}
         return any(wanted.get(key) is not workflow for key, workflow in self._serving.items())
 
-    def _apply(self, *, report: bool) -> None:
-        """Serve the last good load, except the versions whose active runs started on other code."""
+    def _apply(self) -> list[str]:
+        """Serve the last good load, except the versions whose active runs started on other code.
+        Returns what changed about held versions, for the terminal."""
+        notices: list[str] = []
         wanted = {(w.name, w.version): w for w in self._loaded.workflows}
         serving = dict(wanted)
         stale = [key for key, workflow in self._serving.items() if wanted.get(key) is not workflow]
@@ -147,20 +157,23 @@ class Reloader:
             name, version = key
             if counts[key]:
                 serving[key] = self._serving[key]
-                if report and key not in self._reported:
+                if key not in self._reported:
                     runs = f"{counts[key]} active runs finish" if counts[key] > 1 else "active run finishes"
-                    self.say(
+                    notices.append(
                         f"  [yellow]kept {name} {version} as it was:[/] its {runs} on the code it "
                         f"started with, and new runs of {version} get that code too until no run of it "
                         "is active. Give changed code a new version to run it now."
                     )
-            elif report and key in wanted:
-                self.say(f"  {name} {version}: no run of the code before is active; it now runs the new code")
-            elif report:
-                self.say(f"  {name} {version}: its last active run ended; it is gone")
+            elif key in self._reported:  # held until now
+                notices.append(
+                    f"  {name} {version}: no run of the code before is active; it now runs the new code"
+                    if key in wanted
+                    else f"  {name} {version}: its last active run ended; it is gone"
+                )
         self._reported = {key for key in stale if counts[key]}
         self._serving = serving
         self.live.replace(Registry([*self._builtins, *serving.values()]))
+        return notices
 
 
 def _clock() -> str:

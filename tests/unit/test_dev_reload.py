@@ -124,7 +124,7 @@ def test_a_version_with_active_runs_keeps_its_code_until_they_end(proj: Scratch)
     assert any(f"kept {proj.name} 1.0.0 as it was" in line for line in said)
 
     active.clear()  # its run ended: the next check serves the saved code
-    reload._apply(report=True)
+    said.extend(reload._apply())
     assert marker(live, proj.name, "1.0.0") == "uno"
     assert "now runs the new code" in said[-1]
 
@@ -138,7 +138,7 @@ def test_a_removed_version_stays_while_a_run_of_it_is_active(proj: Scratch) -> N
     reload.reload()
     assert [w.version for w in live.versions(proj.name)] == ["2.0.0", "1.0.0"]
     active.clear()
-    reload._apply(report=True)
+    said.extend(reload._apply())
     assert [w.version for w in live.versions(proj.name)] == ["2.0.0"]
     assert said[-1].endswith("its last active run ended; it is gone")
 
@@ -169,12 +169,14 @@ def test_an_edit_of_the_same_size_in_the_same_second_is_read(
 ) -> None:
     monkeypatch.setattr(sys, "dont_write_bytecode", False)  # as for a user without PYTHONDONTWRITEBYTECODE
     proj.write(("1.0.0", "one"))
-    reload, live = reloader(proj, Counter(), [])
+    said: list[str] = []
+    reload, live = reloader(proj, Counter(), said)
     stat = proj.path.stat()
     proj.write(("1.0.0", "uno"))  # the bytecode the first import wrote would pass Python's check
     os.utime(proj.path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     reload.reload()
     assert marker(live, proj.name, "1.0.0") == "uno"
+    assert len(said) == 1 and said[0].startswith("[green]reloaded[/]")  # nothing was held: no notice
 
 
 def test_a_new_module_file_is_a_change(proj: Scratch) -> None:
