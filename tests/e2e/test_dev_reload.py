@@ -25,11 +25,15 @@ pytestmark = pytest.mark.timeout(300)
 START_SECONDS = 120  # a loaded 2-core machine starts it in ~10-60 s
 WAIT_SECONDS = 30
 
-# A workflow that asks for approval, then answers with which code ran it (`marker`).
+# Workflows that ask for approval, then answer with which code ran them (`marker`): `research` with
+# steps, `triage` with the AWS Durable Execution SDK (`extra` adds a step before the question, which a
+# replay of a run started without it would reject as non-deterministic).
 WORKFLOW_TEMPLATE = """
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from pydantic import BaseModel
 
 from agent_runtime.workflows import CheckpointKind, StepContext, Workflow
+from agent_runtime.workflows.durable import ask_human, durable_workflow
 
 
 class Ask(BaseModel):
@@ -58,17 +62,40 @@ def research(version: str, marker: str) -> Workflow:
     return workflow
 
 
+def triage(version: str, marker: str, extra: bool) -> Workflow:
+    @durable_execution
+    def handler(event: dict[str, str], context: DurableContext) -> dict[str, str]:
+        if extra:
+            context.step(lambda _: "new", name="extra")
+        planned = context.step(lambda _: marker, name="plan")
+        ask_human(context, "review", prompt="Go on?", payload={{"topic": event["topic"]}})
+        return {{"topic": event["topic"], "code": planned + "/" + marker}}
+
+    return durable_workflow(
+        "triage",
+        version,
+        handler,
+        input_model=Ask,
+        output_model=Answer,
+        checkpoints={{"review": CheckpointKind("approval", payload_model=Ask)}},
+    )
+
+
 WORKFLOWS = [{workflows}]
 """
 
 
-def write_module(project: Path, *workflows: tuple[str, str]) -> None:
-    """myagents/research.py registering research at each (version, marker)."""
+def write_module(project: Path, *workflows: tuple[str, str], triage: tuple[str, bool] | None = None) -> None:
+    """myagents/research.py registering research at each (version, marker), and triage 1.0.0 with
+    (marker, extra) if given."""
     package = project / "myagents"
     package.mkdir(exist_ok=True)
     (package / "__init__.py").touch()
-    listed = ", ".join(f"research({version!r}, {marker!r})" for version, marker in workflows)
-    (package / "research.py").write_text(WORKFLOW_TEMPLATE.format(workflows=listed), encoding="utf-8")
+    listed = [f"research({version!r}, {marker!r})" for version, marker in workflows]
+    if triage is not None:
+        listed.append(f"triage('1.0.0', {triage[0]!r}, {triage[1]!r})")
+    text = WORKFLOW_TEMPLATE.format(workflows=", ".join(listed))
+    (package / "research.py").write_text(text, encoding="utf-8")
 
 
 def dev_env(**extra: str) -> dict[str, str]:
@@ -179,8 +206,8 @@ def status(http: httpx.Client, run_id: str, wanted: set[str]) -> dict[str, Any]:
     return result
 
 
-def start(http: httpx.Client, version: str) -> str:
-    body = {"workflow": {"name": "research", "version": version}, "input": {"topic": "tides"}}
+def start(http: httpx.Client, version: str, name: str = "research") -> str:
+    body = {"workflow": {"name": name, "version": version}, "input": {"topic": "tides"}}
     reply = http.post("/v1/runs", json=body)
     assert reply.status_code == 201, reply.text
     run_id: str = reply.json()["run_id"]
@@ -202,23 +229,37 @@ def versions(http: httpx.Client) -> list[str] | None:
 def test_a_save_reloads_the_module_and_a_waiting_run_finishes_on_the_code_it_started_with(
     tmp_path: Path,
 ) -> None:
-    write_module(tmp_path, ("1.0.0", "one"))
+    write_module(tmp_path, ("1.0.0", "one"), triage=("one", False))
     with dev(tmp_path) as (http, output):
-        assert "workflows from myagents.research: research 1.0.0" in output()
+        assert "workflows from myagents.research: research 1.0.0, triage 1.0.0" in output()
         old = start(http, "1.0.0")
+        durable = start(http, "1.0.0", "triage")
 
-        # Saved: 1.0.0's code changed (without a version bump) and a 2.0.0 added.
-        write_module(tmp_path, ("1.0.0", "one-changed"), ("2.0.0", "two"))
+        # Saved: both 1.0.0s changed (without a version bump; triage gained a step before its
+        # question) and a research 2.0.0 added.
+        write_module(tmp_path, ("1.0.0", "one-changed"), ("2.0.0", "two"), triage=("one-changed", True))
         until("2.0.0 to be served", lambda: versions(http) == ["2.0.0", "1.0.0"])
-        until("the hold notice", lambda: "kept research 1.0.0 as it was" in output())
+        until(
+            "the hold notices",
+            lambda: all(f"kept {n} 1.0.0 as it was" in output() for n in ("research", "triage")),
+        )
         new = start(http, "2.0.0")
         assert approve_and_finish(http, new)["output"] == {"topic": "tides", "code": "two"}
-        # The run that waited through the reload finishes on the code it started with.
+        # The runs that waited through the reload finish on the code they started with: the durable
+        # one replays its steps on that code (the saved code's extra step would not replay).
         finished = approve_and_finish(http, old)
         assert (finished["status"], finished["output"]) == ("succeeded", {"topic": "tides", "code": "one"})
+        finished = approve_and_finish(http, durable)
+        assert (finished["status"], finished["output"]) == (
+            "succeeded",
+            {"topic": "tides", "code": "one/one"},
+        )
         # Once no run of the old 1.0.0 is active, 1.0.0 runs the code saved.
-        until("1.0.0 to take the new code", lambda: "now runs the new code" in output())
+        for name in ("research", "triage"):
+            until(f"{name} 1.0.0 to take the new code", lambda n=name: f"{n} 1.0.0: no run of" in output())
         assert approve_and_finish(http, start(http, "1.0.0"))["output"]["code"] == "one-changed"
+        changed = approve_and_finish(http, start(http, "1.0.0", "triage"))
+        assert changed["output"]["code"] == "one-changed/one-changed"
 
         # A broken save: the workflow endpoints say which module and why; the rest serves on.
         waiting = start(http, "2.0.0")
@@ -239,6 +280,12 @@ def test_a_save_reloads_the_module_and_a_waiting_run_finishes_on_the_code_it_sta
         assert approve_and_finish(http, waiting)["output"]["code"] == "two"  # on the last good code
 
         # Fixed: served again, with what was saved.
-        write_module(tmp_path, ("1.0.0", "one-changed"), ("2.0.0", "two"), ("2.1.0", "two-one"))
+        write_module(
+            tmp_path,
+            ("1.0.0", "one-changed"),
+            ("2.0.0", "two"),
+            ("2.1.0", "two-one"),
+            triage=("one-changed", True),
+        )
         until("the fixed module to be served", lambda: versions(http) == ["2.1.0", "2.0.0", "1.0.0"])
         assert http.get("/v1/workflows").status_code == 200
