@@ -115,7 +115,7 @@ class Project:
         except SyntaxError as error:
             hint = f"fix the syntax at {error.filename}:{error.lineno}"
             raise LoadError(name, _one_line(error), hint, _user_trace(error)) from None
-        except Exception as error:
+        except (Exception, SystemExit) as error:  # a module calling sys.exit() must not stop the stack
             hint = "the module raised while it was imported: fix the line above"
             raise LoadError(name, _one_line(error), hint, _user_trace(error)) from None
 

@@ -94,6 +94,13 @@ def test_what_a_module_must_declare(proj: Scratch) -> None:
         proj.loader().load(fresh=True)
 
 
+def test_a_module_that_exits_is_a_load_error_not_an_exit(proj: Scratch) -> None:
+    proj.write(text="import sys\nsys.exit(3)\n")
+    with pytest.raises(LoadError) as raised:
+        proj.loader().load()
+    assert raised.value.error == "SystemExit: 3"
+
+
 def test_a_name_and_version_a_built_in_has_is_refused(proj: Scratch) -> None:
     proj.write(text=MODULE.format(name="echo", workflows="make('0.1.0', 'mine')"))
     with pytest.raises(LoadError) as raised:
