@@ -145,7 +145,7 @@ def dev(
 
     from agent_runtime.observability import configure_local_logging
     from agent_runtime.workflows.registry import registry
-    from agent_runtime_local.cloud import DENIED_PORTS, LocalCloud
+    from agent_runtime_local.cloud import DENIED_PORTS, REGION, LocalCloud
     from agent_runtime_local.gateway import create_app
     from agent_runtime_local.persistence import DataDirError
     from agent_runtime_local.project import LoadError, Project
@@ -171,6 +171,15 @@ def dev(
     # stops here with the reason instead of every endpoint failing later.
     project = Project(Path.cwd(), [m.strip() for m in workflows.split(",") if m.strip()])
     project.put_on_path()
+    # The modules are imported before the stack starts: give them what they would find after it
+    # (moto hooks every boto3 client made once it is imported; the stack's credentials and region,
+    # which it sets again), so a client a module makes at import reaches the local stack, not AWS.
+    import moto.core.models  # noqa: F401
+
+    local_aws = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    os.environ.update({**local_aws, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
+    os.environ.pop("AWS_PROFILE", None)
+
     try:
         loaded = project.load()
     except LoadError as error:

@@ -29,6 +29,7 @@ WAIT_SECONDS = 30
 # steps, `triage` with the AWS Durable Execution SDK (`extra` adds a step before the question, which a
 # replay of a run started without it would reject as non-deterministic).
 WORKFLOW_TEMPLATE = """
+import boto3
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from pydantic import BaseModel
 
@@ -81,7 +82,23 @@ def triage(version: str, marker: str, extra: bool) -> Workflow:
     )
 
 
-WORKFLOWS = [{workflows}]
+# A client made at import, as Lambda code often does: it must reach the local stack, not AWS.
+S3 = boto3.client("s3", region_name="us-east-1")
+
+
+class Buckets(BaseModel):
+    names: list[str]
+
+
+buckets = Workflow("buckets", "1.0.0", input_model=Ask, output_model=Buckets)
+
+
+@buckets.step
+def list_buckets(ctx: StepContext) -> dict[str, list[str]]:
+    return {{"names": [bucket["Name"] for bucket in S3.list_buckets()["Buckets"]]}}
+
+
+WORKFLOWS = [buckets, {workflows}]
 """
 
 
@@ -231,7 +248,10 @@ def test_a_save_reloads_the_module_and_a_waiting_run_finishes_on_the_code_it_sta
 ) -> None:
     write_module(tmp_path, ("1.0.0", "one"), triage=("one", False))
     with dev(tmp_path) as (http, output):
-        assert "workflows from myagents.research: research 1.0.0, triage 1.0.0" in output()
+        assert "workflows from myagents.research: buckets 1.0.0, research 1.0.0, triage 1.0.0" in output()
+        listed = http.post("/v1/runs", json={"workflow": {"name": "buckets"}, "input": {"topic": "-"}}).json()
+        finished = status(http, listed["run_id"], {"succeeded", "failed"})
+        assert finished["output"] == {"names": ["agent-runtime-local-artifacts"]}, finished["error"]
         old = start(http, "1.0.0")
         durable = start(http, "1.0.0", "triage")
 
