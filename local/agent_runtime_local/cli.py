@@ -134,19 +134,34 @@ def dev(
         "other Host is refused, as a DNS-rebinding page sends its own.",
     ),
     log_level: str = typer.Option("warning", help="uvicorn log level."),
+    workflows: str = typer.Option(
+        "",
+        "--workflows",
+        envvar="AGENT_RUNTIME_WORKFLOW_MODULES",
+        help="Your workflow modules, comma-separated import paths (myagents.research), each with "
+        "WORKFLOWS = [...]; the current directory is on the path.",
+        show_default=False,
+    ),
+    reload: bool = typer.Option(True, help="Reload the workflow modules when their files change."),
 ) -> None:
     """Run the whole stack locally: moto (DynamoDB, S3, Step Functions executing the real state
     machine, Lambda routed to our handlers) behind an HTTP gateway. State is kept in --data-dir and
-    restored on the next start (--ephemeral keeps nothing). Ctrl-C stops it."""
+    restored on the next start (--ephemeral keeps nothing). Your --workflows are loaded from the
+    current directory and reloaded when you save them. Ctrl-C stops it."""
     import ipaddress
 
     import uvicorn
     from rich.console import Console
+    from rich.markup import escape
 
     from agent_runtime.observability import configure_local_logging
-    from agent_runtime_local.cloud import LocalCloud
+    from agent_runtime.workflows.registry import registry
+    from agent_runtime_local.cloud import REGION, LocalCloud
     from agent_runtime_local.gateway import create_app
     from agent_runtime_local.persistence import DataDirError
+    from agent_runtime_local.project import LoadError, Project
+    from agent_runtime_local.reload_guard import ReloadGuard
+    from agent_runtime_local.reloader import Reloader
     from functions.manifest import TENANT_THROTTLE, Throttle
 
     try:
@@ -163,6 +178,24 @@ def dev(
     throttle = Throttle(rate, tenant_burst or TENANT_THROTTLE.burst) if rate > 0 else None
     configure_local_logging(logging.WARNING)  # JSON lines with the bound fields, as Lambda writes them
     console = Console()
+    # The user's modules, imported before anything starts: one that can't be, or registers nothing,
+    # stops here with the reason instead of every endpoint failing later.
+    project = Project(Path.cwd(), [m.strip() for m in workflows.split(",") if m.strip()])
+    project.put_on_path()
+    # The modules are imported before the stack starts: give them what they would find after it
+    # (moto hooks every boto3 client made once it is imported; the stack's credentials and region,
+    # which it sets again), so a client a module makes at import reaches the local stack, not AWS.
+    import moto.core.models  # noqa: F401
+
+    local_aws = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    os.environ.update({**local_aws, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
+    os.environ.pop("AWS_PROFILE", None)
+
+    try:
+        loaded = project.load()
+    except LoadError as error:
+        _fail(escape(error.report()))
+    os.environ["AGENT_RUNTIME_WORKFLOW_MODULES"] = ",".join(project.modules)  # what settings() reads
     # Webhooks may not call the gateway itself (nor the download endpoint, which LocalCloud adds).
     state = None if ephemeral else Path(data_dir)
     cloud = LocalCloud(environment=dev_environment(port, loopback), data_dir=state, recover=recover)
@@ -170,6 +203,7 @@ def dev(
         cloud.start()
     except DataDirError as error:
         _fail(str(error))
+    reloader: Reloader | None = None
     try:
         assert cloud.resources is not None
         url = f"http://{host}:{port}"
@@ -194,16 +228,32 @@ def dev(
                 )
                 for skipped in restored.skipped:
                     console.print(f"    left out: {skipped}", markup=False)
+
+        def say(text: str) -> None:  # from the reload thread, and seen at once when piped to a file
+            console.print(text)
+            sys.stdout.flush()
+
+        reloader = Reloader(project, registry(), loaded, say)
+        if project.modules:
+            names = ", ".join(f"{w.name} {w.version}" for w in loaded.workflows)
+            watching = "reloaded when saved" if reload else "not reloaded (--no-reload)"
+            console.print(f"  workflows from {', '.join(project.modules)}: {names} ({watching})")
         console.print(f"  try: curl -sS {url}/v1/workflows    API docs: {url}/docs")
+        if reload and project.modules:
+            reloader.start()
         # A wildcard bind has no name of its own to check: its every request needs a key (above).
         try:
             wildcard = ipaddress.ip_address(host).is_unspecified and not allowed_host
         except ValueError:  # a name
             wildcard = False
         hosts = None if wildcard else {host, *allowed_host}
-        app_ = create_app(require_keys, throttle, allowed_hosts=hosts)
-        uvicorn.run(app_, host=host, port=port, log_level=log_level)
+        app = ReloadGuard(
+            create_app(require_keys, throttle, allowed_hosts=hosts), reloader, detailed=not require_keys
+        )
+        uvicorn.run(app, host=host, port=port, log_level=log_level)
     finally:
+        if reloader is not None:
+            reloader.stop()
         cloud.stop()
     console.print("agent-runtime local stack stopped")
 

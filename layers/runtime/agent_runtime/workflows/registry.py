@@ -36,6 +36,20 @@ class Registry:
             raise ValueError(f"{workflow!r} is registered twice")
         versions[workflow.version] = workflow
 
+    def replace(self, other: Registry) -> None:
+        """Serve `other`'s workflows from now on. One assignment, and every read goes through it once,
+        so a reader sees the old set or the new, never a mix (agent_runtime_local/reloader.py)."""
+        self._by_name = other._by_name
+
+    def all(self) -> list[Workflow]:
+        """Every version of every workflow, by name, newest version first."""
+        by_name = self._by_name  # once: a replace() meanwhile must not mix two sets
+        return [
+            workflow
+            for name in sorted(by_name)
+            for workflow in sorted(by_name[name].values(), key=lambda w: sort_key(w.version), reverse=True)
+        ]
+
     def names(self) -> list[str]:
         return sorted(self._by_name)
 
