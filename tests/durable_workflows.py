@@ -271,3 +271,63 @@ STEPS.checkpoints.update(
 )
 
 WORKFLOWS = [LOOP, TIMERS, PARENT, FANOUT, DIVERGE, CONFIGURED, STEPS, DEADLINE]
+
+
+# -- model calls: a provider that counts its calls, budgets ------------------------------------------
+MODEL_CALLS: Counter[str] = Counter()
+
+
+class CountingModel:
+    """The scripted model, counting its calls per key (a replay must not call it again)."""
+
+    def __init__(self, key: str) -> None:
+        from agent_runtime.models.scripted import Script, ScriptedProvider, Turn
+
+        self.key = key
+        self.inner = ScriptedProvider(
+            Script(turns=[Turn(text="hello there, {last_message}")], repeat_last=True)
+        )
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    def complete(self, request: Any, on_delta: Any = None) -> Any:
+        MODEL_CALLS[self.key] += 1
+        return self.inner.complete(request, on_delta)
+
+
+class Chat(BaseModel):
+    key: str
+    calls: int = 2
+
+
+class Said2(BaseModel):
+    texts: list[str]
+    approved: bool | None = None
+
+
+@durable_execution
+def chat_handler(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    from agent_runtime.models.types import Message, ModelRequest
+    from agent_runtime.workflows.agents import call_model
+
+    texts = []
+    for n in range(event["calls"]):
+        request = ModelRequest(messages=[Message.of("user", f"turn {n}")], max_tokens=50)
+        texts.append(
+            call_model(context, request, name=f"model-{n}", model=CountingModel(event["key"])).message.text
+        )
+    answer = ask_human(context, "review", prompt="Good?", payload=Question(at=0, total=0))
+    return {"texts": texts, "approved": answer.approved}
+
+
+CHAT = durable_workflow(
+    "d_chat",
+    "1.0.0",
+    chat_handler,
+    input_model=Chat,
+    output_model=Said2,
+    checkpoints={"review": CheckpointKind(type="approval", payload_model=Question)},
+)
+WORKFLOWS.append(CHAT)

@@ -30,6 +30,13 @@ class ValidationFailed(DomainError):
     """The request is well-formed but its content doesn't fit the schema it must match."""
 
 
+class BudgetExceeded(DomainError):
+    """A model budget is spent (engine/budgets.py): the tenant's daily budget refuses new runs until the
+    next UTC day or a higher budget."""
+
+    retry_after_seconds: int = 3600
+
+
 class TransientAwsError(Exception):
     """An AWS call failed in a way worth retrying (throttling, 5xx). The state machine retries it."""
 

@@ -23,7 +23,7 @@ import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_durable_execution_sdk_python.lambda_service import (
     Operation,
@@ -43,6 +43,10 @@ from agent_runtime.workflows.checkpoints import CheckpointRequest, Resolution, S
 from agent_runtime.workflows.durable import Description, RunScope, bound
 from agent_runtime.workflows.registry import Registry
 from agent_runtime.workflows.sdk import StepContext, Workflow
+
+if TYPE_CHECKING:
+    from agent_runtime.models.types import Usage
+    from agent_runtime.workflows.budgets import RaiseBudget, Spend
 
 __all__ = [
     "Answer",
@@ -104,6 +108,9 @@ class KitRun:
     children: list[KitRun] = field(default_factory=list)
     # artifact_id -> (name, content type, bytes)
     artifacts: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
+    # Model calls' tokens per model id, and the run's budget ({"max_cost_usd", "max_tokens"}).
+    model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
+    budget: dict[str, Any] = field(default_factory=dict)
     _kit: WorkflowTest | None = field(default=None, repr=False)
     _drive: Callable[[], None] | None = field(default=None, repr=False)
 
@@ -181,12 +188,13 @@ class WorkflowTest:
         metadata: Mapping[str, Any] | None = None,
         answers: Mapping[str, Script] | None = None,
         workflow: Workflow | None = None,
+        budget: Mapping[str, Any] | None = None,
     ) -> KitRun:
         """Run to the end, or until a checkpoint nobody scripted an answer for."""
         target = workflow or self.workflow
         body = input.model_dump(mode="json") if isinstance(input, BaseModel) else dict(input)
         body = target.input_model.model_validate(body).model_dump(mode="json")  # as the stack passes it
-        run = KitRun(str(uuid.uuid4()), target, _kit=self)
+        run = KitRun(str(uuid.uuid4()), target, _kit=self, budget=dict(budget or {}))
         run.events.append(("run.created", {"status": "queued"}))
         run.events.append(("run.started", {"status": "running"}))
         config_value = target.config_model.model_validate(dict(config or {}))
@@ -351,6 +359,31 @@ class _DurableDriver:
 
     def put_artifact(self, name: str, body: bytes, content_type: str) -> str:
         return _save_artifact(self.run, "durable", name, body, content_type)
+
+    def record_model_usage(self, model_id: str, usage: Usage) -> None:
+        tokens = self.run.model_usage.setdefault(model_id, {"calls": 0})
+        tokens["calls"] += 1
+        for name, value in usage.model_dump().items():
+            tokens[name] = tokens.get(name, 0) + int(value)
+
+    def spend(self) -> Spend:
+        from agent_runtime.engine.usage import model_cost
+        from agent_runtime.workflows.budgets import Spend
+
+        models = self.run.model_usage
+        return Spend(
+            spent_usd=sum(model_cost(m, t) or 0.0 for m, t in models.items()),
+            tokens=sum(
+                t.get("input_tokens", 0) + t.get("output_tokens", 0) + t.get("cached_tokens", 0)
+                for t in models.values()
+            ),
+            max_cost_usd=self.run.budget.get("max_cost_usd"),
+            max_tokens=self.run.budget.get("max_tokens"),
+        )
+
+    def raise_budget(self, raised: RaiseBudget) -> None:
+        self.run.budget.update(raised.model_dump(exclude_none=True))
+        self.run.events.append(("run.budget_raised", {"budget": dict(self.run.budget)}))
 
     def _open_checkpoint(self, op: Operation, update: OperationUpdate) -> None:
         checkpoint_id = op.callback_details.callback_id if op.callback_details else op.operation_id

@@ -52,6 +52,7 @@ class Run:
     parent_run_id: str | None = None
     # Its model calls' tokens per model id (store/usage_meter.py MODEL_FIELDS).
     model_usage: dict[str, dict[str, int]] = field(default_factory=dict)
+    budget: dict[str, Any] | None = None  # {"max_cost_usd", "max_tokens"} (engine/budgets.py)
 
     @classmethod
     def of(cls, record: RunRecord, payloads: Payloads) -> Run:
@@ -76,6 +77,7 @@ class Run:
             protocol_options=json.loads(record.protocol_options),
             usage=record.usage(),
             parent_run_id=record.parent_run_id,
+            budget=json.loads(record.budget) if record.budget else None,
             model_usage=record.model_usage(),
         )
 

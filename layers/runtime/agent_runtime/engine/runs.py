@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from agent_runtime import observability
 from agent_runtime.canonical import sha256_of
 from agent_runtime.clock import now_iso
-from agent_runtime.engine import budget, lifecycle, usage
+from agent_runtime.engine import budget, budgets, lifecycle, usage
 from agent_runtime.engine.model import ACTIVE_STATUSES, TERMINAL_STATUSES, Page, Run, RunProgress
 from agent_runtime.engine.orchestration import execution_name, runs_on_express
 from agent_runtime.engine.webhooks.headers import validate_callback_headers
@@ -58,6 +58,8 @@ class RunSpec:
     schema_hash: str | None = None
     # Sent with every webhook of the run (credentials the receiver wants); write-only.
     callback_headers: Mapping[str, str] = field(default_factory=dict)
+    # The run's model budget, {"max_cost_usd", "max_tokens"} (engine/budgets.py).
+    budget: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class Runs:
         self.store = engine.store
 
     # -- create ----------------------------------------------------------------------------------
-    def check(self, spec: RunSpec, callback_field: str = "callback_url") -> Workflow:
+    def check(self, spec: RunSpec, callback_field: str = "callback_url", *, tenant_id: str = "") -> Workflow:
         """The run's workflow, if the spec could start a run of it (404, 409 or 422 otherwise)."""
         workflow = self.engine.workflows.get(spec.workflow_name, spec.workflow_version)
         if spec.schema_hash is not None and spec.schema_hash != workflow.schema_hash:
@@ -93,6 +95,8 @@ class Runs:
         validate_against(workflow.config_model, spec.config, "config")
         validate_callback_url(spec.callback_url, callback_field)
         _check_headers(spec.callback_url, spec.callback_headers)
+        if tenant_id:
+            budgets.refuse_if_spent(self.engine, tenant_id)  # the tenant's daily model budget
         return workflow
 
     def create(
@@ -119,7 +123,8 @@ class Runs:
                 "Idempotency-Key must be 1-255 visible ASCII characters",
                 errors=[{"field": "Idempotency-Key", "message": "1-255 visible ASCII characters"}],
             )
-        workflow = self.check(spec, callback_field)  # everything that refuses the run, before any write
+        # Everything that refuses the run, before any write.
+        workflow = self.check(spec, callback_field, tenant_id=tenant_id)
         key = (idempotency[0], sha256_of(dict(idempotency[1]))) if idempotency else None
         if key is not None and (taken := self.store.runs.idempotent_run(tenant_id, key[0])) is not None:
             # A retry is answered before the thread's multitask policy: its thread is busy with the
@@ -155,6 +160,7 @@ class Runs:
             thread_id=on_thread.thread_id if on_thread else None,
             protocol_options=to_json(dict(protocol_options or {})),
             parent_run_id=parent_run_id,
+            budget=to_json(dict(spec.budget)) if spec.budget else None,
             callback_headers=to_json(dict(spec.callback_headers)) if spec.callback_headers else None,
             usage_transitions=usage.TRANSITIONS_AT_CREATION,
             usage_express_executions=int(usage.starts_on_express(workflow)),

@@ -18,7 +18,14 @@ from pydantic import BaseModel, ValidationError
 
 from agent_runtime import observability
 from agent_runtime.config import settings
-from agent_runtime.errors import BadRequest, DomainError, NotFound, ValidationFailed, is_transient
+from agent_runtime.errors import (
+    BadRequest,
+    BudgetExceeded,
+    DomainError,
+    NotFound,
+    ValidationFailed,
+    is_transient,
+)
 from agent_runtime.http.errors import (
     InternalError,
     NotAcceptable,
@@ -245,6 +252,8 @@ def api_handler(
                         response.headers.setdefault(TENANT_HEADER, request.tenant_id)
                 except DomainError as error:
                     response = errors(error, path)
+                    if isinstance(error, BudgetExceeded):  # a 429 says when to try again
+                        response.headers["Retry-After"] = str(error.retry_after_seconds)
                 except Exception as error:
                     if is_transient(error):
                         log.warning("busy serving %s %s: %s", event.get("httpMethod"), path, error)

@@ -3,7 +3,7 @@ Doors render them in their own shape (v1: RFC 9457 problem+json; ACP: a JSON str
 
 from __future__ import annotations
 
-from agent_runtime.errors import BadRequest, Conflict, DomainError, NotFound, ValidationFailed
+from agent_runtime.errors import BadRequest, BudgetExceeded, Conflict, DomainError, NotFound, ValidationFailed
 
 
 class Unauthorized(DomainError):
@@ -40,6 +40,7 @@ HTTP_STATUS: dict[type[DomainError], tuple[int, str, str]] = {
     PayloadTooLarge: (413, "Payload too large", "payload-too-large"),
     UnsupportedMediaType: (415, "Unsupported media type", "unsupported-media-type"),
     ValidationFailed: (422, "Validation failed", "validation-failed"),
+    BudgetExceeded: (429, "Budget exceeded", "budget-exceeded"),
     Unavailable: (503, "Service unavailable", "unavailable"),
     InternalError: (500, "Internal error", "internal"),
 }

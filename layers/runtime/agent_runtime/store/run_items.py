@@ -74,6 +74,8 @@ class RunRecord:
     redrives: int = 0
     # Durable runs (engine/durable/): the run that started this one with `context.invoke`, if any.
     parent_run_id: str | None = None
+    # Its model budget, {"max_cost_usd", "max_tokens"} (JSON; engine/budgets.py), if it has one.
+    budget: str | None = None
     # Set anew by whatever the parked run waits for (an answer, a child's end): a park that finds it
     # changed goes on at once. The parked execution's task token, which such a change resumes.
     wake_marker: str | None = None

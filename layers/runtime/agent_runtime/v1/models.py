@@ -42,6 +42,14 @@ class WorkflowSelector(Strict):
     )
 
 
+class RunBudget(Strict):
+    """A run's model budget: before a model call that would go over it the run pauses on a `budget`
+    checkpoint showing what it spent, for a person to raise it (or cancel the run)."""
+
+    max_cost_usd: float | None = Field(default=None, gt=0, le=1_000_000)
+    max_tokens: int | None = Field(default=None, gt=0, le=10**12)
+
+
 class CreateRunRequest(Strict):
     workflow: WorkflowSelector
     input: Any = Field(default_factory=dict)
@@ -49,6 +57,7 @@ class CreateRunRequest(Strict):
     metadata: dict[str, Any] = Field(default_factory=dict, max_length=64)
     callback_url: str | None = Field(default=None, max_length=2048)
     schema_hash: str | None = Field(default=None, max_length=80)
+    budget: RunBudget | None = None
 
     @field_validator("metadata")
     @classmethod
@@ -68,6 +77,7 @@ class CreateRunRequest(Strict):
             metadata=self.metadata,
             callback_url=self.callback_url,
             schema_hash=self.schema_hash,
+            budget=self.budget.model_dump(exclude_none=True) if self.budget else None,
         )
 
     def as_sent(self) -> dict[str, Any]:
@@ -128,6 +138,7 @@ class Run(BaseModel):
     metadata: dict[str, Any]
     callback_url: str | None = None
     parent_run_id: str | None = None
+    budget: RunBudget | None = None
     created_at: str
     updated_at: str
     usage: RunUsage

@@ -26,6 +26,7 @@ def run_model(run: Run) -> models.Run:
         metadata=run.metadata,
         callback_url=run.callback_url,
         parent_run_id=run.parent_run_id,
+        budget=models.RunBudget(**run.budget) if run.budget else None,
         created_at=run.created_at,
         updated_at=run.updated_at,
         usage=models.RunUsage(**usage.view(run.usage, run.model_usage)),

@@ -30,11 +30,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
+from agent_runtime.workflows.budgets import BUDGET, BUDGET_KIND
 from agent_runtime.workflows.checkpoints import CheckpointKind, Resolution
 from agent_runtime.workflows.sdk import EmptyConfig, Workflow, check_event
 
 if TYPE_CHECKING:
     from aws_durable_execution_sdk_python.context import DurableContext
+
+    from agent_runtime.models.types import Usage
+    from agent_runtime.workflows.budgets import RaiseBudget, Spend
 
 # The error type a rejected approval fails its callback with (the handler sees the SDK's CallbackError).
 REJECTED = "CheckpointRejected"
@@ -52,10 +56,13 @@ def durable_workflow(
     config_model: type[BaseModel] = EmptyConfig,
     description: str = "",
     checkpoints: Mapping[str, CheckpointKind] | None = None,
+    model: str | None = None,
 ) -> Workflow:
     """A `@durable_execution` handler as a named, versioned workflow. Callbacks named after one of
     `checkpoints` get that kind's payload and response schemas; any other callback is an `input`
-    checkpoint taking any JSON."""
+    checkpoint taking any JSON. `model`: the model its `call_model`s use (`bedrock:<id>`, `openai:<model>`,
+    `scripted[:file]`; default AGENT_RUNTIME_MODEL, else the scripted model). Every durable workflow may
+    pause on a `budget` checkpoint (workflows/agents.py)."""
     if not callable(handler):
         raise TypeError(f"workflow {name!r}: the handler must be a @durable_execution function")
     workflow = Workflow(
@@ -65,9 +72,10 @@ def durable_workflow(
         output_model=output_model,
         config_model=config_model,
         description=description,
-        checkpoints=checkpoints,
+        checkpoints={BUDGET: BUDGET_KIND, **(checkpoints or {})},
     )
     workflow.handler = hosted(handler)
+    workflow.model = model
     return workflow
 
 
@@ -87,6 +95,12 @@ class RunServices(Protocol):
     def emit(self, event_type: str, data: dict[str, Any]) -> None: ...
 
     def put_artifact(self, name: str, body: bytes, content_type: str) -> str: ...
+
+    def record_model_usage(self, model_id: str, usage: Usage) -> None: ...
+
+    def spend(self) -> Spend: ...
+
+    def raise_budget(self, raised: RaiseBudget) -> None: ...
 
 
 @dataclass

@@ -21,6 +21,7 @@ BUILTIN_MODULES = (
     "agent_runtime.workflows.builtin.intake",
     "agent_runtime.workflows.builtin.echo_agent",
     "agent_runtime.workflows.builtin.triage_agent",
+    "agent_runtime.workflows.builtin.research_agent",
 )
 
 

@@ -251,6 +251,8 @@ class Workflow:
         self.steps: list[Step] = []
         # A `@durable_execution` handler (workflows/durable.py durable_workflow) instead of steps.
         self.handler: Callable[[Any, Any], Any] | None = None
+        # The model its calls use by default (agent_runtime/models provider_for spec), if it names one.
+        self.model: str | None = None
 
     def step(
         self, fn: StepFunction | None = None, *, name: str | None = None, retry: RetryPolicy | None = None

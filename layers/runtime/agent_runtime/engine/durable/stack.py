@@ -54,7 +54,9 @@ from agent_runtime.workflows.durable import Description, RunScope, bound
 if TYPE_CHECKING:
     from agent_runtime.engine import Engine
     from agent_runtime.engine.execute import StepRuntime
+    from agent_runtime.models.types import Usage
     from agent_runtime.store.run_items import RunRecord
+    from agent_runtime.workflows.budgets import RaiseBudget, Spend
     from agent_runtime.workflows.sdk import Workflow
 
 log = logging.getLogger(__name__)
@@ -417,6 +419,31 @@ def _parse(expires_at: str | None) -> datetime.datetime | None:
 class _Services:
     def __init__(self, runtime: StepRuntime) -> None:
         self.runtime = runtime
+
+    def record_model_usage(self, model_id: str, usage: Usage) -> None:
+        from agent_runtime.engine.usage import record_model_usage
+
+        record_model_usage(self.runtime.engine, self.runtime.record.run_id, model_id, usage)
+
+    def spend(self) -> Spend:
+        from agent_runtime.engine import budgets
+        from agent_runtime.workflows.budgets import Spend
+
+        engine = self.runtime.engine
+        return Spend.model_validate(budgets.spend(engine, engine.store.runs.get(self.runtime.record.run_id)))
+
+    def raise_budget(self, raised: RaiseBudget) -> None:
+        engine, run_id = self.runtime.engine, self.runtime.record.run_id
+        current = json.loads(engine.store.runs.get(run_id).budget or "{}")
+        current.update(raised.model_dump(exclude_none=True))
+        self.runtime.events.flush()
+        engine.store.runs.commit(
+            run_id,
+            events=[NewEvent("run.budget_raised", {"budget": current})],
+            updates={"budget": to_json(current)},
+            expect_status={"running"},
+            expect={"stop_requested": None},
+        )
 
     def emit(self, event_type: str, data: dict[str, Any]) -> None:
         self.runtime.events.add(NewEvent(event_type, data))
