@@ -3,6 +3,7 @@ built on the Python SDK (agent_runtime_client). `--json` prints what scripts par
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -261,7 +262,9 @@ def dev(
             )
         console.print(f"  try: curl -sS {url}/v1/workflows    API docs: {url}/docs")
         config = uvicorn.Config(create_app(require_keys, throttle), log_level=log_level)
-        uvicorn.Server(config).run(sockets=[listener])
+        # uvicorn.Server re-raises the Ctrl-C it handled (uvicorn.run swallows it the same way).
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.Server(config).run(sockets=[listener])
     finally:
         listener.close()
         cloud.stop()
