@@ -62,3 +62,33 @@ def test_custom_events_read_as_values_and_retries_as_attempts(
         if "second" in li.text
     ]
     assert len(starts) == 2 and "attempt 2" in starts[1] and "attempt" not in starts[0]
+
+
+def test_bulk_approve_answers_every_ticked_approval_and_says_which_were_taken(
+    browser: Browser, base_url: str, api_key: str, http: httpx.Client
+) -> None:
+    reviewer = f"bulk-{uuid.uuid4().hex[:8]}"
+    article = {"title": "Bulk", "points": ["one of several"], "reviewer": reviewer}
+    runs = [create_run(http, "approval", article) for _ in range(3)]
+    for run_id in runs:
+        wait_for_status(http, run_id, "waiting_for_input")
+    driver = browser()
+    sign_in(driver, base_url, api_key)
+    driver.get(f"{base_url}/console/#/inbox?assignee={reviewer}")
+    boxes = wait(
+        driver,
+        lambda d: len(found := d.find_elements(By.CSS_SELECTOR, "#inbox-list input.pick")) == 3 and found,
+    )
+    for box in boxes:
+        box.click()
+    # Someone else answers the first one meanwhile: it is reported, not an error.
+    taken = http.post(f"/v1/runs/{runs[0]}/checkpoints/review-1/reject", json={"reason": "no"})
+    assert taken.status_code == 200
+    element(driver, "#bulk-note").send_keys("all fine")
+    element(driver, "#bulk-approve").click()
+    text_of(driver, "#bulk-result", "2 approved, 1 already answered or closed.")
+    for run_id in runs[1:]:
+        done = wait_for_status(http, run_id, "succeeded", timeout=30)
+        checkpoint = http.get(f"/v1/runs/{done['run_id']}/checkpoints/review-1").json()
+        assert checkpoint["resolution"]["comment"] == "all fine"
+    assert wait_for_status(http, runs[0], "failed", timeout=30)["status"] == "failed"
