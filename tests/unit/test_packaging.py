@@ -15,8 +15,16 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = {"agent_runtime": ROOT / "layers" / "runtime" / "agent_runtime", "functions": ROOT / "functions"}
 # The import names of pyproject's runtime `dependencies` (and what they bring: botocore with boto3,
 # pydantic_core with pydantic).
-RUNTIME_IMPORTS = {"boto3", "botocore", "pydantic", "pydantic_core", "standardwebhooks", "httpx", "mimeparse"}
-RUNTIME_REQUIREMENTS = {"boto3", "pydantic", "standardwebhooks", "httpx", "python-mimeparse"}
+RUNTIME_IMPORTS = {"boto3", "botocore", "pydantic", "pydantic_core", "standardwebhooks", "httpx", "mimeparse",
+                   "aws_lambda_powertools"}  # fmt: skip
+RUNTIME_REQUIREMENTS = {
+    "boto3",
+    "pydantic",
+    "standardwebhooks",
+    "httpx",
+    "python-mimeparse",
+    "aws-lambda-powertools",
+}
 
 
 def _is_type_checking(node: ast.If) -> bool:
