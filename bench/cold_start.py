@@ -29,6 +29,11 @@ BASELINES = {
         "APIGatewayRestResolver(enable_validation=True)"
     ),
     "FastAPI + Mangum-equivalent (fastapi only)": "import fastapi",
+    # What every handler imports after boto3: our logs and metrics, on Powertools Logger + Metrics.
+    "boto3, then agent_runtime.observability": "import boto3\nimport agent_runtime.observability",
+    "boto3, then Powertools Tracer() (not used)": (
+        "import boto3\nfrom aws_lambda_powertools import Tracer\nTracer()"
+    ),
 }
 
 

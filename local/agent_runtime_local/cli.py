@@ -3,13 +3,16 @@ built on the Python SDK (agent_runtime_client). `--json` prints what scripts par
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
+from enum import IntEnum
 from functools import wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar
@@ -19,13 +22,39 @@ from typer import rich_utils as typer_rich
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from rich.table import Table
 
     from agent_runtime_client import Client
     from agent_runtime_client.models import Checkpoint, Event, Run
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+class Exit(IntEnum):
+    """Exit statuses that say what failed, so a script can tell a bad key from a missing run."""
+
+    ERROR = 1  # anything else: the server failed, or the watched run failed, timed out or was cancelled
+    USAGE = 2  # the command or its input is wrong (click's own status), and the API's 400/413/415/422
+    UNREACHABLE = 3  # the API can't be reached, or `dev` can't listen on its port
+    AUTH = 4  # 401/403: no key, a wrong or revoked key, or a tenant outside the usage plan
+    NOT_FOUND = 5  # 404: no such run, checkpoint, artifact, workflow or key
+    CONFLICT = 6  # 409: already answered, already ended, Idempotency-Key reused with another body
+    THROTTLED = 7  # 429 after the SDK's retries
+
+
+def exit_status(http_status: int) -> Exit:
+    if http_status in (401, 403):
+        return Exit.AUTH
+    if http_status == 404:
+        return Exit.NOT_FOUND
+    if http_status == 409:
+        return Exit.CONFLICT
+    if http_status == 429:
+        return Exit.THROTTLED
+    if 400 <= http_status < 500:
+        return Exit.USAGE
+    return Exit.ERROR
+
 
 app = typer.Typer(
     help="agent-runtime: workflows for AI agents and humans, on AWS serverless.",
@@ -53,7 +82,44 @@ def _wide_help_console(make: Callable[..., Console]) -> Callable[..., Console]:
 if not getattr(typer_rich._get_rich_console, "__wrapped__", None):
     typer_rich._get_rich_console = _wide_help_console(typer_rich._get_rich_console)
 
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON (one object per line for watch) for scripts.")
+
+def _json_wanted(ctx: typer.Context, value: bool) -> bool:
+    # Click processes the options a command line gives first: --fields may have been parsed already.
+    return value or ctx.params.get("fields") is not None
+
+
+JSON_OPTION = typer.Option(
+    False, "--json", callback=_json_wanted, help="Print JSON (one object per line for watch) for scripts."
+)
+
+
+# The command's --fields, set as click parses it (every command that prints JSON has the option).
+_FIELDS: ContextVar[str | None] = ContextVar("fields", default=None)
+
+
+def _implies_json(ctx: typer.Context, value: str | None) -> str | None:
+    # With --json already parsed (given, or both absent and so in declaration order), turn it on here.
+    if value is not None:
+        ctx.params["json_output"] = True
+    _FIELDS.set(value)
+    return value
+
+
+FIELDS_OPTION = typer.Option(
+    None,
+    "--fields",
+    metavar="FIELD,...",
+    callback=_implies_json,
+    help="Print JSON with only these fields (implies --json); dotted for nested ones: run_id,workflow.name",
+    show_default=False,
+)
+
+
+def _examples(*commands: str) -> str:
+    """A command's help epilog: examples, each on its own line as typed."""
+    from rich.markup import escape
+
+    return "[bold]Examples[/]\n" + "\n".join(f"  $ {escape(command)}" for command in commands)
 
 
 def _version(show: bool) -> None:
@@ -95,7 +161,14 @@ def main(
     ctx.obj = {"url": url, "api_key": api_key}
 
 
-@app.command(short_help="Run the whole stack locally on moto, behind an HTTP gateway on loopback.")
+@app.command(
+    short_help="Run the whole stack locally on moto, behind an HTTP gateway on loopback.",
+    epilog=_examples(
+        "agent-runtime dev --port 9123",
+        "agent-runtime dev --ephemeral    # keep nothing",
+        "agent-runtime dev --host 0.0.0.0 --require-keys",
+    ),
+)
 def dev(
     port: int = typer.Option(9000, help="Port to serve the API on."),
     host: str = typer.Option(
@@ -149,6 +222,7 @@ def dev(
     restored on the next start (--ephemeral keeps nothing). Your --workflows are loaded from the
     current directory and reloaded when you save them. Ctrl-C stops it."""
     import ipaddress
+    import socket
 
     import uvicorn
     from rich.console import Console
@@ -173,6 +247,16 @@ def dev(
             f"--host {host} would serve the keyless tenant 'default' to the network: "
             "add --require-keys (every request then needs an API key: agent-runtime api-key create)",
             2,
+        )
+    # The port is taken before anything starts, so a busy one fails with a message, not after the banner.
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        listener = socket.create_server((host, port), family=family)
+    except OSError as error:
+        _fail(
+            f"cannot listen on {host}:{port} ({error.strerror}): another process (another "
+            f"`agent-runtime dev`?) has it; stop that one or pick another port with --port",
+            Exit.UNREACHABLE,
         )
     rate = TENANT_THROTTLE.rate_per_second if tenant_rate is None else tenant_rate
     throttle = Throttle(rate, tenant_burst or TENANT_THROTTLE.burst) if rate > 0 else None
@@ -202,6 +286,7 @@ def dev(
     try:
         cloud.start()
     except DataDirError as error:
+        listener.close()
         _fail(str(error))
     reloader: Reloader | None = None
     try:
@@ -250,8 +335,12 @@ def dev(
         app = ReloadGuard(
             create_app(require_keys, throttle, allowed_hosts=hosts), reloader, detailed=not require_keys
         )
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        config = uvicorn.Config(app, log_level=log_level)
+        # uvicorn.Server re-raises the Ctrl-C it handled (uvicorn.run swallows it the same way).
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.Server(config).run(sockets=[listener])
     finally:
+        listener.close()
         if reloader is not None:
             reloader.stop()
         cloud.stop()
@@ -298,7 +387,8 @@ def _client(ctx: typer.Context) -> Client:
 
 
 def _api_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """API errors as a message on stderr and exit status 1, not a traceback."""
+    """API errors as a message on stderr and an exit status that says what failed (Exit), not a
+    traceback."""
 
     @wraps(command)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -312,17 +402,45 @@ def _api_errors(command: Callable[P, R]) -> Callable[P, R]:
             lines += [f"  {e.field}: {e.message}" for e in problem.errors]
             if problem.status_now:
                 lines.append(f"  status now: {problem.status_now}")
-            _fail("\n".join(lines))
+            _fail("\n".join(lines), exit_status(problem.status))
         except APIConnectionError as error:
-            _fail(f"cannot reach the API ({error})")
+            _fail(f"cannot reach the API ({error})", Exit.UNREACHABLE)
         except AgentRuntimeError as error:
             _fail(str(error))
 
     return run
 
 
-def _print_json(value: Any) -> None:
-    typer.echo(json.dumps(_plain(value), ensure_ascii=False, indent=2))
+def _print_json(value: Any, *, lines: bool = False) -> None:
+    """`value` as JSON (indented, or one line for streams), cut to the command's --fields if given."""
+    fields = _FIELDS.get()
+    plain = _plain(value)
+    if fields:
+        wanted = [f.strip() for f in fields.split(",") if f.strip()]
+        plain = [_select(v, wanted) for v in plain] if isinstance(plain, list) else _select(plain, wanted)
+    typer.echo(json.dumps(plain, ensure_ascii=False, indent=None if lines else 2))
+
+
+_MISSING = object()
+
+
+def _select(value: Any, fields: list[str]) -> dict[str, Any]:
+    """The dotted `fields` of an object, nested as they were; an unknown one is a usage error naming
+    the fields there are (as gh does)."""
+    chosen: dict[str, Any] = {}
+    for field in fields:
+        found: Any = value
+        for part in field.split("."):
+            found = found.get(part, _MISSING) if isinstance(found, dict) else _MISSING
+        if found is _MISSING:
+            known = ", ".join(sorted(value)) if isinstance(value, dict) else "none"
+            _fail(f"--fields: no field {field!r}; the fields are: {known}", Exit.USAGE)
+        into = chosen
+        *parents, last = field.split(".")
+        for part in parents:
+            into = into.setdefault(part, {})
+        into[last] = found
+    return chosen
 
 
 def _plain(value: Any) -> Any:
@@ -354,16 +472,55 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
-def _grid(*headers: str) -> Table:
-    """A borderless table whose columns (ids people copy, names, statuses, times) are never cut or
-    wrapped; only the last, free text, wraps between words."""
-    from rich.table import Table
+def _interactive() -> bool:
+    """Whether stdout is a person's terminal (AGENT_RUNTIME_FORCE_TTY=1 says so for a pager)."""
+    forced = os.environ.get("AGENT_RUNTIME_FORCE_TTY", "")
+    if forced:
+        return forced.lower() not in {"0", "false", "no"}
+    return sys.stdout.isatty()
 
-    table = Table(box=None, pad_edge=False)
-    for header in headers[:-1]:
-        table.add_column(header, no_wrap=True, overflow="ignore")
-    table.add_column(headers[-1], overflow="fold")
-    return table
+
+# The free-text column (a prompt, a description) keeps at least this many columns on a terminal; the
+# table is drawn wider than the terminal, which then wraps the line, rather than squeeze it.
+MIN_FREE_TEXT = 24
+
+
+class _Rows:
+    """Rows of whole values. On a terminal, a table whose columns (ids people copy, names, statuses,
+    times) are never cut or wrapped, only the last, free text, wrapped between words; in a pipe, one
+    tab-separated line per row without header or colour, as gh prints them, for cut/awk/xargs."""
+
+    def __init__(self, *headers: str) -> None:
+        self.headers = headers
+        self.rows: list[tuple[str, ...]] = []
+
+    def add(self, *cells: Any) -> None:
+        self.rows.append(tuple(_cell(c) for c in cells))
+
+    def print(self, empty: str) -> None:
+        if not self.rows:
+            (_out() if _interactive() else _err()).print(empty)
+        elif not _interactive():
+            for row in self.rows:
+                typer.echo("\t".join(" ".join(cell.split()) for cell in row))
+        else:
+            self._table()
+
+    def _table(self) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(box=None, pad_edge=False)
+        for header in self.headers[:-1]:
+            table.add_column(header, no_wrap=True, overflow="ignore")
+        table.add_column(self.headers[-1], overflow="fold", min_width=MIN_FREE_TEXT)
+        for row in self.rows:
+            cells = zip(self.headers, row, strict=True)
+            table.add_row(*(Text(c, STATUS_STYLE.get(c, "") if h == "status" else "") for h, c in cells))
+        widths = [max(len(h), *(len(row[i]) for row in self.rows)) for i, h in enumerate(self.headers[:-1])]
+        out = _out()
+        out.width = max(out.width, sum(widths) + 2 * len(widths) + MIN_FREE_TEXT)
+        out.print(table)
 
 
 def _cell(value: Any) -> str:
@@ -403,7 +560,14 @@ def _run_summary(run: Run) -> None:
         out.print("  output " + json.dumps(run.output, ensure_ascii=False), soft_wrap=True, markup=False)
 
 
-@runs_app.command("create")
+@runs_app.command(
+    "create",
+    epilog=_examples(
+        'agent-runtime runs create echo --input \'{"hello": "world"}\'',
+        "agent-runtime runs create approval --input @article.json --watch",
+        'agent-runtime runs create echo -i - --metadata \'{"team": "ops"}\' --fields run_id < input.json',
+    ),
+)
 @_api_errors
 def runs_create(
     ctx: typer.Context,
@@ -416,6 +580,7 @@ def runs_create(
     idempotency_key: str | None = typer.Option(None, help="Reuse to create at most one run (default: new)."),
     watch: bool = typer.Option(False, "--watch", help="Then draw its timeline until it waits or ends."),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """Create a run of a workflow."""
     with _client(ctx) as client:
@@ -437,7 +602,14 @@ def runs_create(
             _watch(client, run.run_id, follow=False, json_output=json_output)
 
 
-@runs_app.command("list")
+@runs_app.command(
+    "list",
+    epilog=_examples(
+        "agent-runtime runs list --status waiting_for_input",
+        "agent-runtime runs list --workflow echo --limit 5 --fields run_id,status",
+        "agent-runtime runs list | cut -f1    # ids only: a row per line in a pipe",
+    ),
+)
 @_api_errors
 def runs_list(
     ctx: typer.Context,
@@ -445,6 +617,7 @@ def runs_list(
     workflow: str | None = typer.Option(None, help="Only runs of this workflow."),
     limit: int = typer.Option(20, min=1, help="At most this many runs (newest first)."),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """List runs, newest first."""
     from itertools import islice
@@ -456,19 +629,22 @@ def runs_list(
     if json_output:
         _print_json(runs)
         return
-    table = _grid("run", "workflow", "status", "created")
+    rows = _Rows("run", "workflow", "status", "created")
     for run in runs:
-        name = f"{run.workflow.name} {run.workflow.version}"
-        table.add_row(run.run_id, name, _status(run.status), _when(run.created_at))
-    _out().print(table if runs else "no runs")
+        rows.add(run.run_id, f"{run.workflow.name} {run.workflow.version}", run.status, _when(run.created_at))
+    rows.print("no runs")
 
 
-@runs_app.command("get")
+@runs_app.command(
+    "get",
+    epilog=_examples("agent-runtime runs get RUN_ID", "agent-runtime runs get RUN_ID --fields status,output"),
+)
 @_api_errors
 def runs_get(
     ctx: typer.Context,
     run_id: str = typer.Argument(..., help="The run's id."),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """Show a run: status, output or error."""
     with _client(ctx) as client:
@@ -479,12 +655,13 @@ def runs_get(
         _run_summary(run)
 
 
-@runs_app.command("cancel")
+@runs_app.command("cancel", epilog=_examples("agent-runtime runs cancel RUN_ID"))
 @_api_errors
 def runs_cancel(
     ctx: typer.Context,
     run_id: str = typer.Argument(..., help="The run's id."),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """Cancel a run that has not ended (its pending checkpoint too)."""
     with _client(ctx) as client:
@@ -495,7 +672,13 @@ def runs_cancel(
         _out().print(f"run [bold]{run.run_id}[/] {_status(run.status)}")
 
 
-@runs_app.command("watch")
+@runs_app.command(
+    "watch",
+    epilog=_examples(
+        "agent-runtime runs watch RUN_ID",
+        "agent-runtime runs watch RUN_ID --follow --json    # one event per line",
+    ),
+)
 @_api_errors
 def runs_watch(
     ctx: typer.Context,
@@ -504,6 +687,7 @@ def runs_watch(
         False, "--follow", help="Keep following while the run waits for a human, until it ends."
     ),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """Draw the run's timeline live from its event stream, until it waits for a human or ends.
 
@@ -521,9 +705,12 @@ def _watch(client: Client, run_id: str, *, follow: bool, json_output: bool) -> N
         last = event
         start = start or event.created_at
         if json_output:
-            typer.echo(json.dumps(event.model_dump(mode="json"), ensure_ascii=False))
+            _print_json(event, lines=True)
         else:
-            out.print(_timeline_line(event, (event.created_at - start).total_seconds(), out.width))
+            # Free text is cut to the terminal's width; ids never are, and nothing is in a pipe.
+            room = max(30, out.width - 40) if _interactive() else None
+            line = _timeline_line(event, (event.created_at - start).total_seconds(), room)
+            out.print(line, soft_wrap=True)
         if event.type == "checkpoint.created" and not follow:
             run = client.runs.get(run_id)
             if run.status == "waiting_for_input":
@@ -536,13 +723,15 @@ def _watch(client: Client, run_id: str, *, follow: bool, json_output: bool) -> N
         detail = f" — {run.error.type}: {run.error.message}" if run.error else ""
         out.print(f"[bold {style}]run {run.status}[/]{detail}" + ("" if last else " (no events)"))
     if run.status in {"failed", "cancelled", "timed_out"}:
-        raise typer.Exit(1)
+        raise typer.Exit(Exit.ERROR)
 
 
-def _timeline_line(event: Event, elapsed: float, width: int = 120) -> str:
+def _timeline_line(event: Event, elapsed: float, room: int | None = None) -> str:
+    """One event: time, id, type and its detail; a free-text or JSON detail is cut to `room`."""
     from rich.markup import escape
 
     data = event.data
+    free = False  # whether the detail is free text or JSON that may be cut (an id never is)
     kind = event.type.split(".")[0]
     colour = {"run": "bold", "step": "dim", "checkpoint": "yellow", "artifact": "cyan"}.get(kind, "white")
     if event.type in {"run.succeeded", "run.failed", "run.cancelled", "run.timed_out"}:
@@ -559,9 +748,10 @@ def _timeline_line(event: Event, elapsed: float, width: int = 120) -> str:
             str(data[k]) for k in ("checkpoint_id", "decision", "by", "comment", "reason") if data.get(k)
         )
     elif event.type == "artifact.created":
-        detail = f"{data.get('name')} {data.get('size')} bytes  id {data.get('artifact_id')}"
+        detail = f"{data.get('artifact_id')}  {data.get('name')} {data.get('size')} bytes"
     elif event.type == "run.succeeded":
         detail = "output " + json.dumps(data.get("output"), ensure_ascii=False)
+        free = True
     elif "error" in data:
         error = data["error"]
         detail = f"{error.get('type')}: {error.get('message')}" if isinstance(error, dict) else str(error)
@@ -570,8 +760,8 @@ def _timeline_line(event: Event, elapsed: float, width: int = 120) -> str:
         detail = f"{workflow.get('name')} {workflow.get('version')}" if isinstance(workflow, dict) else ""
     else:
         detail = json.dumps(data, ensure_ascii=False) if data else ""
-    room = max(30, width - 40)  # the line's first 40 columns: time, id and type
-    if len(detail) > room:
+        free = True
+    if free and room is not None and len(detail) > room:
         detail = detail[: room - 3] + "..."
     stamp = f"+{elapsed:.3f}s"
     return f"  {stamp:>9}  #{event.id:<3} [{colour}]{event.type:<20}[/] {escape(detail)}"
@@ -585,13 +775,17 @@ def _waiting_hint(client: Client, run: Run) -> None:
         if checkpoint.status != "pending":
             continue
         prompt = escape(checkpoint.prompt)
-        out.print(f"[bold yellow]waiting for input[/] on checkpoint {checkpoint.checkpoint_id}: {prompt}")
+        out.print(
+            f"[bold yellow]waiting for input[/] on checkpoint {checkpoint.checkpoint_id}: {prompt}",
+            soft_wrap=True,  # the terminal wraps long lines; rich would break the commands below
+        )
         ids = f"{run.run_id} {checkpoint.checkpoint_id}"
         if checkpoint.type == "approval":
-            out.print(f"  agent-runtime checkpoints approve {ids} --comment TEXT", markup=False)
-            out.print(f"  agent-runtime checkpoints reject {ids} --reason TEXT", markup=False)
+            for command in (f"approve {ids} --comment TEXT", f"reject {ids} --reason TEXT"):
+                out.print(f"  agent-runtime checkpoints {command}", markup=False, soft_wrap=True)
         else:
-            out.print(f"  agent-runtime checkpoints input {ids} '<JSON matching its schema>'", markup=False)
+            answer = f"  agent-runtime checkpoints input {ids} '<JSON matching its schema>'"
+            out.print(answer, markup=False, soft_wrap=True)
 
 
 # -- checkpoints ------------------------------------------------------------------------------------
@@ -600,13 +794,19 @@ app.add_typer(checkpoints_app, name="checkpoints")
 
 
 def _checkpoint_rows(checkpoints: list[Checkpoint]) -> None:
-    table = _grid("run", "checkpoint", "type", "status", "assignee", "prompt")
+    rows = _Rows("run", "checkpoint", "type", "status", "assignee", "prompt")
     for c in checkpoints:
-        table.add_row(c.run_id, c.checkpoint_id, c.type, _status(c.status), _cell(c.assignee), c.prompt)
-    _out().print(table if checkpoints else "no checkpoints")
+        rows.add(c.run_id, c.checkpoint_id, c.type, c.status, c.assignee, c.prompt)
+    rows.print("no checkpoints")
 
 
-@checkpoints_app.command("list")
+@checkpoints_app.command(
+    "list",
+    epilog=_examples(
+        "agent-runtime checkpoints list --assignee ana",
+        "agent-runtime checkpoints list --run RUN_ID --fields checkpoint_id,type,status",
+    ),
+)
 @_api_errors
 def checkpoints_list(
     ctx: typer.Context,
@@ -614,6 +814,7 @@ def checkpoints_list(
     status: str = typer.Option("pending", help="The inbox's status: pending, resolved, expired, cancelled."),
     assignee: str | None = typer.Option(None, help="Only checkpoints assigned to this principal."),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """The inbox of checkpoints across runs (pending by default), or one run's checkpoints."""
     with _client(ctx) as client:
@@ -627,13 +828,14 @@ def checkpoints_list(
         _checkpoint_rows(found)
 
 
-@checkpoints_app.command("show")
+@checkpoints_app.command("show", epilog=_examples("agent-runtime checkpoints show RUN_ID review-1"))
 @_api_errors
 def checkpoints_show(
     ctx: typer.Context,
     run_id: str = typer.Argument(..., help="The run's id."),
     checkpoint_id: str = typer.Argument(..., help="The checkpoint's id, e.g. review-1."),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """Show a checkpoint: its prompt, what the human is shown and what the answer must be."""
     with _client(ctx) as client:
@@ -674,7 +876,9 @@ def _answered(checkpoint: Checkpoint, json_output: bool) -> None:
     _out().print(f"checkpoint [bold]{checkpoint.checkpoint_id}[/] {_status(checkpoint.status)}: {decision}")
 
 
-@checkpoints_app.command("approve")
+@checkpoints_app.command(
+    "approve", epilog=_examples("agent-runtime checkpoints approve RUN_ID review-1 --comment 'Ship it.'")
+)
 @_api_errors
 def checkpoints_approve(
     ctx: typer.Context,
@@ -682,13 +886,16 @@ def checkpoints_approve(
     checkpoint_id: str = typer.Argument(..., help="The checkpoint's id, e.g. review-1."),
     comment: str | None = typer.Option(None, help="Kept in the resolution."),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """Approve an approval checkpoint; the run resumes."""
     with _client(ctx) as client:
         _answered(client.checkpoints.approve(run_id, checkpoint_id, comment=comment), json_output)
 
 
-@checkpoints_app.command("reject")
+@checkpoints_app.command(
+    "reject", epilog=_examples("agent-runtime checkpoints reject RUN_ID review-1 --reason 'not yet'")
+)
 @_api_errors
 def checkpoints_reject(
     ctx: typer.Context,
@@ -696,13 +903,20 @@ def checkpoints_reject(
     checkpoint_id: str = typer.Argument(..., help="The checkpoint's id, e.g. review-1."),
     reason: str | None = typer.Option(None, help="Why; the approval workflow fails the run with it."),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """Reject an approval checkpoint; the run resumes (and the workflow decides what that means)."""
     with _client(ctx) as client:
         _answered(client.checkpoints.reject(run_id, checkpoint_id, reason=reason), json_output)
 
 
-@checkpoints_app.command("input")
+@checkpoints_app.command(
+    "input",
+    epilog=_examples(
+        'agent-runtime checkpoints input RUN_ID collect-1 \'{"name": "Ana", "amount": 5}\'',
+        "agent-runtime checkpoints input RUN_ID collect-1 @answer.json",
+    ),
+)
 @_api_errors
 def checkpoints_input(
     ctx: typer.Context,
@@ -710,6 +924,7 @@ def checkpoints_input(
     checkpoint_id: str = typer.Argument(..., help="The checkpoint's id, e.g. collect-1."),
     data: str = typer.Argument(..., help="The answer: a JSON object, @file or - (stdin)."),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """Answer a checkpoint with data matching its response_schema (checked here before sending): an
     input checkpoint's input, or an approval checkpoint's decision {"approved": true|false, ...}."""
@@ -741,12 +956,13 @@ artifacts_app = typer.Typer(help="Files runs produce.", no_args_is_help=True)
 app.add_typer(artifacts_app, name="artifacts")
 
 
-@artifacts_app.command("list")
+@artifacts_app.command("list", epilog=_examples("agent-runtime artifacts list RUN_ID"))
 @_api_errors
 def artifacts_list(
     ctx: typer.Context,
     run_id: str = typer.Argument(..., help="The run's id."),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """A run's artifacts."""
     with _client(ctx) as client:
@@ -754,18 +970,21 @@ def artifacts_list(
     if json_output:
         _print_json(found)
         return
-    table = _grid("artifact", "name", "bytes", "step", "created", "type")
+    rows = _Rows("artifact", "name", "bytes", "step", "created", "type")
     for a in found:
-        table.add_row(a.artifact_id, a.name, str(a.size), a.step, _when(a.created_at), a.content_type)
-    _out().print(table if found else "no artifacts")
+        rows.add(a.artifact_id, a.name, a.size, a.step, _when(a.created_at), a.content_type)
+    rows.print("no artifacts")
 
 
-@artifacts_app.command("get")
+@artifacts_app.command(
+    "get", epilog=_examples("agent-runtime artifacts get ARTIFACT_ID --fields download_url")
+)
 @_api_errors
 def artifacts_get(
     ctx: typer.Context,
     artifact_id: str = typer.Argument(..., help="The artifact's id."),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """An artifact's metadata and a short-lived download URL."""
     with _client(ctx) as client:
@@ -780,7 +999,14 @@ def artifacts_get(
     out.print(f"  download until {_when(artifact.expires_at)}: {artifact.download_url}", soft_wrap=True)
 
 
-@artifacts_app.command("download")
+@artifacts_app.command(
+    "download",
+    epilog=_examples(
+        "agent-runtime artifacts download ARTIFACT_ID",
+        "agent-runtime artifacts download ARTIFACT_ID -o out/ --force",
+        "agent-runtime artifacts download ARTIFACT_ID -o - | less",
+    ),
+)
 @_api_errors
 def artifacts_download(
     ctx: typer.Context,
@@ -791,15 +1017,19 @@ def artifacts_download(
         "-o",
         help="A file or directory to write to, or - for stdout (by default: its name).",
     ),
+    force: bool = typer.Option(False, "--force", "-f", help="Replace the file if it exists."),
 ) -> None:
-    """Download an artifact (its size and SHA-256 checked)."""
+    """Download an artifact (its size and SHA-256 checked); an existing file is kept unless --force."""
     with _client(ctx) as client:
         if output == "-":
             sys.stdout.buffer.write(client.artifacts.download(artifact_id))
             sys.stdout.flush()
             return
         artifact = client.artifacts.get(artifact_id)
-        target = client.artifacts.download(artifact_id, output or Path.cwd())
+        try:
+            target = client.artifacts.download(artifact_id, output or Path.cwd(), overwrite=force)
+        except FileExistsError as error:
+            _fail(f"{error.filename2 or error.filename} exists: add --force to replace it")
     shown = target.relative_to(Path.cwd()) if target.is_relative_to(Path.cwd()) else target
     _err().print(f"saved {shown} ({artifact.size} bytes, sha256 {artifact.sha256[:12]}… verified)")
 
@@ -809,29 +1039,32 @@ workflows_app = typer.Typer(help="The workflow catalog and its JSON Schemas.", n
 app.add_typer(workflows_app, name="workflows")
 
 
-@workflows_app.command("list")
+@workflows_app.command("list", epilog=_examples("agent-runtime workflows list"))
 @_api_errors
-def workflows_list(ctx: typer.Context, json_output: bool = JSON_OPTION) -> None:
+def workflows_list(
+    ctx: typer.Context, json_output: bool = JSON_OPTION, fields: str | None = FIELDS_OPTION
+) -> None:
     """The workflows this API runs, with their versions and checkpoint kinds."""
     with _client(ctx) as client:
         found = client.workflows.list()
     if json_output:
         _print_json(found)
         return
-    table = _grid("workflow", "latest", "versions", "checkpoints", "description")
+    rows = _Rows("workflow", "latest", "versions", "checkpoints", "description")
     for w in found:
         kinds = ", ".join(f"{name} ({kind.type})" for name, kind in w.checkpoints.items()) or "-"
-        table.add_row(w.name, w.latest_version, ", ".join(w.versions), kinds, w.description)
-    _out().print(table)
+        rows.add(w.name, w.latest_version, ", ".join(w.versions), kinds, w.description)
+    rows.print("no workflows")
 
 
-@workflows_app.command("schemas")
+@workflows_app.command("schemas", epilog=_examples("agent-runtime workflows schemas approval --fields input"))
 @_api_errors
 def workflows_schemas(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="The workflow's name."),
     version: str | None = typer.Option(None, help="The version (default: the latest)."),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """A workflow version's JSON Schemas (input, output, config, checkpoints) and schema_hash."""
     with _client(ctx) as client:
@@ -890,25 +1123,33 @@ def _local_admin(ctx: typer.Context, method: str, path: str = "", **kwargs: Any)
     try:
         response = httpx.request(method, f"{url}/_local/api-keys{path}", timeout=30, **kwargs)
     except httpx.TransportError as error:
-        _fail(f"cannot reach the local stack at {url} ({error!r}); for a deployment, pass --table")
+        reason = f"cannot reach the local stack at {url} ({error!r}); for a deployment, pass --table"
+        _fail(reason, Exit.UNREACHABLE)
     if response.status_code == 404 and "problem" not in response.headers.get("content-type", ""):
-        _fail(f"{url} is not a local stack; for a deployment, pass --table")
+        _fail(f"{url} is not a local stack; for a deployment, pass --table", Exit.UNREACHABLE)
     if not response.is_success:
         try:
             detail = response.json().get("detail", response.text)
         except ValueError:
             detail = response.text
-        _fail(f"{response.status_code}: {detail}")
+        _fail(f"{response.status_code}: {detail}", exit_status(response.status_code))
     return response.json()
 
 
-@api_key_app.command("create")
+@api_key_app.command(
+    "create",
+    epilog=_examples(
+        "agent-runtime api-key create --tenant acme --principal ana",
+        "TABLE_NAME=<TableName> USAGE_PLAN_ID=<UsagePlanId> agent-runtime api-key create --tenant acme",
+    ),
+)
 def create_api_key(
     ctx: typer.Context,
     tenant: str = typer.Option(..., help="The tenant the key acts for."),
     principal: str | None = typer.Option(None, help="Who holds the key (shown as `by` on answers)."),
     table: str | None = TABLE_OPTION,
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """Create an API key and print it. It is shown once: only its hash is stored."""
     if table:
@@ -925,12 +1166,13 @@ def create_api_key(
         _err().print(f"key {created['key_id']} for tenant {created['tenant']}: shown only now, keep it safe")
 
 
-@api_key_app.command("list")
+@api_key_app.command("list", epilog=_examples("agent-runtime api-key list --tenant acme"))
 def list_api_keys(
     ctx: typer.Context,
     tenant: str | None = typer.Option(None, help="Only this tenant's keys."),
     table: str | None = TABLE_OPTION,
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """List API keys (their ids, never the keys), newest first."""
     if table:
@@ -949,25 +1191,26 @@ def list_api_keys(
     if json_output:
         _print_json(listed)
         return
-    rows = _grid("key id", "tenant", "principal", "created")
+    rows = _Rows("key id", "tenant", "principal", "created")
     for k in listed:
-        rows.add_row(k["key_id"], k["tenant"], k["principal"], k["created_at"])
-    _out().print(rows if listed else "no keys")
+        rows.add(k["key_id"], k["tenant"], k["principal"], k["created_at"])
+    rows.print("no keys")
 
 
-@api_key_app.command("revoke")
+@api_key_app.command("revoke", epilog=_examples("agent-runtime api-key revoke 1a2b3c4d"))
 def revoke_api_key(
     ctx: typer.Context,
     key: str = typer.Argument(..., help="The key's id (8+ hex digits, from list) or the key itself."),
     table: str | None = TABLE_OPTION,
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """Revoke an API key: it stops authenticating at once."""
     if table:
         with _table(table) as keys:
             info = keys.revoke(key)
         if info is None:
-            _fail("no such key (give at least 8 hex digits of one key's id, or the key)")
+            _fail("no such key (give at least 8 hex digits of one key's id, or the key)", Exit.NOT_FOUND)
         revoked = {"key_id": info.key_id, "tenant": info.tenant_id, "principal": info.principal,
                    "created_at": info.created_at}  # fmt: skip
     else:
@@ -991,6 +1234,7 @@ def sync_usage_plan(
         ..., "--table", envvar="TABLE_NAME", help="The deployment's DynamoDB table.", show_default=False
     ),
     json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
 ) -> None:
     """Put every tenant that has keys in the deployment's per-tenant usage plan (idempotent): tenants
     whose keys were issued before it, or without USAGE_PLAN_ID, are refused (403) until then."""

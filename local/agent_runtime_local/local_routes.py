@@ -1,9 +1,10 @@
 """Routes only the local stack has, next to the API the manifest serves:
 
-- `GET /docs`: a page that renders the API's own OpenAPI document (GET /v1/openapi.json, or ACP's with
-  `?spec=acp`) with a small script of ours: no CDN, nothing fetched from outside. The documents those
-  functions serve are rendered from openapi/ when the gateway is made (`openapi_documents`), as
-  infra/compute.py renders them into the code asset for the cloud.
+- `GET /docs`: Swagger UI (vendored, docs/vendor/swagger-ui/VENDORED.md) over the API's own OpenAPI
+  documents, v1 (GET /v1/openapi.json), ACP (`?spec=acp`, GET /v1/openapi/acp.json) and A2A (`?spec=a2a`,
+  /docs/openapi/a2a.json, served here only), with "Try it out": no CDN, nothing fetched from outside.
+  The documents those functions serve are rendered from openapi/ when the gateway is made
+  (`openapi_documents`), as infra/compute.py renders them into the code asset for the cloud.
 - `/_local/api-keys`: create, list and revoke API keys of the local stack's table (moto, inside the
   `agent-runtime dev` process, so the CLI can't reach it otherwise). Loopback clients only, and never
   from a page of another origin (a browser sends `Origin`; JSON bodies need a CORS preflight this
@@ -31,12 +32,21 @@ from starlette.concurrency import run_in_threadpool
 from agent_runtime.http.problems import PROBLEM_CONTENT_TYPE, problem
 
 DOCS_DIR = Path(__file__).resolve().parent / "docs"
+JS, CSS, JSON = "text/javascript; charset=utf-8", "text/css; charset=utf-8", "application/json"
+# Every file the docs page may load, by its path under /docs/ (nothing else is served from there).
 DOCS_FILES = {
-    "docs.js": "text/javascript; charset=utf-8",
-    "docs.css": "text/css; charset=utf-8",
+    "docs.js": (DOCS_DIR / "docs.js", JS),
+    "vendor/swagger-ui/swagger-ui-bundle.js": (DOCS_DIR / "vendor/swagger-ui/swagger-ui-bundle.js", JS),
+    "vendor/swagger-ui/swagger-ui-standalone-preset.js": (
+        DOCS_DIR / "vendor/swagger-ui/swagger-ui-standalone-preset.js",
+        JS,
+    ),
+    "vendor/swagger-ui/swagger-ui.css": (DOCS_DIR / "vendor/swagger-ui/swagger-ui.css", CSS),
+    "openapi/a2a.json": (Path(__file__).resolve().parents[2] / "openapi" / "a2a-1.0.json", JSON),
 }
 DOCS_HEADERS = {
-    # Everything the page uses is served here; the spec comes from /v1 on the same origin.
+    # Everything the page uses is served here; the specs come from /v1 (and /docs) on the same origin.
+    # Swagger UI sets styles through the DOM (not style attributes in markup), which 'self' allows.
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
@@ -124,11 +134,12 @@ def add_local_routes(app: FastAPI) -> None:
         return Response((DOCS_DIR / "index.html").read_bytes(), media_type="text/html; charset=utf-8",
                         headers=DOCS_HEADERS)  # fmt: skip
 
-    @app.get("/docs/{name}")
+    @app.get("/docs/{name:path}")
     async def docs_asset(request: Request, name: str) -> Response:
         if name not in DOCS_FILES:
             return _problem(404, "Not found", f"no docs file {name}", "not-found", request.url.path)
-        return Response((DOCS_DIR / name).read_bytes(), media_type=DOCS_FILES[name], headers=DOCS_HEADERS)
+        path, media_type = DOCS_FILES[name]
+        return Response(path.read_bytes(), media_type=media_type, headers=DOCS_HEADERS)
 
     @app.post(ADMIN_PATH)
     async def create_key(request: Request) -> Response:

@@ -57,11 +57,21 @@ def test_the_api_serves_its_contract_and_a_docs_page(http: httpx.Client, base_ur
     assert "script-src 'self'" in page.headers["content-security-policy"]
     script = httpx.get(f"{base_url}/docs/docs.js")
     assert script.status_code == 200 and "javascript" in script.headers["content-type"]
-    assert "/v1/openapi.json" in script.text
-    style = httpx.get(f"{base_url}/docs/docs.css")
-    for text in (page.text, script.text, style.text):  # no CDN, no fonts: nothing from elsewhere
+    for document in ("/v1/openapi.json", "/v1/openapi/acp.json", "/docs/openapi/a2a.json"):
+        assert document in script.text
+    for text in (page.text, script.text):  # no CDN, no fonts: nothing from elsewhere
         assert "https://" not in text and "http://" not in text
-    assert httpx.get(f"{base_url}/docs/..%2Fgateway.py").status_code == 404
+    # Swagger UI, from the vendored files (docs/vendor/swagger-ui/VENDORED.md), under the same CSP.
+    for asset in ("swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "swagger-ui.css"):
+        assert f'"/docs/vendor/swagger-ui/{asset}"' in page.text
+        served = httpx.get(f"{base_url}/docs/vendor/swagger-ui/{asset}")
+        assert served.status_code == 200 and served.headers["content-security-policy"]
+    vendored = ROOT / "local" / "agent_runtime_local" / "docs" / "vendor" / "swagger-ui"
+    version = json.loads((vendored / "package.json").read_text())["version"]
+    assert f"`swagger-ui-dist` **{version}**" in (vendored / "VENDORED.md").read_text()
+    assert (vendored / "LICENSE").read_text().lstrip().startswith("Apache License")
+    for refused in ("..%2Fgateway.py", "vendor/swagger-ui/LICENSE", "vendor/swagger-ui/package.json"):
+        assert httpx.get(f"{base_url}/docs/{refused}").status_code == 404
 
 
 # -- Python: openapi-python-client -------------------------------------------------------------------

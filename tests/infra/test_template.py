@@ -64,7 +64,8 @@ def test_function_environment(synth: Synth, spec: manifest.FunctionSpec) -> None
         "SERVICE_NAME",
         "METRICS_NAMESPACE",
     }
-    # Nothing reads these: the level is Lambda's (LoggingConfig), and there is no Powertools.
+    # Nothing reads these: the level is Lambda's (LoggingConfig), and observability.py configures
+    # Powertools' formatter and metrics itself (METRICS_NAMESPACE, SERVICE_NAME).
     assert not {"LOG_LEVEL", "POWERTOOLS_SERVICE_NAME"} & set(env)
     table = next(iter(synth.resources("AWS::DynamoDB::Table")))
     assert env["TABLE_NAME"] == {"Ref": table}

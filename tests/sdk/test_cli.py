@@ -46,6 +46,7 @@ def test_a_person_approves_a_run_from_the_terminal(base_url: str, api_key: str, 
     assert wrong.exit_code == 2
     assert "data: 'approved' is a required property" in wrong.stderr
     pending = cli("checkpoints", "show", run_id, "review-1", "--json", url=base_url, key=api_key)
+    assert pending.exit_code == 0, (pending.output, pending.exception)
     assert json.loads(pending.stdout)["status"] == "pending"
 
     approved = cli(
@@ -108,16 +109,23 @@ def test_input_is_checked_against_the_checkpoint_schema(base_url: str, api_key: 
 
 
 def test_errors_are_messages_and_exit_codes(base_url: str, api_key: str) -> None:
+    """Each kind of failure has its own exit status (README, "The CLI"), so scripts can tell them apart."""
     missing = cli("runs", "get", "no-such-run", url=base_url, key=api_key)
-    assert missing.exit_code == 1 and "404 Not found: run 'no-such-run' does not exist" in missing.stderr
+    assert missing.exit_code == 5 and "404 Not found: run 'no-such-run' does not exist" in missing.stderr
     invalid = cli("runs", "create", "counter", "-i", '{"name": "x", "count": 0}', url=base_url, key=api_key)
-    assert invalid.exit_code == 1 and "input.count" in invalid.stderr
+    assert invalid.exit_code == 2 and "input.count" in invalid.stderr  # the API's 422: bad input
     not_json = cli("runs", "create", "echo", "-i", "{oops", url=base_url, key=api_key)
     assert not_json.exit_code == 2 and "--input is not JSON" in not_json.stderr
     unreachable = cli("runs", "list", url="http://127.0.0.1:9")
-    assert unreachable.exit_code == 1 and "cannot reach the API" in unreachable.stderr
+    assert unreachable.exit_code == 3 and "cannot reach the API" in unreachable.stderr
     bad_key = cli("workflows", "list", url=base_url, key="ar_not-a-key")
-    assert bad_key.exit_code == 1 and "401" in bad_key.stderr
+    assert bad_key.exit_code == 4 and "401" in bad_key.stderr
+    run = json.loads(cli("runs", "create", "approval", "-i", json.dumps(ARTICLE), "--json", url=base_url,
+                         key=api_key).stdout)  # fmt: skip
+    cli("runs", "watch", run["run_id"], url=base_url, key=api_key)  # until it waits for the review
+    assert cli("runs", "cancel", run["run_id"], url=base_url, key=api_key).exit_code == 0
+    ended = cli("runs", "cancel", run["run_id"], url=base_url, key=api_key)
+    assert ended.exit_code == 6 and "409" in ended.stderr  # a conflict
     failed = cli("runs", "create", "failing", "-i", '{"hello": "x"}', "--watch", url=base_url, key=api_key)
     assert failed.exit_code == 1 and "run failed" in failed.stdout
 
@@ -138,7 +146,7 @@ def test_api_keys_of_the_local_stack_and_of_a_table(base_url: str, tenant: str) 
     assert revoked.exit_code == 0 and f"revoked key {key['key_id']}" in revoked.stdout
     assert httpx.get(f"{base_url}/v1/runs", headers=bearer).status_code == 401
     again = cli("api-key", "revoke", key["key_id"], "--table", "", url=base_url)
-    assert again.exit_code == 1 and "no key" in again.stderr
+    assert again.exit_code == 5 and "no key" in again.stderr  # not found
     # A page of another origin can't use them (a browser sends Origin).
     foreign = httpx.get(f"{base_url}/_local/api-keys", headers={"Origin": "https://evil.example"})
     assert foreign.status_code == 403

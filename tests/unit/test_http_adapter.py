@@ -102,6 +102,23 @@ def test_negotiation_prefers_what_the_client_accepts() -> None:
         negotiate(request("image/png"), "application/json", "text/event-stream")
 
 
+def test_negotiation_honours_q_values() -> None:
+    """Issue 21 #16: `q=0` refuses a type, and a higher q wins over the order of the header."""
+
+    def chosen(accept: str) -> str:
+        request = Request("GET", "/", {}, {}, {"accept": accept}, b"", "t", None, "r")
+        return negotiate(request, "application/json", "text/event-stream")
+
+    assert chosen("application/json;q=0, text/event-stream") == "text/event-stream"
+    assert chosen("application/json;q=0.2, text/event-stream;q=0.9") == "text/event-stream"
+    assert chosen("text/event-stream;q=0.1, application/json") == "application/json"
+    assert chosen("text/event-stream, */*;q=0.1") == "text/event-stream"
+    assert chosen("text/*, application/json;q=0.5") == "text/event-stream"
+    assert chosen("not a media type") == "application/json"  # unreadable: as if absent
+    with pytest.raises(NotAcceptable):
+        chosen("application/json;q=0, text/event-stream;q=0")
+
+
 def test_every_authenticated_response_names_the_callers_tenant() -> None:
     result = echo_body(event(json.dumps({"workflow": {"name": "echo"}})), None)
     assert result["headers"]["X-Tenant"] == "acme"

@@ -147,9 +147,10 @@ def test_json_formatter_writes_exceptions_and_unencodable_values(json_logs: io.S
         log.exception("failed", extra={"when": time})  # a module: not JSON, written as its str()
     (line,) = _lines(json_logs)
     assert line["level"] == "ERROR"
-    assert line["errorType"] == "RuntimeError"
-    assert line["errorMessage"] == "boom"
-    assert any("raise RuntimeError" in frame for frame in line["stackTrace"])
+    # Powertools Logger's exception keys.
+    assert line["exception_name"] == "RuntimeError"
+    assert line["exception"].endswith("RuntimeError: boom") and "raise RuntimeError" in line["exception"]
+    assert line["stack_trace"]["type"] == "RuntimeError" and line["stack_trace"]["frames"]
     assert line["when"].startswith("<module 'time'")
 
 
@@ -186,7 +187,8 @@ def _assert_valid_emf(document: dict[str, Any]) -> None:
         for name in dimension_set:
             assert isinstance(document[name], str), name
     for definition in directive["Metrics"]:
-        assert isinstance(document[definition["Name"]], int | float)
+        value = document[definition["Name"]]  # Powertools writes a value as a list of samples
+        assert all(isinstance(v, int | float) for v in (value if isinstance(value, list) else [value]))
 
 
 def test_metric_prints_one_valid_emf_document(
@@ -205,7 +207,7 @@ def test_metric_prints_one_valid_emf_document(
     assert directive["Metrics"] == [{"Name": "RunsEnded", "Unit": "Count"}]
     assert directive["Dimensions"] == [["service", "workflow", "status"]]
     assert before <= document["_aws"]["Timestamp"] <= after
-    assert document["RunsEnded"] == 1
+    assert document["RunsEnded"] == [1]
     assert (document["service"], document["workflow"], document["status"]) == (
         "agent-runtime-dev",
         "demo",
@@ -229,7 +231,7 @@ def test_metric_units_namespace_and_properties(
     assert wait["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [
         {"Name": "CheckpointWaitSeconds", "Unit": "Seconds"}
     ]
-    assert wait["CheckpointWaitSeconds"] == 12.5
+    assert wait["CheckpointWaitSeconds"] == [12.5]
     assert hits["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [{"Name": "CacheHits", "Unit": "Count"}]
     assert hits["checkpoint"] == "c-1"
     assert hits["workflow"] == "demo"  # the dimension wins over a property of the same name
@@ -306,3 +308,27 @@ def test_business_metrics_declare_their_dimensions() -> None:
     assert specs[obs.CHECKPOINT_WAIT_SECONDS].unit == "Seconds"
     assert specs[obs.CHECKPOINT_WAIT_SECONDS].values["outcome"] == {"resolved", "expired", "cancelled"}
     assert specs[obs.WEBHOOK_ATTEMPTS].values["outcome"] == {"delivered", "retry", "failed"}
+
+
+# -- Powertools ----------------------------------------------------------------------------------------
+
+
+def test_logs_and_metrics_are_powertools_and_tracer_is_never_imported() -> None:
+    """Issue 21 #16: Powertools Logger's formatter and keys, and its EMF serializer, not our own; Tracer
+    is never made, so the X-Ray SDK (about 200 ms of a cold start) is never imported (Powertools' package
+    imports its tracer module, which loads the SDK lazily)."""
+    import subprocess
+    import sys
+
+    from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+    assert isinstance(obs.JsonFormatter(), LambdaPowertoolsFormatter)
+    with obs.invocation(function="f"):
+        assert LambdaPowertoolsFormatter().thread_safe_get_current_keys() == {"function": "f"}
+    probe = (
+        "import sys, agent_runtime.observability, functions.api.create_run, functions.workers.step_worker\n"
+        "print(sorted(m for m in sys.modules if m.startswith('aws_xray_sdk')))\n"
+        "print('aws_lambda_powertools.metrics.base' in sys.modules)"
+    )
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert shown.split("\n")[:2] == ["[]", "True"]

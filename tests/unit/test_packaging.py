@@ -26,6 +26,8 @@ RUNTIME_IMPORTS = {
     "typing_extensions",  # pydantic's
     "connectrpc",
     "protobuf",
+    "mimeparse",
+    "aws_lambda_powertools",
 }
 RUNTIME_REQUIREMENTS = {
     "boto3",
@@ -35,6 +37,8 @@ RUNTIME_REQUIREMENTS = {
     "aws-durable-execution-sdk-python",
     "connectrpc",
     "protobuf-py",
+    "python-mimeparse",
+    "aws-lambda-powertools",
 }
 # Optional extras (pyproject's optional-dependencies), each imported by one module only, when used.
 OPTIONAL_IMPORTS = {Path("layers/runtime/agent_runtime/models/openai_compat.py"): {"openai"}}

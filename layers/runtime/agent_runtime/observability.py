@@ -1,13 +1,16 @@
-"""Structured logs and business metrics with the standard library only (no Powertools: its import costs
-about a third of boto3's at every cold start, docs/decisions.md).
+"""Structured logs and business metrics, on Powertools for AWS Lambda's Logger and Metrics (the
+formatter, the per-context keys and the EMF serializer); Tracer is never imported (its import alone
+costs about 200 ms of a cold start, docs/decisions.md).
 
 Logs. On Lambda the function's log format is JSON: the runtime's formatter turns each `logging` record
 into one JSON object and adds the record's non-standard attributes (`extra=` keys) as top-level keys.
-`bind()` adds fields to every record logged in the current context (a contextvar, so concurrent asyncio
-tasks and the local stack's threads each keep their own) by a `logging.Filter` on the root logger's
-handlers. A filter on the root *logger* would not do: logger filters see only records logged on that
-very logger, not the ones propagated from `agent_runtime.*`. Fields never replace an `extra=` key of the
-same name. Nothing here logs request bodies or headers; bind identifiers, never secrets.
+`bind()` adds fields to every record logged in the current context: they are Powertools Logger's
+thread-safe keys (a contextvar, so concurrent asyncio tasks and the local stack's threads each keep
+their own), copied onto each record by a `logging.Filter` on the root logger's handlers, for Lambda's
+formatter (locally, Powertools' own formatter writes the lines, `configure_local_logging`). A filter on
+the root *logger* would not do: logger filters see only records logged on that very logger, not the
+ones propagated from `agent_runtime.*`. Fields never replace an `extra=` key of the same name. Nothing
+here logs request bodies or headers; bind identifiers, never secrets.
 
     with invocation(function="create_run"):     # a fresh context per invocation
         bind(tenant=tenant_id, run_id=run_id)   # from here on every record carries them
@@ -21,10 +24,11 @@ named `tenant_id` are dropped in the cloud the same way.
 Threads started inside an invocation don't inherit the fields (contextvars are per thread unless the
 thread runs in `contextvars.copy_context()`).
 
-Metrics. `metric()` prints one CloudWatch Embedded Metric Format document to stdout, which CloudWatch
-Logs turns into a metric. Dimensions must stay low-cardinality (each distinct combination is a billed
-custom metric): ids are refused as dimensions; the bound fields (tenant, run id, ...) go into the
-document as plain properties instead, where Logs Insights can still query them.
+Metrics. `metric()` checks a data point, then prints it as one CloudWatch Embedded Metric Format
+document with Powertools' `single_metric`, which CloudWatch Logs turns into a metric. Dimensions must
+stay low-cardinality (each distinct combination is a billed custom metric): ids are refused as
+dimensions; the bound fields (tenant, run id, ...) go into the document as metadata (plain properties)
+instead, where Logs Insights can still query them.
 
 Environment: METRICS_NAMESPACE (default AgentRuntime); SERVICE_NAME, if set, is a `service` dimension
 of every metric; METRICS_DISABLED=true prints nothing (metrics are still validated and captured).
@@ -32,7 +36,6 @@ of every metric; METRICS_DISABLED=true prints nothing (metrics are still validat
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import json
 import logging
@@ -40,13 +43,13 @@ import math
 import os
 import sys
 import threading
-import time
-import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, Literal, NamedTuple, TypeVar, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeVar, get_args
+
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.metrics.base import SingleMetric
 
 if TYPE_CHECKING:
     from typing import TextIO
@@ -111,10 +114,20 @@ __all__ = [
 
 FieldValue = str | int | float | bool
 
-_NO_FIELDS: Final[Mapping[str, FieldValue]] = MappingProxyType({})
-_FIELDS: contextvars.ContextVar[Mapping[str, FieldValue]] = contextvars.ContextVar(
-    "agent_runtime_log_fields", default=_NO_FIELDS
-)
+# Powertools Logger's formatter; its thread-safe keys (a contextvar of Powertools') are the bound fields.
+_KEYS: Final = LambdaPowertoolsFormatter(utc=True)
+
+
+def _fields() -> dict[str, Any]:
+    return _KEYS.thread_safe_get_current_keys()
+
+
+def _set_fields(fields: Mapping[str, Any]) -> None:
+    _KEYS.thread_safe_clear_keys()
+    if fields:
+        _KEYS.thread_safe_append_keys(**fields)
+
+
 # Attributes every LogRecord has, plus what Lambda's JSON formatter sets, reads or prints under its own
 # keys: a bound field with one of these names would be overwritten or silently dropped.
 _RESERVED_FIELDS: Final = frozenset(vars(logging.makeLogRecord({}))) | {
@@ -142,48 +155,48 @@ def bind(**fields: FieldValue | None) -> None:
     for name in fields:
         if name in _RESERVED_FIELDS:
             raise ValueError(f"log field {name!r} is reserved by logging or Lambda's JSON formatter")
-    current = _FIELDS.get()
-    merged = {**current, **fields}
-    _FIELDS.set({k: v for k, v in merged.items() if v is not None})
+    merged = {**_fields(), **fields}
+    _set_fields({k: v for k, v in merged.items() if v is not None})
     install()
 
 
 def unbind(*names: str) -> None:
-    current = _FIELDS.get()
+    current = _fields()
     if any(name in current for name in names):
-        _FIELDS.set({k: v for k, v in current.items() if k not in names})
+        _set_fields({k: v for k, v in current.items() if k not in names})
 
 
 def clear() -> None:
-    _FIELDS.set(_NO_FIELDS)
+    _set_fields({})
 
 
 def bound() -> dict[str, FieldValue]:
     """The fields bound in the current context (a copy)."""
-    return dict(_FIELDS.get())
+    return dict(_fields())
 
 
 @contextmanager
 def invocation(**fields: FieldValue | None) -> Iterator[None]:
     """One invocation: starts from no fields (nothing leaks from a previous invocation on the same
     warm container), binds `fields`, and restores the previous fields on exit."""
-    token = _FIELDS.set(_NO_FIELDS)
+    previous = bound()
+    _set_fields({})
     try:
         bind(**fields)
         yield
     finally:
-        _FIELDS.reset(token)
+        _set_fields(previous)
 
 
 @contextmanager
 def scoped(**fields: FieldValue | None) -> Iterator[None]:
     """Adds fields for the duration of the block (e.g. one record of a batch), then restores."""
-    token = _FIELDS.set(_FIELDS.get())
+    previous = bound()
     try:
         bind(**fields)
         yield
     finally:
-        _FIELDS.reset(token)
+        _set_fields(previous)
 
 
 _E = TypeVar("_E")
@@ -210,7 +223,7 @@ class ContextFilter(logging.Filter):
     `extra=` keys). Never rejects a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        fields = _FIELDS.get()
+        fields = _fields()
         if fields:
             attributes = record.__dict__
             for name, value in fields.items():
@@ -234,34 +247,19 @@ def install(handler: logging.Handler | None = None) -> None:
 # ---------------------------------------------------------------------------------------------------
 # JSON logs for the local stack (in-process handlers: no Lambda runtime formats their records)
 
-_STANDARD_ATTRIBUTES: Final = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
+class JsonFormatter(LambdaPowertoolsFormatter):
+    """Powertools Logger's JSON lines (level, location, message, timestamp in UTC; exception,
+    exception_name and stack_trace for errors; the bound fields and `extra=` keys), plus `logger`, the
+    record's logger name, as Lambda's format has it. Values JSON can't encode are written as their
+    str()."""
 
-class JsonFormatter(logging.Formatter):
-    """One JSON object per record, with the keys Lambda's JSON log format uses (timestamp, level,
-    message, logger; errorType, errorMessage, stackTrace for exceptions), then the bound fields and
-    `extra=` keys. Values that JSON can't encode are written as their str() (Lambda's formatter
-    would fail on them: keep extras JSON-serializable)."""
+    def __init__(self) -> None:
+        super().__init__(utc=True, datefmt="%Y-%m-%dT%H:%M:%S.%FZ")
 
     def format(self, record: logging.LogRecord) -> str:
-        created = datetime.fromtimestamp(record.created, tz=UTC)
-        result: dict[str, object] = {
-            "timestamp": created.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
-            "level": record.levelname,
-            "message": record.getMessage(),
-            "logger": record.name,
-        }
-        if record.exc_info and record.exc_info[0] is not None:
-            kind, error, tb = record.exc_info
-            result["errorType"] = kind.__name__
-            result["errorMessage"] = str(error)
-            result["stackTrace"] = traceback.format_tb(tb)
-        if record.stack_info:
-            result["stackInfo"] = record.stack_info
-        for name, value in record.__dict__.items():
-            if name not in _STANDARD_ATTRIBUTES and name not in result and value is not None:
-                result[name] = value
-        return json.dumps(result, default=str, ensure_ascii=False)
+        record.logger = record.name  # a non-standard attribute: Powertools writes it as a key
+        return super().format(record)
 
 
 class _LocalHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -430,30 +428,22 @@ def metric(
     namespace = os.environ.get("METRICS_NAMESPACE") or DEFAULT_NAMESPACE
     service = os.environ.get("SERVICE_NAME")
     all_dimensions = {SERVICE_DIMENSION: service, **dimensions} if service else dict(dimensions)
-    extra = {**_FIELDS.get(), **(properties or {})}
+    extra = {**_fields(), **(properties or {})}
     point = EmittedMetric(name, value, chosen, namespace, all_dimensions, extra)
     with _captures_lock:
         for emitted in _captures:
             emitted.append(point)
     if _disabled():
         return
-    document: dict[str, object] = {
-        "_aws": {
-            "Timestamp": time.time_ns() // 1_000_000,
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": namespace,
-                    "Dimensions": [list(all_dimensions)],
-                    "Metrics": [{"Name": name, "Unit": chosen}],
-                }
-            ],
-        }
-    }
+    # Powertools' single metric validates and serializes the document (EMF); written here in one
+    # write, so lines from concurrent threads don't interleave (print() writes the newline apart).
+    emf = SingleMetric(namespace=namespace)
+    emf.add_metric(name=name, unit=chosen, value=value)
+    for dimension, dimension_value in all_dimensions.items():
+        emf.add_dimension(dimension, dimension_value)
     for key, property_value in extra.items():
         if key != "_aws" and key != name and key not in all_dimensions:
-            document[key] = property_value
-    document.update(all_dimensions)
-    document[name] = value
-    # One write per document, so lines from concurrent threads don't interleave.
+            emf.add_metadata(key, property_value)
+    document = emf.serialize_metric_set()
     sys.stdout.write(json.dumps(document, default=str, separators=(",", ":")) + "\n")
     sys.stdout.flush()

@@ -1,6 +1,6 @@
 // The inbox: checkpoints across runs, filtered and sorted in the browser (the API pages them oldest
 // first by status, and filters by assignee); pending ones live from the shared poller.
-import { catalog, explain, pages } from "../api.js";
+import { api, ApiError, catalog, explain, pages } from "../api.js";
 import { ago, badge, countdown, formatTime, h, parseTime, queryOf, replace, timeElement } from "../dom.js";
 import * as store from "../store.js";
 
@@ -58,9 +58,49 @@ export async function renderInbox(main, { query, navigate }) {
   const updated = h("span", { class: "live" });
   const list = h("ul", { class: "cards", id: "inbox-list", "aria-label": "Checkpoints" });
   const more = h("div");
+  // Bulk answers: the pending approvals ticked in the list, approved or rejected at once.
+  const selected = new Set();
+  const bulkResult = h("p", { id: "bulk-result", role: "status", "aria-live": "polite" });
+  const bulkNote = h("input", { id: "bulk-note", type: "text", autocomplete: "off" });
+  const bulk = h("form", { class: "filters bulk", id: "bulk", "aria-label": "Answer the selected approvals", onsubmit: (e) => e.preventDefault() },
+    h("div", { class: "field" }, h("label", { for: "bulk-note" }, "Comment or reason (optional)"), bulkNote),
+    h("button", { type: "button", id: "bulk-approve", onclick: () => answerSelected("approve") }, "Approve selected"),
+    h("button", { type: "button", id: "bulk-reject", class: "secondary", onclick: () => answerSelected("reject") }, "Reject selected"),
+    bulkResult);
   replace(main,
     h("div", { class: "summary" }, h("h1", {}, "Inbox"), summary, updated),
-    form, list, more);
+    form, bulk, list, more);
+
+  async function answerSelected(action) {
+    const picked = [...selected];
+    if (!picked.length) {
+      bulkResult.textContent = "Tick the approvals to answer first.";
+      return;
+    }
+    const note = bulkNote.value.trim();
+    const body = action === "approve" ? (note ? { comment: note } : {}) : (note ? { reason: note } : {});
+    bulkResult.textContent = `Answering ${picked.length}…`;
+    const outcomes = await Promise.all(picked.map(async (key) => {
+      const [runId, checkpointId] = key.split("|");
+      const path = `/v1/runs/${encodeURIComponent(runId)}/checkpoints/${encodeURIComponent(checkpointId)}/${action}`;
+      try {
+        await api(path, { method: "POST", body });
+        selected.delete(key);
+        return "done";
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 409) selected.delete(key);
+        return error instanceof ApiError && error.status === 409 ? "conflict" : explain(error);
+      }
+    }));
+    const done = outcomes.filter((o) => o === "done").length;
+    const conflicts = outcomes.filter((o) => o === "conflict").length;
+    const failed = outcomes.filter((o) => o !== "done" && o !== "conflict");
+    const verb = action === "approve" ? "approved" : "rejected";
+    bulkResult.textContent = [`${done} ${verb}`, conflicts ? `${conflicts} already answered or closed` : "",
+      failed.length ? `${failed.length} failed: ${failed[0]}` : ""].filter(Boolean).join(", ") + ".";
+    lastShown = "";
+    await store.refresh();
+  }
 
   let items = [];
   let truncated = false;
@@ -96,7 +136,15 @@ export async function renderInbox(main, { query, navigate }) {
     replace(form.querySelector("#assignees"), assignees.map((a) => h("option", { value: a })));
     if (key === lastShown) return;
     lastShown = key;
-    replace(list, shown.length ? shown.map(card) : h("li", { class: "empty" }, emptyText(filters)));
+    bulk.hidden = filters.status !== "pending";
+    const pick = (c) => {
+      const key = `${c.run_id}|${c.checkpoint_id}`;
+      return h("input", { type: "checkbox", class: "pick", checked: selected.has(key), "aria-label": `Select “${c.prompt || c.checkpoint_id}”`,
+        onchange: (e) => (e.target.checked ? selected.add(key) : selected.delete(key)) });
+    };
+    replace(list, shown.length
+      ? shown.map((c) => card(c, c.status === "pending" && c.type === "approval" ? pick(c) : null))
+      : h("li", { class: "empty" }, emptyText(filters)));
   }
 
   async function load() {
@@ -185,7 +233,7 @@ export function checkpointHref(c) {
   return `#/runs/${encodeURIComponent(c.run_id)}/checkpoints/${encodeURIComponent(c.checkpoint_id)}`;
 }
 
-function card(c) {
+function card(c, picker = null) {
   const overdue = c.status === "pending" && parseTime(c.expires_at) <= Date.now();
   const closed = c.status === "expired" || c.status === "cancelled";
   const settled = c.resolution?.decision || c.status;
@@ -198,7 +246,7 @@ function card(c) {
       dataset: { runId: c.run_id, checkpointId: c.checkpoint_id, status: c.status },
       "aria-label": `${c.prompt} (${c.status}${closed ? ", closed" : ""})`,
     },
-    h("h2", {}, h("a", { href: checkpointHref(c) }, c.prompt || c.checkpoint_id)),
+    h("h2", {}, picker, h("a", { href: checkpointHref(c) }, c.prompt || c.checkpoint_id)),
     excerpt(c.payload) && !c.prompt.includes(excerpt(c.payload)) ? h("p", { class: "excerpt" }, excerpt(c.payload)) : null,
     h("div", { class: "meta" },
       badge(c.type, "kind"),

@@ -246,7 +246,11 @@ export async function renderRun(main, { params }) {
 function describe(event, events) {
   const d = event.data || {};
   switch (event.type) {
-    case "step.started": return h("span", {}, "step ", h("code", {}, d.step));
+    case "step.started": {
+      // A step retried (RetryableStepError, a throttled AWS call, a worker that died) starts again.
+      const attempt = 1 + events.filter((e) => e.type === "step.started" && e.data.step === d.step && e.id < event.id).length;
+      return h("span", {}, "step ", h("code", {}, d.step), attempt > 1 ? h("span", { class: "attempt" }, ` attempt ${attempt}`) : "");
+    }
     case "step.completed": {
       const started = [...events].reverse().find((e) => e.type === "step.started" && e.data.step === d.step && e.id < event.id);
       const took = started ? ` in ${formatDuration(parseTime(event.created_at) - parseTime(started.created_at))}` : "";
@@ -259,6 +263,22 @@ function describe(event, events) {
     case "artifact.created": return h("span", {}, `${d.name} (${formatBytes(d.size)})`);
     case "run.failed":
     case "run.timed_out": return h("span", {}, `${d.error?.type || ""}: ${d.error?.message || ""}`);
-    default: return null;
+    default: return RUNTIME_TYPES.test(event.type) ? null : customData(d);
   }
+}
+
+// A workflow's own event (ctx.emit): its data as labelled values, not as JSON.
+const RUNTIME_TYPES = /^(run|step|checkpoint|artifact)\./;
+
+function customData(data) {
+  const entries = Object.entries(data);
+  if (!entries.length) return null;
+  return h("dl", { class: "facts event-data" }, entries.flatMap(([key, value]) => [h("dt", {}, key), h("dd", {}, plainValue(value))]));
+}
+
+function plainValue(value) {
+  if (value === null || value === undefined) return "—";
+  if (Array.isArray(value)) return value.map(plainValue).join(", ");
+  if (typeof value === "object") return Object.entries(value).map(([k, v]) => `${k}: ${plainValue(v)}`).join("; ");
+  return String(value);
 }

@@ -1,4 +1,5 @@
-// Runs, newest first, filtered by status and workflow (the API does both) and paged with its cursor.
+// Runs, newest first, filtered by status, workflow and metadata (the API does all three) and paged with
+// its cursor; the search box also takes a run id, and opens that run.
 import { api, catalog, explain } from "../api.js";
 import { ago, badge, h, queryOf, replace, shortId, timeElement } from "../dom.js";
 
@@ -9,11 +10,23 @@ export async function renderRuns(main, { query, navigate }) {
   const status = query.status || "";
   const workflow = query.workflow || "";
   const cursor = query.cursor || "";
+  const search = query.q || "";
+  const metadata = metadataOf(search);
   const previous = query.prev ? query.prev.split(",") : []; // cursors of the pages before, for "Previous"
   const known = await catalog();
 
-  const go = (changes) => navigate(`#/runs${queryOf({ status, workflow, ...changes })}`);
-  const form = h("form", { class: "filters", role: "search", "aria-label": "Filter runs", onsubmit: (e) => e.preventDefault() },
+  const go = (changes) => navigate(`#/runs${queryOf({ status, workflow, q: search, ...changes })}`);
+  const find = (text) => {
+    const wanted = text.trim();
+    if (RUN_ID.test(wanted)) navigate(`#/runs/${encodeURIComponent(wanted)}`);
+    else go({ q: wanted, cursor: "", prev: "" });
+  };
+  const form = h("form", { class: "filters", role: "search", "aria-label": "Filter runs",
+    onsubmit: (e) => { e.preventDefault(); find(e.target.elements.q.value); } },
+    h("div", { class: "field" }, h("label", { for: "r-search" }, "Run id or metadata"),
+      h("input", { id: "r-search", name: "q", type: "search", value: search, placeholder: "team=ops", autocomplete: "off",
+        "aria-describedby": "r-search-hint" }),
+      h("p", { class: "hint", id: "r-search-hint" }, "A run id opens that run; key=value pairs (space-separated) match its metadata.")),
     h("div", { class: "field" }, h("label", { for: "r-status" }, "Status"),
       h("select", { id: "r-status", onchange: (e) => go({ status: e.target.value, cursor: "", prev: "" }) },
         STATUSES.map((s) => h("option", { value: s, selected: s === status }, s ? s.replaceAll("_", " ") : "Any status")))),
@@ -24,8 +37,13 @@ export async function renderRuns(main, { query, navigate }) {
   const body = h("div", { id: "runs" }, h("p", { class: "loading", role: "status" }, "Loading runs…"));
   replace(main, h("h1", {}, "Runs"), form, body);
 
+  if (search && !metadata) {
+    replace(body, h("p", { class: "notice error", role: "alert" }, `Search for a run id, or key=value pairs: “${search}” is neither.`));
+    return;
+  }
   try {
-    const page = await api("/v1/runs", { query: { status, workflow, limit: PAGE, cursor } });
+    const filters = Object.fromEntries(Object.entries(metadata || {}).map(([k, v]) => [`metadata.${k}`, v]));
+    const page = await api("/v1/runs", { query: { status, workflow, ...filters, limit: PAGE, cursor } });
     const table = page.data.length
       ? h("table", { class: "stack", id: "runs-table", "aria-describedby": "runs-order" },
         h("thead", {}, h("tr", {}, ["Run", "Workflow", "Status", "Created", "Updated"].map((t) => h("th", { scope: "col" }, t)))),
@@ -45,9 +63,21 @@ export async function renderRuns(main, { query, navigate }) {
         ? h("button", { type: "button", class: "secondary", id: "next-page",
           onclick: () => go({ cursor: page.next_cursor, prev: [...previous, cursor].join(",") }) }, "Next")
         : null);
-    const order = `Newest first${status ? `, ${status.replaceAll("_", " ")}` : ""}${workflow ? `, workflow ${workflow}` : ""}.`;
+    const matching = metadata ? `, metadata ${Object.entries(metadata).map(([k, v]) => `${k}=${v}`).join(" ")}` : "";
+    const order = `Newest first${status ? `, ${status.replaceAll("_", " ")}` : ""}${workflow ? `, workflow ${workflow}` : ""}${matching}.`;
     replace(body, h("p", { class: "hint", id: "runs-order" }, order), table, pager);
   } catch (error) {
     replace(body, h("p", { class: "notice error", role: "alert" }, explain(error)));
   }
+}
+
+const RUN_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// "team=ops region=eu" as {team: "ops", region: "eu"}; null when the text isn't such pairs.
+function metadataOf(text) {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  if (!words.length) return null;
+  const pairs = words.map((word) => word.split("="));
+  if (pairs.some((pair) => pair.length !== 2 || !pair[0] || !pair[1])) return null;
+  return Object.fromEntries(pairs);
 }

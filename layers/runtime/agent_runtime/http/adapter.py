@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import mimeparse  # type: ignore[import-untyped]
 from pydantic import BaseModel, ValidationError
 
 from agent_runtime import observability
@@ -90,7 +91,14 @@ class Request:
         return self.headers.get(name.lower())
 
     def accepts(self, media_type: str) -> bool:
-        return media_type in (self.header("accept") or "")
+        """Whether the client's Accept takes `media_type` at all (q > 0)."""
+        accept = self.header("accept")
+        if not accept:
+            return False
+        try:
+            return float(mimeparse.quality(media_type, accept)) > 0
+        except (mimeparse.MimeTypeParseException, ValueError):
+            return False
 
     def json_value(self, empty: bytes = b"null") -> Any:
         """The body parsed as JSON (any value; `empty` stands for no body); 400/413/415 otherwise."""
@@ -271,11 +279,16 @@ def api_handler(
 
 
 def negotiate(request: Request, *media_types: str) -> str:
-    """The first of `media_types` the client accepts (none, */* or a wildcard accept the first)."""
+    """The one of `media_types` the client's Accept prefers, by q-value then specificity (RFC 9110
+    12.5.1); ties go to the earlier one, so no Accept, `*/*` or an unreadable header get the first."""
     accept = request.header("accept")
-    if not accept or "*/*" in accept:
+    if not accept:
         return media_types[0]
-    for media_type in media_types:
-        if media_type in accept or f"{media_type.split('/')[0]}/*" in accept:
-            return media_type
-    raise NotAcceptable(f"this endpoint produces {', '.join(media_types)}")
+    # best_match breaks ties towards the end of its list, so it gets ours reversed.
+    try:
+        chosen: str = mimeparse.best_match(list(reversed(media_types)), accept)
+    except (mimeparse.MimeTypeParseException, ValueError):
+        return media_types[0]
+    if not chosen:
+        raise NotAcceptable(f"this endpoint produces {', '.join(media_types)}")
+    return chosen

@@ -10,9 +10,9 @@
 `AsyncClient` has the same surface with `await` and `async for`.
 """
 
-from agent_runtime_client._async_client import AsyncClient
-from agent_runtime_client._client import Client
-from agent_runtime_client._core import RetryPolicy
+from agent_runtime_client._async_client import AsyncClient, AsyncRunStream
+from agent_runtime_client._client import Client, RunStream
+from agent_runtime_client._core import RawResponse, RetryPolicy
 from agent_runtime_client._pagination import AsyncPager, Pager
 from agent_runtime_client._version import __version__
 from agent_runtime_client.errors import (
@@ -27,6 +27,7 @@ from agent_runtime_client.errors import (
     NotAcceptableError,
     NotFoundError,
     PayloadTooLargeError,
+    PermissionDeniedError,
     RateLimitedError,
     ServerError,
     UnprocessableEntityError,
@@ -35,15 +36,17 @@ from agent_runtime_client.errors import (
     WebhookPayloadError,
     WebhookVerificationError,
 )
-from agent_runtime_client.models import TERMINAL_STATUSES
+from agent_runtime_client.models import TERMINAL_STATUSES, AnyEvent, parse_event
 
 __all__ = [
     "TERMINAL_STATUSES",
     "APIConnectionError",
     "APIError",
     "AgentRuntimeError",
+    "AnyEvent",
     "AsyncClient",
     "AsyncPager",
+    "AsyncRunStream",
     "AuthenticationError",
     "BadRequestError",
     "Client",
@@ -54,8 +57,11 @@ __all__ = [
     "NotFoundError",
     "Pager",
     "PayloadTooLargeError",
+    "PermissionDeniedError",
     "RateLimitedError",
+    "RawResponse",
     "RetryPolicy",
+    "RunStream",
     "ServerError",
     "UnprocessableEntityError",
     "UnsupportedMediaTypeError",
@@ -63,4 +69,5 @@ __all__ = [
     "WebhookPayloadError",
     "WebhookVerificationError",
     "__version__",
+    "parse_event",
 ]

@@ -9,39 +9,45 @@ import os
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 import httpx
 from httpx_sse import EventSource
 
 from agent_runtime_client import _operations as ops
-from agent_runtime_client._client import _target, check_download
+from agent_runtime_client._client import _target, check_download, keep
 from agent_runtime_client._core import (
     DEFAULT_TIMEOUT,
     NO_WAIT_ENDPOINT,
     STREAM_TIMEOUT,
     WAIT_HOLD_SECONDS,
+    AsyncRawResource,
     Backoff,
     Call,
     RetryPolicy,
     StreamState,
+    add_usage,
     answer_applied,
+    capture,
     default_headers,
     new_idempotency_key,
     settings,
     until_matcher,
+    usage_bound,
 )
 from agent_runtime_client._pagination import AsyncPager
 from agent_runtime_client.errors import APIConnectionError, APIError, ConflictError, WaitTimeout, error_for
 from agent_runtime_client.models import (
+    AnyEvent,
     Artifact,
     ArtifactWithDownload,
     Checkpoint,
     Delivery,
-    Event,
     Run,
+    UsageSummary,
     WebhookEvent,
     WebhookSecret,
     WorkflowDetail,
@@ -52,6 +58,30 @@ from agent_runtime_client.webhooks import verify as verify_webhook
 from agent_runtime_client.webhooks import verify_payload as verify_webhook_payload
 
 T = TypeVar("T")
+E = TypeVar("E")
+
+
+class AsyncRunStream(Generic[E]):
+    """A run just created (`run`) and its events: `async for` each one, live, until the run ends."""
+
+    def __init__(self, run: Run, events: AsyncIterator[E]) -> None:
+        self.run = run
+        self._events = events
+
+    def __aiter__(self) -> AsyncIterator[E]:
+        return self._events
+
+
+class AsyncRawClient:
+    """`AsyncClient.with_raw_response`: each resource's single-request operations, awaited, return a
+    `RawResponse`."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.runs = AsyncRawResource(client.runs)
+        self.checkpoints = AsyncRawResource(client.checkpoints)
+        self.artifacts = AsyncRawResource(client.artifacts)
+        self.workflows = AsyncRawResource(client.workflows)
+        self.webhooks = AsyncRawResource(client.webhooks)
 
 
 class AsyncClient:
@@ -99,6 +129,27 @@ class AsyncClient:
         document: dict[str, Any] = await self._request(ops.get_openapi(protocol))
         return document
 
+    async def usage(
+        self,
+        from_: str | date | datetime,
+        *,
+        to: str | date | datetime | None = None,
+        workflow: str | None = None,
+    ) -> UsageSummary:
+        """GET /v1/usage summed over every response; see `Client.usage`."""
+        start, end = usage_bound(from_), usage_bound(to)
+        assert start is not None
+        summary = await self._request(ops.get_usage(start, end, workflow, None))
+        while summary.truncated and summary.next_cursor:
+            page = await self._request(ops.get_usage(start, end, workflow, summary.next_cursor))
+            summary = add_usage(summary, page)
+        return summary
+
+    @property
+    def with_raw_response(self) -> AsyncRawClient:
+        """The same operations, each returning a `RawResponse`; see `Client.with_raw_response`."""
+        return AsyncRawClient(self)
+
     async def _sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
 
@@ -120,6 +171,7 @@ class AsyncClient:
                 attempt += 1
                 continue
             if response.is_success:
+                capture(response)
                 return call.parse(response)
             if self.retry.retries_status(response.status_code, call, attempt):
                 await self._sleep(self.retry.delay(attempt, response.headers.get("retry-after")))
@@ -159,11 +211,41 @@ class AsyncRuns:
     async def get(self, run_id: str) -> Run:
         return await self._c._request(ops.get_run(run_id))
 
+    async def create_and_stream(
+        self,
+        workflow: str,
+        input: Any = None,
+        *,
+        version: str | None = None,
+        config: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        callback_url: str | None = None,
+        schema_hash: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> AsyncRunStream[AnyEvent]:
+        """Create a run and follow it; see `Client.runs.create_and_stream`."""
+        run = await self.create(
+            workflow,
+            input,
+            version=version,
+            config=config,
+            metadata=metadata,
+            callback_url=callback_url,
+            schema_hash=schema_hash,
+            idempotency_key=idempotency_key,
+        )
+        return AsyncRunStream(run, self.stream(run.run_id))
+
     def list(
-        self, *, status: str | None = None, workflow: str | None = None, page_size: int | None = None
+        self,
+        *,
+        status: str | None = None,
+        workflow: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        page_size: int | None = None,
     ) -> AsyncPager[Run]:
         async def fetch(cursor: str | None) -> tuple[list[Run], str | None]:
-            page = await self._c._request(ops.list_runs(status, workflow, page_size, cursor))
+            page = await self._c._request(ops.list_runs(status, workflow, page_size, cursor, metadata))
             return page.data, page.next_cursor
 
         return AsyncPager(fetch)
@@ -176,14 +258,14 @@ class AsyncRuns:
                 return await self.get(run_id)
             raise
 
-    def events(self, run_id: str, *, after: int = 0, page_size: int | None = None) -> AsyncPager[Event]:
-        async def fetch(cursor: str | None) -> tuple[list[Event], str | None]:
+    def events(self, run_id: str, *, after: int = 0, page_size: int | None = None) -> AsyncPager[AnyEvent]:
+        async def fetch(cursor: str | None) -> tuple[list[AnyEvent], str | None]:
             page = await self._c._request(ops.run_events(run_id, cursor or after, page_size))
             return page.data, page.next_cursor
 
         return AsyncPager(fetch, stop_when_empty=True)
 
-    async def stream(self, run_id: str, *, after: int = 0) -> AsyncIterator[Event]:
+    async def stream(self, run_id: str, *, after: int = 0) -> AsyncIterator[AnyEvent]:
         """See `Client.runs.stream`: every event after `after` exactly once, until the run ends."""
         client = self._c
         state = StreamState(last_id=after)
@@ -310,19 +392,24 @@ class AsyncArtifacts:
         return await self._c._request(ops.get_artifact(artifact_id))
 
     @overload
-    async def download(self, artifact_id: str, path: None = None) -> bytes: ...
+    async def download(self, artifact_id: str, path: None = None, *, overwrite: bool = False) -> bytes: ...
 
     @overload
-    async def download(self, artifact_id: str, path: str | os.PathLike[str]) -> Path: ...
+    async def download(
+        self, artifact_id: str, path: str | os.PathLike[str], *, overwrite: bool = False
+    ) -> Path: ...
 
-    async def download(self, artifact_id: str, path: str | os.PathLike[str] | None = None) -> bytes | Path:
+    async def download(
+        self, artifact_id: str, path: str | os.PathLike[str] | None = None, *, overwrite: bool = False
+    ) -> bytes | Path:
+        """See `Client.artifacts.download`."""
         client = self._c
         attempt = 0
         while True:
             artifact = await self.get(artifact_id)
-            target = _target(path, artifact)
+            target = _target(path, artifact, overwrite)
             try:
-                return await _fetch(client._downloads, artifact, target)
+                return await _fetch(client._downloads, artifact, target, overwrite)
             except (httpx.TransportError, httpx.HTTPStatusError) as error:
                 status = error.response.status_code if isinstance(error, httpx.HTTPStatusError) else None
                 get: Call[None] = Call("GET", artifact.download_url, lambda _: None)
@@ -332,18 +419,22 @@ class AsyncArtifacts:
                     else client.retry.retries_error(error, get, attempt)
                 )
                 if not retry:
+                    if isinstance(error, httpx.HTTPStatusError):
+                        raise error_for(error.response, retried=attempt > 0) from error
                     raise APIConnectionError(f"downloading artifact {artifact_id}: {error!r}") from error
                 await client._sleep(client.retry.delay(attempt))
                 attempt += 1
 
 
 async def _fetch(
-    http: httpx.AsyncClient, artifact: ArtifactWithDownload, target: Path | None
+    http: httpx.AsyncClient, artifact: ArtifactWithDownload, target: Path | None, overwrite: bool
 ) -> bytes | Path:
     digest = hashlib.sha256()
     chunks: list[bytes] = []
     size = 0
     async with http.stream("GET", artifact.download_url) as response:
+        if not response.is_success:
+            await response.aread()  # the error's body, for the typed error
         response.raise_for_status()
         if target is None:
             async for chunk in response.aiter_bytes():
@@ -358,7 +449,7 @@ async def _fetch(
                 out.write(chunk)
                 size += len(chunk)
     check_download(artifact, size, digest.hexdigest(), Path(out.name))
-    os.replace(out.name, target)
+    keep(out.name, target, overwrite)
     return target
 
 

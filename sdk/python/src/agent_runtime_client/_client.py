@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 import httpx
 from httpx_sse import EventSource
@@ -22,13 +24,17 @@ from agent_runtime_client._core import (
     WAIT_HOLD_SECONDS,
     Backoff,
     Call,
+    RawResource,
     RetryPolicy,
     StreamState,
+    add_usage,
     answer_applied,
+    capture,
     default_headers,
     new_idempotency_key,
     settings,
     until_matcher,
+    usage_bound,
 )
 from agent_runtime_client._pagination import Pager
 from agent_runtime_client.errors import (
@@ -40,12 +46,13 @@ from agent_runtime_client.errors import (
     error_for,
 )
 from agent_runtime_client.models import (
+    AnyEvent,
     Artifact,
     ArtifactWithDownload,
     Checkpoint,
     Delivery,
-    Event,
     Run,
+    UsageSummary,
     WebhookEvent,
     WebhookSecret,
     WorkflowDetail,
@@ -56,6 +63,29 @@ from agent_runtime_client.webhooks import verify as verify_webhook
 from agent_runtime_client.webhooks import verify_payload as verify_webhook_payload
 
 T = TypeVar("T")
+E = TypeVar("E")
+
+
+class RunStream(Generic[E]):
+    """A run just created (`run`) and its events: iterate for each one, live, until the run ends."""
+
+    def __init__(self, run: Run, events: Iterator[E]) -> None:
+        self.run = run
+        self._events = events
+
+    def __iter__(self) -> Iterator[E]:
+        return self._events
+
+
+class RawClient:
+    """`Client.with_raw_response`: each resource's single-request operations return a `RawResponse`."""
+
+    def __init__(self, client: Client) -> None:
+        self.runs = RawResource(client.runs)
+        self.checkpoints = RawResource(client.checkpoints)
+        self.artifacts = RawResource(client.artifacts)
+        self.workflows = RawResource(client.workflows)
+        self.webhooks = RawResource(client.webhooks)
 
 
 class Client:
@@ -109,6 +139,31 @@ class Client:
         document: dict[str, Any] = self._request(ops.get_openapi(protocol))
         return document
 
+    def usage(
+        self,
+        from_: str | date | datetime,
+        *,
+        to: str | date | datetime | None = None,
+        workflow: str | None = None,
+    ) -> UsageSummary:
+        """GET /v1/usage: the usage and estimated cost of the tenant's runs created in [`from_`, `to`)
+        (`to` now by default), of one workflow if given, summed over every response the server needs
+        (it sums at most 5,000 runs in one)."""
+        start, end = usage_bound(from_), usage_bound(to)
+        assert start is not None
+        summary = self._request(ops.get_usage(start, end, workflow, None))
+        while summary.truncated and summary.next_cursor:
+            summary = add_usage(
+                summary, self._request(ops.get_usage(start, end, workflow, summary.next_cursor))
+            )
+        return summary
+
+    @property
+    def with_raw_response(self) -> RawClient:
+        """The same operations, each returning a `RawResponse` (status, headers and the parsed value):
+        `client.with_raw_response.runs.get(run_id).headers["x-request-id"]`."""
+        return RawClient(self)
+
     # -- sending -----------------------------------------------------------------------------------
     def _sleep(self, seconds: float) -> None:
         time.sleep(seconds)
@@ -132,6 +187,7 @@ class Client:
                 attempt += 1
                 continue
             if response.is_success:
+                capture(response)
                 return call.parse(response)
             if self.retry.retries_status(response.status_code, call, attempt):
                 self._sleep(self.retry.delay(attempt, response.headers.get("retry-after")))
@@ -174,13 +230,45 @@ class Runs:
     def get(self, run_id: str) -> Run:
         return self._c._request(ops.get_run(run_id))
 
+    def create_and_stream(
+        self,
+        workflow: str,
+        input: Any = None,
+        *,
+        version: str | None = None,
+        config: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+        callback_url: str | None = None,
+        schema_hash: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> RunStream[AnyEvent]:
+        """Create a run (as `create`) and follow it: iterate the result for every event, live, until the
+        run ends; its `run` is the run as created."""
+        run = self.create(
+            workflow,
+            input,
+            version=version,
+            config=config,
+            metadata=metadata,
+            callback_url=callback_url,
+            schema_hash=schema_hash,
+            idempotency_key=idempotency_key,
+        )
+        return RunStream(run, self.stream(run.run_id))
+
     def list(
-        self, *, status: str | None = None, workflow: str | None = None, page_size: int | None = None
+        self,
+        *,
+        status: str | None = None,
+        workflow: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        page_size: int | None = None,
     ) -> Pager[Run]:
-        """The tenant's runs, newest first, across pages."""
+        """The tenant's runs, newest first, across pages; `metadata` keeps those whose top-level
+        metadata has every one of these values."""
 
         def fetch(cursor: str | None) -> tuple[list[Run], str | None]:
-            page = self._c._request(ops.list_runs(status, workflow, page_size, cursor))
+            page = self._c._request(ops.list_runs(status, workflow, page_size, cursor, metadata))
             return page.data, page.next_cursor
 
         return Pager(fetch)
@@ -194,16 +282,16 @@ class Runs:
                 return self.get(run_id)  # the first attempt cancelled it; its response was lost
             raise
 
-    def events(self, run_id: str, *, after: int = 0, page_size: int | None = None) -> Pager[Event]:
+    def events(self, run_id: str, *, after: int = 0, page_size: int | None = None) -> Pager[AnyEvent]:
         """The run's events so far (after `after`), as JSON pages. To follow a run live, `stream`."""
 
-        def fetch(cursor: str | None) -> tuple[list[Event], str | None]:
+        def fetch(cursor: str | None) -> tuple[list[AnyEvent], str | None]:
             page = self._c._request(ops.run_events(run_id, cursor or after, page_size))
             return page.data, page.next_cursor
 
         return Pager(fetch, stop_when_empty=True)
 
-    def stream(self, run_id: str, *, after: int = 0) -> Iterator[Event]:
+    def stream(self, run_id: str, *, after: int = 0) -> Iterator[AnyEvent]:
         """Every event of the run after `after`, each exactly once, live, until the run ends.
 
         The server sends events in windows (SSE responses of up to ~20 s); this reconnects after each
@@ -346,21 +434,27 @@ class Artifacts:
         return self._c._request(ops.get_artifact(artifact_id))
 
     @overload
-    def download(self, artifact_id: str, path: None = None) -> bytes: ...
+    def download(self, artifact_id: str, path: None = None, *, overwrite: bool = False) -> bytes: ...
 
     @overload
-    def download(self, artifact_id: str, path: str | os.PathLike[str]) -> Path: ...
+    def download(
+        self, artifact_id: str, path: str | os.PathLike[str], *, overwrite: bool = False
+    ) -> Path: ...
 
-    def download(self, artifact_id: str, path: str | os.PathLike[str] | None = None) -> bytes | Path:
+    def download(
+        self, artifact_id: str, path: str | os.PathLike[str] | None = None, *, overwrite: bool = False
+    ) -> bytes | Path:
         """The artifact's content, checked against its size and SHA-256: as bytes, or written to `path`
-        (a directory gets the artifact's name) and that path returned."""
+        (a directory gets the artifact's name) and that path returned. An existing file is a
+        FileExistsError unless `overwrite`; the download's own HTTP errors are typed like the API's
+        (a 404 is a NotFoundError)."""
         client = self._c
         attempt = 0
         while True:
             artifact = self.get(artifact_id)  # a fresh URL on every attempt
-            target = _target(path, artifact)
+            target = _target(path, artifact, overwrite)
             try:
-                return _fetch(client._downloads, artifact, target)
+                return _fetch(client._downloads, artifact, target, overwrite)
             except (httpx.TransportError, httpx.HTTPStatusError) as error:
                 status = error.response.status_code if isinstance(error, httpx.HTTPStatusError) else None
                 get: Call[None] = Call("GET", artifact.download_url, lambda _: None)
@@ -370,23 +464,44 @@ class Artifacts:
                     else client.retry.retries_error(error, get, attempt)
                 )
                 if not retry:
+                    if isinstance(error, httpx.HTTPStatusError):
+                        raise error_for(error.response, retried=attempt > 0) from error
                     raise APIConnectionError(f"downloading artifact {artifact_id}: {error!r}") from error
                 client._sleep(client.retry.delay(attempt))
                 attempt += 1
 
 
-def _target(path: str | os.PathLike[str] | None, artifact: Artifact) -> Path | None:
+def _target(path: str | os.PathLike[str] | None, artifact: Artifact, overwrite: bool) -> Path | None:
     if path is None:
         return None
     target = Path(path)
-    return target / Path(artifact.name).name if target.is_dir() else target
+    target = target / Path(artifact.name).name if target.is_dir() else target
+    if target.exists() and not overwrite:
+        raise FileExistsError(errno.EEXIST, "exists (pass overwrite=True to replace it)", str(target))
+    return target
 
 
-def _fetch(http: httpx.Client, artifact: ArtifactWithDownload, target: Path | None) -> bytes | Path:
+def keep(partial: str, target: Path, overwrite: bool) -> None:
+    """Move a checked download into place; without `overwrite`, a file that appeared meanwhile wins
+    (a hard link fails where a rename would replace)."""
+    if overwrite:
+        os.replace(partial, target)
+        return
+    try:
+        os.link(partial, target)
+    finally:
+        os.unlink(partial)
+
+
+def _fetch(
+    http: httpx.Client, artifact: ArtifactWithDownload, target: Path | None, overwrite: bool
+) -> bytes | Path:
     digest = hashlib.sha256()
     chunks: list[bytes] = []
     size = 0
     with http.stream("GET", artifact.download_url) as response:
+        if not response.is_success:
+            response.read()  # the error's body, for the typed error
         response.raise_for_status()
         if target is None:
             for chunk in response.iter_bytes():
@@ -401,7 +516,7 @@ def _fetch(http: httpx.Client, artifact: ArtifactWithDownload, target: Path | No
                 out.write(chunk)
                 size += len(chunk)
     check_download(artifact, size, digest.hexdigest(), Path(out.name))
-    os.replace(out.name, target)
+    keep(out.name, target, overwrite)
     return target
 
 

@@ -9,15 +9,24 @@ import os
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 import httpx
 from httpx_sse import ServerSentEvent
 
 from agent_runtime_client._version import __version__
-from agent_runtime_client.models import TERMINAL_STATUSES, Checkpoint, Event, Run
+from agent_runtime_client.models import (
+    TERMINAL_STATUSES,
+    AnyEvent,
+    Checkpoint,
+    Run,
+    UsageSummary,
+    parse_event,
+)
 
 DEFAULT_URL = "http://127.0.0.1:9000"  # the local stack, `agent-runtime dev`
 URL_ENV = "AGENT_RUNTIME_URL"
@@ -198,7 +207,7 @@ class StreamState:
     def headers(self) -> dict[str, str]:
         return {"Accept": "text/event-stream", "Last-Event-ID": str(self.last_id)}
 
-    def accept(self, sse: ServerSentEvent) -> Event | None:
+    def accept(self, sse: ServerSentEvent) -> AnyEvent | None:
         """The event to deliver for an SSE message, or None: a repeat (id not after the last one
         delivered), the window's `end`, or nothing to deliver. Sets `ended` on an `end` that follows
         every event."""
@@ -217,7 +226,113 @@ class StreamState:
         event_id = int(sse.id)
         if event_id <= self.last_id:
             return None
-        event = Event.model_validate_json(sse.data)
+        event = parse_event(sse.data)
         self.last_id = event_id
         self.failures = 0
         return event
+
+
+# -- raw responses ---------------------------------------------------------------------------------
+# While a `with_raw_response` call runs, the clients append each successful response here.
+CAPTURED: ContextVar[list[httpx.Response] | None] = ContextVar("agent_runtime_captured", default=None)
+
+
+def capture(response: httpx.Response) -> None:
+    captured = CAPTURED.get()
+    if captured is not None:
+        captured.append(response)
+
+
+@dataclass(frozen=True)
+class RawResponse(Generic[T]):
+    """An operation's HTTP response (status, headers such as `x-request-id`) and its parsed value."""
+
+    http_response: httpx.Response
+    value: T
+
+    @property
+    def status_code(self) -> int:
+        return self.http_response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.http_response.headers
+
+    def parse(self) -> T:
+        return self.value
+
+
+def _raw_result(name: str, captured: list[httpx.Response], value: T) -> RawResponse[T]:
+    if not captured:  # a listing or stream: it sends nothing until iterated
+        raise TypeError(f"{name} sends no request when called: use with_raw_response on single operations")
+    return RawResponse(captured[-1], value)
+
+
+class RawResource:
+    """`client.with_raw_response.<resource>`: the resource's operations returning `RawResponse`."""
+
+    def __init__(self, resource: object) -> None:
+        self._resource = resource
+
+    def __getattr__(self, name: str) -> Callable[..., RawResponse[Any]]:
+        method = getattr(self._resource, name)
+
+        def call(*args: Any, **kwargs: Any) -> RawResponse[Any]:
+            captured: list[httpx.Response] = []
+            token = CAPTURED.set(captured)
+            try:
+                value = method(*args, **kwargs)
+            finally:
+                CAPTURED.reset(token)
+            return _raw_result(name, captured, value)
+
+        return call
+
+
+class AsyncRawResource:
+    """`AsyncClient.with_raw_response.<resource>`: awaited operations returning `RawResponse`."""
+
+    def __init__(self, resource: object) -> None:
+        self._resource = resource
+
+    def __getattr__(self, name: str) -> Callable[..., Awaitable[RawResponse[Any]]]:
+        method = getattr(self._resource, name)
+
+        async def call(*args: Any, **kwargs: Any) -> RawResponse[Any]:
+            captured: list[httpx.Response] = []
+            token = CAPTURED.set(captured)
+            try:
+                value = await method(*args, **kwargs)
+            finally:
+                CAPTURED.reset(token)
+            return _raw_result(name, captured, value)
+
+        return call
+
+
+# -- usage -----------------------------------------------------------------------------------------
+def usage_bound(value: str | date | datetime | None) -> str | None:
+    """A `from`/`to` of GET /v1/usage: a date, an aware date-time (a naive one is taken as UTC), or
+    the string the server parses."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return value.isoformat()
+
+
+def add_usage(total: UsageSummary, page: UsageSummary) -> UsageSummary:
+    """Two responses of one window added up (the server sums at most 5,000 runs per response)."""
+    summed = {
+        name: getattr(total.usage, name) + getattr(page.usage, name)
+        for name in type(total.usage).model_fields
+    }
+    return total.model_copy(
+        update={
+            "runs": total.runs + page.runs,
+            "usage": total.usage.model_copy(update=summed),
+            "estimated_cost_usd": total.estimated_cost_usd + page.estimated_cost_usd,
+            "truncated": page.truncated,
+            "next_cursor": page.next_cursor,
+        }
+    )

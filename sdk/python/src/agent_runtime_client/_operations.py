@@ -3,6 +3,7 @@ becomes a model. The sync and async clients send the same calls."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from agent_runtime_client._core import Call, json_body, model, segment
@@ -16,6 +17,7 @@ from agent_runtime_client.models import (
     EventPage,
     Run,
     RunPage,
+    UsageSummary,
     WebhookSecret,
     WorkflowDetail,
     WorkflowList,
@@ -61,9 +63,15 @@ def get_run(run_id: str) -> Call[Run]:
 
 
 def list_runs(
-    status: str | None, workflow: str | None, limit: int | None, cursor: str | None
+    status: str | None,
+    workflow: str | None,
+    limit: int | None,
+    cursor: str | None,
+    metadata: Mapping[str, str] | None = None,
 ) -> Call[RunPage]:
-    params = {"status": status, "workflow": workflow, "limit": limit, "cursor": cursor}
+    params: dict[str, Any] = {"status": status, "workflow": workflow, "limit": limit, "cursor": cursor}
+    # Top-level metadata values, ANDed: ?metadata.team=ops
+    params.update({f"metadata.{key}": value for key, value in (metadata or {}).items()})
     return Call("GET", "/v1/runs", model(RunPage), params=params)
 
 
@@ -127,6 +135,11 @@ def expected_resolution(action: str, value: Any) -> tuple[str, dict[str, Any]]:
             return "approved", {"comment": value.get("comment")}
         return "rejected", {"reason": value.get("reason")}
     return "submitted", {"data": value}
+
+
+def get_usage(start: str, end: str | None, workflow: str | None, cursor: str | None) -> Call[UsageSummary]:
+    params = {"from": start, "to": end, "workflow": workflow, "cursor": cursor}
+    return Call("GET", "/v1/usage", model(UsageSummary), params=params)
 
 
 # -- artifacts -------------------------------------------------------------------------------------

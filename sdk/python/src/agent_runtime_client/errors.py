@@ -81,6 +81,10 @@ class AuthenticationError(APIError):
     """401: the API key is missing or unknown."""
 
 
+class PermissionDeniedError(APIError):
+    """403: the key may not do this (in the cloud: a tenant outside the usage plan)."""
+
+
 class NotFoundError(APIError):
     """404: no such run, checkpoint, artifact, workflow or version (or another tenant's)."""
 
@@ -121,6 +125,7 @@ class ServerError(APIError):
 _BY_STATUS: dict[int, type[APIError]] = {
     400: BadRequestError,
     401: AuthenticationError,
+    403: PermissionDeniedError,
     404: NotFoundError,
     405: MethodNotAllowedError,
     406: NotAcceptableError,

@@ -6,10 +6,23 @@ breaks an older client; `tests/sdk/test_models.py` holds their fields to the spe
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+    with_config,
+)
+from typing_extensions import TypedDict  # pydantic needs its TypedDict before Python 3.12
 
 RunStatus = Literal["queued", "running", "waiting_for_input", "succeeded", "failed", "cancelled", "timed_out"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
@@ -101,15 +114,218 @@ class RunPage(Model):
 
 
 class Event(Model):
+    """One event of a run. Streams and pages give the subclass of its type (`AnyEvent`), whose `data`
+    is typed; a workflow's own events are `CustomEvent`s."""
+
     id: int
     run_id: str
     type: str
-    data: dict[str, Any] = Field(default_factory=dict)
+    data: Mapping[str, Any] = Field(default_factory=dict)
     created_at: datetime
 
 
+# The runtime's own events' data, as the spec's Event describes it: plain dicts at run time (keys the
+# server adds are kept), typed for checkers.
+@with_config(ConfigDict(extra="allow"))
+class WorkflowRefData(TypedDict):
+    name: str
+    version: str
+
+
+@with_config(ConfigDict(extra="allow"))
+class RunCreatedData(TypedDict, total=False):
+    workflow: WorkflowRefData
+
+
+@with_config(ConfigDict(extra="allow"))
+class RunErrorData(TypedDict):
+    type: str
+    message: str
+
+
+@with_config(ConfigDict(extra="allow"))
+class RunSucceededData(TypedDict, total=False):
+    output: Any
+
+
+@with_config(ConfigDict(extra="allow"))
+class RunFailedData(TypedDict, total=False):
+    error: RunErrorData
+
+
+@with_config(ConfigDict(extra="allow"))
+class StepData(TypedDict, total=False):
+    step: str
+    index: int
+    error: Any
+
+
+@with_config(ConfigDict(extra="allow"))
+class CheckpointCreatedData(TypedDict, total=False):
+    checkpoint_id: str
+    name: str
+    type: CheckpointType
+    prompt: str
+    assignee: str | None
+    expires_at: str | None
+
+
+@with_config(ConfigDict(extra="allow"))
+class CheckpointResolvedData(TypedDict, total=False):
+    checkpoint_id: str
+    name: str
+    decision: str
+    by: str | None
+    comment: str | None
+    reason: str | None
+    at: str
+
+
+@with_config(ConfigDict(extra="allow"))
+class CheckpointExpiredData(TypedDict, total=False):
+    checkpoint_id: str
+    name: str
+    at: str
+    on_timeout: OnTimeout
+
+
+@with_config(ConfigDict(extra="allow"))
+class CheckpointCancelledData(TypedDict, total=False):
+    checkpoint_id: str
+
+
+@with_config(ConfigDict(extra="allow"))
+class ArtifactCreatedData(TypedDict, total=False):
+    artifact_id: str
+    run_id: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    step: str
+    created_at: str
+
+
+class RunCreated(Event):
+    type: Literal["run.created"]
+    data: RunCreatedData
+
+
+class RunStarted(Event):
+    type: Literal["run.started"]
+
+
+class RunSucceeded(Event):
+    type: Literal["run.succeeded"]
+    data: RunSucceededData
+
+
+class RunFailed(Event):
+    type: Literal["run.failed", "run.timed_out"]
+    data: RunFailedData
+
+
+class RunCancelled(Event):
+    type: Literal["run.cancelled"]
+
+
+class StepEvent(Event):
+    type: Literal["step.started", "step.completed", "step.failed"]
+    data: StepData
+
+
+class CheckpointCreated(Event):
+    type: Literal["checkpoint.created"]
+    data: CheckpointCreatedData
+
+
+class CheckpointResolved(Event):
+    type: Literal["checkpoint.resolved"]
+    data: CheckpointResolvedData
+
+
+class CheckpointExpired(Event):
+    type: Literal["checkpoint.expired"]
+    data: CheckpointExpiredData
+
+
+class CheckpointCancelled(Event):
+    type: Literal["checkpoint.cancelled"]
+    data: CheckpointCancelledData
+
+
+class ArtifactCreated(Event):
+    type: Literal["artifact.created"]
+    data: ArtifactCreatedData
+
+
+class CustomEvent(Event):
+    """An event a workflow emitted (`ctx.emit`), or a type this client doesn't know yet."""
+
+
+_EVENT_CLASSES: dict[str, type[Event]] = {
+    kind: cls
+    for cls in (
+        RunCreated,
+        RunStarted,
+        RunSucceeded,
+        RunFailed,
+        RunCancelled,
+        StepEvent,
+        CheckpointCreated,
+        CheckpointResolved,
+        CheckpointExpired,
+        CheckpointCancelled,
+        ArtifactCreated,
+    )
+    for kind in get_args(cls.model_fields["type"].annotation)
+}
+
+
+def _event_tag(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return _EVENT_CLASSES[kind].__name__ if kind in _EVENT_CLASSES else "CustomEvent"
+
+
+AnyEvent = Annotated[
+    Annotated[RunCreated, Tag("RunCreated")]
+    | Annotated[RunStarted, Tag("RunStarted")]
+    | Annotated[RunSucceeded, Tag("RunSucceeded")]
+    | Annotated[RunFailed, Tag("RunFailed")]
+    | Annotated[RunCancelled, Tag("RunCancelled")]
+    | Annotated[StepEvent, Tag("StepEvent")]
+    | Annotated[CheckpointCreated, Tag("CheckpointCreated")]
+    | Annotated[CheckpointResolved, Tag("CheckpointResolved")]
+    | Annotated[CheckpointExpired, Tag("CheckpointExpired")]
+    | Annotated[CheckpointCancelled, Tag("CheckpointCancelled")]
+    | Annotated[ArtifactCreated, Tag("ArtifactCreated")]
+    | Annotated[CustomEvent, Tag("CustomEvent")],
+    Discriminator(_event_tag),
+]
+"""Any event, as the subclass of its `type` (isinstance or `match` on it); see `parse_event`."""
+
+_ANY_EVENT: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+
+def parse_event(data: str | bytes | Mapping[str, Any]) -> AnyEvent:
+    """An event (JSON or a dict) as the subclass of its type; one whose data doesn't have the shape
+    this client knows for its type is a `CustomEvent` rather than an error, so a stream never stops
+    on a server that changed an event."""
+    value = json.loads(data) if isinstance(data, str | bytes) else data
+    try:
+        return _ANY_EVENT.validate_python(value)
+    except ValidationError:
+        return CustomEvent.model_validate(value)
+
+
 class EventPage(Model):
-    data: list[Event]
+    data: list[AnyEvent]
+
+    @field_validator("data", mode="before")
+    @classmethod
+    def _typed(cls, value: Any) -> Any:
+        return [parse_event(item) for item in value] if isinstance(value, list) else value
+
     next_cursor: str | None = None
 
 
