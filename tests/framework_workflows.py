@@ -6,12 +6,20 @@ prove that a replay called no model and no tool again."""
 from __future__ import annotations
 
 from collections import Counter
+from typing import TypedDict
 
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import interrupt
+from pydantic import BaseModel, ConfigDict
 from pydantic_ai import Agent
 from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart, ToolCallPart, ToolReturnPart
 from pydantic_ai.models.function import AgentInfo, DeltaToolCall, FunctionModel
 
+from agent_runtime.frameworks.langgraph import langgraph_workflow
 from agent_runtime.frameworks.pydantic_ai import RuntimeDurability, pydantic_ai_workflow
+from agent_runtime.workflows.sdk import Workflow
 
 # (what, key) -> how many times it really ran; the key is the prompt, unique per test.
 CALLS: Counter[tuple[str, str]] = Counter()
@@ -78,4 +86,55 @@ def refund(order: str, amount: int) -> str:
 
 SUPPORT = pydantic_ai_workflow("fw_support", "1.0.0", support_agent)
 
-WORKFLOWS = [SUPPORT]
+WORKFLOWS: list[Workflow] = [SUPPORT]
+
+
+# -- LangGraph: draft with a chat model, a person reviews (interrupt), publish ------------------------
+
+
+class ReviewState(TypedDict, total=False):
+    topic: str
+    draft: str
+    verdict: str
+    published: bool
+
+
+def _chat_model() -> GenericFakeChatModel:
+    return GenericFakeChatModel(messages=iter([AIMessage(content="a short draft about durable graphs")]))
+
+
+def _draft(state: ReviewState) -> ReviewState:
+    CALLS[("draft", state["topic"])] += 1
+    reply = _chat_model().invoke(f"Draft a note about {state['topic']}")
+    return {"draft": str(reply.content)}
+
+
+def _review(state: ReviewState) -> ReviewState:
+    CALLS[("review", state["topic"])] += 1
+    verdict = interrupt({"question": "Publish this draft?", "draft": state["draft"]})
+    return {"verdict": str(verdict)}
+
+
+def _publish(state: ReviewState) -> ReviewState:
+    CALLS[("publish", state["topic"])] += 1
+    return {"published": state["verdict"] == "yes"}
+
+
+_builder = StateGraph(ReviewState)
+_builder.add_node("draft", _draft)
+_builder.add_node("review", _review)
+_builder.add_node("publish", _publish)
+_builder.add_edge(START, "draft")
+_builder.add_edge("draft", "review")
+_builder.add_edge("review", "publish")
+_builder.add_edge("publish", END)
+
+
+class ReviewInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    topic: str
+
+
+REVIEW = langgraph_workflow("fw_review", "1.0.0", _builder.compile(name="review"), input_model=ReviewInput)
+
+WORKFLOWS += [REVIEW]
