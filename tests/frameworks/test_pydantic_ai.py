@@ -96,3 +96,37 @@ def test_pydantic_ai_test_model_runs_its_tools_as_steps() -> None:
     assert len(seen) == 1
     assert "double" in str(run.output["output"])
     assert [e["name"] for e in run.events_of("step.succeeded")].count("tester__model.request_stream") == 2
+
+
+def test_a_failing_tool_is_retried_by_the_sdk_and_the_run_goes_on() -> None:
+    """A tool that raises fails its step: the SDK retries it after a timer (the handler suspends
+    from inside the agent's run), and the resumed run replays the model request before it."""
+    from pydantic_ai import Agent
+    from pydantic_ai.models.test import TestModel
+
+    attempts: list[int] = []
+    model_calls: list[int] = []
+    agent = Agent(TestModel(), name="flaky", capabilities=[RuntimeDurability()])
+
+    @agent.tool_plain
+    def fetch(x: int) -> int:
+        attempts.append(x)
+        if len(attempts) < 3:
+            raise ConnectionError("the service is down")
+        return x
+
+    original = TestModel.request_stream
+
+    def counted(self: TestModel, *args: object, **kwargs: object) -> object:
+        model_calls.append(1)
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    workflow = pydantic_ai_workflow("flaky", "1.0.0", agent)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TestModel, "request_stream", counted)
+        run = WorkflowTest(workflow).run({"prompt": "go"})
+    assert run.status == "succeeded", run.error
+    assert len(attempts) == 3
+    assert [e["attempt"] for e in run.events_of("step.retrying")] == [1, 2]
+    assert len(model_calls) == 2  # one before the tool, one after: none replayed
+    assert run.usage["invocations"] == 3
