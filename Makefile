@@ -55,13 +55,14 @@ lint: $(FULL_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: $(FULL_STAMP)  ## cold starts (~5 min), local-stack latency as the table grows (~10 min), cost per run (~2 min), the LangGraph peer (~4 min), events (~2 min), the fault campaign (~8 min) -> bench/reports/
+bench: $(FULL_STAMP)  ## cold starts (~5 min), local-stack latency as the table grows (~10 min), cost per run (~2 min), the LangGraph peer (~4 min), events (~2 min), the fault campaign (~8 min), the framework extras' layer size and imports (~5 min) -> bench/reports/
 	$(VENV)/bin/python bench/cold_start.py
 	$(VENV)/bin/python bench/local_stack.py
 	$(VENV)/bin/python bench/cost.py
 	$(VENV)/bin/python bench/peer.py
 	$(VENV)/bin/python bench/events.py
 	$(VENV)/bin/python bench/reliability.py
+	$(VENV)/bin/python bench/frameworks.py
 
 bench-peer: $(FULL_STAMP)  ## echo runs vs LangGraph's in-memory server (own venv in bench/.work/, ~4 min) -> bench/reports/peer.md
 	$(VENV)/bin/python bench/peer.py

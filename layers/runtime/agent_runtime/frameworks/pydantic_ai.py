@@ -30,7 +30,7 @@ import asyncio
 import contextvars
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -96,7 +96,6 @@ class _Invocation:
     run_id: str
     agent_runs: int = 0
     model_requests: int = 0
-    message_ids: dict[int, str] = field(default_factory=dict)
 
 
 _invocation: contextvars.ContextVar[_Invocation | None] = contextvars.ContextVar(
