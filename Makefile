@@ -55,7 +55,7 @@ lint: $(FULL_STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: $(FULL_STAMP)  ## cold starts (~5 min), local-stack latency as the table grows (~10 min), cost per run (~2 min), the LangGraph peer (~4 min), events (~2 min), the fault campaign (~8 min), durable code at 10,000 operations (~5 min), streamed-token latency (~1 min), held-open requests (~1 min), the fuzz campaign over both OpenAPI documents (~2 min) -> bench/reports/
+bench: $(FULL_STAMP)  ## cold starts (~5 min), local-stack latency as the table grows (~10 min), cost per run (~2 min), the LangGraph peer (~4 min), events (~2 min), the fault campaign (~8 min), durable code at 10,000 operations (~5 min), streamed-token latency (~1 min), held-open requests (~1 min), the fuzz campaign over both OpenAPI documents (~2 min), the framework extras' layer size and imports (~5 min) -> bench/reports/
 	$(VENV)/bin/python bench/cold_start.py
 	$(VENV)/bin/python bench/local_stack.py
 	$(VENV)/bin/python bench/cost.py
@@ -66,6 +66,7 @@ bench: $(FULL_STAMP)  ## cold starts (~5 min), local-stack latency as the table 
 	$(VENV)/bin/python bench/stream_latency.py latest
 	$(VENV)/bin/python bench/held_open.py
 	$(VENV)/bin/python bench/fuzz.py
+	$(VENV)/bin/python bench/frameworks.py
 
 bench-peer: $(FULL_STAMP)  ## echo runs vs LangGraph's in-memory server (own venv in bench/.work/, ~4 min) -> bench/reports/peer.md
 	$(VENV)/bin/python bench/peer.py

@@ -23,7 +23,7 @@ from agent_runtime_local.cloud import LocalCloud, Resources
 from tests.apigw import Reply, call
 
 TEST_ENVIRONMENT = {
-    "AGENT_RUNTIME_WORKFLOW_MODULES": "tests.workflows,tests.durable_workflows",
+    "AGENT_RUNTIME_WORKFLOW_MODULES": "tests.workflows,tests.durable_workflows,tests.framework_workflows",
     "SSE_WINDOW_SECONDS": "3",
     "SSE_POLL_SECONDS": "0.05",
     "SSE_RETRY_MS": "200",

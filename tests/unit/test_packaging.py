@@ -29,6 +29,12 @@ RUNTIME_IMPORTS = {
     "mimeparse",
     "aws_lambda_powertools",
 }
+# The optional extras' import names, by the adapter that alone may import them (agent_runtime/frameworks/).
+EXTRA_IMPORTS = {
+    "pydantic_ai.py": {"pydantic_ai", "pydantic_core"},
+    "langgraph.py": {"langgraph", "langchain_core", "pydantic_core"},
+}
+EXTRAS = {"pydantic-ai": "pydantic-ai-slim", "langgraph": "langgraph"}
 RUNTIME_REQUIREMENTS = {
     "boto3",
     "pydantic",
@@ -71,11 +77,15 @@ def _run_time_imports(tree: ast.AST) -> set[str]:
 @pytest.mark.parametrize("package", sorted(SHIPPED))
 def test_shipped_code_imports_only_the_runtime_dependencies(package: str) -> None:
     allowed = set(sys.stdlib_module_names) | set(SHIPPED) | RUNTIME_IMPORTS
+    frameworks = SHIPPED["agent_runtime"] / "frameworks"
     offending = {
         f"{path.relative_to(ROOT)}: {name}"
         for path in SHIPPED[package].rglob("*.py")
         for name in _run_time_imports(ast.parse(path.read_text(encoding="utf-8")))
-        if name not in allowed | OPTIONAL_IMPORTS.get(path.relative_to(ROOT), set())
+        if name
+        not in allowed
+        | OPTIONAL_IMPORTS.get(path.relative_to(ROOT), set())
+        | (EXTRA_IMPORTS.get(path.name, set()) if path.parent == frameworks else set())
     }
     assert not offending, "\n".join(sorted(offending))
 
@@ -93,6 +103,41 @@ def test_optional_imports_are_extras_imported_only_inside_functions() -> None:
             for alias in (node.names if isinstance(node, ast.Import) else [ast.alias(node.module or "")])
         }
         assert not names & top_level, f"{path} imports {names & top_level} at import time"
+
+
+def test_nothing_shipped_imports_a_framework_adapter() -> None:
+    """The adapters (and so the optional extras) are imported only by workflows that use them."""
+    frameworks = SHIPPED["agent_runtime"] / "frameworks"
+    importers = {
+        str(path.relative_to(ROOT))
+        for package in SHIPPED.values()
+        for path in package.rglob("*.py")
+        if not path.is_relative_to(frameworks)
+        and "agent_runtime.frameworks" in path.read_text(encoding="utf-8")
+    }
+    assert not importers
+
+
+def test_the_layer_holds_the_framework_extras_only_when_asked() -> None:
+    """infra/build_layer.sh installs `uv export` without extras unless LAYER_EXTRAS names them."""
+    import subprocess
+
+    uv = ROOT / ".venv-tools" / "bin" / "uv"
+    if not uv.exists():
+        pytest.skip("no .venv-tools/bin/uv (make venv)")
+
+    def exported(*extras: str) -> set[str]:
+        command = [str(uv), "export", "--frozen", "--no-dev", "--no-hashes", "--no-emit-project"]
+        command += [f"--extra={extra}" for extra in extras] + ["--format", "requirements-txt"]
+        text = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+        return {line.split("==")[0].strip() for line in text.splitlines() if "==" in line}
+
+    default = exported()
+    assert not default & set(EXTRAS.values())
+    for extra, distribution in EXTRAS.items():
+        assert distribution in exported(extra)
+    script = (ROOT / "infra" / "build_layer.sh").read_text()
+    assert "LAYER_EXTRAS" in script
 
 
 def test_the_runtime_layer_holds_no_local_stack_or_cli() -> None:
