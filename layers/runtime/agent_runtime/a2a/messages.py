@@ -165,7 +165,7 @@ def answer(caller: Caller, run: Run, message: Message) -> Run:
         raise UnsupportedOperation(
             f"task {run.run_id} is {state}: it accepts no further messages", taskId=run.run_id
         )
-    checkpoint = caller.engine.checkpoints.pending(run.run_id) if run.status == "waiting_for_input" else None
+    checkpoint = caller.engine.checkpoints.awaiting_answer(run)
     if checkpoint is None:
         raise UnsupportedOperation(
             f"task {run.run_id} is {state}, not waiting for input", taskId=run.run_id, state=state

@@ -87,7 +87,7 @@ def resume(
 ) -> Run:
     """Answer the run's pending interrupt with `payload` (raw, or {"<interrupt_type>": payload})."""
     run = get(engine, tenant_id, run_id, thread_id)
-    checkpoint = engine.checkpoints.pending(run_id) if run.status == "waiting_for_input" else None
+    checkpoint = engine.checkpoints.awaiting_answer(run)
     if checkpoint is None:
         raise Conflict(f"run {run_id} is not interrupted (status {views.ACP_STATUS[run.status]})")
     if isinstance(payload, dict) and set(payload) == {checkpoint.name}:

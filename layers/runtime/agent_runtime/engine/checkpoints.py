@@ -25,7 +25,7 @@ from agent_runtime import observability
 from agent_runtime.clock import now_iso
 from agent_runtime.engine import budget, usage
 from agent_runtime.engine.lifecycle import run_ended, wake
-from agent_runtime.engine.model import ACTIVE_STATUSES, ORIGIN, Checkpoint, Page
+from agent_runtime.engine.model import ACTIVE_STATUSES, ORIGIN, Checkpoint, Page, Run
 from agent_runtime.engine.outcome import StepOutcome, outcome
 from agent_runtime.engine.runs import invalid_cursor
 from agent_runtime.errors import Conflict, NotFound, TransientAwsError, ValidationFailed, is_transient
@@ -123,6 +123,14 @@ class Checkpoints:
     def find(self, run_id: str, checkpoint_id: str) -> Checkpoint | None:
         record = self.items.find(run_id, checkpoint_id)
         return self.view(record) if record is not None else None
+
+    def awaiting_answer(self, run: Run) -> Checkpoint | None:
+        """The checkpoint a door's answer to `run` goes to: its pending one while the run waits, or while
+        a durable run still runs (its code asked and went on: decision 67). A step workflow's run that
+        runs has none pending."""
+        if run.status not in ("waiting_for_input", "running"):
+            return None
+        return self.pending(run.run_id)
 
     def pending(self, run_id: str) -> Checkpoint | None:
         """The checkpoint a run waits on, if any."""

@@ -186,7 +186,7 @@ def _task_run(caller: Caller, task_id: str) -> Run:
 
 
 def _pending(caller: Caller, run: Run) -> Checkpoint | None:
-    return caller.engine.checkpoints.pending(run.run_id) if run.status == "waiting_for_input" else None
+    return caller.engine.checkpoints.awaiting_answer(run)
 
 
 def get(caller: Caller, task_id: str) -> dict[str, Any]:
