@@ -284,7 +284,7 @@ class Checkpoints:
         channel it came through (api, console, acp, a2a), kept with who and when for the audit.
         `origin`: the answer as that channel received it, kept with it for that channel to show back
         (`Checkpoint.origin`; in no event and no other view)."""
-        self.engine.runs.record(tenant_id, run_id)
+        run = self.engine.runs.record(tenant_id, run_id)
         record = self.record(run_id, checkpoint_id)
         if record.status != PENDING:
             raise self._not_pending(record)
@@ -300,7 +300,12 @@ class Checkpoints:
             self.store.runs.commit(
                 run_id,
                 events=[NewEvent("checkpoint.resolved", event)],
-                updates={"status": "running"},
+                # `resuming`: until a worker takes the run up again, a cancel is a 409 (this answer won);
+                # set only when this answer is what resumes the run.
+                updates={
+                    "status": "running",
+                    "resuming": checkpoint_id if run.status == "waiting_for_input" else None,
+                },
                 # A durable run may be answered while it still runs (its code asked and went on).
                 expect_status={"waiting_for_input", "running"} if record.wakes_run else {"waiting_for_input"},
                 expect={"stop_requested": None},  # a cancel that marked the run first wins

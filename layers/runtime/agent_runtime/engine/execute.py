@@ -118,6 +118,7 @@ def _run_steps(
                     "step.started", {"step": step.name, "index": index, "attempt": record.step_attempt + 1}
                 )
             ],
+            updates={"resuming": None},  # a worker has it: a cancel now stops it (engine/runs.py)
             expect_status={"running"},
             expect={"next_step": index, "stop_requested": None},
         )

@@ -373,6 +373,12 @@ class Runs:
             seen = self.record(tenant_id, run_id)  # 404 for runs of other tenants
             if seen.status not in ACTIVE_STATUSES:
                 raise conflict_for(seen, "cancel")
+            if seen.resuming:  # answered while waiting, and no worker has it yet: the answer won
+                raise Conflict(
+                    f"cannot cancel run {run_id}: its checkpoint {seen.resuming} was answered and it is "
+                    "resuming",
+                    status_now=seen.status,
+                )
             if self.store.runs.request_stop(run_id, "cancelled", status=seen.status):
                 return
             now = self.record(tenant_id, run_id)

@@ -68,6 +68,9 @@ class RunRecord:
     # Set by a cancel before it ends the run: the worker's next commit sees it and stops, so a busy
     # run never out-writes its cancel (RunItems.request_stop).
     stop_requested: str | None = None
+    # The checkpoint whose answer resumed the run, until a worker takes it up: a cancel meanwhile is a
+    # 409, so of an answer and a cancel racing on a waiting run exactly one wins (engine/runs.py).
+    resuming: str | None = None
     # The name of the run's current Step Functions execution; None: the first one, named by the run id.
     # The reconciler re-drives a run whose execution was lost under a new name (engine/reconcile.py).
     execution: str | None = None

@@ -339,6 +339,13 @@ def execute_durable(
             if moved.current.status != "running" or moved.current.stop_requested:
                 raise  # it ended, or a cancel is on its way: the worker stops
             record = moved.current  # an answer moved it on first
+    if record.resuming:  # a worker has it: a cancel now stops it (engine/runs.py)
+        record = store.runs.commit(
+            record.run_id,
+            updates={"resuming": None},
+            expect_status={"running"},
+            expect={"stop_requested": None},
+        )
     marker = record.wake_marker
     payloads = store.payloads
     scope = RunScope(
