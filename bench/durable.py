@@ -102,10 +102,46 @@ def many_operations(http: httpx.Client, steps: int) -> dict[str, Any]:
     }
 
 
+def model_calls(http: httpx.Client, runs: int, calls: int) -> dict[str, Any]:
+    """`runs` runs at once, each making `calls` model calls: calls per second across runs, and what a
+    call costs besides the model's own price."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from agent_runtime.engine import prices
+
+    started = time.perf_counter()
+    body = {"workflow": {"name": "bench_chat"}, "input": {"calls": calls}}
+    run_ids = [http.post("/v1/runs", json=body).json()["run_id"] for _ in range(runs)]
+    with ThreadPoolExecutor(runs) as pool:
+        done = list(pool.map(lambda run_id: _wait(http, run_id, {"succeeded", "failed"}), run_ids))
+    seconds = time.perf_counter() - started
+    total = runs * calls
+    usage = {
+        k: sum(run["usage"][k] for run in done)
+        for k in ("transitions", "write_units", "read_units", "bytes_stored")
+    }
+    excluding_model = (
+        usage["transitions"] * prices.SFN_STANDARD_TRANSITION
+        + usage["write_units"] * prices.DYNAMODB_WRITE_UNIT
+        + usage["read_units"] * prices.DYNAMODB_READ_UNIT
+        + usage["bytes_stored"] / prices.GB * prices.DYNAMODB_GB_MONTH
+    )
+    return {
+        "runs": runs,
+        "calls": total,
+        "statuses": sorted({run["status"] for run in done}),
+        "calls_per_second": total / seconds,
+        "usd_per_million_calls_excluding_model_and_compute": excluding_model / total * 1e6,
+        "write_units_per_call": usage["write_units"] / total,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--loop", type=int, default=1000)
     parser.add_argument("--ops", type=int, default=10_000)
+    parser.add_argument("--model-runs", type=int, default=4)
+    parser.add_argument("--model-calls", type=int, default=100)
     args = parser.parse_args()
     from agent_runtime_local.cloud import LocalCloud
     from agent_runtime_local.gateway import create_app
@@ -117,10 +153,11 @@ def main() -> None:
     with LocalCloud(environment=environment), httpx.Client(base_url=serve(create_app()), timeout=120) as http:
         loop = loop_with_a_question(http, args.loop, args.loop // 2)
         many = many_operations(http, args.ops)
-    write(loop, many)
+        models = model_calls(http, args.model_runs, args.model_calls)
+    write(loop, many, models)
 
 
-def write(loop: dict[str, Any], many: dict[str, Any]) -> None:
+def write(loop: dict[str, Any], many: dict[str, Any], models: dict[str, Any]) -> None:
     per = many["per_operation"]
     lines = [
         "# Durable code at agent scale",
@@ -160,6 +197,17 @@ def write(loop: dict[str, Any], many: dict[str, Any]) -> None:
         "",
         "Excluding compute: Step Functions transitions, DynamoDB request units and a month of storage. The "
         "Lambda time that runs the code is the same whoever hosts it, and is in the run's `usage` too.",
+        "",
+        f"## Model calls: {models['runs']} runs at once, {models['calls']:,} calls in all (scripted model)",
+        "",
+        "| figure | value |",
+        "| --- | --- |",
+        f"| statuses | {', '.join(models['statuses'])} |",
+        f"| model calls / s across runs | {models['calls_per_second']:.0f} |",
+        f"| DynamoDB write units per call (its budget check, the call, its usage) | "
+        f"{models['write_units_per_call']:.2f} |",
+        f"| USD per million model-call operations, excluding the model and compute | "
+        f"{models['usd_per_million_calls_excluding_model_and_compute']:.2f} |",
         "",
     ]
     REPORT.write_text("\n".join(lines))

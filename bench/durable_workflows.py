@@ -54,3 +54,34 @@ WORKFLOWS = [
         checkpoints={"go_on": CheckpointKind(type="approval", payload_model=Progress)},
     )
 ]
+
+
+class ChatInput(BaseModel):
+    calls: int = Field(ge=1, le=10_000)
+
+
+class ChatOutput(BaseModel):
+    calls: int
+
+
+@durable_execution
+def chat(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    """`calls` model calls in a row (the scripted model, unpaced): the cost of the call operation itself."""
+    from agent_runtime.models.scripted import Script, ScriptedProvider, Turn
+    from agent_runtime.models.types import Message, ModelRequest
+    from agent_runtime.workflows.agents import call_model
+
+    model = ScriptedProvider(Script(turns=[Turn(text="ok: {last_message}")], repeat_last=True))
+    for n in range(event["calls"]):
+        call_model(
+            context,
+            ModelRequest(messages=[Message.of("user", f"call {n}")], max_tokens=16),
+            name=f"m-{n}",
+            model=model,
+        )
+    return {"calls": event["calls"]}
+
+
+WORKFLOWS.append(
+    durable_workflow("bench_chat", "1.0.0", chat, input_model=ChatInput, output_model=ChatOutput)
+)
