@@ -35,7 +35,7 @@ class Settings:
     artifact_download_endpoint: str
     # How long ACP's wait and stream calls hold a request (under API Gateway's 29 s).
     acp_wait_seconds: float
-    # Webhooks (agent_runtime/webhooks): the queues, the retry policy and the SSRF guard's exceptions.
+    # Webhooks (agent_runtime/engine/webhooks): the queues, the retry policy and the SSRF guard's exceptions.
     webhook_queue_url: str
     webhook_dlq_url: str
     webhook_retry_window_seconds: float

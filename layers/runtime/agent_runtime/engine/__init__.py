@@ -3,11 +3,12 @@ drives. It knows no protocol: doors turn requests into these calls and the resul
 into their own shapes, statuses and errors.
 
     engine = Engine.default()
-    run = engine.runs.create(tenant_id, RunSpec(...))
+    run, replayed = engine.runs.create(tenant_id, RunSpec(...))
     engine.checkpoints.answer(tenant_id, run.run_id, "review-1", Approve(comment="ok"), principal)
 
-State machine tasks: execute.py (Execute), checkpoints.py (AwaitHuman, ExpireCheckpoint and the rest
-of a checkpoint's life), failure.py (RecordFailure). The scheduled reconciler: reconcile.py.
+State machine tasks: execute.py (Execute; durable workflows through durable/stack.py), checkpoints.py
+(AwaitHuman, Suspend's park_run, ExpireCheckpoint and the rest of a checkpoint's life), failure.py
+(RecordFailure). A run's statuses and endings: lifecycle.py. The scheduled reconciler: reconcile.py.
 """
 
 from __future__ import annotations
