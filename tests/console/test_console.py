@@ -437,7 +437,9 @@ def test_phone_width_page_weight_csp_and_the_runs_list(
         f"\ninbox view page weight: {kilobytes:.1f} KB transferred in {len(weight)} requests "
         f"({api_kb:.1f} KB of them API responses)"
     )
-    assert 0 < kilobytes < PAGE_WEIGHT_BUDGET_KB, weight
+    # The budget holds what the console itself ships; the API's answers grow with the deployment's
+    # catalog (this test stack registers every test workflow module, with its schemas).
+    assert 0 < kilobytes - api_kb < PAGE_WEIGHT_BUDGET_KB, weight
     assert all(api_key not in entry["name"] for entry in weight)  # the key travels in headers only
 
     driver.get(f"{base_url}/console/#/runs?workflow=echo")
