@@ -260,7 +260,9 @@ class _DurableDriver:
         self.kit, self.run, self.body, self.answers = kit, run, body, answers
         self.batches: list[list[Operation]] = []
         self.child_runs: dict[str, KitRun] = {}
-        self.scope = RunScope(run.run_id, "test", run.workflow, config, metadata, self)
+        self.scope = RunScope(
+            run.run_id, "test", run.workflow, config, metadata, self, budgeted=bool(run.budget)
+        )
 
     # -- Backend ---------------------------------------------------------------------------------
     def now(self) -> datetime.datetime:

@@ -160,7 +160,11 @@ class Runs:
             thread_id=on_thread.thread_id if on_thread else None,
             protocol_options=to_json(dict(protocol_options or {})),
             parent_run_id=parent_run_id,
-            budget=to_json(dict(spec.budget)) if spec.budget else None,
+            # A run under its tenant's daily budget checks it before each model call, as one with a
+            # budget of its own does (workflows/agents.py): decided here, once, for every replay.
+            budget=to_json(dict(spec.budget or {}))
+            if spec.budget or budgets.daily_budget(tenant_id)
+            else None,
             callback_headers=to_json(dict(spec.callback_headers)) if spec.callback_headers else None,
             usage_transitions=usage.TRANSITIONS_AT_CREATION,
             usage_express_executions=int(usage.starts_on_express(workflow)),

@@ -46,7 +46,8 @@ def call_model(
     from agent_runtime.models.types import ModelResponse
 
     scope = current_run()
-    _within_budget(context, name, request)
+    if scope.budgeted:
+        _within_budget(context, name, request)
 
     def call(_: object) -> dict[str, Any]:
         provider = (

@@ -113,6 +113,9 @@ class RunScope:
     config: Any
     metadata: dict[str, Any]
     services: RunServices
+    # Whether its model calls check a budget (its own, or its tenant's when it was created): fixed for
+    # the run's life, so every replay makes the same checks.
+    budgeted: bool = False
     _descriptions: dict[str, list[Description]] = field(default_factory=lambda: defaultdict(list))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 

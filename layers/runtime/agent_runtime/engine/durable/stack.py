@@ -355,6 +355,7 @@ def execute_durable(
         workflow.config_model.model_validate(payloads.load(record.config)),
         json.loads(record.metadata),
         _Services(runtime),
+        budgeted=record.budget is not None,
     )
     events = runtime.events
     backend = StackBackend(engine, record, workflow, scope, events)
