@@ -11,7 +11,7 @@ import json
 import time
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Any
 
 from agent_runtime.clock import epoch_seconds, now_iso
@@ -108,10 +108,14 @@ class RunRecord:
 
 
 _FIELDS = frozenset(f.name for f in fields(RunRecord))
+_NONE_WHEN_ABSENT = {
+    f.name: None for f in fields(RunRecord) if f.default is MISSING and f.default_factory is MISSING
+}
 
 
 def record_from(values: Mapping[str, Any]) -> RunRecord:
-    return RunRecord(**{k: v for k, v in values.items() if k in _FIELDS})
+    # A None field is not stored (RunItems._meta): one with no default reads as None.
+    return RunRecord(**{**_NONE_WHEN_ABSENT, **{k: v for k, v in values.items() if k in _FIELDS}})
 
 
 def _listing(tenant_id: str, status: str | None, workflow: str | None) -> tuple[schema.Index, str]:
@@ -130,7 +134,9 @@ class RunItems:
 
     def _meta(self, record: RunRecord) -> dict[str, Any]:
         return {
-            **asdict(record),
+            # An absent attribute reads as its default (record_from): None ones aren't stored, since every
+            # byte of the run item is billed again by each of its commits (store/usage_meter.py).
+            **{k: v for k, v in asdict(record).items() if v is not None},
             **keys.run(record.run_id),
             schema.GSI_TENANT.partition_key: keys.tenant_runs(record.tenant_id),
             schema.GSI_STATUS.partition_key: keys.tenant_runs_in_status(record.tenant_id, record.status),
@@ -278,8 +284,12 @@ class RunItems:
                 event_seq=current.event_seq + len(events),
                 updated_at=now,
             )
-            changed = {k: getattr(new, k) for k in (*updates, "version", "event_seq", "updated_at")}
-            removed: list[str] = []
+            changed = {
+                k: getattr(new, k)
+                for k in (*updates, "version", "event_seq", "updated_at")
+                if getattr(new, k) is not None
+            }
+            removed: list[str] = [k for k in updates if getattr(new, k) is None]
             if "status" in updates:
                 changed[schema.GSI_STATUS.partition_key] = keys.tenant_runs_in_status(
                     new.tenant_id, new.status
