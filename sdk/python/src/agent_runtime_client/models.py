@@ -69,6 +69,7 @@ class RunUsage(Model):
     bytes_stored: int
     events: int
     express_executions: int
+    operations: int = 0  # durable operations started (steps, waits, callbacks, invokes, contexts)
     models: dict[str, ModelUsage] = Field(default_factory=dict)  # per model id ("bedrock:<id>", ...)
 
 
@@ -86,6 +87,13 @@ class UsageSummary(Model):
     next_cursor: str | None = None
 
 
+class RunBudget(Model):
+    """A run's model budget: past it, the run pauses on a `budget` checkpoint for a person to raise it."""
+
+    max_cost_usd: float | None = None
+    max_tokens: int | None = None
+
+
 class Run(Model):
     run_id: str
     status: RunStatus
@@ -97,6 +105,8 @@ class Run(Model):
     config: dict[str, Any] = Field(default_factory=dict)
     metadata: dict[str, Any] = Field(default_factory=dict)
     callback_url: str | None = None
+    parent_run_id: str | None = None  # the run that started this one with `context.invoke`, if any
+    budget: RunBudget | None = None
     created_at: datetime
     updated_at: datetime
     usage: RunUsage | None = None
