@@ -183,8 +183,16 @@ def tiers_of(fixtures: set[str], folder: str) -> set[str]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tiered: set[str] = set()
     for item in items:
         relative = item.path.relative_to(TESTS) if item.path.is_relative_to(TESTS) else None
         folder = relative.parts[0] if relative is not None and len(relative.parts) > 1 else ""
-        for tier in sorted(tiers_of(set(getattr(item, "fixturenames", ())), folder)):
+        tiers = tiers_of(set(getattr(item, "fixturenames", ())), folder)
+        for tier in sorted(tiers):
             item.add_marker(getattr(pytest.mark, tier))
+        if tiers:
+            tiered.add(item.nodeid)
+    # Tests that need no tier run first (in their order): they fail fastest, and tests/engine's moto
+    # mocks must be done before the session's local stack starts in this process (its moto is the same
+    # in-process backends, and its workers read the same settings).
+    items.sort(key=lambda item: item.nodeid in tiered)

@@ -28,3 +28,13 @@ def test_a_test_needing_nothing_gets_no_tier() -> None:
 def test_this_module_is_collected_without_a_tier(request: pytest.FixtureRequest) -> None:
     marks = {mark.name for mark in request.node.iter_markers()}
     assert not marks & {"stack", "e2e", "infra", "browser"}
+
+
+def test_tierless_tests_are_ordered_before_the_stack_starts(request: pytest.FixtureRequest) -> None:
+    order = [item.nodeid for item in request.session.items]
+    tiered = [
+        i
+        for i, item in enumerate(request.session.items)
+        if {m.name for m in item.iter_markers()} & {"stack", "e2e", "infra", "browser"}
+    ]
+    assert all(i > order.index(request.node.nodeid) for i in tiered)
