@@ -8,6 +8,7 @@ engine's tasks itself. Every AWS API the engine reaches is moto's.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any, cast
 import boto3
 import pytest
 from moto import mock_aws
+from moto.core.models import MockAWS
 
 from agent_runtime import aws
 from agent_runtime.config import settings
@@ -25,9 +27,10 @@ from agent_runtime.store import Store, schema
 from agent_runtime.store.artifact_items import ArtifactObjects
 from agent_runtime.store.dynamo import Table
 from agent_runtime.store.payloads import Payloads
-from agent_runtime.workflows.registry import load_modules, registry
+from agent_runtime.workflows.registry import Registry, load_modules
 
 REGION = "us-east-1"
+KEY = "testing"  # moto takes any credentials; these never reach AWS
 TABLE = "agent-runtime-engine-tests"
 BUCKET = "agent-runtime-engine-tests"
 STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:agent-runtime-run"
@@ -143,18 +146,33 @@ def create_table(client: Any) -> None:
     )
 
 
+@pytest.fixture(scope="session")
+def clients() -> dict[str, Any]:
+    """boto3 clients made once (making one costs a few hundred ms); moto intercepts any client's calls
+    while a mock is active, so each test's fresh mock serves them."""
+    return {
+        "dynamodb": boto3.client(
+            "dynamodb", region_name=REGION, aws_access_key_id=KEY, aws_secret_access_key=KEY
+        ),
+        "s3": boto3.client("s3", region_name=REGION, aws_access_key_id=KEY, aws_secret_access_key=KEY),
+        "sqs": boto3.client("sqs", region_name=REGION, aws_access_key_id=KEY, aws_secret_access_key=KEY),
+    }
+
+
 @pytest.fixture
-def tier(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tier]:
-    for name, value in ENVIRONMENT.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    settings.cache_clear()
-    registry.cache_clear()
-    aws.reset_clients()
-    with mock_aws():
-        dynamodb = boto3.client("dynamodb", region_name=REGION)
-        s3 = boto3.client("s3", region_name=REGION)
-        sqs = boto3.client("sqs", region_name=REGION)
+def tier(clients: dict[str, Any]) -> Iterator[Tier]:
+    if MockAWS._nested_count:
+        # A moto mock is already on (the session's local stack): a test here would write into its
+        # backends and point its workers' settings at this tier's resources. tests/conftest.py runs
+        # tier-less tests first so this never happens; fail loudly if it does.
+        pytest.fail("tests/engine must run before the local stack starts (tests/conftest.py orders them)")
+    with pytest.MonkeyPatch.context() as patch, mock_aws():  # a fresh moto: the backends reset
+        for name, value in ENVIRONMENT.items():
+            patch.setenv(name, value)
+        patch.delenv("AWS_PROFILE", raising=False)
+        settings.cache_clear()
+        aws.reset_clients()
+        dynamodb, s3, sqs = clients["dynamodb"], clients["s3"], clients["sqs"]
         create_table(dynamodb)
         s3.create_bucket(Bucket=BUCKET)
         queue_url = sqs.create_queue(QueueName="webhooks")["QueueUrl"]
@@ -169,9 +187,14 @@ def tier(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tier]:
             store,
             orchestrator=orchestrator,  # type: ignore[arg-type]  # the recording fake
             webhook_queue=WebhookQueue(sqs, queue_url, dlq_url),
-            workflows=load_modules((*BUILTIN, *WORKFLOW_MODULES)),
+            workflows=workflows(),
         )
         yield Tier(engine, orchestrator, sqs, queue_url, dlq_url, f"t-{uuid.uuid4().hex[:12]}")
+    # The environment is back as it was: what settings() caches from now on is the session's own.
     settings.cache_clear()
-    registry.cache_clear()
     aws.reset_clients()
+
+
+@functools.cache
+def workflows() -> Registry:
+    return load_modules((*BUILTIN, *WORKFLOW_MODULES))
