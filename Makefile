@@ -22,7 +22,7 @@ CDK_CLI_VERSION ?= 2.1146.1
 CDK_ENV = PATH="$(NODE_HOME)/bin:$$PATH" JSII_NODE="$(NODE_HOME)/bin/node" JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION=1
 CDK = cd infra && $(CDK_ENV) node "$(NODE_HOME)/lib/node_modules/npm/bin/npx-cli.js" --yes aws-cdk@$(CDK_CLI_VERSION)
 
-.PHONY: dev venv test lint typecheck bench synth deploy clean
+.PHONY: dev venv test test-fast lint typecheck bench synth deploy clean
 .PHONY: destroy bench-peer bench-profile bench-differential bench-fuzz
 .PHONY: proto contracts contracts-baseline
 
@@ -49,6 +49,15 @@ test: $(FULL_STAMP)  ## every suite: lint, types, unit, integration, contract, e
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest
+
+# The inner loop: every test that needs no tier (tests/conftest.py marks them). The folders it ignores
+# are tiers by folder there, so ignoring them only skips collecting what the marks would deselect.
+# No plugin autoloading: schemathesis, hypothesis, langsmith and the rest cost ~3.5 s of start-up and
+# only deselected tests use them; pytest-timeout is loaded for the `timeout` setting.
+FAST_TIERS := not (stack or e2e or infra or browser or slow)
+test-fast: $(FULL_STAMP)  ## the inner loop: the tests that need no stack, HTTP, CDK or browser (CONTRIBUTING.md)
+	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(VENV)/bin/pytest -p pytest_timeout -q -m "$(FAST_TIERS)" \
+	  --ignore=tests/infra --ignore=tests/console --ignore=tests/e2e --ignore=tests/docs
 
 lint: $(FULL_STAMP)
 	$(VENV)/bin/ruff check .

@@ -12,6 +12,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -153,3 +154,45 @@ def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.05)
+
+
+# -- tiers -----------------------------------------------------------------------------------------
+# Each test is marked with the tiers it needs, from the fixtures it uses or the folder it lives in, so
+# `make test-fast` (-m "not (stack or e2e or infra or browser)") selects what needs none of them
+# without anyone marking tests by hand (CONTRIBUTING.md, "Test tiers").
+TIER_FIXTURES = {
+    "stack": {"cloud"},
+    "e2e": {"base_url"},
+    "infra": {"synth", "custom_synth"},
+    "browser": {"chromium"},
+}
+# Folders whose tests need a tier without a fixture saying so: they start `agent-runtime dev` (or a
+# whole README's worth of it) themselves, or drive Chromium, or synthesize the CDK app.
+TIER_FOLDERS = {
+    "e2e": ("e2e", "docs", "console"),
+    "infra": ("infra",),
+    "browser": ("console",),
+}
+TESTS = Path(__file__).parent
+
+
+def tiers_of(fixtures: set[str], folder: str) -> set[str]:
+    """The tiers a test with these fixtures (the whole closure) in this top-level folder needs."""
+    tiers = {tier for tier, names in TIER_FIXTURES.items() if fixtures & names}
+    return tiers | {tier for tier, folders in TIER_FOLDERS.items() if folder in folders}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tiered: set[str] = set()
+    for item in items:
+        relative = item.path.relative_to(TESTS) if item.path.is_relative_to(TESTS) else None
+        folder = relative.parts[0] if relative is not None and len(relative.parts) > 1 else ""
+        tiers = tiers_of(set(getattr(item, "fixturenames", ())), folder)
+        for tier in sorted(tiers):
+            item.add_marker(getattr(pytest.mark, tier))
+        if tiers:
+            tiered.add(item.nodeid)
+    # Tests that need no tier run first (in their order): they fail fastest, and tests/engine's moto
+    # mocks must be done before the session's local stack starts in this process (its moto is the same
+    # in-process backends, and its workers read the same settings).
+    items.sort(key=lambda item: item.nodeid in tiered)

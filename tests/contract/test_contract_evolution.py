@@ -20,6 +20,7 @@ def compare(kind: str, old: str, new: str) -> check.Result:
     return check.check_openapi(*texts, old) if kind == "openapi" else check.check_proto(*texts, old)
 
 
+@pytest.mark.slow  # builds both contracts at the last release (~30 s); `make contracts` runs it too
 def test_both_contracts_are_additive_since_the_last_release() -> None:
     results = check.check_release(None)
     assert [r.contract for r in results] == [check.OPENAPI, check.PROTO]
