@@ -218,6 +218,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         grants=_WRITE | {Grant.TASK_CALLBACK},
     ),
     FunctionSpec(
+        "assign_checkpoint",
+        "functions.api.assign_checkpoint.handler",
+        "Claim or reassign a pending checkpoint",
+        routes=(Route("POST", "/v1/runs/{run_id}/checkpoints/{checkpoint_id}/assign"),),
+        grants=_WRITE,
+    ),
+    FunctionSpec(
         "checkpoint_inbox",
         "functions.api.checkpoint_inbox.handler",
         "Checkpoints across runs, for approval UIs",
