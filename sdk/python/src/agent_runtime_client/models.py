@@ -195,6 +195,17 @@ class CheckpointCancelledData(TypedDict, total=False):
 
 
 @with_config(ConfigDict(extra="allow"))
+class CheckpointAssignedData(TypedDict, total=False):
+    checkpoint_id: str
+    name: str
+    assignee: str | None
+    previous: str | None
+    by: str | None
+    at: str
+    via: str
+
+
+@with_config(ConfigDict(extra="allow"))
 class ArtifactCreatedData(TypedDict, total=False):
     artifact_id: str
     run_id: str
@@ -254,6 +265,11 @@ class CheckpointCancelled(Event):
     data: CheckpointCancelledData
 
 
+class CheckpointAssigned(Event):
+    type: Literal["checkpoint.assigned"]
+    data: CheckpointAssignedData
+
+
 class ArtifactCreated(Event):
     type: Literal["artifact.created"]
     data: ArtifactCreatedData
@@ -276,6 +292,7 @@ _EVENT_CLASSES: dict[str, type[Event]] = {
         CheckpointResolved,
         CheckpointExpired,
         CheckpointCancelled,
+        CheckpointAssigned,
         ArtifactCreated,
     )
     for kind in get_args(cls.model_fields["type"].annotation)
@@ -298,6 +315,7 @@ AnyEvent = Annotated[
     | Annotated[CheckpointResolved, Tag("CheckpointResolved")]
     | Annotated[CheckpointExpired, Tag("CheckpointExpired")]
     | Annotated[CheckpointCancelled, Tag("CheckpointCancelled")]
+    | Annotated[CheckpointAssigned, Tag("CheckpointAssigned")]
     | Annotated[ArtifactCreated, Tag("ArtifactCreated")]
     | Annotated[CustomEvent, Tag("CustomEvent")],
     Discriminator(_event_tag),
