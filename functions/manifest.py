@@ -246,6 +246,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         grants=_READ,
     ),
     FunctionSpec(
+        "preview_artifact",
+        "functions.api.preview_artifact.handler",
+        "An artifact's content for the console to show (text, JSON, images)",
+        routes=(Route("GET", "/v1/artifacts/{artifact_id}/preview"),),
+        grants=_READ,
+    ),
+    FunctionSpec(
         "list_workflows",
         "functions.api.list_workflows.handler",
         "List workflows",

@@ -469,6 +469,16 @@ class ArtifactWithDownload(Artifact):
     expires_at: datetime
 
 
+class ArtifactPreview(Artifact):
+    """What GET /v1/artifacts/{id}/preview can show of an artifact (the console's preview)."""
+
+    kind: Literal["text", "markdown", "json", "image", "none"]
+    text: str | None = None
+    data_base64: str | None = None
+    truncated: bool = False
+    reason: str | None = None
+
+
 class ArtifactList(Model):
     data: list[Artifact]
 
