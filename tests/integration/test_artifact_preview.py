@@ -21,10 +21,10 @@ PNG = base64.b64decode(
 )
 
 
-def stored(tenant: str, name: str, content_type: str, body: bytes) -> str:
+def stored(tenant: str, name: str, content_type: str, body: bytes, run_id: str | None = None) -> str:
     """An artifact as a step stores it: its bytes in S3 and its metadata items."""
     store = Engine.default().store
-    run_id, artifact_id = str(uuid.uuid4()), str(uuid.uuid4())
+    run_id, artifact_id = run_id or str(uuid.uuid4()), str(uuid.uuid4())
     record = ArtifactRecord(
         artifact_id=artifact_id,
         run_id=run_id,

@@ -7,6 +7,7 @@ import { jsonTree } from "../render.js";
 import { followRun } from "../sse.js";
 import * as store from "../store.js";
 import { audit, stepsOf, stepsTable } from "./common.js";
+import { previewToggle } from "./preview.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled", "timed_out"]);
 const LINK_REFRESH_MS = 10 * 60_000; // download URLs last 15 minutes
@@ -167,7 +168,8 @@ export async function renderRun(main, { params }) {
       a.download_url
         ? h("p", {}, h("a", { class: "button secondary download", href: a.download_url, download: a.name, target: "_blank", rel: "noopener noreferrer" },
           `Download ${a.name}`), h("span", { class: "hint" }, ` link valid until ${formatTime(a.expires_at)}`))
-        : h("p", { class: "notice error" }, "No download link (the artifact may have expired).")))));
+        : h("p", { class: "notice error" }, "No download link (the artifact may have expired)."),
+      previewToggle(a)))));
   }
 
   let shownDeliveries = "";
