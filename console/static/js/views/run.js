@@ -262,6 +262,7 @@ function describe(event, events) {
     case "checkpoint.created": return h("span", {}, h("q", {}, d.prompt), d.assignee ? ` for ${d.assignee}` : "", d.expires_at ? [", deadline ", timeElement(d.expires_at)] : "");
     case "checkpoint.resolved": return h("span", {}, `${d.decision}${d.by ? ` by ${d.by}` : ""}${d.comment ? `: “${d.comment}”` : ""}${d.reason ? `: “${d.reason}”` : ""}`);
     case "checkpoint.expired": return h("span", {}, `deadline passed (${d.on_timeout === "continue" ? "continued with the default" : "timed out"})`);
+    case "checkpoint.assigned": return h("span", {}, h("code", {}, d.checkpoint_id), ` ${d.previous || "anyone"} → ${d.assignee || "anyone"}${d.by ? ` by ${d.by}` : ""}${d.via ? ` via ${d.via}` : ""}`);
     case "artifact.created": return h("span", {}, `${d.name} (${formatBytes(d.size)})`);
     case "run.failed":
     case "run.timed_out": return h("span", {}, `${d.error?.type || ""}: ${d.error?.message || ""}`);
