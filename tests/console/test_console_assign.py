@@ -65,6 +65,8 @@ def test_claim_on_the_page_a_second_claim_from_the_inbox_is_refused_then_reassig
     ]
     # Still pending: the answer form is still there
     element(bob, "#answer-form")
+    # Alice's page, still open, follows the change made elsewhere (its poll)
+    text_of(alice, "#checkpoint-facts", "anyone")
     # The run's timeline shows each change with who made it
     bob.get(f"{base_url}/console/#/runs/{run_id}")
     text_of(bob, "#main", "alice → bob by bob via console")

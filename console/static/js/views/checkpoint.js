@@ -248,6 +248,10 @@ export async function renderCheckpoint(main, { params }) {
     if (document.visibilityState === "visible") {
       try {
         const now = await api(cpPath);
+        if (!stopped && now.status === "pending" && now.assignee !== checkpoint.assignee) {
+          checkpoint = now; // claimed or reassigned elsewhere: the facts say so
+          renderHeader();
+        }
         if (!stopped && !answered && now.status !== "pending") {
           checkpoint = now;
           renderHeader();
