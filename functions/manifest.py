@@ -218,6 +218,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         grants=_WRITE | {Grant.TASK_CALLBACK},
     ),
     FunctionSpec(
+        "assign_checkpoint",
+        "functions.api.assign_checkpoint.handler",
+        "Claim or reassign a pending checkpoint",
+        routes=(Route("POST", "/v1/runs/{run_id}/checkpoints/{checkpoint_id}/assign"),),
+        grants=_WRITE,
+    ),
+    FunctionSpec(
         "checkpoint_inbox",
         "functions.api.checkpoint_inbox.handler",
         "Checkpoints across runs, for approval UIs",
@@ -236,6 +243,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "functions.api.get_artifact.handler",
         "An artifact with a pre-signed download URL",
         routes=(Route("GET", "/v1/artifacts/{artifact_id}"),),
+        grants=_READ,
+    ),
+    FunctionSpec(
+        "preview_artifact",
+        "functions.api.preview_artifact.handler",
+        "An artifact's content for the console to show (text, JSON, images)",
+        routes=(Route("GET", "/v1/artifacts/{artifact_id}/preview"),),
         grants=_READ,
     ),
     FunctionSpec(

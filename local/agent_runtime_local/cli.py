@@ -939,6 +939,54 @@ def checkpoints_input(
         _answered(client.checkpoints.submit(run_id, checkpoint_id, answer), json_output)
 
 
+def _assigned(checkpoint: Checkpoint, json_output: bool) -> None:
+    if json_output:
+        _print_json(checkpoint)
+        return
+    from rich.markup import escape
+
+    who = escape(checkpoint.assignee) if checkpoint.assignee else "anyone"
+    _out().print(f"checkpoint [bold]{checkpoint.checkpoint_id}[/] is now for {who}")
+
+
+@checkpoints_app.command("claim", epilog=_examples("agent-runtime checkpoints claim RUN_ID review-1"))
+@_api_errors
+def checkpoints_claim(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="The run's id."),
+    checkpoint_id: str = typer.Argument(..., help="The checkpoint's id, e.g. review-1."),
+    json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
+) -> None:
+    """Assign a pending checkpoint to yourself (your key's principal); refused while someone else holds it."""
+    with _client(ctx) as client:
+        _assigned(client.checkpoints.claim(run_id, checkpoint_id), json_output)
+
+
+@checkpoints_app.command(
+    "assign",
+    epilog=_examples(
+        "agent-runtime checkpoints assign RUN_ID review-1 ana",
+        "agent-runtime checkpoints assign RUN_ID review-1 --anyone",
+    ),
+)
+@_api_errors
+def checkpoints_assign(
+    ctx: typer.Context,
+    run_id: str = typer.Argument(..., help="The run's id."),
+    checkpoint_id: str = typer.Argument(..., help="The checkpoint's id, e.g. review-1."),
+    assignee: str | None = typer.Argument(None, help="Who it waits on now."),
+    anyone: bool = typer.Option(False, "--anyone", help="Unassign it: back to everyone's inbox."),
+    json_output: bool = JSON_OPTION,
+    fields: str | None = FIELDS_OPTION,
+) -> None:
+    """Reassign a pending checkpoint to someone, or with --anyone to nobody in particular."""
+    if (assignee is None) == (not anyone):
+        _fail("give either an assignee or --anyone", 2)
+    with _client(ctx) as client:
+        _assigned(client.checkpoints.assign(run_id, checkpoint_id, None if anyone else assignee), json_output)
+
+
 def schema_errors(value: Any, schema: dict[str, Any]) -> list[str]:
     """`  data.<field>: <message>` for each way `value` breaks `schema` (JSON Schema 2020-12)."""
     from jsonschema import Draft202012Validator

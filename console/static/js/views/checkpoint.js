@@ -5,6 +5,7 @@ import { badge, countdown, facts, h, replace, shortId, timeElement } from "../do
 import { jsonTree, readable } from "../render.js";
 import { fromServerErrors, schemaForm } from "../schema-form.js";
 import * as store from "../store.js";
+import { assignControls } from "./assign.js";
 import { audit, conflict, stepsOf, stepsTable } from "./common.js";
 
 const POLL_MS = 4000;
@@ -23,6 +24,7 @@ export async function renderCheckpoint(main, { params }) {
   const answerSection = h("section", { class: "panel", id: "answer", "aria-labelledby": "answer-title" });
   const notices = h("div", { id: "notices" });
   const factsSlot = h("div", { id: "checkpoint-facts" });
+  const assignSlot = h("div", { id: "assign" });
 
   function renderHeader() {
     replace(statusSlot, badge(checkpoint.status), " ", badge(checkpoint.type, "kind"), " ",
@@ -35,6 +37,16 @@ export async function renderCheckpoint(main, { params }) {
       ["Deadline", checkpoint.expires_at ? timeElement(checkpoint.expires_at) : "none"],
       ["Settled", checkpoint.resolved_at ? timeElement(checkpoint.resolved_at) : null],
     ]));
+    // Claim or reassign while it is pending; the controls are rebuilt only when that changes.
+    const pending = checkpoint.status === "pending";
+    if (pending !== Boolean(assignSlot.firstChild)) {
+      replace(assignSlot, pending ? assignControls(checkpoint, (now) => {
+        checkpoint = now;
+        renderHeader();
+        if (now.status !== "pending") renderAnswer();
+        store.refresh();
+      }) : null);
+    }
   }
 
   // The steps up to this checkpoint (the one that asked is "waiting").
@@ -54,7 +66,7 @@ export async function renderCheckpoint(main, { params }) {
           h("details", {}, h("summary", {}, "Payload as JSON"), jsonTree(checkpoint.payload, { label: "Payload" }))),
         answerSection),
       h("div", {},
-        h("section", { class: "panel", "aria-labelledby": "checkpoint-title" }, h("h2", { id: "checkpoint-title" }, "Checkpoint"), factsSlot),
+        h("section", { class: "panel", "aria-labelledby": "checkpoint-title" }, h("h2", { id: "checkpoint-title" }, "Checkpoint"), factsSlot, assignSlot),
         h("section", { class: "panel", "aria-labelledby": "context-title" },
           h("h2", { id: "context-title" }, "The run"),
           facts([
@@ -236,6 +248,10 @@ export async function renderCheckpoint(main, { params }) {
     if (document.visibilityState === "visible") {
       try {
         const now = await api(cpPath);
+        if (!stopped && now.status === "pending" && now.assignee !== checkpoint.assignee) {
+          checkpoint = now; // claimed or reassigned elsewhere: the facts say so
+          renderHeader();
+        }
         if (!stopped && !answered && now.status !== "pending") {
           checkpoint = now;
           renderHeader();

@@ -3,6 +3,7 @@
 import { api, ApiError, catalog, explain, pages } from "../api.js";
 import { ago, badge, countdown, formatTime, h, parseTime, queryOf, replace, timeElement } from "../dom.js";
 import * as store from "../store.js";
+import { claimButton } from "./assign.js";
 
 const STATUSES = [
   ["pending", "Pending"],
@@ -127,7 +128,7 @@ export async function renderInbox(main, { query, navigate }) {
   function show() {
     const now = Date.now();
     const shown = items.filter((c) => matches(c, filters, now)).sort(order(filters.sort));
-    const key = JSON.stringify(shown.map((c) => [c.run_id, c.checkpoint_id, c.status])) + filters.status;
+    const key = JSON.stringify(shown.map((c) => [c.run_id, c.checkpoint_id, c.status, c.assignee])) + filters.status;
     const pendingCount = items.filter((c) => c.status === "pending").length;
     summary.textContent = filters.status === "pending"
       ? `${pendingCount}${truncated ? "+" : ""} pending${shown.length !== pendingCount ? `, ${shown.length} shown` : ""}`
@@ -254,7 +255,8 @@ function card(c, picker = null) {
       h("span", {}, c.assignee ? `for ${c.assignee}` : "for anyone"),
       h("span", {}, "asked ", timeElement(c.created_at)),
       state,
-      c.resolution?.by ? h("span", {}, `by ${c.resolution.by}`) : null)));
+      c.resolution?.by ? h("span", {}, `by ${c.resolution.by}`) : null,
+      c.status === "pending" ? claimButton(c, () => store.refresh()) : null)));
 }
 
 // A line of what is asked about: the payload's first short text (a title, a purpose).

@@ -7,6 +7,7 @@ import { jsonTree } from "../render.js";
 import { followRun } from "../sse.js";
 import * as store from "../store.js";
 import { audit, stepsOf, stepsTable } from "./common.js";
+import { previewToggle } from "./preview.js";
 
 const TERMINAL = new Set(["succeeded", "failed", "cancelled", "timed_out"]);
 const LINK_REFRESH_MS = 10 * 60_000; // download URLs last 15 minutes
@@ -167,7 +168,8 @@ export async function renderRun(main, { params }) {
       a.download_url
         ? h("p", {}, h("a", { class: "button secondary download", href: a.download_url, download: a.name, target: "_blank", rel: "noopener noreferrer" },
           `Download ${a.name}`), h("span", { class: "hint" }, ` link valid until ${formatTime(a.expires_at)}`))
-        : h("p", { class: "notice error" }, "No download link (the artifact may have expired).")))));
+        : h("p", { class: "notice error" }, "No download link (the artifact may have expired)."),
+      previewToggle(a)))));
   }
 
   let shownDeliveries = "";
@@ -260,6 +262,7 @@ function describe(event, events) {
     case "checkpoint.created": return h("span", {}, h("q", {}, d.prompt), d.assignee ? ` for ${d.assignee}` : "", d.expires_at ? [", deadline ", timeElement(d.expires_at)] : "");
     case "checkpoint.resolved": return h("span", {}, `${d.decision}${d.by ? ` by ${d.by}` : ""}${d.comment ? `: “${d.comment}”` : ""}${d.reason ? `: “${d.reason}”` : ""}`);
     case "checkpoint.expired": return h("span", {}, `deadline passed (${d.on_timeout === "continue" ? "continued with the default" : "timed out"})`);
+    case "checkpoint.assigned": return h("span", {}, h("code", {}, d.checkpoint_id), ` ${d.previous || "anyone"} → ${d.assignee || "anyone"}${d.by ? ` by ${d.by}` : ""}${d.via ? ` via ${d.via}` : ""}`);
     case "artifact.created": return h("span", {}, `${d.name} (${formatBytes(d.size)})`);
     case "run.failed":
     case "run.timed_out": return h("span", {}, `${d.error?.type || ""}: ${d.error?.message || ""}`);

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from agent_runtime.engine.api_keys import ApiKeys
     from agent_runtime.engine.artifacts import Artifacts
+    from agent_runtime.engine.assignments import Assignments
     from agent_runtime.engine.checkpoints import Checkpoints
     from agent_runtime.engine.orchestration import Orchestrator
     from agent_runtime.engine.reconcile import Reconciler
@@ -89,6 +90,12 @@ class Engine:
         from agent_runtime.engine.checkpoints import Checkpoints
 
         return Checkpoints(self)
+
+    @cached_property
+    def assignments(self) -> Assignments:
+        from agent_runtime.engine.assignments import Assignments
+
+        return Assignments(self)
 
     @cached_property
     def threads(self) -> Threads:

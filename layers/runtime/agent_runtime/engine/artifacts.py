@@ -34,6 +34,14 @@ class Artifacts:
 
     def get(self, tenant_id: str, artifact_id: str) -> ArtifactDownload:
         """The artifact with a pre-signed download URL and when that URL expires (RFC 3339)."""
+        artifact = self.record(tenant_id, artifact_id)
+        ttl = settings().artifact_url_ttl_seconds
+        url = self.store.artifact_objects.download_url(artifact, ttl)
+        expires = datetime.now(UTC) + timedelta(seconds=ttl)
+        return ArtifactDownload(artifact, url, expires.isoformat(timespec="seconds").replace("+00:00", "Z"))
+
+    def record(self, tenant_id: str, artifact_id: str) -> Artifact:
+        """The tenant's artifact whose bytes are still kept; NotFound otherwise (another tenant's too)."""
         try:
             artifact = self.store.artifacts.get(artifact_id)
         except ItemNotFound:
@@ -44,7 +52,4 @@ class Artifacts:
             raise NotFound(
                 f"artifact {artifact_id!r} is past its {settings().artifact_retention_days}-day retention"
             )
-        ttl = settings().artifact_url_ttl_seconds
-        url = self.store.artifact_objects.download_url(artifact, ttl)
-        expires = datetime.now(UTC) + timedelta(seconds=ttl)
-        return ArtifactDownload(artifact, url, expires.isoformat(timespec="seconds").replace("+00:00", "Z"))
+        return artifact

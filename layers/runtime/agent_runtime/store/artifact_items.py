@@ -91,3 +91,10 @@ class ArtifactObjects:
         return self.presigner.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": record.object_key}, ExpiresIn=ttl_seconds
         )
+
+    def read_start(self, record: ArtifactRecord, max_bytes: int) -> bytes:
+        """The object's first `max_bytes` bytes (a ranged GET: a preview never reads a whole large file)."""
+        response = self.client.get_object(
+            Bucket=self.bucket, Key=record.object_key, Range=f"bytes=0-{max(max_bytes, 1) - 1}"
+        )
+        return response["Body"].read()

@@ -85,6 +85,24 @@ class CheckpointItems:
             values={":pending": PENDING},
         )
 
+    def assign_entry(self, record: CheckpointRecord, assignee: str | None) -> dict[str, Any]:
+        """The transaction entry giving a pending checkpoint to `assignee` (None: to nobody), only if it
+        is still pending and still has the assignee `record` was read with: a claim or reassign made
+        meanwhile is never overwritten unseen."""
+        if record.assignee is None:
+            unchanged = "(attribute_not_exists(assignee) OR attribute_type(assignee, :null_type))"
+            values: dict[str, Any] = {":pending": PENDING, ":null_type": "NULL"}
+        else:
+            unchanged = "assignee = :was"
+            values = {":pending": PENDING, ":was": record.assignee}
+        return self.table.update_entry(
+            keys.checkpoint(record.run_id, record.checkpoint_id),
+            {"assignee": assignee},
+            condition=f"#status = :pending AND {unchanged}",
+            names={"#status": "status"},
+            values=values,
+        )
+
     def get(self, run_id: str, checkpoint_id: str) -> CheckpointRecord:
         values = self.table.get(keys.checkpoint(run_id, checkpoint_id))
         if values is None:

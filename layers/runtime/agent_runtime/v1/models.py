@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from agent_runtime.engine.runs import RunSpec
 
@@ -224,6 +224,23 @@ class ApproveRequest(Strict):
 
 class RejectRequest(Strict):
     reason: str | None = Field(default=None, max_length=4000)
+
+
+class AssignRequest(Strict):
+    """Either `assignee` (a name, or null to unassign) or `claim: true` (the caller's principal)."""
+
+    # No control characters: an assignee is shown in inboxes and logs.
+    assignee: str | None = Field(
+        default=None, min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*\S[^\x00-\x1f\x7f]*$"
+    )
+    claim: Literal[True] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> AssignRequest:
+        # `assignee` must be given even to unassign: an empty body must not silently unassign.
+        if ("assignee" in self.model_fields_set) == bool(self.claim):
+            raise ValueError("give either assignee (a name, or null to unassign) or claim: true")
+        return self
 
 
 class InputRequest(Strict):

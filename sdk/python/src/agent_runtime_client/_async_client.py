@@ -367,6 +367,16 @@ class AsyncCheckpoints:
     async def reject(self, run_id: str, checkpoint_id: str, *, reason: str | None = None) -> Checkpoint:
         return await self._answer(ops.reject_checkpoint(run_id, checkpoint_id, reason), "reject", reason)
 
+    async def claim(self, run_id: str, checkpoint_id: str) -> Checkpoint:
+        """Assign a pending checkpoint to this key's principal (ConflictError while someone else holds
+        it, or once it is no longer pending)."""
+        return await self._c._request(ops.assign_checkpoint(run_id, checkpoint_id, {"claim": True}))
+
+    async def assign(self, run_id: str, checkpoint_id: str, assignee: str | None) -> Checkpoint:
+        """Reassign a pending checkpoint to `assignee`; None unassigns it (ConflictError once it is no
+        longer pending, or if it changed hands meanwhile)."""
+        return await self._c._request(ops.assign_checkpoint(run_id, checkpoint_id, {"assignee": assignee}))
+
     async def submit(self, run_id: str, checkpoint_id: str, data: dict[str, Any]) -> Checkpoint:
         return await self._answer(ops.submit_checkpoint_input(run_id, checkpoint_id, data), "input", data)
 

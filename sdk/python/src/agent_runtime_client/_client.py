@@ -405,6 +405,16 @@ class Checkpoints:
     def reject(self, run_id: str, checkpoint_id: str, *, reason: str | None = None) -> Checkpoint:
         return self._answer(ops.reject_checkpoint(run_id, checkpoint_id, reason), "reject", reason)
 
+    def claim(self, run_id: str, checkpoint_id: str) -> Checkpoint:
+        """Assign a pending checkpoint to this key's principal (ConflictError while someone else holds
+        it, or once it is no longer pending)."""
+        return self._c._request(ops.assign_checkpoint(run_id, checkpoint_id, {"claim": True}))
+
+    def assign(self, run_id: str, checkpoint_id: str, assignee: str | None) -> Checkpoint:
+        """Reassign a pending checkpoint to `assignee`; None unassigns it (ConflictError once it is no
+        longer pending, or if it changed hands meanwhile)."""
+        return self._c._request(ops.assign_checkpoint(run_id, checkpoint_id, {"assignee": assignee}))
+
     def submit(self, run_id: str, checkpoint_id: str, data: dict[str, Any]) -> Checkpoint:
         """Answer with `data` matching the checkpoint's response_schema: an input checkpoint's input, or
         an approval checkpoint's decision `{"approved": bool, "comment"?, "reason"?}`."""

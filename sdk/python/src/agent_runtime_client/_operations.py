@@ -118,6 +118,11 @@ def reject_checkpoint(run_id: str, checkpoint_id: str, reason: str | None) -> Ca
     return Call("POST", f"{_checkpoint(run_id, checkpoint_id)}/reject", model(Checkpoint), json=body)
 
 
+def assign_checkpoint(run_id: str, checkpoint_id: str, body: dict[str, Any]) -> Call[Checkpoint]:
+    """`{"assignee": name | None}` reassigns (None: to anyone), `{"claim": True}` assigns to the caller."""
+    return Call("POST", f"{_checkpoint(run_id, checkpoint_id)}/assign", model(Checkpoint), json=body)
+
+
 def submit_checkpoint_input(run_id: str, checkpoint_id: str, data: dict[str, Any]) -> Call[Checkpoint]:
     path = f"{_checkpoint(run_id, checkpoint_id)}/input"
     return Call("POST", path, model(Checkpoint), json={"data": data})

@@ -205,6 +205,17 @@ class CheckpointCancelledData(TypedDict, total=False):
 
 
 @with_config(ConfigDict(extra="allow"))
+class CheckpointAssignedData(TypedDict, total=False):
+    checkpoint_id: str
+    name: str
+    assignee: str | None
+    previous: str | None
+    by: str | None
+    at: str
+    via: str
+
+
+@with_config(ConfigDict(extra="allow"))
 class ArtifactCreatedData(TypedDict, total=False):
     artifact_id: str
     run_id: str
@@ -264,6 +275,11 @@ class CheckpointCancelled(Event):
     data: CheckpointCancelledData
 
 
+class CheckpointAssigned(Event):
+    type: Literal["checkpoint.assigned"]
+    data: CheckpointAssignedData
+
+
 class ArtifactCreated(Event):
     type: Literal["artifact.created"]
     data: ArtifactCreatedData
@@ -286,6 +302,7 @@ _EVENT_CLASSES: dict[str, type[Event]] = {
         CheckpointResolved,
         CheckpointExpired,
         CheckpointCancelled,
+        CheckpointAssigned,
         ArtifactCreated,
     )
     for kind in get_args(cls.model_fields["type"].annotation)
@@ -308,6 +325,7 @@ AnyEvent = Annotated[
     | Annotated[CheckpointResolved, Tag("CheckpointResolved")]
     | Annotated[CheckpointExpired, Tag("CheckpointExpired")]
     | Annotated[CheckpointCancelled, Tag("CheckpointCancelled")]
+    | Annotated[CheckpointAssigned, Tag("CheckpointAssigned")]
     | Annotated[ArtifactCreated, Tag("ArtifactCreated")]
     | Annotated[CustomEvent, Tag("CustomEvent")],
     Discriminator(_event_tag),
@@ -459,6 +477,16 @@ class Artifact(Model):
 class ArtifactWithDownload(Artifact):
     download_url: str
     expires_at: datetime
+
+
+class ArtifactPreview(Artifact):
+    """What GET /v1/artifacts/{id}/preview can show of an artifact (the console's preview)."""
+
+    kind: Literal["text", "markdown", "json", "image", "none"]
+    text: str | None = None
+    data_base64: str | None = None
+    truncated: bool = False
+    reason: str | None = None
 
 
 class ArtifactList(Model):
