@@ -211,6 +211,8 @@ def dev(
         "",
         "--workflows",
         envvar="AGENT_RUNTIME_WORKFLOW_MODULES",
+        # The variable's long name can't wrap in a narrow terminal: the README names it.
+        show_envvar=False,
         help="Your workflow modules, comma-separated import paths (myagents.research), each with "
         "WORKFLOWS = [...]; the current directory is on the path.",
         show_default=False,
