@@ -204,7 +204,7 @@ def write(loop: dict[str, Any], many: dict[str, Any], models: dict[str, Any]) ->
         "| --- | --- |",
         f"| statuses | {', '.join(models['statuses'])} |",
         f"| model calls / s across runs | {models['calls_per_second']:.0f} |",
-        f"| DynamoDB write units per call (its budget check, the call, its usage) | "
+        f"| DynamoDB write units per call (the call, its streamed events, its usage) | "
         f"{models['write_units_per_call']:.2f} |",
         f"| USD per million model-call operations, excluding the model and compute | "
         f"{models['usd_per_million_calls_excluding_model_and_compute']:.2f} |",
