@@ -70,3 +70,9 @@ def test_a2a_answers_a_durable_run_with_a_message(http: httpx.Client) -> None:  
     rpc("SendMessage", {"message": answer})
     run = _run(http, task["id"], {"succeeded", "failed"})
     assert run["output"] == {"total": 0, "approved": False, "comment": None}
+    # The same answer sent again (a client's retry) gets the task back, not an error, and changes nothing.
+    again = rpc("SendMessage", {"message": answer})
+    assert again["task"]["id"] == task["id"]
+    assert [e["type"] for e in http.get(f"/v1/runs/{task['id']}/events").json()["data"]].count(
+        "checkpoint.resolved"
+    ) == 1

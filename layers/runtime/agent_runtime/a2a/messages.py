@@ -161,6 +161,8 @@ def _create(caller: Caller, request: SendMessageRequest) -> tuple[Run, bool]:
 def answer(caller: Caller, run: Run, message: Message) -> Run:
     """Answer the checkpoint the task waits on, exactly once (the engine refuses a second answer)."""
     state = views.STATE[run.status]
+    if caller.engine.checkpoints.answered_with(run.run_id, "messageId", message.message_id):
+        return run  # this very message answered it already: a resend gets the task, not an error
     if run.terminal:
         raise UnsupportedOperation(
             f"task {run.run_id} is {state}: it accepts no further messages", taskId=run.run_id
@@ -173,10 +175,12 @@ def answer(caller: Caller, run: Run, message: Message) -> Run:
     if checkpoint.type == "approval":
         decision: Approve | Reject | Submit = parts.approval(message.parts)
     else:
-        kind = caller.engine.workflows.get(run.workflow_name, run.workflow_version).checkpoints[
+        # A durable run's callback of no declared kind takes any JSON object.
+        kind = caller.engine.workflows.get(run.workflow_name, run.workflow_version).checkpoints.get(
             checkpoint.name
-        ]
-        data, _ = parts.object_from_parts(kind.response_model, message.parts, "message.parts")
+        )
+        model = kind.response_model if kind is not None else None
+        data, _ = parts.object_from_parts(model, message.parts, "message.parts")
         decision = Submit(data)
     try:
         caller.engine.checkpoints.answer(

@@ -132,6 +132,18 @@ class Checkpoints:
             return None
         return self.pending(run.run_id)
 
+    def answered_with(self, run_id: str, key: str, value: Any) -> Checkpoint | None:
+        """The run's checkpoint answered by a request whose door-kept copy (`origin`) has `key` ==
+        `value` (an A2A messageId): the same answer sent again is answered with what it did."""
+        for record in self.items.list_for_run(run_id):
+            if record.status != "resolved" or not record.resolution:
+                continue
+            loaded = self.store.payloads.load(record.resolution)
+            origin = loaded.get(ORIGIN) if isinstance(loaded, dict) else None
+            if isinstance(origin, dict) and origin.get(key) == value:
+                return self.view(record)
+        return None
+
     def pending(self, run_id: str) -> Checkpoint | None:
         """The checkpoint a run waits on, if any."""
         waiting = [c for c in self.items.list_for_run(run_id) if c.status == PENDING]
