@@ -197,8 +197,10 @@ MAX_ID_BYTES = 256
 def _path_params(event: dict[str, Any]) -> dict[str, str]:
     params: dict[str, str] = event.get("pathParameters") or {}
     for name, value in params.items():
-        if len(value.encode()) > MAX_ID_BYTES:
-            raise NotFound(f"no {name} is {len(value.encode())} bytes long")
+        # A greedy parameter ({proxy+}) holds several segments, each an id of its own.
+        longest = max((len(segment.encode()) for segment in value.split("/")), default=0)
+        if longest > MAX_ID_BYTES:
+            raise NotFound(f"no {name} has a {longest}-byte segment")
     return params
 
 
