@@ -190,7 +190,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         tiers = tiers_of(set(getattr(item, "fixturenames", ())), folder)
         for tier in sorted(tiers):
             item.add_marker(getattr(pytest.mark, tier))
-        if tiers:
+        # A tier a test declares itself counts as much as one its fixtures or folder give it.
+        declared = {mark.name for mark in item.iter_markers()} & {"stack", "e2e", "infra", "browser"}
+        if tiers or declared:
             tiered.add(item.nodeid)
     # Tests that need no tier run first (in their order): they fail fastest, and tests/engine's moto
     # mocks must be done before the session's local stack starts in this process (its moto is the same
