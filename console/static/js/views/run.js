@@ -153,8 +153,14 @@ export async function renderRun(main, { params }) {
       : h("p", { class: "empty" }, "This run asked no human."));
   }
 
-  async function loadArtifacts() {
+  let shownArtifacts = "";
+  // Redrawn when the run's artifacts change, or (refreshLinks) when their download links near expiry:
+  // a reload for an event that changed nothing keeps the previews a reader opened.
+  async function loadArtifacts(refreshLinks = false) {
     const list = await api(`${base}/artifacts`);
+    const key = list.data.map((a) => a.artifact_id).join(",");
+    if (key === shownArtifacts && !refreshLinks) return;
+    shownArtifacts = key;
     if (!list.data.length) {
       replace(artifactsSlot, h("p", { class: "empty" }, "No artifacts."));
       return;
@@ -234,7 +240,7 @@ export async function renderRun(main, { params }) {
   });
   // Deliveries retry in the background (webhooks have no event of their own), and links expire.
   timers.push(setInterval(() => { if (document.visibilityState === "visible") loadDeliveries().catch(() => {}); }, 10_000));
-  timers.push(setInterval(() => loadArtifacts().catch(() => {}), LINK_REFRESH_MS));
+  timers.push(setInterval(() => loadArtifacts(true).catch(() => {}), LINK_REFRESH_MS));
 
   return () => {
     stopStream?.();
