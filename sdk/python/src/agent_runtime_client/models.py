@@ -408,7 +408,7 @@ class ApprovedResolution(Model):
     comment: str | None = None
     by: str | None = None
     at: datetime
-    via: Literal["api", "console", "acp", "a2a"] | None = None  # where the answer came from
+    via: Literal["api", "console", "acp", "a2a", "mcp"] | None = None  # where the answer came from
 
 
 class RejectedResolution(Model):
@@ -416,7 +416,7 @@ class RejectedResolution(Model):
     reason: str | None = None
     by: str | None = None
     at: datetime
-    via: Literal["api", "console", "acp", "a2a"] | None = None  # where the answer came from
+    via: Literal["api", "console", "acp", "a2a", "mcp"] | None = None  # where the answer came from
 
 
 class SubmittedResolution(Model):
@@ -424,7 +424,7 @@ class SubmittedResolution(Model):
     data: dict[str, Any]
     by: str | None = None
     at: datetime
-    via: Literal["api", "console", "acp", "a2a"] | None = None  # where the answer came from
+    via: Literal["api", "console", "acp", "a2a", "mcp"] | None = None  # where the answer came from
 
 
 class ExpiredResolution(Model):
