@@ -1,7 +1,7 @@
 """Typed models of the API's resources, as openapi/agent-runtime.yaml describes them.
 
 Every model keeps members it does not know (`extra="allow"`), so a server that adds a field never
-breaks an older client; `tests/sdk/test_models.py` holds their fields to the spec's components.
+breaks an older client; `tests/sdk/test_surface.py` holds their fields to the spec's components.
 """
 
 from __future__ import annotations
