@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-DECISIONS = Path(__file__).resolve().parents[2] / "docs" / "decisions.md"
+DECISIONS = Path(__file__).resolve().parents[1] / "docs" / "decisions.md"
 HEADING = re.compile(r"^## (\d+|XX)\. \S")
 STATUS = re.compile(r"^\*(\d{4}-\d{2}-\d{2}) · (accepted|amended by \d+|superseded by \d+)\b.*\*$")
 
