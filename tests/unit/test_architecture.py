@@ -24,7 +24,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "runtime"
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
-EDGES_MARKER = "<!-- edges: checked by tests/unit/test_architecture.py -->"
+EDGES_MARKER = "<!-- edge list: the architecture test compares it with the imports -->"
 PACKAGE = "agent_runtime"
 DOORS = (
     "agent_runtime.v1",
