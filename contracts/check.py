@@ -1,4 +1,4 @@
-"""Contracts that never break (docs/decisions.md "Contracts that never break"): compares
+"""Contracts that never break (docs/decisions.md 73): compares
 openapi/agent-runtime.yaml and proto/agent_runtime.proto with the last released version and exits 1,
 naming each break, when a change is not additive.
 

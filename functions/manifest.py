@@ -107,7 +107,7 @@ class FunctionSpec:
     # With trigger=SCHEDULE: how often it runs, as an EventBridge Scheduler rate ("rate(1 minute)").
     schedule: str | None = None
     # Its requests may be held open (long polls, SSE windows, blocking sends: up to 25 s): each tenant
-    # may hold HELD_OPEN_PER_TENANT of them at once, on threads of its own locally (docs/decisions.md XX).
+    # may hold HELD_OPEN_PER_TENANT of them at once, on threads of its own locally (docs/decisions.md 78).
     holds_open: bool = False
     # Reserved concurrency in the cloud (a floor for workers, a ceiling for held-open request functions),
     # so one tenant's long polls can't take the account's executions from the steps and the authorizer.
@@ -604,8 +604,8 @@ FUNCTIONS += tuple(
     for service, method, grants in CONNECT_METHODS
 )
 
-# MCP (2026-07-28, Streamable HTTP; docs/decisions.md "MCP"): one POST endpoint, every method, so one
-# function; its contract is MCP's own schema and the Tasks extension's (tests/contract/mcp/). A tool call
+# MCP (2026-07-28, Streamable HTTP; docs/decisions.md 77): one POST endpoint, every method, so one
+# function; its contract is MCP's own schema and the Tasks extension's (tests/mcp/schemas/). A tool call
 # creates and starts a run, tasks/update answers its checkpoint, tasks/cancel stops it: ACP's grants.
 MCP_FUNCTIONS = ("mcp",)
 FUNCTIONS += (

@@ -133,7 +133,7 @@ class Api(Construct):
             description="agent-runtime HTTP API (openapi/agent-runtime.yaml)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             # The Connect door's binary bodies (protobuf, stream envelopes) reach its functions base64
-            # encoded, and their base64 answers go back as bytes (docs/decisions.md "Connect door").
+            # encoded, and their base64 answers go back as bytes (docs/decisions.md 71).
             binary_media_types=list(CONNECT_BINARY_MEDIA_TYPES),
             # Usage plans meter the key the authorizer names (usageIdentifierKey: the tenant's usage key,
             # engine/api_keys.py), not an x-api-key header, which ACP clients fill with their own key.

@@ -185,15 +185,14 @@ class FunctionFactory:
             role=role,
             log_group=log_group,
             # JSON logs filtered by level by Lambda itself: the Python runtime applies the level to the
-            # logging root logger (left at WARNING otherwise, dropping the runtime's INFO records), at
-            # no cold-start cost (Powertools' Logger and Metrics would add about a third of boto3's import
-            # time; docs/decisions.md records the measurement).
+            # logging root logger (left at WARNING otherwise, dropping the runtime's INFO records), and
+            # observability.py's filter adds the bound fields (docs/decisions.md 85).
             logging_format=lambda_.LoggingFormat.JSON,
             application_log_level_v2=APPLICATION_LOG_LEVELS[config.log_level],
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
             tracing=lambda_.Tracing.ACTIVE if config.tracing else lambda_.Tracing.DISABLED,
             # A floor for the workers and the authorizer, a ceiling for held-open request functions:
-            # long polls can't take the executions the steps need (docs/decisions.md XX).
+            # long polls can't take the executions the steps need (docs/decisions.md 78).
             reserved_concurrent_executions=spec.reserved_concurrency if config.reserved_concurrency else None,
         )
         return DeployedFunction(spec, function, role, log_group)

@@ -104,7 +104,7 @@ def test_input_is_validated_against_the_checkpoint_schema_then_returned(api: Api
 
 
 def test_the_wrong_kind_of_answer_is_a_conflict(api: Api) -> None:
-    # An approval checkpoint takes the decision its response_schema describes on /input (decision 32):
+    # An approval checkpoint takes the decision its response_schema describes on /input (decision 31):
     # other data is a 422 naming the field, not a conflict.
     run_id = start_approval(api)
     reply = api("POST", f"/v1/runs/{run_id}/checkpoints/review-1/input", body={"data": {}})

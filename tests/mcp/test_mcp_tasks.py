@@ -367,3 +367,19 @@ def test_a_throttled_store_is_a_503_to_retry_and_the_retry_with_its_key_makes_on
     again = post(http, body).json()["result"]
     assert first["_meta"]["io.agent-runtime/run"]["id"] == again["_meta"]["io.agent-runtime/run"]["id"]
     assert len(list(Engine.default().runs.scan(tenant, 10))) == 1
+
+
+def test_a_checkpoint_answered_through_mcp_reads_back_through_v1_as_the_contract_and_the_sdk_say(
+    http: httpx.Client,
+) -> None:
+    # Its resolution says `via: "mcp"`: the v1 contract's enum and the SDK's models must know the value.
+    from agent_runtime_client.models import Checkpoint
+    from tests.contract.test_openapi import conforms as v1_conforms
+
+    task_id = start_task(http, "approval", {"title": "Q3 report"})["taskId"]
+    key = next(iter(until(http, task_id, "input_required")["inputRequests"]))
+    update(http, task_id, {key: {"action": "accept", "content": {"approved": True}}})
+    until(http, task_id, "completed")
+    read = v1_conforms(http.get(f"/v1/runs/{task_id}/checkpoints/{key}"), "get_checkpoint")
+    assert read.json()["resolution"]["via"] == "mcp"
+    assert Checkpoint.model_validate(read.json()).resolution.via == "mcp"

@@ -7,6 +7,8 @@
 - The Lambda layer package (agent_runtime) imports nothing of the local stack, functions/ or infra/.
 - functions/manifest.py is plain data: it imports nothing of agent_runtime.
 - No import cycles between modules of agent_runtime.
+- docs/architecture.md's edge list (which package imports which) is the real one: an import that adds
+  or drops an edge fails here until the list says so, so the picture can't drift.
 
 Imports under `if TYPE_CHECKING:` are left out (they never run); imports inside functions count.
 """
@@ -21,6 +23,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "runtime"
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+EDGES_MARKER = "<!-- edge list: the architecture test compares it with the imports -->"
 PACKAGE = "agent_runtime"
 DOORS = (
     "agent_runtime.v1",
@@ -149,3 +153,108 @@ def test_the_rules_see_real_imports() -> None:
     # The Connect door is a door like the others: it calls the engine, and the door rule covers it.
     assert "agent_runtime.engine" in edges["agent_runtime.connect.services"]
     assert not any(t.startswith("agent_runtime.engine") for t in edges["agent_runtime.store.run_items"])
+
+
+# -- the edge list of docs/architecture.md ----------------------------------------------------------
+def package_of(module: str) -> str | None:
+    """The package an edge is drawn between: agent_runtime's first level (`engine`, `v1`, `errors`),
+    the engine's own subpackages apart (`engine.webhooks`); None outside the layer."""
+    parts = module.split(".")
+    if parts[0] != PACKAGE or len(parts) == 1:
+        return None
+    if parts[1] == "engine" and len(parts) > 2 and (LAYER / PACKAGE / "engine" / parts[2]).is_dir():
+        return f"engine.{parts[2]}"
+    return parts[1]
+
+
+def handler_imports() -> dict[str, set[str]]:
+    """What each handler folder (`functions/api`, ...) and the local stack import of the layer."""
+    modules = set(layer_modules())
+    folders = {f"functions/{d.name}": d for d in sorted((ROOT / "functions").iterdir()) if d.is_dir()}
+    folders["agent_runtime_local"] = ROOT / "local" / "agent_runtime_local"
+    return {
+        name: {m for path in folder.rglob("*.py") for m in imports_of(path, modules)}
+        for name, folder in folders.items()
+    }
+
+
+def package_edges() -> dict[str, set[str]]:
+    """The import graph folded to packages: `a -> b` when a module of a imports one of b."""
+    edges: dict[str, set[str]] = {}
+    for module, targets in graph().items():
+        source = package_of(module)
+        for target in targets:
+            folded = package_of(target)
+            if source and folded and folded != source:
+                edges.setdefault(source, set()).add(folded)
+    for folder, targets in handler_imports().items():
+        folded_targets = {package_of(t) for t in targets} - {None}
+        if folded_targets:
+            edges[folder] = {t for t in folded_targets if t}
+    return edges
+
+
+def documented_edges(markdown: str) -> dict[str, set[str]]:
+    """The fenced block after EDGES_MARKER: one `package -> target target ...` line per package."""
+    lines = markdown.splitlines()
+    start = lines.index(EDGES_MARKER) + 1
+    assert lines[start].startswith("```"), f"{EDGES_MARKER} must sit right before the edge list's fence"
+    block = lines[start + 1 : lines.index("```", start + 1)]
+    edges: dict[str, set[str]] = {}
+    for line in block:
+        source, arrow, targets = line.partition("->")
+        assert arrow, f"not an edge line: {line!r}"
+        edges[source.strip()] = set(targets.split())
+    return edges
+
+
+# The list's order, top down as the picture draws it; anything else follows by name.
+TIERS = ("functions/", *(d.removeprefix(f"{PACKAGE}.") for d in DOORS), "http", "engine", "store")
+
+
+def edge_list(edges: dict[str, set[str]]) -> str:
+    def order(source: str) -> tuple[int, str]:
+        tier = next((i for i, t in enumerate(TIERS) if source.startswith(t)), len(TIERS))
+        return (tier if source != "agent_runtime_local" else len(TIERS) + 1, source)
+
+    width = max(len(source) for source in edges)
+    return "\n".join(f"{s:<{width}} -> {' '.join(sorted(edges[s]))}" for s in sorted(edges, key=order))
+
+
+def edge_drift(documented: dict[str, set[str]], real: dict[str, set[str]]) -> list[str]:
+    """Each edge imported but not listed, then each listed but not imported."""
+    sources = sorted(set(documented) | set(real))
+    missing = [
+        (s, t, "imported, not in the list")
+        for s in sources
+        for t in real.get(s, set()) - documented.get(s, set())
+    ]
+    extra = [
+        (s, t, "in the list, not imported")
+        for s in sources
+        for t in documented.get(s, set()) - real.get(s, set())
+    ]
+    return [f"{s} -> {t}: {why}" for s, t, why in sorted(missing) + sorted(extra)]
+
+
+def test_the_documented_edges_are_the_real_imports() -> None:
+    real = package_edges()
+    drift = edge_drift(documented_edges(ARCHITECTURE.read_text(encoding="utf-8")), real)
+    assert drift == [], (
+        "docs/architecture.md's edge list differs from the imports; if the new edge is allowed by the "
+        "rules there, replace the block with:\n" + edge_list(real) + "\n\n" + "\n".join(drift)
+    )
+
+
+def test_the_edge_check_sees_a_missing_and_an_extra_edge() -> None:
+    doc = f"text\n{EDGES_MARKER}\n```\nv1     -> engine http\nengine -> store v1\n```\n"
+    documented = documented_edges(doc)
+    assert documented == {"v1": {"engine", "http"}, "engine": {"store", "v1"}}
+    real = {"v1": {"engine", "http", "errors"}, "engine": {"store"}}
+    assert edge_drift(documented, real) == [
+        "v1 -> errors: imported, not in the list",
+        "engine -> v1: in the list, not imported",
+    ]
+    assert package_of("agent_runtime.engine.webhooks.sender") == "engine.webhooks"
+    assert package_of("agent_runtime.engine.runs") == "engine"
+    assert package_of("agent_runtime.store.keys") == "store" and package_of("boto3") is None

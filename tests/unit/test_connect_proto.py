@@ -1,6 +1,6 @@
 """The Connect door's generated code (layers/runtime/agent_runtime/connect/gen/) is what `make proto`
 makes of proto/agent_runtime.proto today: regenerated into a temporary directory with the pinned buf
-and plugins, it must equal the committed files byte for byte (docs/decisions.md "Connect door")."""
+and plugins, it must equal the committed files byte for byte (docs/decisions.md 71)."""
 
 from __future__ import annotations
 

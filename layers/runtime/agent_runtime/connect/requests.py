@@ -1,5 +1,5 @@
 """What a Connect request message asks for, checked before anything is read or written: the limits the
-v1 door's request models hold (docs/decisions.md "Connect door"), as invalid_argument errors naming the
+v1 door's request models hold (docs/decisions.md 71), as invalid_argument errors naming the
 proto field. Protobuf can't say "required" or "at most 64 keys"; these checks do."""
 
 from __future__ import annotations

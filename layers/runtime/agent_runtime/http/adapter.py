@@ -1,7 +1,8 @@
 """A lean adapter between API Gateway proxy events and endpoint functions, shared by every door.
 
-Chosen over Powertools' REST resolver because every function serves one route (routing is API
-Gateway's job) and it imports in a fraction of the time (bench/cold_start.py measures both).
+Chosen over Powertools' REST resolver because routing is API Gateway's job (a v1 or ACP function
+serves one route; A2A, Connect and MCP dispatch their few paths or methods in the door) and it imports
+in a fraction of the time (bench/cold_start.py measures both).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Typed models of the API's resources, as openapi/agent-runtime.yaml describes them.
 
 Every model keeps members it does not know (`extra="allow"`), so a server that adds a field never
-breaks an older client; `tests/sdk/test_models.py` holds their fields to the spec's components.
+breaks an older client; `tests/sdk/test_surface.py` holds their fields to the spec's components.
 """
 
 from __future__ import annotations
@@ -408,7 +408,7 @@ class ApprovedResolution(Model):
     comment: str | None = None
     by: str | None = None
     at: datetime
-    via: Literal["api", "console", "acp", "a2a"] | None = None  # where the answer came from
+    via: Literal["api", "console", "acp", "a2a", "mcp"] | None = None  # where the answer came from
 
 
 class RejectedResolution(Model):
@@ -416,7 +416,7 @@ class RejectedResolution(Model):
     reason: str | None = None
     by: str | None = None
     at: datetime
-    via: Literal["api", "console", "acp", "a2a"] | None = None  # where the answer came from
+    via: Literal["api", "console", "acp", "a2a", "mcp"] | None = None  # where the answer came from
 
 
 class SubmittedResolution(Model):
@@ -424,7 +424,7 @@ class SubmittedResolution(Model):
     data: dict[str, Any]
     by: str | None = None
     at: datetime
-    via: Literal["api", "console", "acp", "a2a"] | None = None  # where the answer came from
+    via: Literal["api", "console", "acp", "a2a", "mcp"] | None = None  # where the answer came from
 
 
 class ExpiredResolution(Model):
