@@ -273,9 +273,14 @@ def test_a_parked_run_is_left_alone(api: Api, engine: Engine) -> None:
     api("POST", f"/v1/runs/{run_id}/cancel")
 
 
+SHORT_GRACE_SECONDS = 1.0
+
+
 @pytest.fixture
-def no_grace(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("RECONCILE_GRACE_SECONDS", "0")
+def short_grace(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # Not 0: the grace is what keeps a second sweep off a run the first one just claimed and whose
+    # execution it is still starting (the claim moves updated_at; the new execution isn't there yet).
+    monkeypatch.setenv("RECONCILE_GRACE_SECONDS", str(SHORT_GRACE_SECONDS))
     monkeypatch.setenv("RECONCILE_DELIVERY_GRACE_SECONDS", "3600")
     settings.cache_clear()
     yield
@@ -284,11 +289,12 @@ def no_grace(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 def test_two_sweeps_at_once_drive_a_run_whose_execution_never_started_once(
-    api: Api, engine: Engine, tenant: str, no_grace: None
+    api: Api, engine: Engine, tenant: str, short_grace: None
 ) -> None:
-    # Given a stored run with no execution at all
+    # Given a stored run with no execution at all, untouched for longer than the grace
     run_id = stored_run(engine, tenant)
     assert execution_status(engine, run_id) is None
+    time.sleep(SHORT_GRACE_SECONDS + 0.2)
     # When the scheduled function runs twice at once (as its manifest grants allow)
     spec = manifest.by_name("reconciler")
     barrier = threading.Barrier(2)
