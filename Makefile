@@ -44,11 +44,14 @@ venv: $(FULL_STAMP)  ## the full .venv (what test, lint, bench, synth and deploy
 dev: $(DEV_STAMP)  ## start the local stack on http://127.0.0.1:$(PORT) (installs only what it needs)
 	$(VENV)/bin/agent-runtime dev --port $(PORT)
 
+# Workers for `make test` (pytest-xdist): each starts its own local stack; many tests wait on timers and
+# streams rather than compute, so more workers than cores still shortens the run (bench/reports/tests.md).
+TEST_WORKERS ?= 4
 test: $(FULL_STAMP)  ## every suite: lint, types, unit, integration, contract, e2e
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The inner loop: every test that needs no tier (tests/conftest.py marks them). The folders it ignores
 # are tiers by folder there, so ignoring them only skips collecting what the marks would deselect.

@@ -182,6 +182,12 @@ def tiers_of(fixtures: set[str], folder: str) -> set[str]:
     return tiers | {tier for tier, folders in TIER_FOLDERS.items() if folder in folders}
 
 
+# `make test` runs under pytest-xdist with --dist loadgroup: the tests in a group run on one worker, so
+# the infra tier synthesizes the CDK app once (its session fixtures), not once per worker.
+XDIST_GROUPS = {"infra": "infra"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups it marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     tiered: set[str] = set()
     for item in items:
@@ -190,6 +196,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         tiers = tiers_of(set(getattr(item, "fixturenames", ())), folder)
         for tier in sorted(tiers):
             item.add_marker(getattr(pytest.mark, tier))
+            if tier in XDIST_GROUPS:
+                item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[tier]))
         # A tier a test declares itself counts as much as one its fixtures or folder give it.
         declared = {mark.name for mark in item.iter_markers()} & {"stack", "e2e", "infra", "browser"}
         if tiers or declared:
