@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from agent_runtime.engine import lifecycle
 from agent_runtime.engine.checkpoints import Approve
 from agent_runtime.engine.reconcile import Reconciler
 from agent_runtime.engine.runs import RunSpec
@@ -27,7 +26,7 @@ def reconciler(tier: Tier, *, grace_seconds: float = 0, max_redrives: int = 3) -
 
 def running(tier: Tier) -> RunRecord:
     run, _ = tier.engine.runs.create(tier.tenant, RunSpec("approval", input={"title": "t"}))
-    return lifecycle.start(tier.engine, tier.engine.store.runs.get(run.run_id))
+    return tier.engine.lifecycle.start(tier.engine.store.runs.get(run.run_id))
 
 
 def parked(tier: Tier) -> RunRecord:

@@ -6,9 +6,10 @@ into their own shapes, statuses and errors.
     run, replayed = engine.runs.create(tenant_id, RunSpec(...))
     engine.checkpoints.answer(tenant_id, run.run_id, "review-1", Approve(comment="ok"), principal)
 
-State machine tasks: execute.py (Execute; durable workflows through durable/stack.py), checkpoints.py
-(AwaitHuman, Suspend's park_run, ExpireCheckpoint and the rest of a checkpoint's life), failure.py
-(RecordFailure). A run's statuses and endings: lifecycle.py. The scheduled reconciler: reconcile.py.
+Every change of a run's status (start, park, resume, succeed, fail, cancel, time out, re-drive):
+lifecycle.py. State machine tasks: execute.py (Execute; durable workflows through durable/stack.py),
+checkpoints.py (AwaitHuman, ExpireCheckpoint and the rest of a checkpoint's life), lifecycle.py
+`hold` (Suspend), failure.py (RecordFailure). The scheduled reconciler: reconcile.py.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from agent_runtime.engine.artifacts import Artifacts
     from agent_runtime.engine.assignments import Assignments
     from agent_runtime.engine.checkpoints import Checkpoints
+    from agent_runtime.engine.lifecycle import Lifecycle
     from agent_runtime.engine.orchestration import Orchestrator
     from agent_runtime.engine.reconcile import Reconciler
     from agent_runtime.engine.runs import Runs
@@ -72,6 +74,15 @@ class Engine:
         from agent_runtime.workflows.registry import registry
 
         return self._workflows or registry()
+
+    @cached_property
+    def lifecycle(self) -> Lifecycle:
+        from agent_runtime.engine.lifecycle import Lifecycle
+
+        store = self.store
+        return Lifecycle(
+            store.runs, store.checkpoints, store.payloads, self.orchestrator, self.threads.new_state_entries
+        )
 
     @cached_property
     def runs(self) -> Runs:

@@ -31,12 +31,10 @@ from typing import TYPE_CHECKING
 
 from agent_runtime import observability
 from agent_runtime.clock import now_iso
-from agent_runtime.engine import lifecycle
-from agent_runtime.engine.failure import fail_run
 from agent_runtime.engine.orchestration import execution_name, redrive_name, run_of, runs_on_express
 from agent_runtime.store import keys
 from agent_runtime.store.errors import ChangedMeanwhile, ItemNotFound
-from agent_runtime.store.run_items import SWEPT_STATUSES, RunRecord
+from agent_runtime.store.run_items import ACTIVE_STATUSES, RunRecord, RunStatus
 
 if TYPE_CHECKING:
     from agent_runtime.engine import Engine
@@ -113,7 +111,9 @@ class Reconciler:
             seen = self.store.runs.get(run_id)
         except ItemNotFound:
             return None  # deleted since the index was read
-        if seen.status not in SWEPT_STATUSES or self.clock() - _epoch(seen.updated_at) < self.grace_for(seen):
+        if seen.status not in ACTIVE_STATUSES or self.clock() - _epoch(seen.updated_at) < self.grace_for(
+            seen
+        ):
             return None
         name = execution_name(seen)
         status = self.engine.orchestrator.status(name)
@@ -122,34 +122,24 @@ class Reconciler:
         lost = f"execution {name} {status or 'vanished'}"
         if seen.stop_requested:  # its cancel died before ending the run: end it as the cancel would
             with contextlib.suppress(ChangedMeanwhile):
-                lifecycle.cancel(self.engine, run_id)
+                self.engine.lifecycle.cancel(run_id)
                 return self._did("cancelled", seen.run_id, lost)
             return None
         # A run waiting for a person lost its execution to a restart (every local restart loses them
         # all): re-driven as often as that happens, so a pending approval survives any number of them.
-        parked = seen.status == "waiting_for_input"
+        parked = seen.status == RunStatus.WAITING_FOR_INPUT
         if seen.redrives - seen.parked_redrives >= self.max_redrives and not parked:
             message = (
                 f"the run's execution was lost {seen.redrives + 1} times (last: {lost} while the run was "
                 f"{seen.status}); it is not re-driven again"
             )
             with contextlib.suppress(ChangedMeanwhile):
-                fail_run(self.engine, run_id, "ExecutionLost", message)
+                self.engine.lifecycle.fail(run_id, "ExecutionLost", message)
                 return self._did("failed", seen.run_id, lost)
             return None
         new_name = redrive_name(run_id, seen.redrives + 1)
         try:
-            # The claim: only from the version whose execution was found dead, so of two sweeps (or a
-            # sweep and a worker that moved the run on meanwhile) one wins and the other does nothing.
-            self.store.runs.commit(
-                run_id,
-                updates={
-                    "execution": new_name,
-                    "redrives": seen.redrives + 1,
-                    "parked_redrives": seen.parked_redrives + parked,
-                },
-                expect={"version": seen.version},
-            )
+            self.engine.lifecycle.redrive(seen, new_name)  # of two sweeps, one claims the run
         except ChangedMeanwhile:
             return None
         self.engine.orchestrator.start(run_id, seen.tenant_id, new_name)
@@ -176,7 +166,7 @@ class Reconciler:
             seen = self.store.runs.get(run_id)
         except ItemNotFound:
             return None
-        if seen.status != "running" or self.clock() - _epoch(seen.updated_at) < self.grace_seconds:
+        if seen.status != RunStatus.RUNNING or self.clock() - _epoch(seen.updated_at) < self.grace_seconds:
             return None
         last = self.store.events.after(run_id, seen.event_seq - 1, 1)
         if not last or last[0].type != "checkpoint.resolved":

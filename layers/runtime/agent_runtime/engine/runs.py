@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from agent_runtime import observability
 from agent_runtime.canonical import sha256_of
 from agent_runtime.clock import now_iso
-from agent_runtime.engine import budget, budgets, lifecycle, usage
-from agent_runtime.engine.model import ACTIVE_STATUSES, TERMINAL_STATUSES, Page, Run, RunProgress
+from agent_runtime.engine import budget, budgets, usage
+from agent_runtime.engine.model import Page, Run, RunProgress
 from agent_runtime.engine.orchestration import execution_name, runs_on_express
 from agent_runtime.engine.webhooks.headers import validate_callback_headers
 from agent_runtime.engine.webhooks.urls import validate_callback_url
@@ -30,7 +30,7 @@ from agent_runtime.store.errors import (
 )
 from agent_runtime.store.event_items import NewEvent
 from agent_runtime.store.payloads import to_json
-from agent_runtime.store.run_items import RunRecord
+from agent_runtime.store.run_items import ACTIVE_STATUSES, TERMINAL_STATUSES, RunRecord, RunStatus
 from agent_runtime.validation import validate_against
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ class Runs:
             # A retry is answered before the thread's multitask policy: its thread is busy with the
             # very run the retry asks for (and `interrupt` would cancel it).
             replay = self._replayed(tenant_id, key, *taken)
-            if replay.status == "queued":  # the first request may have died before starting it
+            if replay.status == RunStatus.QUEUED:  # the first request may have died before starting it
                 self._start(replay, replay=True)
             return self.view(replay), True
         run_id = run_id or str(uuid.uuid4())
@@ -146,7 +146,7 @@ class Runs:
         record = RunRecord(
             run_id=run_id,
             tenant_id=tenant_id,
-            status="queued",
+            status=RunStatus.QUEUED.value,
             workflow_name=workflow.name,
             workflow_version=workflow.version,
             schema_hash=workflow.schema_hash,
@@ -171,7 +171,10 @@ class Runs:
         )
         created = NewEvent(
             "run.created",
-            {"status": "queued", "workflow": {"name": workflow.name, "version": workflow.version}},
+            {
+                "status": RunStatus.QUEUED.value,
+                "workflow": {"name": workflow.name, "version": workflow.version},
+            },
         )
         replayed = False
         try:
@@ -188,7 +191,7 @@ class Runs:
         if not replayed:
             observability.bind(run_id=record.run_id)
             observability.metric(observability.RUNS_CREATED, 1, workflow=record.workflow_name)
-        if record.status == "queued":
+        if record.status == RunStatus.QUEUED:
             # Also on replay: if the first request died between storing and starting, this heals it.
             self._start(record, replay=replayed)
         return self.view(record), replayed
@@ -351,12 +354,12 @@ class Runs:
         transaction and its parked wait failed, so late answers get 409 and nothing resumes."""
         self._request_stop(tenant_id, run_id)
         try:
-            record = lifecycle.cancel(self.engine, run_id, abort_waits=True)
+            record = self.engine.lifecycle.cancel(run_id, abort_waits=True)
         except ChangedMeanwhile as ended:
-            if ended.current.status != "cancelled":
+            if ended.current.status != RunStatus.CANCELLED:
                 raise conflict_for(ended.current, "cancel") from ended
             record = ended.current  # the worker saw the stop request and ended the run for it
-        self.engine.orchestrator.stop(execution_name(record), "cancelled")
+        self.engine.orchestrator.stop(execution_name(record), RunStatus.CANCELLED.value)
         self._cancel_children(tenant_id, run_id)
         return self.view(record)
 
@@ -383,10 +386,10 @@ class Runs:
                     "resuming",
                     status_now=seen.status,
                 )
-            if self.store.runs.request_stop(run_id, "cancelled", status=seen.status):
+            if self.store.runs.request_stop(run_id, RunStatus.CANCELLED.value, status=seen.status):
                 return
             now = self.record(tenant_id, run_id)
-            if seen.status == "waiting_for_input" and now.status == "running":
+            if seen.status == RunStatus.WAITING_FOR_INPUT and now.status == RunStatus.RUNNING:
                 raise Conflict(
                     f"cannot cancel run {run_id}: its checkpoint was answered first",
                     status_now=now.status,
