@@ -17,7 +17,8 @@ from agent_runtime.engine import Engine, budget
 from agent_runtime.engine.checkpoints import Approve, Reject, Submit
 from agent_runtime.engine.model import Run, RunProgress
 from agent_runtime.engine.runs import OnThread, RunSpec
-from agent_runtime.errors import Conflict, NotFound, ValidationFailed
+from agent_runtime.engine.threads import ThreadBusy
+from agent_runtime.errors import Conflict, NotFound, ValidationFailed, renamed
 from agent_runtime.validation import field_errors
 from agent_runtime.workflows.checkpoints import ApprovalResponse
 
@@ -44,14 +45,15 @@ def create(engine: Engine, tenant_id: str, body: RunCreate, thread_id: str | Non
             multitask=body.multitask_strategy,
             create_if_missing=isinstance(body, RunCreateStateful) and body.if_not_exists == "create",
         )
-    run, _ = engine.runs.create(
-        tenant_id,
-        spec,
-        protocol=PROTOCOL,
-        protocol_options=body.options(),
-        on_thread=on_thread,
-        callback_field=callback_field,  # ACP names the callback URL `webhook` (or `callback`)
-    )
+    try:
+        run, _ = engine.runs.create(
+            tenant_id, spec, protocol=PROTOCOL, protocol_options=body.options(), on_thread=on_thread
+        )
+    except ValidationFailed as invalid:
+        # ACP names the callback URL `webhook` (or `callback`).
+        raise renamed(invalid, {"callback_url": callback_field}) from None
+    except ThreadBusy as busy:
+        raise Conflict(f"{busy.detail} (multitask_strategy reject)") from None
     return run
 
 

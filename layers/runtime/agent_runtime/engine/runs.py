@@ -18,6 +18,7 @@ from agent_runtime.clock import now_iso
 from agent_runtime.engine import budget, budgets, usage
 from agent_runtime.engine.model import Page, Run, RunProgress
 from agent_runtime.engine.orchestration import execution_name, runs_on_express
+from agent_runtime.engine.threads import ThreadBusy
 from agent_runtime.engine.webhooks.headers import validate_callback_headers
 from agent_runtime.engine.webhooks.urls import validate_callback_url
 from agent_runtime.errors import BadRequest, Conflict, NotFound, is_transient
@@ -82,7 +83,7 @@ class Runs:
         self.store = engine.store
 
     # -- create ----------------------------------------------------------------------------------
-    def check(self, spec: RunSpec, callback_field: str = "callback_url", *, tenant_id: str = "") -> Workflow:
+    def check(self, spec: RunSpec, *, tenant_id: str = "") -> Workflow:
         """The run's workflow, if the spec could start a run of it (404, 409 or 422 otherwise)."""
         workflow = self.engine.workflows.get(spec.workflow_name, spec.workflow_version)
         if spec.schema_hash is not None and spec.schema_hash != workflow.schema_hash:
@@ -93,7 +94,7 @@ class Runs:
             )
         validate_against(workflow.input_model, spec.input, "input")
         validate_against(workflow.config_model, spec.config, "config")
-        validate_callback_url(spec.callback_url, callback_field)
+        validate_callback_url(spec.callback_url)
         _check_headers(spec.callback_url, spec.callback_headers)
         if tenant_id:
             budgets.refuse_if_spent(self.engine, tenant_id)  # the tenant's daily model budget
@@ -108,7 +109,6 @@ class Runs:
         protocol: str = "v1",
         protocol_options: Mapping[str, Any] | None = None,
         on_thread: OnThread | None = None,
-        callback_field: str = "callback_url",
         run_id: str | None = None,
         parent_run_id: str | None = None,
     ) -> tuple[Run, bool]:
@@ -124,7 +124,7 @@ class Runs:
                 errors=[{"field": "Idempotency-Key", "message": "1-255 visible ASCII characters"}],
             )
         # Everything that refuses the run, before any write.
-        workflow = self.check(spec, callback_field, tenant_id=tenant_id)
+        workflow = self.check(spec, tenant_id=tenant_id)
         key = (idempotency[0], sha256_of(dict(idempotency[1]))) if idempotency else None
         if key is not None and (taken := self.store.runs.idempotent_run(tenant_id, key[0])) is not None:
             # A retry is answered before the thread's multitask policy: its thread is busy with the
@@ -185,9 +185,7 @@ class Runs:
             replayed = True
         except EntryConditionFailed as busy:
             assert on_thread is not None
-            raise Conflict(
-                f"thread {on_thread.thread_id!r} has a run in progress (multitask_strategy reject)"
-            ) from busy
+            raise ThreadBusy(f"thread {on_thread.thread_id!r} has a run in progress") from busy
         if not replayed:
             observability.bind(run_id=record.run_id)
             observability.metric(observability.RUNS_CREATED, 1, workflow=record.workflow_name)
@@ -309,13 +307,12 @@ class Runs:
         headers: Mapping[str, str] | None = None,
         *,
         protocol_options: Mapping[str, Any] | None = None,
-        callback_field: str = "callback_url",
     ) -> Run:
         """Set (or, with url None, remove) the run's callback and its headers, and optionally replace
         its protocol options, if its callback and options are still as `seen` (a Conflict if not: read
         it again). One guarded write; deliveries take the callback current when they are made. A
         terminal run can lose its callback but gets none: it sends nothing more."""
-        validate_callback_url(url, callback_field)
+        validate_callback_url(url)
         _check_headers(url, headers or {})
         record = self.record(tenant_id, seen.run_id)
         if record.callback_url != seen.callback_url or json.loads(record.protocol_options) != dict(

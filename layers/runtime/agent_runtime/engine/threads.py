@@ -24,6 +24,11 @@ if TYPE_CHECKING:
 HISTORY_SEARCH_LIMIT = 1000
 
 
+class ThreadBusy(Conflict):
+    """The thread has an active run and the new run's policy is `reject`. Doors say it in their words
+    (ACP: its `multitask_strategy`)."""
+
+
 class Threads:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -169,11 +174,11 @@ class Threads:
             self.engine.runs.cancel(tenant_id, current.run_id)
         elif on_thread.multitask == "reject":
             busy = f"thread {on_thread.thread_id!r} has run {current.run_id} in progress"
-            raise Conflict(f"{busy} (multitask_strategy reject)")
+            raise ThreadBusy(busy)
         else:
             raise ValidationFailed(
-                f"multitask_strategy {on_thread.multitask!r} is not supported",
-                errors=[{"field": "multitask_strategy", "message": "use reject or interrupt"}],
+                f"multitask {on_thread.multitask!r} is not supported",
+                errors=[{"field": "multitask", "message": "use reject or interrupt"}],
             )
         return thread
 
