@@ -13,7 +13,7 @@ from agent_runtime.a2a import cards, parts, push, views
 from agent_runtime.a2a.caller import PROTOCOL, Caller, task_run
 from agent_runtime.a2a.errors import InvalidParams, UnsupportedOperation
 from agent_runtime.a2a.models import Message, SendMessageRequest
-from agent_runtime.config import settings
+from agent_runtime.a2a.settings import wait_seconds
 from agent_runtime.engine.checkpoints import Approve, Reject, Submit
 from agent_runtime.engine.model import Run
 from agent_runtime.engine.runs import OnThread, RunSpec
@@ -208,7 +208,7 @@ def settle(caller: Caller, run: Run) -> Run:
     return caller.engine.runs.wait(
         caller.tenant_id,
         run.run_id,
-        settings().acp_wait_seconds,
+        wait_seconds(),
         until=lambda r: r.status in views.SETTLED,
     )
 

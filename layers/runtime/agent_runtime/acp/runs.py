@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from agent_runtime.acp import agents, views
 from agent_runtime.acp.models import RunCreate, RunCreateStateful, RunSearchRequest
-from agent_runtime.config import settings
+from agent_runtime.acp.settings import wait_seconds
 from agent_runtime.engine import Engine, budget
 from agent_runtime.engine.checkpoints import Approve, Reject, Submit
 from agent_runtime.engine.model import Run, RunProgress
@@ -70,7 +70,7 @@ def wait(
     """RunWaitResponse: the run once it has an output (result, interrupt or error), or as it is when
     `timeout` (bounded by the server's wait limit) passes."""
     get(engine, tenant_id, run_id, thread_id)
-    limit = settings().acp_wait_seconds if timeout is None else min(timeout, settings().acp_wait_seconds)
+    limit = wait_seconds() if timeout is None else min(timeout, wait_seconds())
     run = engine.runs.wait(tenant_id, run_id, limit, until=lambda r: views.has_output(engine, r))
     response: dict[str, Any] = {"run": views.acp_run(run)}
     output = views.run_output(engine, run)
@@ -187,7 +187,7 @@ def stream(
         after,
         frame=frame,
         settled=lambda run: run.status in views.SETTLED_STATUSES,
-        window_seconds=settings().acp_wait_seconds,
+        window_seconds=wait_seconds(),
         poll_seconds=STREAM_POLL_SECONDS,
         close_when_quiet=False,
         sleep=sleep,
