@@ -10,6 +10,8 @@ from agent_runtime.errors import Conflict, ValidationFailed
 from agent_runtime.store.errors import ChangedMeanwhile
 from tests.engine.conftest import Tier
 
+EXPRESS_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:agent-runtime-run-express"
+
 
 def event_types(tier: Tier, run_id: str) -> list[str]:
     return [event.type for event in tier.engine.store.events.after(run_id, 0, 100)]
@@ -23,8 +25,17 @@ def test_create_stores_a_queued_run_and_starts_its_execution_once(tier: Tier) ->
 
 
 def test_a_run_with_a_short_bound_and_no_checkpoint_starts_on_express(tier: Tier) -> None:
+    tier.orchestrator.express_state_machine_arn = EXPRESS_ARN
     run, _ = tier.engine.runs.create(tier.tenant, RunSpec("echo", input={"a": 1}))
     assert tier.orchestrator.named("start") == [("start", run.run_id, tier.tenant, run.run_id, True)]
+    # The one decision: the run's usage counts the Express execution it was started on.
+    assert tier.engine.store.runs.get(run.run_id).usage_express_executions == 1
+
+
+def test_without_an_express_machine_every_run_starts_on_standard_and_counts_none(tier: Tier) -> None:
+    run, _ = tier.engine.runs.create(tier.tenant, RunSpec("echo", input={"a": 1}))
+    assert tier.orchestrator.named("start") == [("start", run.run_id, tier.tenant, run.run_id, False)]
+    assert tier.engine.store.runs.get(run.run_id).usage_express_executions == 0
 
 
 def test_an_idempotent_replay_returns_the_first_run_and_starts_nothing_more(tier: Tier) -> None:

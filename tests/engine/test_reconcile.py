@@ -19,8 +19,8 @@ from tests.engine.conftest import Tier
 
 def reconciler(tier: Tier, *, grace_seconds: float = 0, max_redrives: int = 3) -> Reconciler:
     # The clock a second ahead: a run written just now is past a zero grace.
-    return Reconciler(
-        tier.engine, grace_seconds=grace_seconds, max_redrives=max_redrives, clock=lambda: time.time() + 1
+    return tier.engine.new_reconciler(
+        grace_seconds=grace_seconds, max_redrives=max_redrives, clock=lambda: time.time() + 1
     )
 
 

@@ -92,7 +92,7 @@ def engine(cloud: Resources) -> Engine:
 
 def reconciler(engine: Engine, **overrides: Any) -> Reconciler:
     # Deliveries are left alone unless a test asks: other tests' pending ones are none of these tests'.
-    return Reconciler(engine, **{"grace_seconds": 0, "delivery_grace_seconds": 3600, **overrides})
+    return engine.new_reconciler(**{"grace_seconds": 0, "delivery_grace_seconds": 3600, **overrides})
 
 
 # For runs marked so, the step worker ends without doing anything and says it is done, so the

@@ -38,8 +38,12 @@ from agent_runtime.validation import field_errors
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from agent_runtime.engine import Engine
+    from agent_runtime.engine.lifecycle import Lifecycle
+    from agent_runtime.engine.orchestration import Orchestrator
+    from agent_runtime.engine.runs import Runs
+    from agent_runtime.store import Store
     from agent_runtime.workflows.checkpoints import CheckpointRequest, Resolution
+    from agent_runtime.workflows.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +134,15 @@ def closing(items: CheckpointItems, run_id: str, now: str) -> Closing:
 
 
 class Checkpoints:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.store = engine.store
-        self.items = engine.store.checkpoints
+    def __init__(
+        self, store: Store, runs: Runs, lifecycle: Lifecycle, orchestrator: Orchestrator, workflows: Registry
+    ) -> None:
+        self.store = store
+        self.items = store.checkpoints
+        self.runs = runs
+        self.lifecycle = lifecycle
+        self.orchestrator = orchestrator
+        self.workflows = workflows
 
     # -- reading ---------------------------------------------------------------------------------
     def view(self, record: CheckpointRecord) -> Checkpoint:
@@ -146,7 +155,7 @@ class Checkpoints:
             raise NotFound(f"checkpoint {checkpoint_id!r} of run {run_id!r} does not exist") from missing
 
     def get(self, tenant_id: str, run_id: str, checkpoint_id: str) -> Checkpoint:
-        self.engine.runs.record(tenant_id, run_id)
+        self.runs.record(tenant_id, run_id)
         return self.view(self.record(run_id, checkpoint_id))
 
     def find(self, run_id: str, checkpoint_id: str) -> Checkpoint | None:
@@ -183,7 +192,7 @@ class Checkpoints:
     ) -> Page:
         """The run's checkpoints, oldest first, as many as one response holds; `cursor` (the last
         checkpoint id of the previous page) goes on after it."""
-        self.engine.runs.record(tenant_id, run_id)
+        self.runs.record(tenant_id, run_id)
         records = self.items.list_for_run(run_id)
         if cursor:
             ids = [r.checkpoint_id for r in records]
@@ -270,7 +279,7 @@ class Checkpoints:
             "expires_at": expires_at,
         }
         usage.await_human_follows(run.run_id)
-        self.engine.lifecycle.park(
+        self.lifecycle.park(
             run.run_id,
             events=[NewEvent("checkpoint.created", created)],
             entries=[self.items.put_entry(record)],
@@ -289,9 +298,9 @@ class Checkpoints:
             return {"parked": True}
         current = self.record(run_id, checkpoint_id)
         if current.status == "cancelled":
-            self.engine.orchestrator.abort(task_token, "RunCancelled", "the run was cancelled")
+            self.orchestrator.abort(task_token, "RunCancelled", "the run was cancelled")
         else:
-            self.engine.orchestrator.resume(task_token)
+            self.orchestrator.resume(task_token)
         return {"parked": False}
 
     # -- 3. answered -----------------------------------------------------------------------------
@@ -309,7 +318,7 @@ class Checkpoints:
         channel it came through (api, console, acp, a2a), kept with who and when for the audit.
         `origin`: the answer as that channel received it, kept with it for that channel to show back
         (`Checkpoint.origin`; in no event and no other view)."""
-        run = self.engine.runs.record(tenant_id, run_id)
+        run = self.runs.record(tenant_id, run_id)
         record = self.record(run_id, checkpoint_id)
         if record.status != PENDING:
             raise self._not_pending(record)
@@ -322,7 +331,7 @@ class Checkpoints:
         if origin is not None:
             resolution[ORIGIN] = dict(origin)
         try:
-            self.engine.lifecycle.resume(
+            self.lifecycle.resume(
                 run_id,
                 events=[NewEvent("checkpoint.resolved", event)],
                 # `resuming`: until a worker takes the run up again, a cancel is a 409 (this answer won);
@@ -346,10 +355,10 @@ class Checkpoints:
         resolved = self.record(run_id, checkpoint_id)
         waited(resolved, "resolved")
         if resolved.wakes_run:
-            self.engine.lifecycle.wake(run_id)
+            self.lifecycle.wake(run_id)
         elif resolved.task_token:  # else AwaitHuman has not stored it yet, and will resume by itself
             try:
-                self.engine.orchestrator.resume(resolved.task_token)
+                self.orchestrator.resume(resolved.task_token)
             except Exception as error:
                 # The answer is committed, so it stands and is answered as such; the reconciler
                 # resumes an execution still parked on a resolved checkpoint.
@@ -382,7 +391,7 @@ class Checkpoints:
             from pydantic import ValidationError
 
             # A durable run's callback that names no declared kind takes any JSON object.
-            kind = self.engine.workflows.get(record.workflow_name, record.workflow_version).checkpoints.get(
+            kind = self.workflows.get(record.workflow_name, record.workflow_version).checkpoints.get(
                 record.name
             )
             if kind is not None and kind.response_model is not None:
@@ -425,7 +434,7 @@ class Checkpoints:
                     "data": json.loads(record.default) if record.default else None,
                     "at": now,
                 }
-                self.engine.lifecycle.resume(
+                self.lifecycle.resume(
                     run_id,
                     events=[expired_event],
                     entries=[self._transition(record, "expired", now, resolution)],
@@ -436,7 +445,7 @@ class Checkpoints:
                 "type": "CheckpointExpired",
                 "message": f"checkpoint {checkpoint_id} was not answered in time",
             }
-            self.engine.lifecycle.time_out(
+            self.lifecycle.time_out(
                 run_id,
                 error,
                 [expired_event],

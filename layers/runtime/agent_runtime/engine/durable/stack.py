@@ -425,7 +425,9 @@ class _Services:
         from agent_runtime.workflows.budgets import Spend
 
         engine = self.runtime.engine
-        return Spend.model_validate(budgets.spend(engine, engine.store.runs.get(self.runtime.record.run_id)))
+        return Spend.model_validate(
+            budgets.spend(engine.store.runs, engine.store.runs.get(self.runtime.record.run_id))
+        )
 
     def raise_budget(self, raised: RaiseBudget) -> None:
         engine, run_id = self.runtime.engine, self.runtime.record.run_id
