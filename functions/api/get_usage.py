@@ -14,7 +14,7 @@ def handler(request: Request) -> Response:
     if not start:
         raise ValidationFailed("from is required", errors=[{"field": "from", "message": "required"}])
     summary = usage.summarize(
-        Engine.default(),
+        Engine.default().store.runs,
         request.tenant_id,
         usage.instant(start, "from"),
         usage.instant(request.query.get("to") or now_iso(), "to"),

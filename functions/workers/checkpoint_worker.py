@@ -10,5 +10,5 @@ from agent_runtime.engine import Engine
 def handler(event: dict[str, Any], context: Any) -> dict[str, bool]:
     engine = Engine.default()
     if event.get("action") == "park":
-        return engine.checkpoints.park_run(event["run_id"], event.get("wake"), event["task_token"])
+        return engine.lifecycle.hold(event["run_id"], event.get("wake"), event["task_token"])
     return engine.checkpoints.await_human(event["run_id"], event["checkpoint_id"], event["task_token"])

@@ -19,7 +19,7 @@ def handler(event: dict[str, Any], context: Any) -> StepOutcome:
         usage.invocation(run_id, context, action),
     ):
         if action == "record_failure":
-            return record_failure(engine, run_id, event.get("error") or {})
+            return record_failure(engine.lifecycle, run_id, event.get("error") or {})
         if action == "expire_checkpoint":
             return engine.checkpoints.expire(run_id, event["checkpoint_id"])
         return execute_steps(engine, run_id, context.get_remaining_time_in_millis)

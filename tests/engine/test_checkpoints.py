@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from agent_runtime.engine import lifecycle
 from agent_runtime.engine.checkpoints import Approve, Reject
 from agent_runtime.engine.runs import RunSpec
 from agent_runtime.errors import Conflict
@@ -20,7 +19,7 @@ CHECKPOINT = "review-1"
 
 def running_approval(tier: Tier) -> RunRecord:
     run, _ = tier.engine.runs.create(tier.tenant, RunSpec("approval", input={"title": "t"}))
-    return lifecycle.start(tier.engine, tier.engine.store.runs.get(run.run_id))
+    return tier.engine.lifecycle.start(tier.engine.store.runs.get(run.run_id))
 
 
 def ask(tier: Tier, run: RunRecord, timeout_seconds: int | None = None) -> Any:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from agent_runtime.engine import lifecycle
-from agent_runtime.engine.failure import fail_run
 from agent_runtime.engine.runs import RunSpec
 from agent_runtime.errors import Conflict, ValidationFailed
 from agent_runtime.store.errors import ChangedMeanwhile
 from tests.engine.conftest import Tier
+
+EXPRESS_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:agent-runtime-run-express"
 
 
 def event_types(tier: Tier, run_id: str) -> list[str]:
@@ -25,8 +25,17 @@ def test_create_stores_a_queued_run_and_starts_its_execution_once(tier: Tier) ->
 
 
 def test_a_run_with_a_short_bound_and_no_checkpoint_starts_on_express(tier: Tier) -> None:
+    tier.orchestrator.express_state_machine_arn = EXPRESS_ARN
     run, _ = tier.engine.runs.create(tier.tenant, RunSpec("echo", input={"a": 1}))
     assert tier.orchestrator.named("start") == [("start", run.run_id, tier.tenant, run.run_id, True)]
+    # The one decision: the run's usage counts the Express execution it was started on.
+    assert tier.engine.store.runs.get(run.run_id).usage_express_executions == 1
+
+
+def test_without_an_express_machine_every_run_starts_on_standard_and_counts_none(tier: Tier) -> None:
+    run, _ = tier.engine.runs.create(tier.tenant, RunSpec("echo", input={"a": 1}))
+    assert tier.orchestrator.named("start") == [("start", run.run_id, tier.tenant, run.run_id, False)]
+    assert tier.engine.store.runs.get(run.run_id).usage_express_executions == 0
 
 
 def test_an_idempotent_replay_returns_the_first_run_and_starts_nothing_more(tier: Tier) -> None:
@@ -34,7 +43,7 @@ def test_an_idempotent_replay_returns_the_first_run_and_starts_nothing_more(tier
     first, _ = tier.engine.runs.create(
         tier.tenant, RunSpec("approval", input={"title": "t"}), idempotency=request
     )
-    lifecycle.start(tier.engine, tier.engine.store.runs.get(first.run_id))
+    tier.engine.lifecycle.start(tier.engine.store.runs.get(first.run_id))
     again, replayed = tier.engine.runs.create(
         tier.tenant, RunSpec("approval", input={"title": "t"}), idempotency=request
     )
@@ -51,23 +60,23 @@ def test_bad_input_is_refused_before_anything_is_written(tier: Tier) -> None:
 
 def test_start_then_succeed_ends_the_run_once_with_its_output(tier: Tier) -> None:
     run, _ = tier.engine.runs.create(tier.tenant, RunSpec("echo", input={"a": 1}))
-    record = lifecycle.start(tier.engine, tier.engine.store.runs.get(run.run_id))
+    record = tier.engine.lifecycle.start(tier.engine.store.runs.get(run.run_id))
     assert record.status == "running"
     with pytest.raises(ChangedMeanwhile):  # a second worker's start loses
-        lifecycle.start(tier.engine, tier.engine.store.runs.get(run.run_id))
+        tier.engine.lifecycle.start(tier.engine.store.runs.get(run.run_id))
     workflow = tier.engine.workflows.get("echo", None)
-    lifecycle.succeed_run(tier.engine, record, workflow, {"a": 2})
+    tier.engine.lifecycle.succeed(record, workflow, {"a": 2})
     done = tier.engine.runs.get(tier.tenant, run.run_id)
     assert (done.status, done.output) == ("succeeded", {"a": 2})
     assert event_types(tier, run.run_id) == ["run.created", "run.started", "run.succeeded"]
     with pytest.raises(ChangedMeanwhile):  # ended: it can't succeed twice
-        lifecycle.succeed_run(tier.engine, record, workflow, {"a": 3})
+        tier.engine.lifecycle.succeed(record, workflow, {"a": 3})
 
 
 def test_an_output_that_does_not_match_fails_the_run_saying_why(tier: Tier) -> None:
     run, _ = tier.engine.runs.create(tier.tenant, RunSpec("approval", input={"title": "t"}))
-    record = lifecycle.start(tier.engine, tier.engine.store.runs.get(run.run_id))
-    lifecycle.succeed_run(tier.engine, record, tier.engine.workflows.get("approval", None), {"nope": 1})
+    record = tier.engine.lifecycle.start(tier.engine.store.runs.get(run.run_id))
+    tier.engine.lifecycle.succeed(record, tier.engine.workflows.get("approval", None), {"nope": 1})
     failed = tier.engine.runs.get(tier.tenant, run.run_id)
     assert failed.status == "failed"
     assert failed.error is not None and failed.error["type"] == "OutputValidationError"
@@ -75,19 +84,19 @@ def test_an_output_that_does_not_match_fails_the_run_saying_why(tier: Tier) -> N
 
 def test_fail_ends_an_active_run_and_only_an_active_one(tier: Tier) -> None:
     run, _ = tier.engine.runs.create(tier.tenant, RunSpec("approval", input={"title": "t"}))
-    lifecycle.start(tier.engine, tier.engine.store.runs.get(run.run_id))
-    fail_run(tier.engine, run.run_id, "Boom", "it broke", step="draft")
+    tier.engine.lifecycle.start(tier.engine.store.runs.get(run.run_id))
+    tier.engine.lifecycle.fail(run.run_id, "Boom", "it broke", step="draft")
     failed = tier.engine.runs.get(tier.tenant, run.run_id)
     assert failed.status == "failed"
     assert failed.error == {"type": "Boom", "message": "it broke"}
     assert event_types(tier, run.run_id)[-2:] == ["step.failed", "run.failed"]
     with pytest.raises(ChangedMeanwhile):
-        fail_run(tier.engine, run.run_id, "Again", "twice")
+        tier.engine.lifecycle.fail(run.run_id, "Again", "twice")
 
 
 def test_cancel_ends_the_run_stops_its_execution_and_a_second_cancel_is_a_conflict(tier: Tier) -> None:
     run, _ = tier.engine.runs.create(tier.tenant, RunSpec("approval", input={"title": "t"}))
-    lifecycle.start(tier.engine, tier.engine.store.runs.get(run.run_id))
+    tier.engine.lifecycle.start(tier.engine.store.runs.get(run.run_id))
     cancelled = tier.engine.runs.cancel(tier.tenant, run.run_id)
     assert cancelled.status == "cancelled"
     assert tier.orchestrator.named("stop") == [("stop", run.run_id, "cancelled")]
@@ -101,4 +110,4 @@ def test_a_queued_run_can_be_cancelled_before_any_worker_starts_it(tier: Tier) -
     run, _ = tier.engine.runs.create(tier.tenant, RunSpec("approval", input={"title": "t"}))
     assert tier.engine.runs.cancel(tier.tenant, run.run_id).status == "cancelled"
     with pytest.raises(ChangedMeanwhile):  # the late worker finds it ended
-        lifecycle.start(tier.engine, tier.engine.store.runs.get(run.run_id))
+        tier.engine.lifecycle.start(tier.engine.store.runs.get(run.run_id))

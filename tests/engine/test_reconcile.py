@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from agent_runtime.engine import lifecycle
 from agent_runtime.engine.checkpoints import Approve
 from agent_runtime.engine.reconcile import Reconciler
 from agent_runtime.engine.runs import RunSpec
@@ -20,14 +19,14 @@ from tests.engine.conftest import Tier
 
 def reconciler(tier: Tier, *, grace_seconds: float = 0, max_redrives: int = 3) -> Reconciler:
     # The clock a second ahead: a run written just now is past a zero grace.
-    return Reconciler(
-        tier.engine, grace_seconds=grace_seconds, max_redrives=max_redrives, clock=lambda: time.time() + 1
+    return tier.engine.new_reconciler(
+        grace_seconds=grace_seconds, max_redrives=max_redrives, clock=lambda: time.time() + 1
     )
 
 
 def running(tier: Tier) -> RunRecord:
     run, _ = tier.engine.runs.create(tier.tenant, RunSpec("approval", input={"title": "t"}))
-    return lifecycle.start(tier.engine, tier.engine.store.runs.get(run.run_id))
+    return tier.engine.lifecycle.start(tier.engine.store.runs.get(run.run_id))
 
 
 def parked(tier: Tier) -> RunRecord:

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from agent_runtime.engine import Engine
-from agent_runtime.engine.reconcile import Reconciler, Sweep
+from agent_runtime.engine.reconcile import Sweep
 from agent_runtime_local import permissions
 from agent_runtime_local.faults import Fault, injected
 from functions import manifest
@@ -22,7 +22,7 @@ def sweep() -> Sweep:
     execution, on the express machine, is waited out for its workflow's bound), held to the reconciler
     function's grants."""
     with permissions.running(manifest.by_name("reconciler")):
-        return Reconciler(Engine.default(), grace_seconds=0, clock=lambda: time.time() + 600).sweep()
+        return Engine.default().new_reconciler(grace_seconds=0, clock=lambda: time.time() + 600).sweep()
 
 
 def gap_free(api: Api, run_id: str) -> list[dict[str, Any]]:

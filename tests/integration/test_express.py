@@ -68,10 +68,9 @@ def test_a_first_express_execution_counts_as_lost_only_after_its_workflows_bound
     """AWS can't describe an Express execution: the reconciler waits out the workflow's bound (echo:
     60 s) on a run's first execution, and its own grace on a Standard one or a re-drive."""
     from agent_runtime.engine import Engine
-    from agent_runtime.engine.reconcile import Reconciler
     from agent_runtime.store.run_items import RunRecord
 
-    reconciler = Reconciler(Engine.default(), grace_seconds=5)
+    reconciler = Engine.default().new_reconciler(grace_seconds=5)
     echo = RunRecord(
         run_id="r1",
         tenant_id="t",

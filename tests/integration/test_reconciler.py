@@ -31,7 +31,7 @@ from agent_runtime.engine.webhooks.deliveries import delivery_id
 from agent_runtime.store.delivery_items import DeliveryRecord
 from agent_runtime.store.event_items import NewEvent
 from agent_runtime.store.payloads import to_json
-from agent_runtime.store.run_items import SWEPT_STATUSES, RunRecord
+from agent_runtime.store.run_items import RunItems, RunRecord, RunStatus
 from agent_runtime.workflows import RetryableStepError, StepContext, Workflow
 from agent_runtime.workflows.registry import registry
 from agent_runtime_local import pollers
@@ -92,7 +92,7 @@ def engine(cloud: Resources) -> Engine:
 
 def reconciler(engine: Engine, **overrides: Any) -> Reconciler:
     # Deliveries are left alone unless a test asks: other tests' pending ones are none of these tests'.
-    return Reconciler(engine, **{"grace_seconds": 0, "delivery_grace_seconds": 3600, **overrides})
+    return engine.new_reconciler(**{"grace_seconds": 0, "delivery_grace_seconds": 3600, **overrides})
 
 
 # For runs marked so, the step worker ends without doing anything and says it is done, so the
@@ -349,7 +349,12 @@ def test_a_cancel_stops_the_execution_a_redrive_started(
 
 
 def test_the_sweep_index_holds_exactly_the_active_statuses() -> None:
-    assert SWEPT_STATUSES == ACTIVE_STATUSES
+    swept = {status for status in RunStatus if RunItems._sweep(_record_in(status))}
+    assert swept == ACTIVE_STATUSES == {"queued", "running", "waiting_for_input"}
+
+
+def _record_in(status: RunStatus) -> RunRecord:
+    return RunRecord("r", "t", status.value, "w", "1", "h", "{}", "{}", "{}", None, "now", "now")
 
 
 def test_a_run_changed_within_the_grace_period_is_not_raced(api: Api, engine: Engine, tenant: str) -> None:

@@ -33,8 +33,6 @@ class Settings:
     artifact_retention_days: int | None
     # Where pre-signed download URLs point; empty means S3's own endpoint (the cloud).
     artifact_download_endpoint: str
-    # How long ACP's wait and stream calls hold a request (under API Gateway's 29 s).
-    acp_wait_seconds: float
     # Webhooks (agent_runtime/engine/webhooks): the queues, the retry policy and the SSRF guard's exceptions.
     webhook_queue_url: str
     webhook_dlq_url: str
@@ -94,7 +92,6 @@ def settings() -> Settings:
         if os.environ.get("ARTIFACT_RETENTION_DAYS")
         else None,
         artifact_download_endpoint=os.environ.get("ARTIFACT_DOWNLOAD_ENDPOINT", ""),
-        acp_wait_seconds=_float("ACP_WAIT_SECONDS", 25.0),
         webhook_queue_url=os.environ.get("WEBHOOK_QUEUE_URL", ""),
         webhook_dlq_url=os.environ.get("WEBHOOK_DLQ_URL", ""),
         webhook_retry_window_seconds=_float("WEBHOOK_RETRY_WINDOW_SECONDS", 24 * 3600),

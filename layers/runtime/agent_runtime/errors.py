@@ -3,7 +3,8 @@ protocol's error shape and status (http/errors.py holds the HTTP statuses they s
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 
 class DomainError(Exception):
@@ -12,6 +13,20 @@ class DomainError(Exception):
         self.detail = detail
         self.errors = errors or []  # field-level detail: [{"field", "message", ...}]
         self.extra = extra  # further facts for the client (e.g. the current status)
+
+
+E = TypeVar("E", bound=DomainError)
+
+
+def renamed(error: E, fields: Mapping[str, str]) -> E:
+    """`error` with the engine's field names (a RunSpec's: `callback_url`) as a door's request calls them
+    (ACP's `webhook`), in its field-level detail and at the start of its message."""
+    errors = [{**e, "field": fields.get(str(e.get("field")), e.get("field"))} for e in error.errors]
+    detail = error.detail
+    for old, new in fields.items():
+        if detail.startswith(old + " "):
+            detail = new + detail[len(old) :]
+    return type(error)(detail, errors=errors, **error.extra)
 
 
 class BadRequest(DomainError):

@@ -311,6 +311,8 @@ class MetricSpec(NamedTuple):
 RUNS_CREATED: Final = "RunsCreated"
 # Runs that reached a terminal status, by workflow and status (succeeded, failed, cancelled, timed_out).
 RUNS_ENDED: Final = "RunsEnded"
+# A run's other transitions (engine/lifecycle.py), by workflow and transition.
+RUN_TRANSITIONS: Final = "RunTransitions"
 # Time a checkpoint waited for its decision, by workflow and how the wait ended.
 CHECKPOINT_WAIT_SECONDS: Final = "CheckpointWaitSeconds"
 # Webhook delivery attempts, by outcome.
@@ -324,6 +326,12 @@ BUSINESS_METRICS: Final[Mapping[str, MetricSpec]] = {
     for spec in (
         MetricSpec(RUNS_CREATED, "Count", ("workflow",)),
         MetricSpec(RUNS_ENDED, "Count", ("workflow", "status")),
+        MetricSpec(
+            RUN_TRANSITIONS,
+            "Count",
+            ("workflow", "transition"),
+            {"transition": frozenset({"start", "park", "resume", "redrive"})},
+        ),
         MetricSpec(
             CHECKPOINT_WAIT_SECONDS,
             "Seconds",

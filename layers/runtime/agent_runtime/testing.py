@@ -39,6 +39,7 @@ from agent_runtime.engine.durable.answers import callback_ended
 from agent_runtime.engine.durable.events import events_of_batch
 from agent_runtime.engine.durable.operations import Applied, complete_invoke
 from agent_runtime.store.operation_items import BatchTaken
+from agent_runtime.store.run_items import RunStatus
 from agent_runtime.workflows.checkpoints import CheckpointRequest, Resolution, Suspend
 from agent_runtime.workflows.durable import Description, RunScope, bound
 from agent_runtime.workflows.registry import Registry
@@ -99,7 +100,7 @@ class KitRun:
 
     run_id: str
     workflow: Workflow
-    status: str = "running"
+    status: str = RunStatus.RUNNING
     output: Any = None
     error: dict[str, Any] | None = None
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
@@ -135,7 +136,7 @@ class KitRun:
     def resume(self) -> KitRun:
         """Go on after answers given with `answer`."""
         if self._drive is not None:
-            self.status = "running"
+            self.status = RunStatus.RUNNING
             self._drive()
         return self
 
@@ -195,8 +196,8 @@ class WorkflowTest:
         body = input.model_dump(mode="json") if isinstance(input, BaseModel) else dict(input)
         body = target.input_model.model_validate(body).model_dump(mode="json")  # as the stack passes it
         run = KitRun(str(uuid.uuid4()), target, _kit=self, budget=dict(budget or {}))
-        run.events.append(("run.created", {"status": "queued"}))
-        run.events.append(("run.started", {"status": "running"}))
+        run.events.append(("run.created", {"status": RunStatus.QUEUED}))
+        run.events.append(("run.started", {"status": RunStatus.RUNNING}))
         config_value = target.config_model.model_validate(dict(config or {}))
         driver = (
             _DurableDriver(self, run, body, config_value, dict(metadata or {}), dict(answers or {}))
@@ -235,13 +236,13 @@ def _finish(run: KitRun, output: Any) -> None:
     except ValidationError as error:
         _fail(run, "OutputValidationError", str(error))
         return
-    run.status, run.output = "succeeded", output
-    run.events.append(("run.succeeded", {"status": "succeeded", "output": output}))
+    run.status, run.output = RunStatus.SUCCEEDED, output
+    run.events.append(("run.succeeded", {"status": RunStatus.SUCCEEDED, "output": output}))
 
 
 def _fail(run: KitRun, error_type: str, message: str) -> None:
-    run.status, run.error = "failed", {"type": error_type, "message": message}
-    run.events.append(("run.failed", {"status": "failed", "error": run.error}))
+    run.status, run.error = RunStatus.FAILED, {"type": error_type, "message": message}
+    run.events.append(("run.failed", {"status": RunStatus.FAILED, "error": run.error}))
 
 
 class _DurableDriver:
@@ -336,9 +337,9 @@ class _DurableDriver:
                 moved.append(ended)
         for op in operations.open_of(ops.values(), OperationType.CHAINED_INVOKE):
             child = self.child_runs.get(op.operation_id)
-            if child is None or child.status in ("running", "waiting_for_input"):
+            if child is None or child.status in (RunStatus.RUNNING, RunStatus.WAITING_FOR_INPUT):
                 continue
-            if child.status == "succeeded":
+            if child.status == RunStatus.SUCCEEDED:
                 moved.append(complete_invoke(op, now, result=json.dumps(child.output)))
             else:
                 from aws_durable_execution_sdk_python.lambda_service import ErrorObject
@@ -438,7 +439,7 @@ class _DurableDriver:
             if outcome.cut:
                 continue  # the invocation ran out of time: the next goes on
             if not self._settle(outcome.ops):
-                run.status = "waiting_for_input"
+                run.status = RunStatus.WAITING_FOR_INPUT
                 return
         raise RuntimeError(f"run {run.run_id} did not end within {MAX_INVOCATIONS} invocations")
 
@@ -539,7 +540,7 @@ class _StepsDriver:
                 result = step.fn(self.ctx)
             except Suspend:
                 self.ctx.state = state  # the step runs again from its start once answered
-                self.run.status = "waiting_for_input"
+                self.run.status = RunStatus.WAITING_FOR_INPUT
                 return
             except step.retry.retry_on as error:
                 self.ctx.state = state

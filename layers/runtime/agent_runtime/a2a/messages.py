@@ -13,11 +13,11 @@ from agent_runtime.a2a import cards, parts, push, views
 from agent_runtime.a2a.caller import PROTOCOL, Caller, task_run
 from agent_runtime.a2a.errors import InvalidParams, UnsupportedOperation
 from agent_runtime.a2a.models import Message, SendMessageRequest
-from agent_runtime.config import settings
+from agent_runtime.a2a.settings import wait_seconds
 from agent_runtime.engine.checkpoints import Approve, Reject, Submit
 from agent_runtime.engine.model import Run
 from agent_runtime.engine.runs import OnThread, RunSpec
-from agent_runtime.errors import Conflict, NotFound, ValidationFailed
+from agent_runtime.errors import Conflict, NotFound, ValidationFailed, renamed
 from agent_runtime.workflows.sdk import Workflow
 
 CONTEXT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
@@ -140,9 +140,9 @@ def _create(caller: Caller, request: SendMessageRequest) -> tuple[Run, bool]:
             protocol=PROTOCOL,
             protocol_options=options,
             on_thread=OnThread(context_id, multitask="reject", create_if_missing=True),
-            callback_field="configuration.taskPushNotificationConfig.url",
         )
-    except ValidationFailed as invalid:
+    except ValidationFailed as refused:
+        invalid = renamed(refused, {"callback_url": "configuration.taskPushNotificationConfig.url"})
         if any(_under(str(e.get("field", "")), "input") for e in invalid.errors):
             raise _renamed(invalid, "input", source) from None
         raise _renamed(invalid, "config", "metadata.config") from None
@@ -208,7 +208,7 @@ def settle(caller: Caller, run: Run) -> Run:
     return caller.engine.runs.wait(
         caller.tenant_id,
         run.run_id,
-        settings().acp_wait_seconds,
+        wait_seconds(),
         until=lambda r: r.status in views.SETTLED,
     )
 

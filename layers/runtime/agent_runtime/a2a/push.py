@@ -12,7 +12,7 @@ from agent_runtime.a2a.caller import Caller, task_run
 from agent_runtime.a2a.errors import InvalidParams, TaskNotFound, UnsupportedOperation
 from agent_runtime.a2a.models import TaskPushNotificationConfig
 from agent_runtime.engine.model import Run
-from agent_runtime.errors import Conflict, ValidationFailed
+from agent_runtime.errors import Conflict, ValidationFailed, renamed
 
 TOKEN_HEADER = "X-A2A-Notification-Token"
 SCHEME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$")  # an RFC 9110 token
@@ -107,9 +107,9 @@ def create(
                 config.url,
                 sent,
                 protocol_options={**run.protocol_options, "push": chosen},
-                callback_field=_at(where, "url"),
             )
-        except ValidationFailed as invalid:
+        except ValidationFailed as refused:
+            invalid = renamed(refused, {"callback_url": _at(where, "url")})
             raise InvalidParams(invalid.detail, errors=invalid.errors) from None
         except Conflict as refused:
             if "status_now" in refused.extra:

@@ -10,7 +10,7 @@ from typing import Any
 from agent_runtime.a2a import views
 from agent_runtime.a2a.caller import Caller, task_run
 from agent_runtime.a2a.errors import UnsupportedOperation
-from agent_runtime.config import settings
+from agent_runtime.a2a.settings import wait_seconds
 from agent_runtime.engine.model import Run, RunProgress
 
 STREAM_POLL_SECONDS = 0.2
@@ -44,7 +44,7 @@ def stream(caller: Caller, run: Run, after: int | None, wrap: Wrap) -> str:
         start,
         frame=frame,
         settled=lambda progress: progress.status in views.SETTLED,
-        window_seconds=settings().acp_wait_seconds,
+        window_seconds=wait_seconds(),
         poll_seconds=STREAM_POLL_SECONDS,
         close_when_quiet=False,
         sleep=time.sleep,

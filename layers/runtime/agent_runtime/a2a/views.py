@@ -7,30 +7,30 @@ from __future__ import annotations
 from typing import Any
 
 from agent_runtime.engine import Engine
-from agent_runtime.engine.model import Checkpoint, Event, Run
+from agent_runtime.engine.model import TERMINAL_STATUSES, Checkpoint, Event, Run, RunStatus
 from agent_runtime.errors import NotFound
 
-STATE = {
-    "queued": "TASK_STATE_SUBMITTED",
-    "running": "TASK_STATE_WORKING",
-    "waiting_for_input": "TASK_STATE_INPUT_REQUIRED",
-    "succeeded": "TASK_STATE_COMPLETED",
-    "failed": "TASK_STATE_FAILED",
-    "cancelled": "TASK_STATE_CANCELED",
-    "timed_out": "TASK_STATE_FAILED",
+STATE: dict[str, str] = {
+    RunStatus.QUEUED: "TASK_STATE_SUBMITTED",
+    RunStatus.RUNNING: "TASK_STATE_WORKING",
+    RunStatus.WAITING_FOR_INPUT: "TASK_STATE_INPUT_REQUIRED",
+    RunStatus.SUCCEEDED: "TASK_STATE_COMPLETED",
+    RunStatus.FAILED: "TASK_STATE_FAILED",
+    RunStatus.CANCELLED: "TASK_STATE_CANCELED",
+    RunStatus.TIMED_OUT: "TASK_STATE_FAILED",
 }
 # ListTasks' status filter: the run status each task state stands for (FAILED: failed; timed_out runs
 # are listed under no filter, shown as FAILED).
-RUN_STATUS = {
-    "TASK_STATE_SUBMITTED": "queued",
-    "TASK_STATE_WORKING": "running",
-    "TASK_STATE_INPUT_REQUIRED": "waiting_for_input",
-    "TASK_STATE_COMPLETED": "succeeded",
-    "TASK_STATE_FAILED": "failed",
-    "TASK_STATE_CANCELED": "cancelled",
+RUN_STATUS: dict[str, str] = {
+    "TASK_STATE_SUBMITTED": RunStatus.QUEUED,
+    "TASK_STATE_WORKING": RunStatus.RUNNING,
+    "TASK_STATE_INPUT_REQUIRED": RunStatus.WAITING_FOR_INPUT,
+    "TASK_STATE_COMPLETED": RunStatus.SUCCEEDED,
+    "TASK_STATE_FAILED": RunStatus.FAILED,
+    "TASK_STATE_CANCELED": RunStatus.CANCELLED,
 }
 # A stream (and a blocking SendMessage) ends when the task is terminal or interrupted.
-SETTLED = frozenset({"waiting_for_input", "succeeded", "failed", "cancelled", "timed_out"})
+SETTLED: frozenset[str] = TERMINAL_STATUSES | {RunStatus.WAITING_FOR_INPUT}
 OUTPUT_ARTIFACT = "output"
 
 
@@ -83,7 +83,7 @@ def checkpoint_message(run: Run, checkpoint: Checkpoint) -> dict[str, Any]:
 
 def error_message(run: Run, status: str, error: dict[str, Any] | None) -> dict[str, Any]:
     text = (error or {}).get("message") or (
-        "the task was canceled" if status == "cancelled" else f"the task ended {status}"
+        "the task was canceled" if status == RunStatus.CANCELLED else f"the task ended {status}"
     )
     parts: list[dict[str, Any]] = [{"text": str(text), "mediaType": "text/plain"}]
     if error:
@@ -93,11 +93,11 @@ def error_message(run: Run, status: str, error: dict[str, Any] | None) -> dict[s
 
 def status(engine: Engine, run: Run) -> dict[str, Any]:
     body: dict[str, Any] = {"state": STATE[run.status], "timestamp": run.updated_at}
-    if run.status == "waiting_for_input":
+    if run.status == RunStatus.WAITING_FOR_INPUT:
         checkpoint = engine.checkpoints.pending(run.run_id)
         if checkpoint is not None:
             body["message"] = checkpoint_message(run, checkpoint)
-    elif run.status in {"failed", "cancelled", "timed_out"}:
+    elif run.status in {RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT}:
         body["message"] = error_message(run, run.status, run.error)
     return body
 
@@ -135,7 +135,7 @@ def artifacts(engine: Engine, run: Run) -> list[dict[str, Any]]:
         shaped = file_artifact(engine, run.tenant_id, artifact.artifact_id)
         if shaped is not None:
             out.append(shaped)
-    if run.status == "succeeded":
+    if run.status == RunStatus.SUCCEEDED:
         out.append(output_artifact(run.output))
     return out
 

@@ -12,12 +12,13 @@ from pydantic import ValidationError
 
 from agent_runtime.acp import agents, views
 from agent_runtime.acp.models import RunCreate, RunCreateStateful, RunSearchRequest
-from agent_runtime.config import settings
+from agent_runtime.acp.settings import wait_seconds
 from agent_runtime.engine import Engine, budget
 from agent_runtime.engine.checkpoints import Approve, Reject, Submit
 from agent_runtime.engine.model import Run, RunProgress
 from agent_runtime.engine.runs import OnThread, RunSpec
-from agent_runtime.errors import Conflict, NotFound, ValidationFailed
+from agent_runtime.engine.threads import ThreadBusy
+from agent_runtime.errors import Conflict, NotFound, ValidationFailed, renamed
 from agent_runtime.validation import field_errors
 from agent_runtime.workflows.checkpoints import ApprovalResponse
 
@@ -44,14 +45,15 @@ def create(engine: Engine, tenant_id: str, body: RunCreate, thread_id: str | Non
             multitask=body.multitask_strategy,
             create_if_missing=isinstance(body, RunCreateStateful) and body.if_not_exists == "create",
         )
-    run, _ = engine.runs.create(
-        tenant_id,
-        spec,
-        protocol=PROTOCOL,
-        protocol_options=body.options(),
-        on_thread=on_thread,
-        callback_field=callback_field,  # ACP names the callback URL `webhook` (or `callback`)
-    )
+    try:
+        run, _ = engine.runs.create(
+            tenant_id, spec, protocol=PROTOCOL, protocol_options=body.options(), on_thread=on_thread
+        )
+    except ValidationFailed as invalid:
+        # ACP names the callback URL `webhook` (or `callback`).
+        raise renamed(invalid, {"callback_url": callback_field}) from None
+    except ThreadBusy as busy:
+        raise Conflict(f"{busy.detail} (multitask_strategy reject)") from None
     return run
 
 
@@ -68,7 +70,7 @@ def wait(
     """RunWaitResponse: the run once it has an output (result, interrupt or error), or as it is when
     `timeout` (bounded by the server's wait limit) passes."""
     get(engine, tenant_id, run_id, thread_id)
-    limit = settings().acp_wait_seconds if timeout is None else min(timeout, settings().acp_wait_seconds)
+    limit = wait_seconds() if timeout is None else min(timeout, wait_seconds())
     run = engine.runs.wait(tenant_id, run_id, limit, until=lambda r: views.has_output(engine, r))
     response: dict[str, Any] = {"run": views.acp_run(run)}
     output = views.run_output(engine, run)
@@ -185,7 +187,7 @@ def stream(
         after,
         frame=frame,
         settled=lambda run: run.status in views.SETTLED_STATUSES,
-        window_seconds=settings().acp_wait_seconds,
+        window_seconds=wait_seconds(),
         poll_seconds=STREAM_POLL_SECONDS,
         close_when_quiet=False,
         sleep=sleep,

@@ -7,28 +7,37 @@ from typing import Any
 
 from agent_runtime.acp.agents import agent_id_of
 from agent_runtime.engine import Engine
-from agent_runtime.engine.model import Checkpoint, Event, Run, RunProgress, Thread, ThreadSnapshot
+from agent_runtime.engine.model import (
+    TERMINAL_STATUSES,
+    Checkpoint,
+    Event,
+    Run,
+    RunProgress,
+    RunStatus,
+    Thread,
+    ThreadSnapshot,
+)
 
-ACP_STATUS = {
-    "queued": "pending",
-    "running": "pending",
-    "waiting_for_input": "interrupted",
-    "succeeded": "success",
-    "failed": "error",
-    "cancelled": "error",
-    "timed_out": "timeout",
+ACP_STATUS: dict[str, str] = {
+    RunStatus.QUEUED: "pending",
+    RunStatus.RUNNING: "pending",
+    RunStatus.WAITING_FOR_INPUT: "interrupted",
+    RunStatus.SUCCEEDED: "success",
+    RunStatus.FAILED: "error",
+    RunStatus.CANCELLED: "error",
+    RunStatus.TIMED_OUT: "timeout",
 }
 # RunError.errcode is an integer: HTTP-like codes for why the run ended without a result.
-ERROR_CODES = {"failed": 500, "cancelled": 499, "timed_out": 504}
-THREAD_STATUS = {
-    "queued": "busy",
-    "running": "busy",
-    "waiting_for_input": "interrupted",
-    "failed": "error",
-    "timed_out": "error",
+ERROR_CODES: dict[str, int] = {RunStatus.FAILED: 500, RunStatus.CANCELLED: 499, RunStatus.TIMED_OUT: 504}
+THREAD_STATUS: dict[str, str] = {
+    RunStatus.QUEUED: "busy",
+    RunStatus.RUNNING: "busy",
+    RunStatus.WAITING_FOR_INPUT: "interrupted",
+    RunStatus.FAILED: "error",
+    RunStatus.TIMED_OUT: "error",
 }
 # An ACP stream ends when the run ends or is interrupted.
-SETTLED_STATUSES = frozenset({"waiting_for_input", "succeeded", "failed", "cancelled", "timed_out"})
+SETTLED_STATUSES: frozenset[str] = TERMINAL_STATUSES | {RunStatus.WAITING_FOR_INPUT}
 LIFECYCLE_PREFIXES = frozenset({"run", "step", "checkpoint", "artifact"})
 
 
@@ -66,18 +75,18 @@ def interrupt_of(checkpoint: Checkpoint) -> dict[str, Any]:
 
 def _error(run_id: str, status: str, error: dict[str, Any] | None) -> dict[str, Any]:
     description = (error or {}).get("message") or (
-        "the run was cancelled" if status == "cancelled" else status
+        "the run was cancelled" if status == RunStatus.CANCELLED else status
     )
     return {"type": "error", "run_id": run_id, "errcode": ERROR_CODES[status], "description": description}
 
 
 def run_output(engine: Engine, run: Run) -> dict[str, Any] | None:
     """RunOutput: a result, an interrupt, or an error; None while the run is pending."""
-    if run.status == "succeeded":
+    if run.status == RunStatus.SUCCEEDED:
         return {"type": "result", "values": run.output}
     if run.status in ERROR_CODES:
         return _error(run.run_id, run.status, run.error)
-    if run.status == "waiting_for_input":
+    if run.status == RunStatus.WAITING_FOR_INPUT:
         checkpoint = engine.checkpoints.pending(run.run_id)
         if checkpoint is not None:
             return {"type": "interrupt", "interrupt": interrupt_of(checkpoint)}
@@ -97,9 +106,9 @@ def stream_updates(engine: Engine, run: RunProgress, event: Event, modes: set[st
 
 def has_output(engine: Engine, run: RunProgress) -> bool:
     """Whether run_output has something for the run: it ended, or it is interrupted."""
-    if run.status in ERROR_CODES or run.status == "succeeded":
+    if run.status in ERROR_CODES or run.status == RunStatus.SUCCEEDED:
         return True
-    return run.status == "waiting_for_input" and engine.checkpoints.pending(run.run_id) is not None
+    return run.status == RunStatus.WAITING_FOR_INPUT and engine.checkpoints.pending(run.run_id) is not None
 
 
 def stream_update(engine: Engine, run: RunProgress, event: Event, modes: set[str]) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from agent_runtime.acp.views import acp_run
-from agent_runtime.engine.model import Event, Run
+from agent_runtime.engine.model import Event, Run, RunStatus
 
 if TYPE_CHECKING:
     from agent_runtime.engine import Engine
@@ -18,14 +18,14 @@ def status_at(event_type: str, data: Mapping[str, Any]) -> str | None:
     """The run status an event moves the run to, when that changes its ACP status."""
     if event_type in {"checkpoint.resolved", "checkpoint.expired"}:
         # An expiry that fails the run is followed by run.timed_out in the same commit.
-        return "running" if data.get("on_timeout", "continue") == "continue" else None
+        return RunStatus.RUNNING if data.get("on_timeout", "continue") == "continue" else None
     return {
-        "run.created": "queued",
-        "checkpoint.created": "waiting_for_input",
-        "run.succeeded": "succeeded",
-        "run.failed": "failed",
-        "run.cancelled": "cancelled",
-        "run.timed_out": "timed_out",
+        "run.created": RunStatus.QUEUED,
+        "checkpoint.created": RunStatus.WAITING_FOR_INPUT,
+        "run.succeeded": RunStatus.SUCCEEDED,
+        "run.failed": RunStatus.FAILED,
+        "run.cancelled": RunStatus.CANCELLED,
+        "run.timed_out": RunStatus.TIMED_OUT,
     }.get(event_type)
 
 

@@ -9,36 +9,36 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from agent_runtime.connect.views import event_message, run_message
-from agent_runtime.engine.model import TERMINAL_STATUSES, Event, Run
+from agent_runtime.engine.model import TERMINAL_STATUSES, Event, Run, RunStatus
 
 if TYPE_CHECKING:
     from agent_runtime.engine import Engine
 
 # The status each lifecycle event leaves the run in (None: the status it had).
-STATUS_AFTER = {
-    "run.created": "queued",
-    "run.started": "running",
-    "checkpoint.created": "waiting_for_input",
-    "checkpoint.resolved": "running",
-    "artifact.created": "running",
-    "run.succeeded": "succeeded",
-    "run.failed": "failed",
-    "run.cancelled": "cancelled",
-    "run.timed_out": "timed_out",
+STATUS_AFTER: dict[str, str] = {
+    "run.created": RunStatus.QUEUED,
+    "run.started": RunStatus.RUNNING,
+    "checkpoint.created": RunStatus.WAITING_FOR_INPUT,
+    "checkpoint.resolved": RunStatus.RUNNING,
+    "artifact.created": RunStatus.RUNNING,
+    "run.succeeded": RunStatus.SUCCEEDED,
+    "run.failed": RunStatus.FAILED,
+    "run.cancelled": RunStatus.CANCELLED,
+    "run.timed_out": RunStatus.TIMED_OUT,
 }
 
 
 def webhook_body(engine: Engine, run: Run, event: Event) -> dict[str, Any] | None:
-    status = STATUS_AFTER.get(event.type)
+    status: str | None = STATUS_AFTER.get(event.type)
     if event.type == "checkpoint.expired":
-        status = "running" if event.data.get("on_timeout") == "continue" else "timed_out"
+        status = RunStatus.RUNNING if event.data.get("on_timeout") == "continue" else RunStatus.TIMED_OUT
     status = status or run.status
     as_of = replace(
         run,
         status=status,
         updated_at=event.created_at,
-        output=run.output if status == "succeeded" else None,
-        error=run.error if status in TERMINAL_STATUSES - {"succeeded"} else None,
+        output=run.output if status == RunStatus.SUCCEEDED else None,
+        error=run.error if status in TERMINAL_STATUSES - {RunStatus.SUCCEEDED} else None,
     )
     return {
         "event": json.loads(event_message(event).to_json()),

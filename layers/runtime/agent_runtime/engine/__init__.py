@@ -6,9 +6,10 @@ into their own shapes, statuses and errors.
     run, replayed = engine.runs.create(tenant_id, RunSpec(...))
     engine.checkpoints.answer(tenant_id, run.run_id, "review-1", Approve(comment="ok"), principal)
 
-State machine tasks: execute.py (Execute; durable workflows through durable/stack.py), checkpoints.py
-(AwaitHuman, Suspend's park_run, ExpireCheckpoint and the rest of a checkpoint's life), failure.py
-(RecordFailure). A run's statuses and endings: lifecycle.py. The scheduled reconciler: reconcile.py.
+Every change of a run's status (start, park, resume, succeed, fail, cancel, time out, re-drive):
+lifecycle.py. State machine tasks: execute.py (Execute; durable workflows through durable/stack.py),
+checkpoints.py (AwaitHuman, ExpireCheckpoint and the rest of a checkpoint's life), lifecycle.py
+`hold` (Suspend), failure.py (RecordFailure). The scheduled reconciler: reconcile.py.
 """
 
 from __future__ import annotations
@@ -17,10 +18,14 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from agent_runtime.config import Settings
     from agent_runtime.engine.api_keys import ApiKeys
     from agent_runtime.engine.artifacts import Artifacts
     from agent_runtime.engine.assignments import Assignments
     from agent_runtime.engine.checkpoints import Checkpoints
+    from agent_runtime.engine.lifecycle import Lifecycle
     from agent_runtime.engine.orchestration import Orchestrator
     from agent_runtime.engine.reconcile import Reconciler
     from agent_runtime.engine.runs import Runs
@@ -33,8 +38,13 @@ if TYPE_CHECKING:
 
 
 class Engine:
-    """The parts are imported when first used: a handler pays at cold start only for what it calls
-    (the authorizer, on every request, needs API keys and nothing else)."""
+    """The composition root: it builds each service with what that service uses (store repositories,
+    the orchestrator, the webhook queue, the workflows, settings values) and nothing more, so a
+    service's constructor says what it depends on. `config`: the settings, read once at the edge
+    (Engine.default(), or here when none is given); no service reads settings itself.
+
+    The parts are imported and built when first used: a handler pays at cold start only for what it
+    calls (the authorizer, on every request, needs API keys and nothing else)."""
 
     def __init__(
         self,
@@ -42,30 +52,39 @@ class Engine:
         orchestrator: Orchestrator | None = None,
         webhook_queue: WebhookQueue | None = None,
         workflows: Registry | None = None,
+        config: Settings | None = None,
     ) -> None:
         self.store = store
         self._orchestrator = orchestrator
         self._webhook_queue = webhook_queue
         self._workflows = workflows
+        self._config = config
 
     @classmethod
     def default(cls) -> Engine:
         """Over the deployment's clients and resources, each created when first needed."""
+        from agent_runtime.config import settings
         from agent_runtime.store import Store
 
-        return cls(Store.default())
+        return cls(Store.default(), config=settings())
+
+    @cached_property
+    def config(self) -> Settings:
+        from agent_runtime.config import settings
+
+        return self._config or settings()
 
     @cached_property
     def orchestrator(self) -> Orchestrator:
         from agent_runtime.engine.orchestration import Orchestrator
 
-        return self._orchestrator or Orchestrator.default()
+        return self._orchestrator or Orchestrator.default(self.config)
 
     @cached_property
     def webhook_queue(self) -> WebhookQueue:
         from agent_runtime.engine.webhooks.queue import WebhookQueue
 
-        return self._webhook_queue or WebhookQueue.default()
+        return self._webhook_queue or WebhookQueue.default(self.config)
 
     @cached_property
     def workflows(self) -> Registry:
@@ -74,58 +93,103 @@ class Engine:
         return self._workflows or registry()
 
     @cached_property
+    def lifecycle(self) -> Lifecycle:
+        from agent_runtime.engine.lifecycle import Lifecycle
+
+        store = self.store
+        return Lifecycle(
+            store.runs, store.checkpoints, store.payloads, self.orchestrator, self.threads.new_state_entries
+        )
+
+    @cached_property
     def runs(self) -> Runs:
         from agent_runtime.engine.runs import Runs
 
-        return Runs(self)
+        return Runs(self.store, self.lifecycle, self.threads, self.orchestrator, self.workflows)
 
     @cached_property
     def streams(self) -> Streams:
         from agent_runtime.engine.streams import Streams
 
-        return Streams(self)
+        return Streams(self.store.events, self.runs)
 
     @cached_property
     def checkpoints(self) -> Checkpoints:
         from agent_runtime.engine.checkpoints import Checkpoints
 
-        return Checkpoints(self)
+        return Checkpoints(self.store, self.runs, self.lifecycle, self.orchestrator, self.workflows)
 
     @cached_property
     def assignments(self) -> Assignments:
         from agent_runtime.engine.assignments import Assignments
 
-        return Assignments(self)
+        return Assignments(self.store, self.runs, self.checkpoints)
 
     @cached_property
     def threads(self) -> Threads:
         from agent_runtime.engine.threads import Threads
 
-        return Threads(self)
+        return Threads(self.store)
 
     @cached_property
     def artifacts(self) -> Artifacts:
         from agent_runtime.engine.artifacts import Artifacts
 
-        return Artifacts(self)
+        return Artifacts(
+            self.store,
+            self.runs,
+            retention_days=self.config.artifact_retention_days,
+            url_ttl_seconds=self.config.artifact_url_ttl_seconds,
+        )
 
     @cached_property
     def deliveries(self) -> Deliveries:
         from agent_runtime.engine.webhooks.deliveries import Deliveries
 
-        return Deliveries(self)
+        return Deliveries(
+            self.store,
+            self.runs,
+            self.webhook_queue,
+            retry_window_seconds=self.config.webhook_retry_window_seconds,
+        )
 
     @cached_property
     def api_keys(self) -> ApiKeys:
         from agent_runtime.engine.api_keys import ApiKeys
 
-        return ApiKeys(self)
+        return ApiKeys(self.store.api_keys, usage_plan_id=self.config.usage_plan_id)
 
     @cached_property
     def reconciler(self) -> Reconciler:
+        return self.new_reconciler()
+
+    def new_reconciler(
+        self,
+        *,
+        grace_seconds: float | None = None,
+        max_redrives: int | None = None,
+        delivery_grace_seconds: float | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> Reconciler:
+        """A reconciler over this engine's parts; the settings' timings unless given (tests shorten them)."""
+        import time
+
         from agent_runtime.engine.reconcile import Reconciler
 
-        return Reconciler(self)
+        config = self.config
+        return Reconciler(
+            self.store,
+            self.lifecycle,
+            self.orchestrator,
+            self.workflows,
+            self.webhook_queue,
+            grace_seconds=config.reconcile_grace_seconds if grace_seconds is None else grace_seconds,
+            max_redrives=config.reconcile_max_redrives if max_redrives is None else max_redrives,
+            delivery_grace_seconds=config.reconcile_delivery_grace_seconds
+            if delivery_grace_seconds is None
+            else delivery_grace_seconds,
+            clock=clock or time.time,
+        )
 
 
 __all__ = ["Engine"]

@@ -5,7 +5,7 @@ In the cloud each tenant also has a usage key: an API Gateway API key in the sta
 throttles each tenant to manifest.TENANT_THROTTLE (docs/decisions.md 62). Its value is derived from the
 tenant id (usage_key), so the authorizer names it without a read; it is not a secret (clients never
 send it: the API takes keys from the authorizer). Issuing a key puts the tenant's usage key in the plan
-when settings().usage_plan_id is set; sync_usage_plan backfills tenants whose keys predate the plan."""
+when the usage plan (USAGE_PLAN_ID) is set; sync_usage_plan backfills tenants whose keys predate the plan."""
 
 from __future__ import annotations
 
@@ -16,13 +16,12 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from agent_runtime import aws
-from agent_runtime.config import settings
 from agent_runtime.errors import ValidationFailed
 from agent_runtime.store import keys
 from agent_runtime.store.api_key_items import ApiKeyInfo, ApiKeyRecord
 
 if TYPE_CHECKING:
-    from agent_runtime.engine import Engine
+    from agent_runtime.store.api_key_items import ApiKeyItems
 
 KEY_PREFIX = "ar_"
 MAX_KEY_LENGTH = 256
@@ -78,8 +77,10 @@ class UsagePlan:
 
 
 class ApiKeys:
-    def __init__(self, engine: Engine) -> None:
-        self.items = engine.store.api_keys
+    def __init__(self, items: ApiKeyItems, *, usage_plan_id: str) -> None:
+        self.items = items
+        # The stack's API Gateway usage plan (USAGE_PLAN_ID); empty: none (the local stack).
+        self.usage_plan_id = usage_plan_id
 
     def create(self, tenant_id: str, principal: str | None = None) -> str:
         return self.issue(tenant_id, principal)[0]
@@ -104,8 +105,8 @@ class ApiKeys:
                 errors=[{"field": "principal", "message": "1-200 characters, no control characters"}],
             )
         # First the usage key: a key stored without one would be refused (403) by the cloud API.
-        if settings().usage_plan_id:
-            UsagePlan(settings().usage_plan_id).ensure(tenant_id)
+        if self.usage_plan_id:
+            UsagePlan(self.usage_plan_id).ensure(tenant_id)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         info = self.items.create(key, ApiKeyRecord(tenant_id, principal or f"key:{tenant_id}"))
         return key, info
@@ -123,7 +124,7 @@ class ApiKeys:
     def sync_usage_plan(self) -> tuple[str, ...]:
         """Put the usage key of every tenant that has keys in the usage plan (keys issued before the
         plan, or without USAGE_PLAN_ID set); the tenants whose usage key was added."""
-        plan_id = settings().usage_plan_id
+        plan_id = self.usage_plan_id
         if not plan_id:
             raise ValueError("no usage plan: set USAGE_PLAN_ID (the stack's UsagePlanId output)")
         plan = UsagePlan(plan_id)

@@ -19,7 +19,9 @@ from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed
 from agent_runtime.store.event_items import NewEvent
 
 if TYPE_CHECKING:
-    from agent_runtime.engine import Engine
+    from agent_runtime.engine.checkpoints import Checkpoints
+    from agent_runtime.engine.runs import Runs
+    from agent_runtime.store import Store
 
 
 @dataclass(frozen=True)
@@ -36,9 +38,10 @@ Assignment = Claim | Reassign
 
 
 class Assignments:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.store = engine.store
+    def __init__(self, store: Store, runs: Runs, checkpoints: Checkpoints) -> None:
+        self.store = store
+        self.runs = runs
+        self.checkpoints = checkpoints
 
     def assign(
         self,
@@ -51,8 +54,8 @@ class Assignments:
     ) -> Checkpoint:
         """Apply `change` to a pending checkpoint (409 with its state when it is not pending, or when a
         claim finds it held by someone else or it changed hands meanwhile)."""
-        checkpoints = self.engine.checkpoints
-        self.engine.runs.record(tenant_id, run_id)
+        checkpoints = self.checkpoints
+        self.runs.record(tenant_id, run_id)
         record = checkpoints.record(run_id, checkpoint_id)
         if isinstance(change, Claim):
             if not principal:

@@ -13,8 +13,7 @@ from agent_runtime.engine import usage
 from agent_runtime.errors import BudgetExceeded
 
 if TYPE_CHECKING:
-    from agent_runtime.engine import Engine
-    from agent_runtime.store.run_items import RunRecord
+    from agent_runtime.store.run_items import RunItems, RunRecord
 
 # {"<tenant>": USD a day, "*": the default}: the operator's daily model budgets (none: no limit).
 DAILY_BUDGETS_ENV = "TENANT_DAILY_BUDGETS_USD"
@@ -29,20 +28,20 @@ def daily_budget(tenant_id: str) -> float | None:
     return None if value is None else float(value)
 
 
-def spent_today(engine: Engine, tenant_id: str) -> float:
+def spent_today(runs: RunItems, tenant_id: str) -> float:
     """The model spend of the tenant's runs created today (UTC)."""
     now = datetime.now(UTC)
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    summary = usage.summarize(engine, tenant_id, start, now, None, None)
+    summary = usage.summarize(runs, tenant_id, start, now, None, None)
     return sum(usage.model_cost(model, tokens) or 0.0 for model, tokens in summary.models.items())
 
 
-def refuse_if_spent(engine: Engine, tenant_id: str) -> None:
+def refuse_if_spent(runs: RunItems, tenant_id: str) -> None:
     """Before a run is stored: BudgetExceeded when the tenant's daily budget is spent."""
     budget = daily_budget(tenant_id)
     if budget is None:
         return
-    spent = spent_today(engine, tenant_id)
+    spent = spent_today(runs, tenant_id)
     if spent >= budget:
         raise BudgetExceeded(
             f"tenant {tenant_id!r} spent ${spent:.4f} on models today, its daily budget is ${budget:.4f}",
@@ -51,7 +50,7 @@ def refuse_if_spent(engine: Engine, tenant_id: str) -> None:
         )
 
 
-def spend(engine: Engine, record: RunRecord) -> dict[str, Any]:
+def spend(runs: RunItems, record: RunRecord) -> dict[str, Any]:
     """What the run spent and may spend (workflows/agents.py Spend)."""
     models = record.model_usage()
     spent = sum(usage.model_cost(model, tokens) or 0.0 for model, tokens in models.items())
@@ -67,5 +66,5 @@ def spend(engine: Engine, record: RunRecord) -> dict[str, Any]:
         "max_cost_usd": own.get("max_cost_usd"),
         "max_tokens": own.get("max_tokens"),
         "tenant_daily_budget_usd": daily,
-        "tenant_spent_today_usd": spent_today(engine, record.tenant_id) if daily is not None else None,
+        "tenant_spent_today_usd": spent_today(runs, record.tenant_id) if daily is not None else None,
     }

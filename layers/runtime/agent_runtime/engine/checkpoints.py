@@ -6,10 +6,11 @@
 3. a person answers (`answer`): pending -> resolved and the run -> running in one transaction, then
    the task token resumes the execution; or
 4. its deadline passes (`expire`, the ExpireCheckpoint task): continue with the default or time out;
-   or the run ends first (`close_run`: cancelled or failed), cancelling it.
+   or the run ends first (cancelled or failed: engine/lifecycle.py), which cancels it (`closing`).
 
-Each transition is a conditional write from `pending`, so exactly one of them ever applies, and
-exactly one of the answerer and AwaitHuman sends the task token (whichever comes second).
+The run's side of each (parked, resumed, timed out) is engine/lifecycle.py's. Each transition is a
+conditional write from `pending`, so exactly one of them ever applies, and exactly one of the answerer
+and AwaitHuman sends the task token (whichever comes second).
 """
 
 from __future__ import annotations
@@ -19,32 +20,32 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from agent_runtime import observability
 from agent_runtime.clock import now_iso
 from agent_runtime.engine import budget, usage
-from agent_runtime.engine.lifecycle import run_ended, wake
-from agent_runtime.engine.model import ACTIVE_STATUSES, ORIGIN, Checkpoint, Page, Run
+from agent_runtime.engine.model import ORIGIN, Checkpoint, Page, Run
 from agent_runtime.engine.outcome import StepOutcome, outcome
 from agent_runtime.engine.runs import invalid_cursor
-from agent_runtime.errors import Conflict, NotFound, TransientAwsError, ValidationFailed, is_transient
-from agent_runtime.store.checkpoint_items import PENDING, CheckpointRecord
+from agent_runtime.errors import Conflict, NotFound, ValidationFailed, is_transient
+from agent_runtime.store.checkpoint_items import PENDING, CheckpointItems, CheckpointRecord
 from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed, InvalidCursor, ItemNotFound
 from agent_runtime.store.event_items import NewEvent
-from agent_runtime.store.run_items import RunRecord
+from agent_runtime.store.run_items import RunRecord, RunStatus
 from agent_runtime.validation import field_errors
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from agent_runtime.engine import Engine
+    from agent_runtime.engine.lifecycle import Lifecycle
+    from agent_runtime.engine.orchestration import Orchestrator
+    from agent_runtime.engine.runs import Runs
+    from agent_runtime.store import Store
     from agent_runtime.workflows.checkpoints import CheckpointRequest, Resolution
+    from agent_runtime.workflows.registry import Registry
 
 log = logging.getLogger(__name__)
-
-# Each try loses only to a concurrent change of the run (an event, a checkpoint); these are rare.
-CLOSE_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -100,11 +101,48 @@ def waited(record: CheckpointRecord, how: str) -> None:
     )
 
 
+class Aborter(Protocol):
+    def abort(self, task_token: str, error: str, cause: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Closing:
+    """A run's pending checkpoints, cancelled with the run that ends (engine/lifecycle.py `_end`): the
+    events and entries its ending commits, and `done` after it committed."""
+
+    pending: list[CheckpointRecord]
+    events: list[NewEvent]
+    entries: list[dict[str, Any]]
+
+    def done(self, items: CheckpointItems, aborter: Aborter | None) -> None:
+        """The wait metrics; with an `aborter` (a cancel), the parked waits are failed so nothing resumes."""
+        for cancelled in self.pending:
+            waited(cancelled, "cancelled")
+        for cancelled in self.pending if aborter is not None else ():
+            token = items.get(cancelled.run_id, cancelled.checkpoint_id).task_token
+            if token and aborter is not None:  # else AwaitHuman will find it cancelled and fail the wait
+                aborter.abort(token, "RunCancelled", "the run was cancelled")
+
+
+def closing(items: CheckpointItems, run_id: str, now: str) -> Closing:
+    pending = [c for c in items.list_for_run(run_id) if c.status == PENDING]
+    return Closing(
+        pending,
+        [NewEvent("checkpoint.cancelled", {"checkpoint_id": c.checkpoint_id}) for c in pending],
+        [items.transition_entry(c, "cancelled", now, None) for c in pending],
+    )
+
+
 class Checkpoints:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.store = engine.store
-        self.items = engine.store.checkpoints
+    def __init__(
+        self, store: Store, runs: Runs, lifecycle: Lifecycle, orchestrator: Orchestrator, workflows: Registry
+    ) -> None:
+        self.store = store
+        self.items = store.checkpoints
+        self.runs = runs
+        self.lifecycle = lifecycle
+        self.orchestrator = orchestrator
+        self.workflows = workflows
 
     # -- reading ---------------------------------------------------------------------------------
     def view(self, record: CheckpointRecord) -> Checkpoint:
@@ -117,7 +155,7 @@ class Checkpoints:
             raise NotFound(f"checkpoint {checkpoint_id!r} of run {run_id!r} does not exist") from missing
 
     def get(self, tenant_id: str, run_id: str, checkpoint_id: str) -> Checkpoint:
-        self.engine.runs.record(tenant_id, run_id)
+        self.runs.record(tenant_id, run_id)
         return self.view(self.record(run_id, checkpoint_id))
 
     def find(self, run_id: str, checkpoint_id: str) -> Checkpoint | None:
@@ -128,7 +166,7 @@ class Checkpoints:
         """The checkpoint a door's answer to `run` goes to: its pending one while the run waits, or while
         a durable run still runs (its code asked and went on: decision 67). A step workflow's run that
         runs has none pending."""
-        if run.status not in ("waiting_for_input", "running"):
+        if run.status not in (RunStatus.WAITING_FOR_INPUT, RunStatus.RUNNING):
             return None
         return self.pending(run.run_id)
 
@@ -154,7 +192,7 @@ class Checkpoints:
     ) -> Page:
         """The run's checkpoints, oldest first, as many as one response holds; `cursor` (the last
         checkpoint id of the previous page) goes on after it."""
-        self.engine.runs.record(tenant_id, run_id)
+        self.runs.record(tenant_id, run_id)
         records = self.items.list_for_run(run_id)
         if cursor:
             ids = [r.checkpoint_id for r in records]
@@ -241,12 +279,10 @@ class Checkpoints:
             "expires_at": expires_at,
         }
         usage.await_human_follows(run.run_id)
-        self.store.runs.commit(
+        self.lifecycle.park(
             run.run_id,
             events=[NewEvent("checkpoint.created", created)],
-            updates={"status": "waiting_for_input"},
-            expect_status={"running"},
-            extra_entries=[self.items.put_entry(record)],
+            entries=[self.items.put_entry(record)],
         )
         raise Suspend(checkpoint_id, request.timeout_seconds or MAX_WAIT_SECONDS)
 
@@ -262,23 +298,9 @@ class Checkpoints:
             return {"parked": True}
         current = self.record(run_id, checkpoint_id)
         if current.status == "cancelled":
-            self.engine.orchestrator.abort(task_token, "RunCancelled", "the run was cancelled")
+            self.orchestrator.abort(task_token, "RunCancelled", "the run was cancelled")
         else:
-            self.engine.orchestrator.resume(task_token)
-        return {"parked": False}
-
-    def park_run(self, run_id: str, wake_mark: str | None, task_token: str) -> dict[str, bool]:
-        """The Suspend task of a durable run: keep the token for whatever wakes the run. If something did
-        since its invocation ended (the wake mark moved), go on at once; a run that ended stops."""
-        if self.store.runs.park(run_id, wake_mark, task_token):
-            current = self.store.runs.get(run_id)
-            if current.status in ACTIVE_STATUSES:
-                return {"parked": True}
-        current = self.store.runs.get(run_id)
-        if current.status not in ACTIVE_STATUSES or current.stop_requested:
-            self.engine.orchestrator.abort(task_token, "RunCancelled", "the run ended")
-        else:
-            self.engine.orchestrator.resume(task_token)
+            self.orchestrator.resume(task_token)
         return {"parked": False}
 
     # -- 3. answered -----------------------------------------------------------------------------
@@ -296,7 +318,7 @@ class Checkpoints:
         channel it came through (api, console, acp, a2a), kept with who and when for the audit.
         `origin`: the answer as that channel received it, kept with it for that channel to show back
         (`Checkpoint.origin`; in no event and no other view)."""
-        run = self.engine.runs.record(tenant_id, run_id)
+        run = self.runs.record(tenant_id, run_id)
         record = self.record(run_id, checkpoint_id)
         if record.status != PENDING:
             raise self._not_pending(record)
@@ -309,19 +331,16 @@ class Checkpoints:
         if origin is not None:
             resolution[ORIGIN] = dict(origin)
         try:
-            self.store.runs.commit(
+            self.lifecycle.resume(
                 run_id,
                 events=[NewEvent("checkpoint.resolved", event)],
                 # `resuming`: until a worker takes the run up again, a cancel is a 409 (this answer won);
                 # set only when this answer is what resumes the run.
-                updates={
-                    "status": "running",
-                    "resuming": checkpoint_id if run.status == "waiting_for_input" else None,
-                },
+                updates={"resuming": checkpoint_id if run.status == RunStatus.WAITING_FOR_INPUT else None},
                 # A durable run may be answered while it still runs (its code asked and went on).
-                expect_status={"waiting_for_input", "running"} if record.wakes_run else {"waiting_for_input"},
+                or_running=record.wakes_run,
                 expect={"stop_requested": None},  # a cancel that marked the run first wins
-                extra_entries=[self._transition(record, "resolved", resolution["at"], resolution)],
+                entries=[self._transition(record, "resolved", resolution["at"], resolution)],
             )
         except ChangedMeanwhile as lost:
             if lost.current.stop_requested:
@@ -336,10 +355,10 @@ class Checkpoints:
         resolved = self.record(run_id, checkpoint_id)
         waited(resolved, "resolved")
         if resolved.wakes_run:
-            wake(self.engine, run_id)
+            self.lifecycle.wake(run_id)
         elif resolved.task_token:  # else AwaitHuman has not stored it yet, and will resume by itself
             try:
-                self.engine.orchestrator.resume(resolved.task_token)
+                self.orchestrator.resume(resolved.task_token)
             except Exception as error:
                 # The answer is committed, so it stands and is answered as such; the reconciler
                 # resumes an execution still parked on a resolved checkpoint.
@@ -372,7 +391,7 @@ class Checkpoints:
             from pydantic import ValidationError
 
             # A durable run's callback that names no declared kind takes any JSON object.
-            kind = self.engine.workflows.get(record.workflow_name, record.workflow_version).checkpoints.get(
+            kind = self.workflows.get(record.workflow_name, record.workflow_version).checkpoints.get(
                 record.name
             )
             if kind is not None and kind.response_model is not None:
@@ -415,12 +434,10 @@ class Checkpoints:
                     "data": json.loads(record.default) if record.default else None,
                     "at": now,
                 }
-                self.store.runs.commit(
+                self.lifecycle.resume(
                     run_id,
                     events=[expired_event],
-                    updates={"status": "running"},
-                    expect_status={"waiting_for_input"},
-                    extra_entries=[self._transition(record, "expired", now, resolution)],
+                    entries=[self._transition(record, "expired", now, resolution)],
                 )
                 waited(record, "expired")
                 return outcome("continue")
@@ -428,65 +445,15 @@ class Checkpoints:
                 "type": "CheckpointExpired",
                 "message": f"checkpoint {checkpoint_id} was not answered in time",
             }
-            self.store.runs.commit(
+            self.lifecycle.time_out(
                 run_id,
-                events=[expired_event, NewEvent("run.timed_out", {"status": "timed_out", "error": error})],
-                updates={"status": "timed_out", "error": json.dumps(error)},
-                expect_status={"waiting_for_input"},
-                extra_entries=[self._transition(record, "expired", now, {"decision": "expired", "at": now})],
+                error,
+                [expired_event],
+                self._transition(record, "expired", now, {"decision": "expired", "at": now}),
             )
             waited(record, "expired")
-            run_ended(self.engine, self.store.runs.get(run_id), "timed_out")
             return outcome("done")
         except (ChangedMeanwhile, EntryConditionFailed):
             # Answered right at the deadline (go on with the answer), or cancelled (stop).
             run = self.store.runs.get(run_id)
-            return outcome("continue" if run.status == "running" else "done")
-
-    def close_run(
-        self, run_id: str, events: list[NewEvent], updates: dict[str, Any], *, abort_waits: bool = False
-    ) -> RunRecord:
-        """End an active run (cancelled, failed) and cancel its pending checkpoints, in one transaction;
-        with `abort_waits` (a cancel), also fail the parked waits of those checkpoints so nothing resumes.
-
-        The commit is pinned to the run's version read before its checkpoints are listed: a checkpoint
-        the worker raised in between moves the version, and the next try sees it, so no checkpoint is
-        left pending on an ended run. ChangedMeanwhile if the run is no longer active."""
-        for _ in range(CLOSE_ATTEMPTS):
-            current = self.store.runs.get(run_id)
-            if current.status not in ACTIVE_STATUSES:
-                raise ChangedMeanwhile(current)
-            pending = [c for c in self.items.list_for_run(run_id) if c.status == PENDING]
-            now = now_iso()
-            try:
-                record = self.store.runs.commit(
-                    run_id,
-                    events=[
-                        *(
-                            NewEvent("checkpoint.cancelled", {"checkpoint_id": c.checkpoint_id})
-                            for c in pending
-                        ),
-                        *events,
-                    ],
-                    updates=updates,
-                    expect={"version": current.version},
-                    expect_status=ACTIVE_STATUSES,
-                    extra_entries=[self._transition(c, "cancelled", now, None) for c in pending],
-                )
-            except ChangedMeanwhile as moved:
-                if moved.current.status not in ACTIVE_STATUSES:
-                    raise
-                continue
-            except EntryConditionFailed:
-                continue  # a checkpoint was answered meanwhile: look again
-            run_ended(self.engine, record, str(updates["status"]))
-            for cancelled in pending:
-                waited(cancelled, "cancelled")
-            for cancelled in pending if abort_waits else ():
-                token = self.record(run_id, cancelled.checkpoint_id).task_token
-                if token:  # else AwaitHuman will find it cancelled and fail the wait itself
-                    self.engine.orchestrator.abort(token, "RunCancelled", "the run was cancelled")
-            if abort_waits and record.wake_token:  # a parked durable run (a stale token is ignored)
-                self.engine.orchestrator.abort(record.wake_token, "RunCancelled", "the run was cancelled")
-            return record
-        raise TransientAwsError(f"could not end run {run_id}: contention")
+            return outcome("continue" if run.status == RunStatus.RUNNING else "done")

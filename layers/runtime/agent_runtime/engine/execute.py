@@ -20,12 +20,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from agent_runtime.clock import now_iso
-from agent_runtime.engine import lifecycle
 from agent_runtime.engine.checkpoints import seconds_left
 from agent_runtime.engine.event_buffer import EventBuffer, RunStopped
-from agent_runtime.engine.failure import fail_run
-from agent_runtime.engine.lifecycle import succeed_run
-from agent_runtime.engine.model import ACTIVE_STATUSES
 from agent_runtime.engine.outcome import StepOutcome, outcome
 from agent_runtime.errors import TransientAwsError, is_transient
 from agent_runtime.json_limits import MAX_DEPTH, too_deep
@@ -33,7 +29,7 @@ from agent_runtime.store.artifact_items import ArtifactRecord, object_key
 from agent_runtime.store.checkpoint_items import PENDING
 from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed
 from agent_runtime.store.event_items import NewEvent
-from agent_runtime.store.run_items import RunRecord
+from agent_runtime.store.run_items import ACTIVE_STATUSES, RunRecord, RunStatus
 from agent_runtime.workflows.checkpoints import CheckpointRequest, Resolution, Suspend
 from agent_runtime.workflows.sdk import Step, StepContext, Workflow
 
@@ -66,12 +62,12 @@ def _execute(engine: Engine, record: RunRecord, remaining_ms: Callable[[], int])
     if record.status not in ACTIVE_STATUSES:
         return outcome("done")
     workflow = engine.workflows.get(record.workflow_name, record.workflow_version)
-    if record.status == "waiting_for_input" and workflow.handler is None:
+    if record.status == RunStatus.WAITING_FOR_INPUT and workflow.handler is None:
         pending = [c for c in store.checkpoints.list_for_run(record.run_id) if c.status == PENDING]
         if pending:  # a repeated invocation while a human is asked: park again on the same checkpoint
             return outcome("checkpoint", pending[0].checkpoint_id, seconds_left(pending[0]))
-    if record.status == "queued":
-        record = lifecycle.start(engine, record)
+    if record.status == RunStatus.QUEUED:
+        record = engine.lifecycle.start(record)
     runtime = StepRuntime(engine, record, workflow)
     try:
         if workflow.handler is not None:
@@ -93,7 +89,7 @@ def stop_for_request(engine: Engine, run_id: str) -> None:
     record = engine.store.runs.get(run_id)
     if record.stop_requested and record.status in ACTIVE_STATUSES:
         with contextlib.suppress(ChangedMeanwhile):
-            lifecycle.cancel(engine, run_id)
+            engine.lifecycle.cancel(run_id)
 
 
 def _run_steps(
@@ -119,7 +115,7 @@ def _run_steps(
                 )
             ],
             updates={"resuming": None},  # a worker has it: a cancel now stops it (engine/runs.py)
-            expect_status={"running"},
+            expect_status={RunStatus.RUNNING},
             expect={"next_step": index, "stop_requested": None},
         )
         try:
@@ -148,8 +144,7 @@ def _run_steps(
             attempt = record.step_attempt + 1
             if attempt < step.retry.max_attempts:
                 return _retry_later(engine, record, step, index, attempt, error)
-            fail_run(
-                engine,
+            engine.lifecycle.fail(
                 record.run_id,
                 type(error).__name__,
                 f"{error or type(error).__name__} (attempt {attempt} of {step.retry.max_attempts})",
@@ -167,8 +162,7 @@ def _run_steps(
             log.info("run %s: step %s raised %s", record.run_id, step.name, type(error).__name__)
             with contextlib.suppress(RunStopped):  # a run that stopped (or waits: swallowed) keeps none
                 runtime.events.flush()
-            fail_run(
-                engine,
+            engine.lifecycle.fail(
                 record.run_id,
                 type(error).__name__,
                 str(error) or type(error).__name__,
@@ -190,11 +184,11 @@ def _run_steps(
                     record.tenant_id, record.run_id, f"results-{index + 1}", ctx.results
                 ),
             },
-            expect_status={"running"},
+            expect_status={RunStatus.RUNNING},
             expect={"next_step": index, "stop_requested": None},
         )
-    succeed_run(
-        engine, record, workflow, ctx.results.get(workflow.steps[-1].name) if workflow.steps else None
+    engine.lifecycle.succeed(
+        record, workflow, ctx.results.get(workflow.steps[-1].name) if workflow.steps else None
     )
     return outcome("done")
 
@@ -221,7 +215,7 @@ def _retry_later(
             )
         ],
         updates={"step_attempt": attempt},
-        expect_status={"running"},
+        expect_status={RunStatus.RUNNING},
         expect={"next_step": index, "stop_requested": None},
     )
     return outcome("wait", timeout_seconds=delay)
@@ -241,7 +235,10 @@ class StepRuntime:
 
     def _commit_events(self, events: list[NewEvent]) -> None:
         self.engine.store.runs.commit(
-            self.record.run_id, events=events, expect_status={"running"}, expect={"stop_requested": None}
+            self.record.run_id,
+            events=events,
+            expect_status={RunStatus.RUNNING},
+            expect={"stop_requested": None},
         )
 
     def context(self) -> StepContext:
@@ -294,7 +291,7 @@ class StepRuntime:
             store.runs.commit(
                 run.run_id,
                 events=[NewEvent("artifact.created", event)],
-                expect_status={"running"},
+                expect_status={RunStatus.RUNNING},
                 extra_entries=store.artifacts.put_entries(record),
             )
         return artifact_id

@@ -1,5 +1,5 @@
-"""Failing a run: from the step worker (a step raised, the output is invalid) and the state machine's
-RecordFailure task (the worker itself crashed, timed out or ran out of retries)."""
+"""The state machine's RecordFailure task: the worker itself crashed, timed out or ran out of retries
+(States.ALL caught it). The run fails through engine/lifecycle.py."""
 
 from __future__ import annotations
 
@@ -9,23 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from agent_runtime.engine.outcome import StepOutcome, outcome
 from agent_runtime.store.errors import ChangedMeanwhile
-from agent_runtime.store.event_items import NewEvent
 
 if TYPE_CHECKING:
-    from agent_runtime.engine import Engine
+    from agent_runtime.engine.lifecycle import Lifecycle
 
 
-def fail_run(engine: Engine, run_id: str, error_type: str, message: str, step: str | None = None) -> None:
-    """End the run `failed` (ChangedMeanwhile if it is no longer active). A run that fails while
-    waiting for a human (its wait crashed) also closes that checkpoint."""
-    error = {"type": error_type, "message": message[:4000]}
-    events = [NewEvent("step.failed", {"step": step, "error": error})] if step else []
-    events.append(NewEvent("run.failed", {"status": "failed", "error": error}))
-    engine.checkpoints.close_run(run_id, events, {"status": "failed", "error": json.dumps(error)})
-
-
-def record_failure(engine: Engine, run_id: str, error: dict[str, Any]) -> StepOutcome:
-    """The RecordFailure task: the state machine caught the worker's failure (States.ALL)."""
+def record_failure(lifecycle: Lifecycle, run_id: str, error: dict[str, Any]) -> StepOutcome:
+    """Fail the run with the worker's error, unless it ended already."""
     error_type = str(error.get("Error") or "WorkerError")
     message = str(error.get("Cause") or "")
     try:
@@ -35,5 +25,5 @@ def record_failure(engine: Engine, run_id: str, error: dict[str, Any]) -> StepOu
     except ValueError:
         pass
     with contextlib.suppress(ChangedMeanwhile):  # already terminal
-        fail_run(engine, run_id, error_type, message or error_type)
+        lifecycle.fail(run_id, error_type, message or error_type)
     return outcome("done")

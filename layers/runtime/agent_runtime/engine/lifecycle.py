@@ -1,116 +1,345 @@
-"""A run's life, in one place: its statuses and the transitions every form of workflow shares.
+"""A run's life, in one place: every change of a run's status is a method of `Lifecycle`.
 
-Statuses: queued -> running <-> waiting_for_input -> succeeded | failed | cancelled | timed_out. Each
-transition is one guarded commit (store/run_items.py) with its event:
-- `start`: queued -> running (the first Execute);
-- `succeed_run`: the output checked, running -> succeeded;
-- `fail` and `cancel`: any active status -> failed / cancelled, closing its pending checkpoints in the
-  same transaction (Checkpoints.close_run, which owns the checkpoints' side);
-- a checkpoint's deadline (Checkpoints.expire) -> timed_out; parking and resuming on a checkpoint are
-  the checkpoint's transitions (engine/checkpoints.py), a durable run's suspensions its own
-  (engine/durable/stack.py).
-`run_ended` follows every ending exactly once: the RunsEnded metric, and a waiting parent is woken.
+    queued --start--> running --park--> waiting_for_input --resume--> running
+    running --succeed--> succeeded
+    any active status --fail--> failed, --cancel--> cancelled
+    waiting_for_input --time_out--> timed_out
+    any active status --redrive--> the same status, under a new execution (the reconciler's claim)
+
+`TRANSITIONS` is that table; each method commits its row as one guarded write (store/run_items.py
+`commit`: the run must be in the row's source statuses) with the row's event and its metric:
+RunTransitions for start, park, resume and redrive, RunsEnded for the four endings. An ending closes
+the run's pending checkpoints in the same transaction (engine/checkpoints.py hands over the entries)
+and then `_ended` runs exactly once: the metric, and a parent run waiting on this one is woken.
+What a checkpoint does by itself (created, answered, expired) is engine/checkpoints.py's; the
+events of parking and resuming on one are the checkpoint's (`checkpoint.created`, `.resolved`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from pydantic import BaseModel, ValidationError
 
 from agent_runtime import observability
-from agent_runtime.engine.failure import fail_run
-from agent_runtime.errors import is_transient
-from agent_runtime.store.errors import EntryConditionFailed
+from agent_runtime.clock import now_iso
+from agent_runtime.engine.checkpoints import closing
+from agent_runtime.errors import TransientAwsError, is_transient
+from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed
 from agent_runtime.store.event_items import NewEvent
 from agent_runtime.store.payloads import to_json
+from agent_runtime.store.run_items import ACTIVE_STATUSES, RunStatus
+from agent_runtime.store.run_items import TERMINAL_STATUSES as TERMINAL_STATUSES
 from agent_runtime.validation import field_errors
 
 if TYPE_CHECKING:
-    from agent_runtime.engine import Engine
-    from agent_runtime.store.run_items import RunRecord
+    from agent_runtime.store.checkpoint_items import CheckpointItems
+    from agent_runtime.store.payloads import Payloads
+    from agent_runtime.store.run_items import RunItems, RunRecord
     from agent_runtime.workflows.sdk import Workflow
 
 log = logging.getLogger(__name__)
 
 # GET /v1/runs/{id} returns input and output in one response, which Lambda caps at 6 MB.
 MAX_OUTPUT_BYTES = 2 * 1024 * 1024
+# Each try of an ending loses only to a concurrent change of the run (an event, a checkpoint): rare.
+END_ATTEMPTS = 20
 
-RunStatus = Literal["queued", "running", "waiting_for_input", "succeeded", "failed", "cancelled", "timed_out"]
+
+@dataclass(frozen=True)
+class Transition:
+    """One row of the run's state table: from which statuses, to which (None: it stays), and the
+    event that says so (None: the event is the caller's, e.g. a checkpoint's)."""
+
+    name: str
+    source: frozenset[RunStatus]
+    target: RunStatus | None
+    event: str | None
 
 
-def start(engine: Engine, record: RunRecord) -> RunRecord:
-    """queued -> running, with `run.started` (ChangedMeanwhile if another worker started it)."""
-    return engine.store.runs.commit(
-        record.run_id,
-        events=[NewEvent("run.started", {"status": "running"})],
-        updates={"status": "running"},
-        expect_status={"queued"},
+def _row(name: str, source: Collection[RunStatus], target: RunStatus | None, event: str | None) -> Transition:
+    return Transition(name, frozenset(source), target, event)
+
+
+_S = RunStatus
+TRANSITIONS: Final[Mapping[str, Transition]] = {
+    row.name: row
+    for row in (
+        _row("start", {_S.QUEUED}, _S.RUNNING, "run.started"),
+        _row("park", {_S.RUNNING}, _S.WAITING_FOR_INPUT, None),
+        _row("resume", {_S.WAITING_FOR_INPUT}, _S.RUNNING, None),
+        _row("succeed", {_S.RUNNING}, _S.SUCCEEDED, "run.succeeded"),
+        _row("fail", ACTIVE_STATUSES, _S.FAILED, "run.failed"),
+        _row("cancel", ACTIVE_STATUSES, _S.CANCELLED, "run.cancelled"),
+        _row("time_out", {_S.WAITING_FOR_INPUT}, _S.TIMED_OUT, "run.timed_out"),
+        _row("redrive", ACTIVE_STATUSES, None, None),
     )
+}
 
 
-def cancel(engine: Engine, run_id: str, *, abort_waits: bool = False) -> RunRecord:
-    """End an active run `cancelled` (ChangedMeanwhile if it is not active). With `abort_waits` (the
-    cancel itself, not a worker finishing a cancel that died) parked waits are failed so nothing resumes."""
-    return engine.checkpoints.close_run(
-        run_id,
-        [NewEvent("run.cancelled", {"status": "cancelled"})],
-        {"status": "cancelled"},
-        abort_waits=abort_waits,
-    )
+class Orchestration(Protocol):
+    """What the lifecycle asks of Step Functions (engine/orchestration.py Orchestrator)."""
+
+    def resume(self, task_token: str) -> None: ...
+
+    def abort(self, task_token: str, error: str, cause: str) -> None: ...
 
 
-def run_ended(engine: Engine, record: RunRecord, status: str) -> None:
-    """After a run ended: the RunsEnded metric, and a parent waiting on it (context.invoke) goes on."""
-    observability.metric(observability.RUNS_ENDED, 1, workflow=record.workflow_name, status=status)
-    if record.parent_run_id:
-        wake(engine, record.parent_run_id)
+class Lifecycle:
+    """Every transition of a run. `thread_state`: the entries that make a successful run's output its
+    thread's new state (engine/threads.py Threads.new_state_entries)."""
 
+    def __init__(
+        self,
+        runs: RunItems,
+        checkpoints: CheckpointItems,
+        payloads: Payloads,
+        orchestrator: Orchestration,
+        thread_state: Callable[[RunRecord, Any], list[dict[str, Any]]],
+    ) -> None:
+        self.runs = runs
+        self.checkpoints = checkpoints
+        self.payloads = payloads
+        self.orchestrator = orchestrator
+        self.thread_state = thread_state
 
-def wake(engine: Engine, run_id: str) -> None:
-    """Something a durable run may wait for changed (an answer, a child's end): a parked execution is
-    resumed, a running invocation sees the mark when it ends and goes on (engine/durable/stack.py)."""
-    try:
-        token = engine.store.runs.wake(run_id)
-        if token:
-            engine.orchestrator.resume(token)
-    except Exception as error:
-        if not is_transient(error):
-            raise
-        # The change is stored; the reconciler resumes a run parked past what it waits for.
-        log.warning("run %s: waking it failed (%s)", run_id, error)
+    # -- on the way ------------------------------------------------------------------------------
+    def start(self, record: RunRecord) -> RunRecord:
+        """queued -> running, the first Execute (ChangedMeanwhile if another worker started it)."""
+        return self._move(record.run_id, TRANSITIONS["start"], events=[self._event("start")])
 
+    def park(
+        self,
+        run_id: str,
+        *,
+        events: Sequence[NewEvent] = (),
+        entries: Sequence[dict[str, Any]] = (),
+        expect: Mapping[str, Any] | None = None,
+    ) -> RunRecord:
+        """running -> waiting_for_input: a step raised a checkpoint (its `checkpoint.created` and item
+        come as `events` and `entries`), or a durable run suspended with one pending."""
+        return self._move(run_id, TRANSITIONS["park"], events=events, entries=entries, expect=expect)
 
-def succeed_run(engine: Engine, record: RunRecord, workflow: Workflow, output: Any) -> None:
-    """End the run `succeeded` with `output` (a pydantic model is dumped), if it matches the workflow's
-    output model and fits (else it fails, saying why)."""
-    if isinstance(output, BaseModel):
-        output = output.model_dump(mode="json")
-    try:
-        workflow.output_model.model_validate(output)
-    except ValidationError as error:
-        detail = "; ".join(f"{e['field']}: {e['message']}" for e in field_errors(error, "output"))
-        fail_run(engine, record.run_id, "OutputValidationError", detail)
-        return
-    size = len(to_json(output).encode())
-    if size > MAX_OUTPUT_BYTES:
-        message = f"output is {size} bytes, over {MAX_OUTPUT_BYTES}: return large results as artifacts"
-        fail_run(engine, record.run_id, "OutputTooLarge", message)
-        return
-    events = [NewEvent("run.succeeded", {"status": "succeeded", "output": output})]
-    updates = {
-        "status": "succeeded",
-        "output": engine.store.payloads.dump(record.tenant_id, record.run_id, "output", output),
-    }
-    try:
-        engine.store.runs.commit(
-            record.run_id,
+    def resume(
+        self,
+        run_id: str,
+        *,
+        events: Sequence[NewEvent] = (),
+        entries: Sequence[dict[str, Any]] = (),
+        updates: Mapping[str, Any] | None = None,
+        expect: Mapping[str, Any] | None = None,
+        or_running: bool = False,
+    ) -> RunRecord:
+        """waiting_for_input -> running: its checkpoint was answered or expired with a default, or a
+        durable run was woken. `or_running`: a run already running takes the same write with no
+        transition (a durable run's code asked and went on, and is answered meanwhile: decision 67)."""
+        try:
+            return self._move(
+                run_id, TRANSITIONS["resume"], events=events, entries=entries, updates=updates, expect=expect
+            )
+        except ChangedMeanwhile as moved:
+            if not or_running or moved.current.status != RunStatus.RUNNING:
+                raise
+        return self.runs.commit(
+            run_id,
             events=events,
-            updates=updates,
-            expect_status={"running"},
-            extra_entries=engine.threads.new_state_entries(record, output),
+            updates=dict(updates or {}),
+            expect_status={RunStatus.RUNNING},
+            expect=expect,
+            extra_entries=entries,
         )
-    except EntryConditionFailed:  # the thread was deleted meanwhile: the run still succeeds
-        engine.store.runs.commit(record.run_id, events=events, updates=updates, expect_status={"running"})
-    run_ended(engine, record, "succeeded")
+
+    def redrive(self, seen: RunRecord, execution: str) -> RunRecord:
+        """The reconciler's claim on a run whose execution was lost: its status stays, its execution is
+        `execution`. Only from the version found lost, so of two sweeps (or a sweep and a worker that
+        moved the run on meanwhile) one wins and the other gets ChangedMeanwhile."""
+        parked = seen.status == RunStatus.WAITING_FOR_INPUT
+        return self._move(
+            seen.run_id,
+            TRANSITIONS["redrive"],
+            updates={
+                "execution": execution,
+                "redrives": seen.redrives + 1,
+                "parked_redrives": seen.parked_redrives + parked,
+            },
+            expect={"version": seen.version},
+        )
+
+    # -- endings ---------------------------------------------------------------------------------
+    def succeed(self, record: RunRecord, workflow: Workflow, output: Any) -> None:
+        """End the run `succeeded` with `output` (a pydantic model is dumped), if it matches the
+        workflow's output model and fits (else it fails, saying why). A thread run's output becomes its
+        thread's state in the same transaction."""
+        if isinstance(output, BaseModel):
+            output = output.model_dump(mode="json")
+        try:
+            workflow.output_model.model_validate(output)
+        except ValidationError as error:
+            detail = "; ".join(f"{e['field']}: {e['message']}" for e in field_errors(error, "output"))
+            self.fail(record.run_id, "OutputValidationError", detail)
+            return
+        size = len(to_json(output).encode())
+        if size > MAX_OUTPUT_BYTES:
+            message = f"output is {size} bytes, over {MAX_OUTPUT_BYTES}: return large results as artifacts"
+            self.fail(record.run_id, "OutputTooLarge", message)
+            return
+        succeed = TRANSITIONS["succeed"]
+        events = [self._event("succeed", output=output)]
+        updates = {"output": self.payloads.dump(record.tenant_id, record.run_id, "output", output)}
+        try:
+            ended = self._move(
+                record.run_id,
+                succeed,
+                events=events,
+                updates=updates,
+                entries=self.thread_state(record, output),
+                metric=False,
+            )
+        except EntryConditionFailed:  # the thread was deleted meanwhile: the run still succeeds
+            ended = self._move(record.run_id, succeed, events=events, updates=updates, metric=False)
+        self._ended(ended)
+
+    def fail(self, run_id: str, error_type: str, message: str, step: str | None = None) -> RunRecord:
+        """End an active run `failed` (ChangedMeanwhile if it is no longer active)."""
+        error = {"type": error_type, "message": message[:4000]}
+        events = [NewEvent("step.failed", {"step": step, "error": error})] if step else []
+        events.append(self._event("fail", error=error))
+        return self._end(run_id, TRANSITIONS["fail"], events, {"error": json.dumps(error)})
+
+    def cancel(self, run_id: str, *, abort_waits: bool = False) -> RunRecord:
+        """End an active run `cancelled` (ChangedMeanwhile if it is not active). With `abort_waits` (the
+        cancel itself, not a worker finishing a cancel that died) parked waits are failed so nothing
+        resumes."""
+        return self._end(run_id, TRANSITIONS["cancel"], [self._event("cancel")], {}, abort_waits=abort_waits)
+
+    def time_out(
+        self, run_id: str, error: Mapping[str, Any], events: Sequence[NewEvent], entry: dict[str, Any]
+    ) -> RunRecord:
+        """waiting_for_input -> timed_out: the checkpoint it waits on expired with `on_timeout: fail`
+        (its `checkpoint.expired` event and transition come as `events` and `entry`)."""
+        ended = self._move(
+            run_id,
+            TRANSITIONS["time_out"],
+            events=[*events, self._event("time_out", error=dict(error))],
+            updates={"error": json.dumps(dict(error))},
+            entries=[entry],
+            metric=False,
+        )
+        self._ended(ended)
+        return ended
+
+    def _end(
+        self,
+        run_id: str,
+        transition: Transition,
+        events: list[NewEvent],
+        updates: dict[str, Any],
+        *,
+        abort_waits: bool = False,
+    ) -> RunRecord:
+        """End an active run and cancel its pending checkpoints, in one transaction.
+
+        The commit is pinned to the run's version read before its checkpoints are listed: a checkpoint
+        the worker raised in between moves the version, and the next try sees it, so no checkpoint is
+        left pending on an ended run."""
+        for _ in range(END_ATTEMPTS):
+            current = self.runs.get(run_id)
+            if current.status not in transition.source:
+                raise ChangedMeanwhile(current)
+            closed = closing(self.checkpoints, run_id, now_iso())
+            try:
+                ended = self._move(
+                    run_id,
+                    transition,
+                    events=[*closed.events, *events],
+                    updates=updates,
+                    entries=closed.entries,
+                    expect={"version": current.version},
+                    metric=False,
+                )
+            except ChangedMeanwhile as moved:
+                if moved.current.status not in transition.source:
+                    raise
+                continue
+            except EntryConditionFailed:
+                continue  # a checkpoint was answered meanwhile: look again
+            self._ended(ended)
+            closed.done(self.checkpoints, self.orchestrator if abort_waits else None)
+            if abort_waits and ended.wake_token:  # a parked durable run (a stale token is ignored)
+                self.orchestrator.abort(ended.wake_token, "RunCancelled", "the run was cancelled")
+            return ended
+        raise TransientAwsError(f"could not end run {run_id}: contention")
+
+    def _ended(self, record: RunRecord) -> None:
+        """After a run ended, exactly once: the RunsEnded metric, and a parent waiting on it
+        (context.invoke) goes on."""
+        observability.metric(
+            observability.RUNS_ENDED, 1, workflow=record.workflow_name, status=str(record.status)
+        )
+        if record.parent_run_id:
+            self.wake(record.parent_run_id)
+
+    # -- a durable run's waits -------------------------------------------------------------------
+    def wake(self, run_id: str) -> None:
+        """Something a durable run may wait for changed (an answer, a child's end): a parked execution
+        is resumed, a running invocation sees the mark when it ends and goes on (engine/durable/stack.py)."""
+        try:
+            token = self.runs.wake(run_id)
+            if token:
+                self.orchestrator.resume(token)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            # The change is stored; the reconciler resumes a run parked past what it waits for.
+            log.warning("run %s: waking it failed (%s)", run_id, error)
+
+    def hold(self, run_id: str, wake_mark: str | None, task_token: str) -> dict[str, bool]:
+        """The Suspend task of a durable run: keep the token for whatever wakes the run. If something did
+        since its invocation ended (the wake mark moved), go on at once; a run that ended stops."""
+        if self.runs.park(run_id, wake_mark, task_token) and self.runs.get(run_id).status in ACTIVE_STATUSES:
+            return {"parked": True}
+        current = self.runs.get(run_id)
+        if current.status not in ACTIVE_STATUSES or current.stop_requested:
+            self.orchestrator.abort(task_token, "RunCancelled", "the run ended")
+        else:
+            self.orchestrator.resume(task_token)
+        return {"parked": False}
+
+    # -- the one commit ----------------------------------------------------------------------------
+    def _event(self, transition: str, **data: Any) -> NewEvent:
+        row = TRANSITIONS[transition]
+        assert row.event is not None and row.target is not None
+        return NewEvent(row.event, {"status": str(row.target), **data})
+
+    def _move(
+        self,
+        run_id: str,
+        transition: Transition,
+        *,
+        events: Sequence[NewEvent] = (),
+        updates: Mapping[str, Any] | None = None,
+        entries: Sequence[dict[str, Any]] = (),
+        expect: Mapping[str, Any] | None = None,
+        metric: bool = True,
+    ) -> RunRecord:
+        """Commit one row of TRANSITIONS: from its source statuses, to its target, with `events`."""
+        changes = dict(updates or {})
+        if transition.target is not None:
+            changes["status"] = str(transition.target)
+        record = self.runs.commit(
+            run_id,
+            events=events,
+            updates=changes,
+            expect_status=transition.source,
+            expect=expect,
+            extra_entries=entries,
+        )
+        if metric:
+            observability.metric(
+                observability.RUN_TRANSITIONS, 1, workflow=record.workflow_name, transition=transition.name
+            )
+        return record

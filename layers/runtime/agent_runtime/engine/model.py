@@ -13,12 +13,14 @@ from agent_runtime.store.checkpoint_items import CheckpointRecord
 from agent_runtime.store.delivery_items import DeliveryRecord
 from agent_runtime.store.event_items import EventRecord
 from agent_runtime.store.payloads import Payloads
+from agent_runtime.store.run_items import ACTIVE_STATUSES as ACTIVE_STATUSES
+from agent_runtime.store.run_items import TERMINAL_STATUSES as TERMINAL_STATUSES
 from agent_runtime.store.run_items import RunRecord
+from agent_runtime.store.run_items import RunStatus as RunStatus
 from agent_runtime.store.thread_items import ThreadRecord, ThreadState
 
-RUN_STATUSES = ("queued", "running", "waiting_for_input", "succeeded", "failed", "cancelled", "timed_out")
-TERMINAL_STATUSES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled", "timed_out"})
-ACTIVE_STATUSES: frozenset[str] = frozenset({"queued", "running", "waiting_for_input"})
+# A run's statuses (engine/lifecycle.py moves a run between them), in their order as strings.
+RUN_STATUSES = tuple(status.value for status in RunStatus)
 CHECKPOINT_STATUSES = ("pending", "resolved", "expired", "cancelled")
 ORIGIN = "origin"  # the key a stored resolution keeps a door's own copy of the answer under
 
@@ -88,7 +90,7 @@ class Run:
     @property
     def settled(self) -> bool:
         """Nothing more happens without someone: it ended, or it waits for a human."""
-        return self.terminal or self.status == "waiting_for_input"
+        return self.terminal or self.status == RunStatus.WAITING_FOR_INPUT
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class RunProgress:
 
     @property
     def settled(self) -> bool:
-        return self.status in TERMINAL_STATUSES or self.status == "waiting_for_input"
+        return self.status in TERMINAL_STATUSES or self.status == RunStatus.WAITING_FOR_INPUT
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from agent_runtime.store.dynamo import client_error, error_code
 if TYPE_CHECKING:
     from mypy_boto3_stepfunctions import SFNClient
 
+    from agent_runtime.config import Settings
     from agent_runtime.store.run_items import RunRecord
     from agent_runtime.workflows.sdk import Workflow
 
@@ -51,6 +52,13 @@ def runs_on_express(workflow: Workflow) -> bool:
     return not workflow.checkpoints and bound is not None and bound <= EXPRESS_LIMIT_SECONDS
 
 
+def starts_on_express(workflow: Workflow, express_state_machine_arn: str) -> bool:
+    """The one place the Express decision is made: a run's first execution goes on the express machine
+    when the deployment has one and the workflow may run there (runs_on_express). Runs starts it so
+    and counts it in the run's usage; the reconciler allows it its bound before taking it for lost."""
+    return bool(express_state_machine_arn) and runs_on_express(workflow)
+
+
 def run_of(name: str) -> str:
     """The run id an execution name belongs to (run ids are UUIDs: they hold no `.`)."""
     return name.split(REDRIVE_MARK, 1)[0]
@@ -66,11 +74,9 @@ class Orchestrator:
         self.express_state_machine_arn = express_state_machine_arn
 
     @classmethod
-    def default(cls) -> Orchestrator:
+    def default(cls, config: Settings) -> Orchestrator:
         from agent_runtime import aws
-        from agent_runtime.config import settings
 
-        config = settings()
         return cls(aws.stepfunctions(), config.state_machine_arn, config.express_state_machine_arn)
 
     def execution_arn(self, name: str) -> str:
@@ -78,14 +84,10 @@ class Orchestrator:
 
     def start(self, run_id: str, tenant_id: str, name: str | None = None, *, express: bool = False) -> None:
         """Start the run's execution (`name`: its current one's, by default the run id). Idempotent: an
-        execution that already exists is left alone. With `express` (runs_on_express) its first
-        execution goes on the express machine, if there is one; a re-drive always on the standard one."""
+        execution that already exists is left alone. With `express` (starts_on_express decided it) its
+        first execution goes on the express machine; a re-drive always on the standard one."""
         first = (name or run_id) == run_id
-        machine = (
-            self.express_state_machine_arn
-            if express and first and self.express_state_machine_arn
-            else self.state_machine_arn
-        )
+        machine = self.express_state_machine_arn if express and first else self.state_machine_arn
         try:
             self.client.start_execution(
                 stateMachineArn=machine,

@@ -31,16 +31,18 @@ from typing import TYPE_CHECKING
 
 from agent_runtime import observability
 from agent_runtime.clock import now_iso
-from agent_runtime.engine import lifecycle
-from agent_runtime.engine.failure import fail_run
-from agent_runtime.engine.orchestration import execution_name, redrive_name, run_of, runs_on_express
+from agent_runtime.engine.orchestration import execution_name, redrive_name, run_of, starts_on_express
 from agent_runtime.store import keys
 from agent_runtime.store.errors import ChangedMeanwhile, ItemNotFound
-from agent_runtime.store.run_items import SWEPT_STATUSES, RunRecord
+from agent_runtime.store.run_items import ACTIVE_STATUSES, RunRecord, RunStatus
 
 if TYPE_CHECKING:
-    from agent_runtime.engine import Engine
+    from agent_runtime.engine.lifecycle import Lifecycle
+    from agent_runtime.engine.orchestration import Orchestrator
+    from agent_runtime.engine.webhooks.queue import WebhookQueue
+    from agent_runtime.store import Store
     from agent_runtime.store.delivery_items import DeliveryRecord
+    from agent_runtime.workflows.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -63,30 +65,30 @@ def _epoch(iso: str) -> float:
 class Reconciler:
     def __init__(
         self,
-        engine: Engine,
+        store: Store,
+        lifecycle: Lifecycle,
+        orchestrator: Orchestrator,
+        workflows: Registry,
+        webhook_queue: WebhookQueue,
         *,
-        grace_seconds: float | None = None,
-        max_redrives: int | None = None,
-        delivery_grace_seconds: float | None = None,
+        grace_seconds: float,
+        max_redrives: int,
+        delivery_grace_seconds: float,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        from agent_runtime.config import settings
-
-        config = settings()
-        self.engine = engine
-        self.store = engine.store
-        self.grace_seconds = config.reconcile_grace_seconds if grace_seconds is None else grace_seconds
-        self.max_redrives = config.reconcile_max_redrives if max_redrives is None else max_redrives
-        self.delivery_grace_seconds = (
-            config.reconcile_delivery_grace_seconds
-            if delivery_grace_seconds is None
-            else delivery_grace_seconds
-        )
+        self.store = store
+        self.lifecycle = lifecycle
+        self.orchestrator = orchestrator
+        self.workflows = workflows
+        self.webhook_queue = webhook_queue
+        self.grace_seconds = grace_seconds
+        self.max_redrives = max_redrives
+        self.delivery_grace_seconds = delivery_grace_seconds
         self.clock = clock
 
     def sweep(self) -> Sweep:
         done = Sweep()
-        alive = {run_of(name) for name in self.engine.orchestrator.running()}
+        alive = {run_of(name) for name in self.orchestrator.running()}
         for shard in keys.SWEEP_SHARDS:
             for run_id in self.store.runs.active_ids(shard):
                 try:
@@ -113,58 +115,48 @@ class Reconciler:
             seen = self.store.runs.get(run_id)
         except ItemNotFound:
             return None  # deleted since the index was read
-        if seen.status not in SWEPT_STATUSES or self.clock() - _epoch(seen.updated_at) < self.grace_for(seen):
+        if seen.status not in ACTIVE_STATUSES or self.clock() - _epoch(seen.updated_at) < self.grace_for(
+            seen
+        ):
             return None
         name = execution_name(seen)
-        status = self.engine.orchestrator.status(name)
+        status = self.orchestrator.status(name)
         if status == "RUNNING":
             return None
         lost = f"execution {name} {status or 'vanished'}"
         if seen.stop_requested:  # its cancel died before ending the run: end it as the cancel would
             with contextlib.suppress(ChangedMeanwhile):
-                lifecycle.cancel(self.engine, run_id)
+                self.lifecycle.cancel(run_id)
                 return self._did("cancelled", seen.run_id, lost)
             return None
         # A run waiting for a person lost its execution to a restart (every local restart loses them
         # all): re-driven as often as that happens, so a pending approval survives any number of them.
-        parked = seen.status == "waiting_for_input"
+        parked = seen.status == RunStatus.WAITING_FOR_INPUT
         if seen.redrives - seen.parked_redrives >= self.max_redrives and not parked:
             message = (
                 f"the run's execution was lost {seen.redrives + 1} times (last: {lost} while the run was "
                 f"{seen.status}); it is not re-driven again"
             )
             with contextlib.suppress(ChangedMeanwhile):
-                fail_run(self.engine, run_id, "ExecutionLost", message)
+                self.lifecycle.fail(run_id, "ExecutionLost", message)
                 return self._did("failed", seen.run_id, lost)
             return None
         new_name = redrive_name(run_id, seen.redrives + 1)
         try:
-            # The claim: only from the version whose execution was found dead, so of two sweeps (or a
-            # sweep and a worker that moved the run on meanwhile) one wins and the other does nothing.
-            self.store.runs.commit(
-                run_id,
-                updates={
-                    "execution": new_name,
-                    "redrives": seen.redrives + 1,
-                    "parked_redrives": seen.parked_redrives + parked,
-                },
-                expect={"version": seen.version},
-            )
+            self.lifecycle.redrive(seen, new_name)  # of two sweeps, one claims the run
         except ChangedMeanwhile:
             return None
-        self.engine.orchestrator.start(run_id, seen.tenant_id, new_name)
+        self.orchestrator.start(run_id, seen.tenant_id, new_name)
         return self._did("redriven", seen.run_id, f"{lost}; now {new_name}, from step {seen.next_step}")
 
     def grace_for(self, seen: RunRecord) -> float:
         """How long a run must not have moved before its execution counts as lost: the grace, or, for a
         first execution on the express machine (which AWS can't describe), the workflow's bound."""
-        if (
-            seen.execution not in (None, seen.run_id)
-            or not self.engine.orchestrator.express_state_machine_arn
-        ):
+        if seen.execution not in (None, seen.run_id):
             return self.grace_seconds
-        workflow = self.engine.workflows.get(seen.workflow_name, seen.workflow_version)
-        if not runs_on_express(workflow) or workflow.max_duration_seconds is None:
+        workflow = self.workflows.get(seen.workflow_name, seen.workflow_version)
+        express = starts_on_express(workflow, self.orchestrator.express_state_machine_arn)
+        if not express or workflow.max_duration_seconds is None:
             return self.grace_seconds
         return max(self.grace_seconds, float(workflow.max_duration_seconds))
 
@@ -176,7 +168,7 @@ class Reconciler:
             seen = self.store.runs.get(run_id)
         except ItemNotFound:
             return None
-        if seen.status != "running" or self.clock() - _epoch(seen.updated_at) < self.grace_seconds:
+        if seen.status != RunStatus.RUNNING or self.clock() - _epoch(seen.updated_at) < self.grace_seconds:
             return None
         last = self.store.events.after(run_id, seen.event_seq - 1, 1)
         if not last or last[0].type != "checkpoint.resolved":
@@ -184,7 +176,7 @@ class Reconciler:
         checkpoint = self.store.checkpoints.find(run_id, str(last[0].data.get("checkpoint_id")))
         if checkpoint is None or not checkpoint.task_token:
             return None  # not parked yet: AwaitHuman finds the answer and resumes by itself
-        self.engine.orchestrator.resume(checkpoint.task_token)  # a token already used is ignored
+        self.orchestrator.resume(checkpoint.task_token)  # a token already used is ignored
         return self._did("resumed", run_id, f"parked on answered checkpoint {checkpoint.checkpoint_id}")
 
     def _did(self, action: str, run_id: str, how: str) -> str:
@@ -201,7 +193,7 @@ class Reconciler:
         touched = self.store.deliveries.touch(delivery, now_iso())
         if touched is None:
             return None  # attempted, redelivered or requeued by another sweep meanwhile
-        self.engine.webhook_queue.enqueue(touched)
+        self.webhook_queue.enqueue(touched)
         self._did("requeued", run_id, f"delivery {delivery.delivery_id} attempt {delivery.attempt_count + 1}")
         return delivery.delivery_id
 

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 from agent_runtime import observability
 from agent_runtime.canonical import sha256_of
 from agent_runtime.clock import now_iso
-from agent_runtime.engine import budget, budgets, lifecycle, usage
-from agent_runtime.engine.model import ACTIVE_STATUSES, TERMINAL_STATUSES, Page, Run, RunProgress
-from agent_runtime.engine.orchestration import execution_name, runs_on_express
+from agent_runtime.engine import budget, budgets, usage
+from agent_runtime.engine.model import Page, Run, RunProgress
+from agent_runtime.engine.orchestration import execution_name, starts_on_express
+from agent_runtime.engine.threads import ThreadBusy
 from agent_runtime.engine.webhooks.headers import validate_callback_headers
 from agent_runtime.engine.webhooks.urls import validate_callback_url
-from agent_runtime.errors import BadRequest, Conflict, NotFound, is_transient
+from agent_runtime.errors import BadRequest, Conflict, NotFound, ValidationFailed, is_transient
 from agent_runtime.store.errors import (
     ChangedMeanwhile,
     EntryConditionFailed,
@@ -30,11 +31,15 @@ from agent_runtime.store.errors import (
 )
 from agent_runtime.store.event_items import NewEvent
 from agent_runtime.store.payloads import to_json
-from agent_runtime.store.run_items import RunRecord
+from agent_runtime.store.run_items import ACTIVE_STATUSES, TERMINAL_STATUSES, RunRecord, RunStatus
 from agent_runtime.validation import validate_against
 
 if TYPE_CHECKING:
-    from agent_runtime.engine import Engine
+    from agent_runtime.engine.lifecycle import Lifecycle
+    from agent_runtime.engine.orchestration import Orchestrator
+    from agent_runtime.engine.threads import Threads
+    from agent_runtime.store import Store
+    from agent_runtime.workflows.registry import Registry
     from agent_runtime.workflows.sdk import Workflow
 
 log = logging.getLogger(__name__)
@@ -77,14 +82,24 @@ def invalid_cursor(error: InvalidCursor) -> BadRequest:
 
 
 class Runs:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.store = engine.store
+    def __init__(
+        self,
+        store: Store,
+        lifecycle: Lifecycle,
+        threads: Threads,
+        orchestrator: Orchestrator,
+        workflows: Registry,
+    ) -> None:
+        self.store = store
+        self.lifecycle = lifecycle
+        self.threads = threads
+        self.orchestrator = orchestrator
+        self.workflows = workflows
 
     # -- create ----------------------------------------------------------------------------------
-    def check(self, spec: RunSpec, callback_field: str = "callback_url", *, tenant_id: str = "") -> Workflow:
+    def check(self, spec: RunSpec, *, tenant_id: str = "") -> Workflow:
         """The run's workflow, if the spec could start a run of it (404, 409 or 422 otherwise)."""
-        workflow = self.engine.workflows.get(spec.workflow_name, spec.workflow_version)
+        workflow = self.workflows.get(spec.workflow_name, spec.workflow_version)
         if spec.schema_hash is not None and spec.schema_hash != workflow.schema_hash:
             raise Conflict(
                 f"schema_hash does not match {workflow.name} {workflow.version}: fetch its schemas again",
@@ -93,10 +108,10 @@ class Runs:
             )
         validate_against(workflow.input_model, spec.input, "input")
         validate_against(workflow.config_model, spec.config, "config")
-        validate_callback_url(spec.callback_url, callback_field)
+        validate_callback_url(spec.callback_url)
         _check_headers(spec.callback_url, spec.callback_headers)
         if tenant_id:
-            budgets.refuse_if_spent(self.engine, tenant_id)  # the tenant's daily model budget
+            budgets.refuse_if_spent(self.store.runs, tenant_id)  # the tenant's daily model budget
         return workflow
 
     def create(
@@ -108,7 +123,6 @@ class Runs:
         protocol: str = "v1",
         protocol_options: Mapping[str, Any] | None = None,
         on_thread: OnThread | None = None,
-        callback_field: str = "callback_url",
         run_id: str | None = None,
         parent_run_id: str | None = None,
     ) -> tuple[Run, bool]:
@@ -118,35 +132,89 @@ class Runs:
         same request returns the first run; with another request it is a 409. `protocol` names the
         door whose formatter shapes the run's webhooks; `protocol_options` are kept for it. `run_id` and
         `parent_run_id`: a child run a durable run starts (engine/durable/stack.py), under its own id."""
+        workflow, key = self._validate(tenant_id, spec, idempotency)  # everything that refuses, unwritten
+        if key is not None and (replay := self._replay(tenant_id, key)) is not None:
+            return self.view(replay), True
+        run_id = run_id or str(uuid.uuid4())
+        claims = self._claim_thread(tenant_id, on_thread, run_id) if on_thread is not None else []
+        record = self._new_record(
+            tenant_id,
+            run_id,
+            spec,
+            workflow,
+            protocol=protocol,
+            protocol_options=protocol_options,
+            thread_id=on_thread.thread_id if on_thread else None,
+            parent_run_id=parent_run_id,
+        )
+        record, replayed = self._commit(record, key, claims)
+        if record.status == RunStatus.QUEUED:
+            # Also on replay: if the first request died between storing and starting, this heals it.
+            self._start(record, replay=replayed)
+        return self.view(record), replayed
+
+    def _validate(
+        self, tenant_id: str, spec: RunSpec, idempotency: tuple[str, Mapping[str, Any]] | None
+    ) -> tuple[Workflow, tuple[str, str] | None]:
+        """The run's workflow and its idempotency key (the client's key, the request's fingerprint)."""
         if idempotency is not None and not IDEMPOTENCY_KEY.match(idempotency[0]):
             raise BadRequest(
                 "Idempotency-Key must be 1-255 visible ASCII characters",
                 errors=[{"field": "Idempotency-Key", "message": "1-255 visible ASCII characters"}],
             )
-        # Everything that refuses the run, before any write.
-        workflow = self.check(spec, callback_field, tenant_id=tenant_id)
-        key = (idempotency[0], sha256_of(dict(idempotency[1]))) if idempotency else None
-        if key is not None and (taken := self.store.runs.idempotent_run(tenant_id, key[0])) is not None:
-            # A retry is answered before the thread's multitask policy: its thread is busy with the
-            # very run the retry asks for (and `interrupt` would cancel it).
-            replay = self._replayed(tenant_id, key, *taken)
-            if replay.status == "queued":  # the first request may have died before starting it
-                self._start(replay, replay=True)
-            return self.view(replay), True
-        run_id = run_id or str(uuid.uuid4())
-        extra: list[dict[str, Any]] = []
-        if on_thread is not None:
-            thread = self.engine.threads.prepare_run(tenant_id, on_thread)
-            extra = [
-                self.store.threads.claim_entry(thread, run_id),
-                self.store.threads.run_pointer_entry(thread, run_id, now_iso()),
-            ]
+        workflow = self.check(spec, tenant_id=tenant_id)
+        return workflow, (idempotency[0], sha256_of(dict(idempotency[1]))) if idempotency else None
+
+    def _replay(self, tenant_id: str, key: tuple[str, str]) -> RunRecord | None:
+        """The run the key already names, started if it is still queued; None if the key is new. A retry
+        is answered before the thread's multitask policy: its thread is busy with the very run the retry
+        asks for (and `interrupt` would cancel it)."""
+        taken = self.store.runs.idempotent_run(tenant_id, key[0])
+        if taken is None:
+            return None
+        replay = self._replayed(tenant_id, key, *taken)
+        if replay.status == RunStatus.QUEUED:  # the first request may have died before starting it
+            self._start(replay, replay=True)
+        return replay
+
+    def _claim_thread(self, tenant_id: str, on_thread: OnThread, run_id: str) -> list[dict[str, Any]]:
+        """The multitask policy applied to the thread's active run, then the entries that make the new
+        run the thread's current one (committed with it: of two racing runs one gets the thread)."""
+        thread, active = self.threads.claimable(tenant_id, on_thread)
+        if active is not None:
+            if on_thread.multitask == "interrupt":
+                self.cancel(tenant_id, active.run_id)
+            elif on_thread.multitask == "reject":
+                raise ThreadBusy(f"thread {on_thread.thread_id!r} has run {active.run_id} in progress")
+            else:
+                raise ValidationFailed(
+                    f"multitask {on_thread.multitask!r} is not supported",
+                    errors=[{"field": "multitask", "message": "use reject or interrupt"}],
+                )
+        return [
+            self.store.threads.claim_entry(thread, run_id),
+            self.store.threads.run_pointer_entry(thread, run_id, now_iso()),
+        ]
+
+    def _new_record(
+        self,
+        tenant_id: str,
+        run_id: str,
+        spec: RunSpec,
+        workflow: Workflow,
+        *,
+        protocol: str,
+        protocol_options: Mapping[str, Any] | None,
+        thread_id: str | None,
+        parent_run_id: str | None,
+    ) -> RunRecord:
+        """The queued run, its input and config claim-checked (over the inline limit: in S3)."""
         payloads = self.store.payloads
         now = now_iso()
-        record = RunRecord(
+        return RunRecord(
             run_id=run_id,
             tenant_id=tenant_id,
-            status="queued",
+            status=RunStatus.QUEUED.value,
             workflow_name=workflow.name,
             workflow_version=workflow.version,
             schema_hash=workflow.schema_hash,
@@ -157,7 +225,7 @@ class Runs:
             created_at=now,
             updated_at=now,
             protocol=protocol,
-            thread_id=on_thread.thread_id if on_thread else None,
+            thread_id=thread_id,
             protocol_options=to_json(dict(protocol_options or {})),
             parent_run_id=parent_run_id,
             # A run under its tenant's daily budget checks it before each model call, as one with a
@@ -167,43 +235,46 @@ class Runs:
             else None,
             callback_headers=to_json(dict(spec.callback_headers)) if spec.callback_headers else None,
             usage_transitions=usage.TRANSITIONS_AT_CREATION,
-            usage_express_executions=int(usage.starts_on_express(workflow)),
+            usage_express_executions=int(self._on_express(workflow)),
         )
+
+    def _commit(
+        self, record: RunRecord, key: tuple[str, str] | None, claims: list[dict[str, Any]]
+    ) -> tuple[RunRecord, bool]:
+        """Store the run with `run.created` (and its thread claims); the run a racing request with the
+        same key stored instead, if one did (a replay)."""
         created = NewEvent(
             "run.created",
-            {"status": "queued", "workflow": {"name": workflow.name, "version": workflow.version}},
+            {
+                "status": RunStatus.QUEUED.value,
+                "workflow": {"name": record.workflow_name, "version": record.workflow_version},
+            },
         )
-        replayed = False
         try:
-            record = self.store.runs.create(record, created, key, extra)
+            stored = self.store.runs.create(record, created, key, claims)
         except KeyTaken as taken:
             assert key is not None
-            record = self._replayed(tenant_id, key, taken.run_id, taken.fingerprint)
-            replayed = True
+            return self._replayed(record.tenant_id, key, taken.run_id, taken.fingerprint), True
         except EntryConditionFailed as busy:
-            assert on_thread is not None
-            raise Conflict(
-                f"thread {on_thread.thread_id!r} has a run in progress (multitask_strategy reject)"
-            ) from busy
-        if not replayed:
-            observability.bind(run_id=record.run_id)
-            observability.metric(observability.RUNS_CREATED, 1, workflow=record.workflow_name)
-        if record.status == "queued":
-            # Also on replay: if the first request died between storing and starting, this heals it.
-            self._start(record, replay=replayed)
-        return self.view(record), replayed
+            assert record.thread_id is not None
+            raise ThreadBusy(f"thread {record.thread_id!r} has a run in progress") from busy
+        observability.bind(run_id=stored.run_id)
+        observability.metric(observability.RUNS_CREATED, 1, workflow=stored.workflow_name)
+        return stored, False
+
+    def _on_express(self, workflow: Workflow) -> bool:
+        return starts_on_express(workflow, self.orchestrator.express_state_machine_arn)
 
     def _start(self, record: RunRecord, *, replay: bool = False) -> None:
         """Start a stored run's execution. Stored is what counts: if Step Functions stays throttled, the
         run is answered as created and the reconciler starts it within one period."""
-        workflow = self.engine.workflows.get(record.workflow_name, record.workflow_version)
-        express = runs_on_express(workflow)
+        express = self._on_express(self.workflows.get(record.workflow_name, record.workflow_version))
         if express and replay:
             # Express, unlike Standard, doesn't refuse a second execution of the same name: a replay
             # leaves a queued run to the reconciler, which re-drives it on Standard after its grace.
             return
         try:
-            self.engine.orchestrator.start(record.run_id, record.tenant_id, record.execution, express=express)
+            self.orchestrator.start(record.run_id, record.tenant_id, record.execution, express=express)
         except Exception as error:
             if not is_transient(error):
                 raise
@@ -306,13 +377,12 @@ class Runs:
         headers: Mapping[str, str] | None = None,
         *,
         protocol_options: Mapping[str, Any] | None = None,
-        callback_field: str = "callback_url",
     ) -> Run:
         """Set (or, with url None, remove) the run's callback and its headers, and optionally replace
         its protocol options, if its callback and options are still as `seen` (a Conflict if not: read
         it again). One guarded write; deliveries take the callback current when they are made. A
         terminal run can lose its callback but gets none: it sends nothing more."""
-        validate_callback_url(url, callback_field)
+        validate_callback_url(url)
         _check_headers(url, headers or {})
         record = self.record(tenant_id, seen.run_id)
         if record.callback_url != seen.callback_url or json.loads(record.protocol_options) != dict(
@@ -351,12 +421,12 @@ class Runs:
         transaction and its parked wait failed, so late answers get 409 and nothing resumes."""
         self._request_stop(tenant_id, run_id)
         try:
-            record = lifecycle.cancel(self.engine, run_id, abort_waits=True)
+            record = self.lifecycle.cancel(run_id, abort_waits=True)
         except ChangedMeanwhile as ended:
-            if ended.current.status != "cancelled":
+            if ended.current.status != RunStatus.CANCELLED:
                 raise conflict_for(ended.current, "cancel") from ended
             record = ended.current  # the worker saw the stop request and ended the run for it
-        self.engine.orchestrator.stop(execution_name(record), "cancelled")
+        self.orchestrator.stop(execution_name(record), RunStatus.CANCELLED.value)
         self._cancel_children(tenant_id, run_id)
         return self.view(record)
 
@@ -383,10 +453,10 @@ class Runs:
                     "resuming",
                     status_now=seen.status,
                 )
-            if self.store.runs.request_stop(run_id, "cancelled", status=seen.status):
+            if self.store.runs.request_stop(run_id, RunStatus.CANCELLED.value, status=seen.status):
                 return
             now = self.record(tenant_id, run_id)
-            if seen.status == "waiting_for_input" and now.status == "running":
+            if seen.status == RunStatus.WAITING_FOR_INPUT and now.status == RunStatus.RUNNING:
                 raise Conflict(
                     f"cannot cancel run {run_id}: its checkpoint was answered first",
                     status_now=now.status,

@@ -17,7 +17,8 @@ from agent_runtime.engine import budget
 from agent_runtime.engine.model import TERMINAL_STATUSES, Event, Page, RunProgress
 
 if TYPE_CHECKING:
-    from agent_runtime.engine import Engine
+    from agent_runtime.engine.runs import Runs
+    from agent_runtime.store.event_items import EventItems
 
 READ_PAGE = 100
 # A window that has found nothing yet (a run waiting on a human, a slow model call) polls less and less
@@ -36,16 +37,16 @@ class Window:
 
 
 class Streams:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.events = engine.store.events
+    def __init__(self, events: EventItems, runs: Runs) -> None:
+        self.events = events
+        self.runs = runs
 
     def page(
         self, tenant_id: str, run_id: str, after: int, limit: int, shape: Callable[[Event], object]
     ) -> Page:
         """Events after `after`, as many as one response holds; next_cursor is None once the run is
         terminal and this page holds its last event."""
-        record = self.engine.runs.record(tenant_id, run_id)  # read first: if terminal, event_seq is final
+        record = self.runs.record(tenant_id, run_id)  # read first: if terminal, event_seq is final
         events = self.events.after(run_id, after, limit)
         shown = budget.take(shape(e) for e in events)
         last = events[len(shown) - 1].seq if shown else after
@@ -79,7 +80,7 @@ class Streams:
         first_frame_at: float | None = None
         pause = poll_seconds
         while True:
-            record = self.engine.runs.record(tenant_id, run_id)
+            record = self.runs.record(tenant_id, run_id)
             progress = RunProgress(record.run_id, record.status, record.event_seq)
             fresh = 0
             full = False

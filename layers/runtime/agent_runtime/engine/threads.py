@@ -11,24 +11,28 @@ from typing import TYPE_CHECKING, Any
 
 from agent_runtime.clock import now_iso
 from agent_runtime.engine.model import ACTIVE_STATUSES, Thread, ThreadSnapshot
-from agent_runtime.errors import Conflict, NotFound, ValidationFailed
+from agent_runtime.errors import Conflict, NotFound
 from agent_runtime.store.errors import ItemNotFound
 from agent_runtime.store.payloads import to_json
 from agent_runtime.store.run_items import RunRecord
 from agent_runtime.store.thread_items import ThreadRecord
 
 if TYPE_CHECKING:
-    from agent_runtime.engine import Engine
     from agent_runtime.engine.runs import OnThread
+    from agent_runtime.store import Store
 
 HISTORY_SEARCH_LIMIT = 1000
 
 
+class ThreadBusy(Conflict):
+    """The thread has an active run and the new run's policy is `reject`. Doors say it in their words
+    (ACP: its `multitask_strategy`)."""
+
+
 class Threads:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.store = engine.store
-        self.items = engine.store.threads
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.items = store.threads
 
     def record(self, tenant_id: str, thread_id: str) -> ThreadRecord:
         try:
@@ -148,8 +152,9 @@ class Threads:
         return out
 
     # -- runs on threads -------------------------------------------------------------------------
-    def prepare_run(self, tenant_id: str, on_thread: OnThread) -> ThreadRecord:
-        """The thread a new run will claim, after applying the multitask policy to its active run."""
+    def claimable(self, tenant_id: str, on_thread: OnThread) -> tuple[ThreadRecord, RunRecord | None]:
+        """The thread a new run will claim (created if missing and asked to), and its active run if it
+        has one (Runs applies the multitask policy to it)."""
         try:
             thread = self.items.get(tenant_id, on_thread.thread_id)
         except ItemNotFound:
@@ -158,24 +163,12 @@ class Threads:
             self.items.create(self.items.new(tenant_id, on_thread.thread_id, {}))
             thread = self.record(tenant_id, on_thread.thread_id)
         if not thread.current_run_id:
-            return thread
+            return thread, None
         try:
-            current: RunRecord | None = self.store.runs.get(thread.current_run_id)
+            current = self.store.runs.get(thread.current_run_id)
         except ItemNotFound:  # deleted since: the thread is idle
-            current = None
-        if current is None or current.status not in ACTIVE_STATUSES:
-            return thread
-        if on_thread.multitask == "interrupt":
-            self.engine.runs.cancel(tenant_id, current.run_id)
-        elif on_thread.multitask == "reject":
-            busy = f"thread {on_thread.thread_id!r} has run {current.run_id} in progress"
-            raise Conflict(f"{busy} (multitask_strategy reject)")
-        else:
-            raise ValidationFailed(
-                f"multitask_strategy {on_thread.multitask!r} is not supported",
-                errors=[{"field": "multitask_strategy", "message": "use reject or interrupt"}],
-            )
-        return thread
+            return thread, None
+        return thread, current if current.status in ACTIVE_STATUSES else None
 
     def context_of(self, run: RunRecord) -> dict[str, Any] | None:
         """What step code sees of the run's thread: {"thread_id", "values", "messages", "metadata"}."""

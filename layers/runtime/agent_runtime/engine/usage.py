@@ -21,9 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from agent_runtime.config import settings
 from agent_runtime.engine import prices
-from agent_runtime.engine.orchestration import runs_on_express
 from agent_runtime.errors import BadRequest, NotFound, ValidationFailed
 from agent_runtime.store import usage_meter
 from agent_runtime.store.errors import InvalidCursor, ItemNotFound
@@ -31,7 +29,7 @@ from agent_runtime.store.errors import InvalidCursor, ItemNotFound
 if TYPE_CHECKING:
     from agent_runtime.engine import Engine
     from agent_runtime.models.types import Usage
-    from agent_runtime.workflows.sdk import Workflow
+    from agent_runtime.store.run_items import RunItems
 
 TRANSITIONS = {"execute": 2, "expire_checkpoint": 2, "record_failure": 1}
 AWAIT_HUMAN_TRANSITIONS = 1
@@ -44,12 +42,6 @@ TRANSITIONS_AT_CREATION = 1
 # executions carry ids only, well within the first 64 MB. (Its 100 ms rounding is left out, at most
 # $0.0000001 a run, so that a sum of runs costs the sum of their costs.)
 EXPRESS_MEMORY_GB = 64 / 1024
-
-
-def starts_on_express(workflow: Workflow) -> bool:
-    """Whether Runs starts the run's first execution on the Express machine (as Orchestrator.start)."""
-    config = settings()
-    return bool(config.express_state_machine_arn) and runs_on_express(workflow)
 
 
 @contextmanager
@@ -181,7 +173,7 @@ def instant(value: str, name: str) -> datetime:
 
 
 def summarize(
-    engine: Engine, tenant_id: str, start: datetime, end: datetime, workflow: str | None, cursor: str | None
+    runs: RunItems, tenant_id: str, start: datetime, end: datetime, workflow: str | None, cursor: str | None
 ) -> Summary:
     """The usage of the tenant's runs created in [start, end), summed."""
     if start > end:
@@ -193,7 +185,7 @@ def summarize(
         )
     first, last = (_created_at(t) for t in (start, end))
     try:
-        found, models, next_cursor = engine.store.runs.usage_between(
+        found, models, next_cursor = runs.usage_between(
             tenant_id, workflow, first, last, max_runs=MAX_RUNS, cursor=cursor
         )
     except InvalidCursor as error:

@@ -11,7 +11,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from agent_runtime.config import settings
 from agent_runtime.engine import Engine
 from agent_runtime.engine.checkpoints import Approve, Reject, Submit
 from agent_runtime.engine.model import TERMINAL_STATUSES, Checkpoint, Event, Run, RunProgress
@@ -19,6 +18,7 @@ from agent_runtime.engine.runs import RunSpec
 from agent_runtime.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from agent_runtime.mcp import views
 from agent_runtime.mcp.errors import InvalidParams, MissingClientCapability
+from agent_runtime.mcp.settings import wait_seconds
 from agent_runtime.validation import field_errors
 from agent_runtime.workflows.checkpoints import ApprovalResponse
 from agent_runtime.workflows.sdk import Workflow
@@ -139,9 +139,7 @@ def answer_of(caller: Caller, run: Run) -> dict[str, Any]:
 
 def call(caller: Caller, params: CallParams) -> dict[str, Any]:
     run = start(caller, params)
-    run = caller.engine.runs.wait(
-        caller.tenant_id, run.run_id, settings().acp_wait_seconds, until=done(caller)
-    )
+    run = caller.engine.runs.wait(caller.tenant_id, run.run_id, wait_seconds(), until=done(caller))
     return answer_of(caller, run)
 
 
@@ -153,9 +151,7 @@ def call_streaming(
     when the call returns however they are made: the wait polls only the run item (as `call`), and the
     events are read once after it (as many as one response holds, from the first)."""
     run = start(caller, params)
-    run = caller.engine.runs.wait(
-        caller.tenant_id, run.run_id, settings().acp_wait_seconds, until=done(caller)
-    )
+    run = caller.engine.runs.wait(caller.tenant_id, run.run_id, wait_seconds(), until=done(caller))
     window = caller.engine.streams.follow(
         caller.tenant_id,
         run.run_id,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from agent_runtime.engine import budget
-from agent_runtime.engine.model import Checkpoint, Event, Run
+from agent_runtime.engine.model import Checkpoint, Event, Run, RunStatus
 from agent_runtime.workflows.sdk import Workflow
 
 # `_meta` keys of this server's own facts (the spec's reserved prefix is io.modelcontextprotocol/).
@@ -20,14 +20,14 @@ WORKFLOW_META = "io.agent-runtime/workflow"
 POLL_INTERVAL_MS = 1000
 WAITING_POLL_INTERVAL_MS = 5000
 
-TASK_STATUS = {
-    "queued": "working",
-    "running": "working",
-    "waiting_for_input": "input_required",
-    "succeeded": "completed",
-    "failed": "completed",  # the workflow failed: a tool error (isError), not a JSON-RPC one
-    "timed_out": "completed",
-    "cancelled": "cancelled",
+TASK_STATUS: dict[str, str] = {
+    RunStatus.QUEUED: "working",
+    RunStatus.RUNNING: "working",
+    RunStatus.WAITING_FOR_INPUT: "input_required",
+    RunStatus.SUCCEEDED: "completed",
+    RunStatus.FAILED: "completed",  # the workflow failed: a tool error (isError), not a JSON-RPC one
+    RunStatus.TIMED_OUT: "completed",
+    RunStatus.CANCELLED: RunStatus.CANCELLED,
 }
 
 
@@ -63,7 +63,7 @@ TEXT_COPY_BYTES = 64 * 1024
 def call_result(run: Run) -> dict[str, Any]:
     """A finished run as CallToolResult: the output as structured content (and as text when small);
     a failed, timed-out or cancelled run is a tool error the model can read."""
-    if run.status == "succeeded":
+    if run.status == RunStatus.SUCCEEDED:
         text = budget.compact_json(run.output)
         if len(text.encode()) > TEXT_COPY_BYTES:
             text = f"the output ({len(text.encode())} bytes of JSON) is in structuredContent"

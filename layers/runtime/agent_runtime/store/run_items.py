@@ -12,7 +12,8 @@ import time
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
-from typing import Any
+from enum import StrEnum
+from typing import Any, Final
 
 from agent_runtime.clock import epoch_seconds, now_iso
 from agent_runtime.store import keys, schema, usage_meter
@@ -30,9 +31,27 @@ from agent_runtime.store.event_items import EventItems, NewEvent
 from agent_runtime.store.payloads import to_json
 
 COMMIT_ATTEMPTS = 8
-# The statuses of a run that is not over (engine/model.py ACTIVE_STATUSES): while in one, the run is in
-# the sweep index.
-SWEPT_STATUSES = frozenset({"queued", "running", "waiting_for_input"})
+
+
+class RunStatus(StrEnum):
+    """A run's status, as stored. The one spelling of each: the transitions between them are
+    engine/lifecycle.py's. A member equals its string, so a stored status compares to it directly."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING_FOR_INPUT = "waiting_for_input"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+
+
+# Where a run ends: nothing moves it on from these (engine/lifecycle.py checks its transitions agree).
+TERMINAL_STATUSES: Final = frozenset(
+    {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT}
+)
+# Every other status: the run is not over, and it is in the sweep index (the reconciler's candidates).
+ACTIVE_STATUSES: Final = frozenset(RunStatus) - TERMINAL_STATUSES
 
 
 @dataclass(frozen=True)
@@ -149,7 +168,7 @@ class RunItems:
 
     @staticmethod
     def _sweep(record: RunRecord) -> dict[str, str]:
-        if record.status not in SWEPT_STATUSES:
+        if record.status not in ACTIVE_STATUSES:
             return {}
         return {schema.GSI_SWEEP.partition_key: keys.sweep(keys.SWEEP_RUNS, record.run_id)}
 
@@ -295,7 +314,7 @@ class RunItems:
                     new.tenant_id, new.status
                 )
                 changed.update(self._sweep(new))
-                if new.status not in SWEPT_STATUSES:
+                if new.status not in ACTIVE_STATUSES:
                     removed.append(schema.GSI_SWEEP.partition_key)
             puts = self.events.page_entries(
                 new.tenant_id, run_id, current.event_seq + 1, events, now, hook=new.callback_url is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from agent_runtime.engine.model import Event, Run
+from agent_runtime.engine.model import Event, Run, RunStatus
 from agent_runtime.v1.views import checkpoint_json, run_json
 
 if TYPE_CHECKING:
@@ -20,30 +20,30 @@ if TYPE_CHECKING:
 
 # The status each lifecycle event leaves the run in (None: the status it had, e.g. the terminal one a
 # checkpoint.cancelled shares its commit with).
-STATUS_AFTER = {
-    "run.created": "queued",
-    "run.started": "running",
-    "checkpoint.created": "waiting_for_input",
-    "checkpoint.resolved": "running",
-    "artifact.created": "running",
-    "run.succeeded": "succeeded",
-    "run.failed": "failed",
-    "run.cancelled": "cancelled",
-    "run.timed_out": "timed_out",
+STATUS_AFTER: dict[str, str] = {
+    "run.created": RunStatus.QUEUED,
+    "run.started": RunStatus.RUNNING,
+    "checkpoint.created": RunStatus.WAITING_FOR_INPUT,
+    "checkpoint.resolved": RunStatus.RUNNING,
+    "artifact.created": RunStatus.RUNNING,
+    "run.succeeded": RunStatus.SUCCEEDED,
+    "run.failed": RunStatus.FAILED,
+    "run.cancelled": RunStatus.CANCELLED,
+    "run.timed_out": RunStatus.TIMED_OUT,
 }
 
 
 def run_as_of(run: Run, event: Event) -> Run:
-    status = STATUS_AFTER.get(event.type)
+    status: str | None = STATUS_AFTER.get(event.type)
     if event.type == "checkpoint.expired":
-        status = "running" if event.data.get("on_timeout") == "continue" else "timed_out"
+        status = RunStatus.RUNNING if event.data.get("on_timeout") == "continue" else RunStatus.TIMED_OUT
     status = status or run.status
     return replace(
         run,
         status=status,
         updated_at=event.created_at,
-        output=run.output if status == "succeeded" else None,
-        error=run.error if status in {"failed", "cancelled", "timed_out"} else None,
+        output=run.output if status == RunStatus.SUCCEEDED else None,
+        error=run.error if status in {RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT} else None,
     )
 
 

@@ -40,7 +40,6 @@ from agent_runtime.engine.durable.children import child_run_id
 from agent_runtime.engine.durable.events import events_of_batch
 from agent_runtime.engine.durable.operations import Applied, complete_invoke
 from agent_runtime.engine.event_buffer import EventBuffer
-from agent_runtime.engine.model import TERMINAL_STATUSES
 from agent_runtime.engine.outcome import StepOutcome, outcome
 from agent_runtime.errors import DomainError
 from agent_runtime.store import usage_meter
@@ -48,6 +47,7 @@ from agent_runtime.store.checkpoint_items import PENDING, CheckpointRecord
 from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed, ItemNotFound
 from agent_runtime.store.event_items import NewEvent
 from agent_runtime.store.payloads import to_json
+from agent_runtime.store.run_items import TERMINAL_STATUSES, RunStatus
 from agent_runtime.workflows.checkpoints import MAX_WAIT_SECONDS
 from agent_runtime.workflows.durable import Description, RunScope, bound
 
@@ -228,7 +228,7 @@ class StackBackend:
             self.store.runs.commit(
                 run.run_id,
                 events=[NewEvent("checkpoint.created", created)],
-                expect_status={"running"},
+                expect_status={RunStatus.RUNNING},
                 expect={"stop_requested": None},
                 extra_entries=[self.store.checkpoints.put_entry(record)],
             )
@@ -250,7 +250,7 @@ class StackBackend:
                         },
                     )
                 ],
-                expect_status={"running", "waiting_for_input"},
+                expect_status={RunStatus.RUNNING, RunStatus.WAITING_FOR_INPUT},
                 extra_entries=[self.store.checkpoints.transition_entry(checkpoint, "expired", now, None)],
             )
         return self.engine.checkpoints.record(self.record.run_id, checkpoint.checkpoint_id)
@@ -293,7 +293,7 @@ class StackBackend:
             return complete_invoke(op, now, error=error)
         if child.status not in TERMINAL_STATUSES:
             return None
-        if child.status == "succeeded":
+        if child.status == RunStatus.SUCCEEDED:
             return complete_invoke(op, now, result=to_json(self.store.payloads.load(child.output)))
         failure = json.loads(child.error) if child.error else {"type": child.status, "message": child.status}
         error = ErrorObject(
@@ -323,27 +323,19 @@ def execute_durable(
     runtime: StepRuntime,
 ) -> StepOutcome:
     """One invocation of a durable run's handler, and what the state machine does next."""
-    from agent_runtime.engine.failure import fail_run
-    from agent_runtime.engine.lifecycle import succeed_run
-
     store = engine.store
-    if record.status == "waiting_for_input":  # woken by a deadline, a timer or a child's end
+    if record.status == RunStatus.WAITING_FOR_INPUT:  # woken by a deadline, a timer or a child's end
         try:
-            record = store.runs.commit(
-                record.run_id,
-                updates={"status": "running"},
-                expect_status={"waiting_for_input"},
-                expect={"stop_requested": None},
-            )
+            record = engine.lifecycle.resume(record.run_id, expect={"stop_requested": None})
         except ChangedMeanwhile as moved:
-            if moved.current.status != "running" or moved.current.stop_requested:
+            if moved.current.status != RunStatus.RUNNING or moved.current.stop_requested:
                 raise  # it ended, or a cancel is on its way: the worker stops
             record = moved.current  # an answer moved it on first
     if record.resuming:  # a worker has it: a cancel now stops it (engine/runs.py)
         record = store.runs.commit(
             record.run_id,
             updates={"resuming": None},
-            expect_status={"running"},
+            expect_status={RunStatus.RUNNING},
             expect={"stop_requested": None},
         )
     marker = record.wake_marker
@@ -376,10 +368,10 @@ def execute_durable(
         )
     events.flush()
     if done.status == "succeeded":
-        succeed_run(engine, record, workflow, done.result)
+        engine.lifecycle.succeed(record, workflow, done.result)
         return outcome("done")
     if done.status == "failed":
-        fail_run(engine, record.run_id, done.error_type or "Error", done.error_message or "")
+        engine.lifecycle.fail(record.run_id, done.error_type or "Error", done.error_message or "")
         return outcome("done")
     return _after_suspension(engine, backend, record.run_id, marker, done)
 
@@ -404,12 +396,7 @@ def _after_suspension(
     invokes = operations.open_of(ops.values(), OperationType.CHAINED_INVOKE)
     if pending:
         try:
-            store.runs.commit(
-                run_id,
-                updates={"status": "waiting_for_input"},
-                expect_status={"running"},
-                expect={"stop_requested": None, "wake_marker": marker},
-            )
+            engine.lifecycle.park(run_id, expect={"stop_requested": None, "wake_marker": marker})
         except ChangedMeanwhile:
             return outcome("continue")  # answered meanwhile, or cancelled: Execute sees which
     if pending or invokes:
@@ -438,7 +425,9 @@ class _Services:
         from agent_runtime.workflows.budgets import Spend
 
         engine = self.runtime.engine
-        return Spend.model_validate(budgets.spend(engine, engine.store.runs.get(self.runtime.record.run_id)))
+        return Spend.model_validate(
+            budgets.spend(engine.store.runs, engine.store.runs.get(self.runtime.record.run_id))
+        )
 
     def raise_budget(self, raised: RaiseBudget) -> None:
         engine, run_id = self.runtime.engine, self.runtime.record.run_id
@@ -449,7 +438,7 @@ class _Services:
             run_id,
             events=[NewEvent("run.budget_raised", {"budget": current})],
             updates={"budget": to_json(current)},
-            expect_status={"running"},
+            expect_status={RunStatus.RUNNING},
             expect={"stop_requested": None},
         )
 

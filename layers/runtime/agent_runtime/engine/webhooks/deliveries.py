@@ -8,13 +8,14 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from agent_runtime.clock import now_iso
-from agent_runtime.config import settings
 from agent_runtime.engine.model import Delivery, Page
 from agent_runtime.engine.webhooks.signing import SigningSecrets
 from agent_runtime.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
-    from agent_runtime.engine import Engine
+    from agent_runtime.engine.runs import Runs
+    from agent_runtime.engine.webhooks.queue import WebhookQueue
+    from agent_runtime.store import Store
 
 DELIVERY_ID = re.compile(r"^dlv_([0-9a-f]{32})_([0-9]{1,12})$")
 REDELIVER_ATTEMPTS = 5
@@ -34,10 +35,12 @@ def parse_delivery_id(value: str) -> tuple[str, int]:
 
 
 class Deliveries:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.items = engine.store.deliveries
-        self.secrets = SigningSecrets(engine.store.secrets)
+    def __init__(self, store: Store, runs: Runs, queue: WebhookQueue, *, retry_window_seconds: float) -> None:
+        self.items = store.deliveries
+        self.secrets = SigningSecrets(store.secrets)
+        self.runs = runs
+        self.queue = queue
+        self.retry_window_seconds = retry_window_seconds
 
     def get(self, delivery: str, tenant_id: str | None) -> Delivery:
         run_id, seq = parse_delivery_id(delivery)
@@ -47,7 +50,7 @@ class Deliveries:
         return record
 
     def list_for_run(self, tenant_id: str, run_id: str, after: int, limit: int) -> Page:
-        self.engine.runs.record(tenant_id, run_id)  # 404 for other tenants' runs
+        self.runs.record(tenant_id, run_id)  # 404 for other tenants' runs
         records = self.items.list_for_run(run_id, after, limit + 1)
         page = records[:limit]
         return Page(page, str(page[-1].seq) if len(records) > limit else None)
@@ -60,11 +63,11 @@ class Deliveries:
                 current,
                 status="pending",
                 generation=current.generation + 1,
-                give_up_at=time.time() + settings().webhook_retry_window_seconds,
+                give_up_at=time.time() + self.retry_window_seconds,
                 next_retry_at=now_iso(),
             )
             if updated is not None:
-                self.engine.webhook_queue.enqueue(updated)
+                self.queue.enqueue(updated)
                 return updated
         raise Conflict(f"delivery {delivery} is being attempted right now; redeliver again")
 

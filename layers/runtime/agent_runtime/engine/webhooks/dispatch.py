@@ -18,7 +18,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from agent_runtime.clock import now_iso
-from agent_runtime.config import settings
 from agent_runtime.engine.model import Event, Run
 from agent_runtime.engine.webhooks.deliveries import delivery_id
 from agent_runtime.store import keys
@@ -125,7 +124,7 @@ class Dispatcher:
             status="pending",
             created_at=now,
             updated_at=now,
-            give_up_at=time.time() + settings().webhook_retry_window_seconds,
+            give_up_at=time.time() + self.engine.config.webhook_retry_window_seconds,
         )
         if self.items.create(delivery):
             self.engine.webhook_queue.enqueue(delivery)

@@ -11,6 +11,8 @@ from agent_runtime.store.delivery_items import DeliveryRecord
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
+    from agent_runtime.config import Settings
+
 MAX_DELAY_SECONDS = 900  # SQS's longest message delay
 
 
@@ -21,11 +23,10 @@ class WebhookQueue:
         self.dlq_url = dlq_url
 
     @classmethod
-    def default(cls) -> WebhookQueue:
+    def default(cls, config: Settings) -> WebhookQueue:
         from agent_runtime import aws
-        from agent_runtime.config import settings
 
-        return cls(aws.sqs(), settings().webhook_queue_url, settings().webhook_dlq_url)
+        return cls(aws.sqs(), config.webhook_queue_url, config.webhook_dlq_url)
 
     def enqueue(self, delivery: DeliveryRecord, delay_seconds: float = 0.0, not_before: float = 0.0) -> None:
         """Queue the delivery's next attempt. The message names the attempt it is for, so a copy SQS
