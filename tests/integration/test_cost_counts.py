@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from agent_runtime import aws
+from agent_runtime.config import settings
 from agent_runtime_local import permissions
 from agent_runtime_local.cloud import Resources
 from bench.cost import Tally, counting, transitions
@@ -20,6 +21,11 @@ WORKERS = {"step_worker", "checkpoint_worker"}
 
 @pytest.fixture
 def tally(cloud: Resources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tally]:
+    # A step's events are committed with its end, or after EVENT_FLUSH_SECONDS (0.1 s) when the step
+    # runs longer: on a loaded machine an echo step can, which adds a commit. The counts pin the design,
+    # not the machine's speed, so the timed flush is put out of reach here.
+    monkeypatch.setenv("EVENT_FLUSH_SECONDS", "60")
+    settings.cache_clear()
     tally = Tally()
     clients = [aws.dynamodb(), aws.s3(), aws.stepfunctions(), aws.sqs()]
     for client in clients:
@@ -31,6 +37,8 @@ def tally(cloud: Resources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Tally]:
     yield tally
     for client in clients:
         client.meta.events.unregister("before-parameter-build", tally._call)
+    monkeypatch.undo()
+    settings.cache_clear()
 
 
 def run_calls(tally: Tally, *functions: str) -> dict[str, int]:

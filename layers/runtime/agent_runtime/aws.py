@@ -6,9 +6,9 @@ cold starts stay short when a handler only pays for the clients it uses.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from agent_runtime.config import settings
 
@@ -25,6 +25,34 @@ if TYPE_CHECKING:
 client_observers: list[Callable[[Any], None]] = []
 
 
+T = TypeVar("T")
+_creating = threading.RLock()
+
+
+class _PerProcess(Generic[T]):
+    """One client per process, however many threads ask for it first. `functools.cache` would let two
+    first callers each create one and keep their own: an observer registered on one (a bench's call
+    counter, the local stack's checks) then misses the calls made through the other."""
+
+    def __init__(self, create: Callable[[], T]) -> None:
+        self._create = create
+        self._value: T | None = None
+        self.__doc__ = create.__doc__
+
+    def __call__(self) -> T:
+        value = self._value
+        if value is None:
+            with _creating:
+                if self._value is None:
+                    self._value = self._create()
+                value = self._value
+        return value
+
+    def cache_clear(self) -> None:
+        with _creating:
+            self._value = None
+
+
 def _client(service: str, read_timeout: float = 10) -> Any:
     import boto3
     from botocore.config import Config
@@ -38,25 +66,25 @@ def _client(service: str, read_timeout: float = 10) -> Any:
     return client
 
 
-@cache
+@_PerProcess
 def dynamodb() -> DynamoDBClient:
     client: DynamoDBClient = _client("dynamodb")
     return client
 
 
-@cache
+@_PerProcess
 def s3() -> S3Client:
     client: S3Client = _client("s3")
     return client
 
 
-@cache
+@_PerProcess
 def stepfunctions() -> SFNClient:
     client: SFNClient = _client("stepfunctions")
     return client
 
 
-@cache
+@_PerProcess
 def sqs() -> SQSClient:
     client: SQSClient = _client("sqs")
     return client
@@ -66,20 +94,20 @@ def sqs() -> SQSClient:
 MODEL_READ_TIMEOUT_SECONDS = 120
 
 
-@cache
+@_PerProcess
 def bedrock_runtime() -> BedrockRuntimeClient:
     client: BedrockRuntimeClient = _client("bedrock-runtime", read_timeout=MODEL_READ_TIMEOUT_SECONDS)
     return client
 
 
-@cache
+@_PerProcess
 def apigateway() -> Any:
     """API Gateway's control plane (usage plans and their keys: engine/api_keys.py); untyped, as the
     project has no stubs for it."""
     return _client("apigateway")
 
 
-@cache
+@_PerProcess
 def s3_presigner() -> S3Client:
     """An S3 client for pre-signed URLs: SigV4, and the endpoint clients download from."""
     import boto3
