@@ -31,8 +31,8 @@ IMPORTS = {
     "agent_runtime.frameworks.pydantic_ai": "import agent_runtime.frameworks.pydantic_ai",
     "import langgraph.graph (the framework alone)": "import langgraph.graph",
     "agent_runtime.frameworks.langgraph": "import agent_runtime.frameworks.langgraph",
-    "a workflow module with a PydanticAI agent and a LangGraph graph (tests.framework_workflows)": (
-        "import tests.framework_workflows"
+    "a workflow module with a PydanticAI agent and a LangGraph graph (tests.workflows.frameworks.samples)": (
+        "import tests.workflows.frameworks.samples"
     ),
 }
 

@@ -24,7 +24,9 @@ from agent_runtime_local.cloud import LocalCloud, Resources
 from tests.apigw import Reply, call
 
 TEST_ENVIRONMENT = {
-    "AGENT_RUNTIME_WORKFLOW_MODULES": "tests.workflows,tests.durable_workflows,tests.framework_workflows",
+    "AGENT_RUNTIME_WORKFLOW_MODULES": ",".join(
+        ("tests.workflows.samples", "tests.workflows.durable.samples", "tests.workflows.frameworks.samples")
+    ),
     "SSE_WINDOW_SECONDS": "3",
     "SSE_POLL_SECONDS": "0.05",
     "SSE_RETRY_MS": "200",

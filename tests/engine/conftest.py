@@ -34,7 +34,7 @@ KEY = "testing"  # moto takes any credentials; these never reach AWS
 TABLE = "agent-runtime-engine-tests"
 BUCKET = "agent-runtime-engine-tests"
 STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:agent-runtime-run"
-WORKFLOW_MODULES = ("tests.workflows", "tests.durable_workflows")
+WORKFLOW_MODULES = ("tests.workflows.samples", "tests.workflows.durable.samples")
 BUILTIN = ("agent_runtime.workflows.builtin.echo", "agent_runtime.workflows.builtin.approval")
 # What the engine reads from settings(): the tier's own resources, metrics off, short webhook timings.
 ENVIRONMENT = {

@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from tests.conftest import Api
-from tests.durable_workflows import FAILURES, RENAMED, SIDE_EFFECTS
+from tests.workflows.durable.samples import FAILURES, RENAMED, SIDE_EFFECTS
 
 
 def _types(api: Api, run_id: str) -> list[str]:

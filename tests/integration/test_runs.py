@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from agent_runtime import aws
 from agent_runtime_local.cloud import REGION, Resources
 from tests.conftest import Api, eventually
-from tests.workflows import EXECUTIONS
+from tests.workflows.samples import EXECUTIONS
 
 TERMINAL = {"succeeded", "failed", "cancelled", "timed_out"}
 

@@ -6,7 +6,7 @@ import uuid
 
 from agent_runtime.testing import KitCheckpoint, Submit, WorkflowTest, approve, reject, submit
 from agent_runtime.workflows.builtin.approval import WORKFLOWS as APPROVAL
-from tests.durable_workflows import (
+from tests.workflows.durable.samples import (
     CONFIGURED,
     DIVERGE,
     FAILURES,
@@ -108,7 +108,7 @@ def test_config_and_step_workflows() -> None:
 
 
 def test_step_workflows_retry_by_their_policy_and_read_typed_results() -> None:
-    from tests.durable_workflows import STEPS
+    from tests.workflows.durable.samples import STEPS
 
     key = _key()
     FAILURES[key] = 2
@@ -134,7 +134,7 @@ def test_a_long_loop_split_across_invocations_runs_each_step_once() -> None:
 
 
 def test_a_deadline_nobody_meets_times_the_callback_out() -> None:
-    from tests.durable_workflows import DEADLINE
+    from tests.workflows.durable.samples import DEADLINE
 
     failed = WorkflowTest(DEADLINE).run({"key": _key(), "seconds": 60})
     assert failed.status == "failed" and failed.error is not None

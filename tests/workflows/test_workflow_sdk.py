@@ -99,5 +99,5 @@ def test_custom_events_may_not_use_reserved_prefixes() -> None:
 
 
 def test_operator_modules_are_loaded_by_import_path() -> None:
-    registry = load_modules(["agent_runtime.workflows.builtin.echo", "tests.workflows"])
+    registry = load_modules(["agent_runtime.workflows.builtin.echo", "tests.workflows.samples"])
     assert {"echo", "counter", "slow"} <= set(registry.names())

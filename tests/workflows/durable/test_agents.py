@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from tests.conftest import Api
-from tests.durable_workflows import MODEL_CALLS
 from tests.e2e.conftest import api_key, base_url, http  # noqa: F401
+from tests.workflows.durable.samples import MODEL_CALLS
 
 
 def _pending(api: Api, run_id: str) -> dict[str, Any]:

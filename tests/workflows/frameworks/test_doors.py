@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import api_key, base_url, http  # noqa: F401
-from tests.framework_workflows import CALLS
+from tests.workflows.frameworks.samples import CALLS
 
 A2A = {"A2A-Version": "1.0"}
 

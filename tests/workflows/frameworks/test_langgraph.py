@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from agent_runtime.testing import WorkflowTest, submit
-from tests.framework_workflows import CALLS, REVIEW
+from tests.workflows.frameworks.samples import CALLS, REVIEW
 
 
 def _topic() -> str:
@@ -58,7 +58,7 @@ def test_a_graph_with_its_own_checkpointer_is_refused() -> None:
     from langgraph.checkpoint.memory import InMemorySaver
 
     from agent_runtime.frameworks.langgraph import langgraph_workflow
-    from tests.framework_workflows import _builder
+    from tests.workflows.frameworks.samples import _builder
 
     with pytest.raises(TypeError, match="checkpointer"):
         langgraph_workflow("saver", "1.0.0", _builder.compile(checkpointer=InMemorySaver()))

@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from tests.conftest import Api
-from tests.framework_workflows import CALLS
+from tests.workflows.frameworks.samples import CALLS
 
 
 def _pending(api: Api, run_id: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 
 from agent_runtime.frameworks.pydantic_ai import RuntimeDurability, pydantic_ai_workflow
 from agent_runtime.testing import WorkflowTest, approve, reject
-from tests.framework_workflows import CALLS, SUPPORT
+from tests.workflows.frameworks.samples import CALLS, SUPPORT
 
 
 def _key() -> str:
