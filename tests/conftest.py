@@ -40,7 +40,7 @@ TEST_ENVIRONMENT = {
     # An endpoint's circuit opens for 2 s (not a minute) after 10 failures in a row.
     "WEBHOOK_BREAKER_SECONDS": "2",
     # The session's scheduled sweeps leave runs alone: tests that leave a run without an execution on
-    # purpose sweep when they choose (tests/integration/test_reconciler.py, tests/faults/).
+    # purpose sweep when they choose (tests/engine/test_reconciler.py, tests/faults/).
     "RECONCILE_GRACE_SECONDS": "3600",
 }
 

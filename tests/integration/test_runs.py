@@ -95,7 +95,7 @@ def test_the_execution_is_named_after_the_run(api: Api, cloud: Resources) -> Non
     run = api.create("echo", {}).json()
     api.wait(run["run_id"])
     sfn = boto3.client("stepfunctions", region_name=REGION)
-    # echo can't wait for a human: its run goes on the express machine (tests/integration/test_express.py)
+    # echo can't wait for a human: its run goes on the express machine (tests/engine/test_express.py)
     arn = cloud.express_state_machine_arn.replace(":stateMachine:", ":execution:") + ":" + run["run_id"]
     execution = sfn.describe_execution(executionArn=arn)
     assert execution["name"] == run["run_id"]

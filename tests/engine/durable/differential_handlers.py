@@ -1,5 +1,5 @@
 """Handlers of the AWS Durable Execution SDK that the differential test runs on both the runtime's service
-side and the SDK's own local runner (tests/durable/test_differential.py): one per thing the service
+side and the SDK's own local runner (tests/engine/durable/test_differential.py): one per thing the service
 side must get right. Plain SDK code: nothing here knows which runner it is on."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create
 from aws_durable_execution_sdk_python.types import StepContext
 from aws_durable_execution_sdk_python.waits import WaitForConditionConfig, WaitForConditionDecision
 
-from tests.durable.differential import Case
+from tests.engine.durable.differential import Case
 
 NO_RETRY = StepConfig(retry_strategy=create_retry_strategy(RetryStrategyConfig(max_attempts=1)))
 

@@ -104,7 +104,7 @@ HEALED: set[str] = set()
 @pytest.fixture(autouse=True)
 def echo_on_standard(monkeypatch: pytest.MonkeyPatch) -> None:
     """These runs go on the standard machine, whose executions the reconciler sees; on the express
-    machine (echo declares 60 s) they are waited out for their bound (tests/integration/test_express.py)."""
+    machine (echo declares 60 s) they are waited out for their bound (tests/engine/test_express.py)."""
     monkeypatch.setattr(registry().get("echo"), "max_duration_seconds", None)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from agent_runtime.config import settings
 from agent_runtime.engine import Engine
 from tests.conftest import Api, eventually
-from tests.integration.test_reconciler import engine, execution_status, reconciler, vanish  # noqa: F401
+from tests.engine.test_reconciler import engine, execution_status, reconciler, vanish  # noqa: F401
 
 RESTARTS = 6
 

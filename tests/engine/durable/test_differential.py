@@ -20,8 +20,8 @@ from aws_durable_execution_sdk_python.lambda_service import (
 )
 
 from agent_runtime.engine.durable import operations
-from tests.durable.differential import compare, positions
-from tests.durable.differential_handlers import CASES, callback_times_out, retries
+from tests.engine.durable.differential import compare, positions
+from tests.engine.durable.differential_handlers import CASES, callback_times_out, retries
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
