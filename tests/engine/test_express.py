@@ -14,7 +14,7 @@ from agent_runtime.workflows.registry import registry
 from agent_runtime_local.cloud import REGION, Resources
 from functions import manifest
 from tests.conftest import Api
-from tests.integration.test_checkpoints import start_approval
+from tests.doors.v1.test_checkpoints import start_approval
 
 
 def _executions(machine_arn: str) -> set[str]:

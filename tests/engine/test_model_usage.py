@@ -14,7 +14,7 @@ from agent_runtime.errors import NotFound
 from agent_runtime.models import Message, ModelRequest, Usage
 from agent_runtime.models.scripted import ScriptedProvider
 from tests.conftest import Api
-from tests.integration.test_checkpoints import DOC_INPUT
+from tests.doors.v1.test_checkpoints import DOC_INPUT
 
 NOVA = "bedrock:us.amazon.nova-lite-v1:0"  # an inference profile: priced as the model
 UNLISTED = "openai:some-local-llama"

@@ -1,6 +1,6 @@
 """The webhook sender (engine/webhooks/sender.py): one attempt per queue message, its record, the next
 try's schedule (a Retry-After never below the backoff's floor) and the endpoint's circuit breaker.
-The POST itself is scripted here (its HTTP is covered against real receivers in tests/integration);
+The POST itself is scripted here (its HTTP is covered against real receivers in tests/engine/webhooks);
 the delivery items, the endpoint's health, the signing secret and the queues are moto's."""
 
 from __future__ import annotations

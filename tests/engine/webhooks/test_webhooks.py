@@ -18,7 +18,7 @@ from agent_runtime.workflows.registry import registry
 from agent_runtime_local.cloud import REGION, Resources
 from functions.workers import webhook_delivery
 from tests.conftest import Api, eventually
-from tests.contract.acp_spec import pointer, validate_acp
+from tests.doors.acp.acp_spec import pointer, validate_acp
 from tests.webhook_receiver import receiver
 
 DOC_INPUT = {"title": "Q4 plan", "points": ["ship it"], "reviewer": "ana"}
