@@ -87,7 +87,7 @@ def main() -> None:
         lines.append(f"| {label} | {ms:.0f} | {ms / worker:.2f} |")
     lines += [
         "",
-        "Nothing shipped imports an adapter (tests/unit/test_packaging.py): a deployment whose",
+        "Nothing shipped imports an adapter (tests/test_packaging.py): a deployment whose",
         "workflows use no framework pays nothing, same layer and same imports as before. One whose",
         "workflow modules (AGENT_RUNTIME_WORKFLOW_MODULES) build a PydanticAI agent or a LangGraph",
         "graph pays the framework's import, almost all of the adapter's row, once per cold start of",

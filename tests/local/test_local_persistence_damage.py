@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from agent_runtime.errors import is_transient
 from agent_runtime_local.cloud import STREAM, Resources
 from agent_runtime_local.persistence import DataDir, DataDirError
-from tests.integration.test_local_persistence import recreate, scratch  # noqa: F401 (a fixture)
+from tests.local.test_local_persistence import recreate, scratch  # noqa: F401 (a fixture)
 
 Scratch = tuple[Any, Any, str, str]
 ITEMS = 7

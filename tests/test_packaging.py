@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = {"agent_runtime": ROOT / "layers" / "runtime" / "agent_runtime", "functions": ROOT / "functions"}
 # The import names of pyproject's runtime `dependencies` (and what they bring: botocore with boto3,
 # pydantic_core with pydantic; `protobuf` is protobuf-py's import name, the Connect door's messages).

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 LAYER = ROOT / "layers" / "runtime"
 PACKAGE = "agent_runtime"
 DOORS = (

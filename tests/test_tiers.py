@@ -8,7 +8,7 @@ from tests.conftest import tiers_of
 
 
 def test_a_test_on_the_shared_stack_is_marked_stack() -> None:
-    assert tiers_of({"api", "tenant", "cloud"}, "integration") == {"stack"}
+    assert tiers_of({"api", "tenant", "cloud"}, "doors") == {"stack"}
 
 
 def test_real_http_is_e2e_and_on_the_stack() -> None:
@@ -22,7 +22,7 @@ def test_folders_mark_what_their_fixtures_do_not_say() -> None:
 
 
 def test_a_test_needing_nothing_gets_no_tier() -> None:
-    assert tiers_of({"tmp_path", "monkeypatch"}, "unit") == set()
+    assert tiers_of({"tmp_path", "monkeypatch"}, "engine") == set()
 
 
 def test_this_module_is_collected_without_a_tier(request: pytest.FixtureRequest) -> None:
