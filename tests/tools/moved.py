@@ -72,10 +72,12 @@ def compare(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> int:
     old = Counter(name(test["nodeid"]) for test in before)
     new = Counter(name(test["nodeid"]) for test in after)
     lost, gained = old - new, new - old
-    # Tiers by name: a name in two files must keep the same multiset of tier sets.
+    # Tiers by name: a name in two files must keep the same multiset of tier sets (names whose count
+    # changed are reported as lost or gained instead).
     old_tiers = Counter((name(t["nodeid"]), tuple(t["tiers"])) for t in before)
     new_tiers = Counter((name(t["nodeid"]), tuple(t["tiers"])) for t in after)
-    retiered = sorted({key[0] for key in (old_tiers - new_tiers) + (new_tiers - old_tiers)} - set(lost))
+    changed = {key[0] for key in (old_tiers - new_tiers) + (new_tiers - old_tiers)}
+    retiered = sorted(changed - set(lost) - set(gained))
     moved = len({t["nodeid"] for t in after} - {t["nodeid"] for t in before})
     print(f"before: {sum(old.values())} tests, {len(old)} distinct names")
     print(f"after:  {sum(new.values())} tests, {len(new)} distinct names")
