@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from agent_runtime.config import settings
 from agent_runtime.engine.runs import OnThread, RunSpec
 from agent_runtime.errors import BadRequest, Conflict, NotFound, TransientAwsError
 from tests.engine.conftest import Tier
@@ -226,3 +227,44 @@ def test_wait_answers_at_once_for_a_run_that_ended(tier: Tier) -> None:
         raise AssertionError("a settled run is answered without polling")
 
     assert tier.engine.runs.wait(tier.tenant, run_id, 30.0, sleep=never).status == "cancelled"
+
+
+# -- callback -----------------------------------------------------------------------------------------
+HOOK = "http://127.0.0.1:9/hooks"  # never called here: setting a callback sends nothing
+
+
+@pytest.fixture
+def loopback(tier: Tier, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plain-HTTP loopback callbacks allowed, as the local stack allows them (local/agent_runtime_local/
+    cloud.py): an IP literal, so nothing is resolved."""
+    monkeypatch.setenv("WEBHOOK_ALLOW_HTTP_LOOPBACK", "true")
+    monkeypatch.setenv("WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
+    settings.cache_clear()
+
+
+def test_a_callback_set_on_a_stale_read_is_a_conflict_and_changes_nothing(tier: Tier, loopback: None) -> None:
+    run_id = create(tier)
+    seen = tier.engine.runs.get(tier.tenant, run_id)
+    updated = tier.engine.runs.set_callback(tier.tenant, seen, HOOK, {"Authorization": "Bearer x"})
+    assert updated.callback_url == HOOK
+    with pytest.raises(Conflict):  # `seen` had no callback: another writer set one since
+        tier.engine.runs.set_callback(tier.tenant, seen, "http://127.0.0.1:9/other")
+    assert tier.engine.store.runs.get(run_id).callback_url == HOOK
+
+
+def test_an_ended_run_can_lose_its_callback_but_gets_none(tier: Tier, loopback: None) -> None:
+    run_id = create(tier, RunSpec("approval", input={"title": "t"}, callback_url=HOOK))
+    ended = tier.engine.runs.cancel(tier.tenant, run_id)
+    with pytest.raises(Conflict) as refused:
+        tier.engine.runs.set_callback(tier.tenant, ended, "http://127.0.0.1:9/other")
+    assert refused.value.extra["status_now"] == "cancelled"
+    assert tier.engine.runs.set_callback(tier.tenant, ended, None).callback_url is None
+    assert tier.engine.store.runs.get(run_id).callback_url is None
+
+
+def test_another_tenant_cannot_set_a_runs_callback(tier: Tier, loopback: None) -> None:
+    run_id = create(tier)
+    seen = tier.engine.runs.get(tier.tenant, run_id)
+    with pytest.raises(NotFound):
+        tier.engine.runs.set_callback("t-other", seen, HOOK)
+    assert tier.engine.store.runs.get(run_id).callback_url is None
