@@ -104,7 +104,7 @@ deploy: $(FULL_STAMP)  ## deploy to the AWS account of your credentials; CDK_ARG
 destroy: $(FULL_STAMP)  ## delete the stack (the table and buckets are retained unless removalPolicy=destroy)
 	$(CDK) destroy $(CDK_ARGS)
 
-proto: $(FULL_STAMP)  ## generate the Connect door's code from proto/agent_runtime.proto (buf.gen.yaml; committed, tests/unit/test_connect_proto.py checks it)
+proto: $(FULL_STAMP)  ## generate the Connect door's code from proto/agent_runtime.proto (buf.gen.yaml; committed, tests/doors/connect/test_connect_proto.py checks it)
 	$(VENV)/bin/buf generate
 
 contracts: $(FULL_STAMP)  ## fail if openapi/agent-runtime.yaml or the proto broke since the last release (buf breaking, optic diff: contracts/check.py)

@@ -6,7 +6,7 @@ runtime's service side and on the SDK's local test runner; results and operation
 
 The handlers are taken from a git mirror of the SDK's repository (`git archive` of the examples' src/
 and the conformance tests' handlers/ into bench/.work/, which is git-ignored: no third-party code is
-committed). Each handler module is imported and run as tests/durable/differential.py describes; the
+committed). Each handler module is imported and run as tests/engine/durable/differential.py describes; the
 conformance handlers' `context.invoke` targets come from their SAM templates (template_invoke.yaml).
 """
 
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "layers" / "runtime"))
 
-from tests.durable.differential import (  # noqa: E402
+from tests.engine.durable.differential import (  # noqa: E402
     CALLBACK_RESULT,
     Case,
     Compared,
@@ -377,7 +377,8 @@ def report(rows: list[Row], commit: str, sdk_at_source: str) -> str:
         "conformance tests' `handlers/`), run with aws-durable-execution-sdk-python "
         f"{_version('aws_durable_execution_sdk_python')} and the runner of",
         f"aws-durable-execution-sdk-python-testing {_version('aws_durable_execution_sdk_python_testing')}.",
-        "Made by `bench/differential.py`; what is compared is described in tests/durable/differential.py:",
+        "Made by `bench/differential.py`; what is compared is described in",
+        "tests/engine/durable/differential.py:",
         "status, result, error type, and every operation (type, sub_type, name, status, parent, a digest of",
         "its result or error, its attempt) in code order. Callbacks are answered with the same fixed payload",
         "on both, once the invocation that created them ended.",

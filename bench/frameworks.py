@@ -31,8 +31,8 @@ IMPORTS = {
     "agent_runtime.frameworks.pydantic_ai": "import agent_runtime.frameworks.pydantic_ai",
     "import langgraph.graph (the framework alone)": "import langgraph.graph",
     "agent_runtime.frameworks.langgraph": "import agent_runtime.frameworks.langgraph",
-    "a workflow module with a PydanticAI agent and a LangGraph graph (tests.framework_workflows)": (
-        "import tests.framework_workflows"
+    "a workflow module with a PydanticAI agent and a LangGraph graph (tests.workflows.frameworks.samples)": (
+        "import tests.workflows.frameworks.samples"
     ),
 }
 
@@ -87,7 +87,7 @@ def main() -> None:
         lines.append(f"| {label} | {ms:.0f} | {ms / worker:.2f} |")
     lines += [
         "",
-        "Nothing shipped imports an adapter (tests/unit/test_packaging.py): a deployment whose",
+        "Nothing shipped imports an adapter (tests/test_packaging.py): a deployment whose",
         "workflows use no framework pays nothing, same layer and same imports as before. One whose",
         "workflow modules (AGENT_RUNTIME_WORKFLOW_MODULES) build a PydanticAI agent or a LangGraph",
         "graph pays the framework's import, almost all of the adapter's row, once per cold start of",

@@ -525,7 +525,7 @@ FUNCTIONS += tuple(
 )
 
 # A2A's functions: their routes' contract is A2A 1.0's own (its spec, and the JSON Schema the contract
-# tests hold both bindings to: tests/contract/a2a/), not an OpenAPI document of this repository.
+# tests hold both bindings to: tests/doors/a2a/spec/), not an OpenAPI document of this repository.
 A2A_FUNCTIONS = ("a2a_agent_card", "a2a_jsonrpc", "a2a_http")
 # A2A 1.0 (docs/decisions.md 40-44): public agent cards; the JSON-RPC binding is one HTTP operation
 # (POST /a2a, every method); the HTTP+JSON binding's operations are path suffixes API Gateway can't
@@ -740,8 +740,8 @@ def routes() -> list[tuple[Route, FunctionSpec]]:
 
 def routes_with_other_contracts() -> set[Route]:
     """Routes no OpenAPI document of this repository describes: A2A's (A2A 1.0's own contract, held by
-    tests/a2a/test_a2a_contract.py), Connect's (proto/agent_runtime.proto), MCP's (its own schemas:
-    tests/mcp/) and ACP's seed-document aliases (README; tests/e2e/test_acp_fixes.py)."""
+    tests/doors/a2a/test_a2a_contract.py), Connect's (proto/agent_runtime.proto), MCP's (its own schemas:
+    tests/doors/mcp/) and ACP's seed-document aliases (README; tests/doors/acp/test_acp_fixes.py)."""
     a2a = {route for route, spec in routes() if spec.name in A2A_FUNCTIONS}
     connect = {route for route, spec in routes() if spec.name in CONNECT_FUNCTIONS}  # proto/
     mcp = {route for route, spec in routes() if spec.name in MCP_FUNCTIONS}

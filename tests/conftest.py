@@ -24,7 +24,9 @@ from agent_runtime_local.cloud import LocalCloud, Resources
 from tests.apigw import Reply, call
 
 TEST_ENVIRONMENT = {
-    "AGENT_RUNTIME_WORKFLOW_MODULES": "tests.workflows,tests.durable_workflows,tests.framework_workflows",
+    "AGENT_RUNTIME_WORKFLOW_MODULES": ",".join(
+        ("tests.workflows.samples", "tests.workflows.durable.samples", "tests.workflows.frameworks.samples")
+    ),
     "SSE_WINDOW_SECONDS": "3",
     "SSE_POLL_SECONDS": "0.05",
     "SSE_RETRY_MS": "200",
@@ -38,7 +40,7 @@ TEST_ENVIRONMENT = {
     # An endpoint's circuit opens for 2 s (not a minute) after 10 failures in a row.
     "WEBHOOK_BREAKER_SECONDS": "2",
     # The session's scheduled sweeps leave runs alone: tests that leave a run without an execution on
-    # purpose sweep when they choose (tests/integration/test_reconciler.py, tests/faults/).
+    # purpose sweep when they choose (tests/engine/test_reconciler.py, tests/faults/).
     "RECONCILE_GRACE_SECONDS": "3600",
 }
 

@@ -56,13 +56,13 @@ def test_every_path_the_docs_name_exists() -> None:
 
 def test_the_path_finder_reads_paths_and_leaves_urls() -> None:
     text = (
-        "See `engine/runs.py` and tests/unit/test_architecture.py, then [x](docs/cost.md).\n"
+        "See `engine/runs.py` and tests/test_architecture.py, then [x](docs/cost.md).\n"
         "Not https://example.com/engine/runs.py, `<ApiUrl>console/index.html` or run/the/thing.\n"
         "The folder `functions/api/`, and functions/nothing_here.py.\n"
     )
     assert named_paths(text) == [
         (1, "engine/runs.py"),
-        (1, "tests/unit/test_architecture.py"),
+        (1, "tests/test_architecture.py"),
         (1, "docs/cost.md"),
         (3, "functions/api/"),
         (3, "functions/nothing_here.py"),

@@ -2,7 +2,7 @@
 
 moto runs Lambda code in Docker through one private method, `LambdaFunction._invoke_lambda(self,
 event) -> (result_json, errored, logs)`. Replacing it covers `lambda.invoke` and every Step Functions
-Lambda task. It is private: moto is pinned to 5.2.x and tests/integration/test_moto_hook.py fails
+Lambda task. It is private: moto is pinned to 5.2.x and tests/local/test_moto_hook.py fails
 loudly if the hook changes.
 """
 

@@ -17,8 +17,8 @@
    response serializer tries on a dict, the parse tree of a state machine definition, each JSONPath.
    Together they were about 45% of an echo run's CPU here (bench/reports/profile-after.md).
 
-tests/integration/test_moto_hook.py fails loudly if moto changes under these patches, and
-tests/integration/test_moto_speedups.py checks that the caches change nothing moto answers.
+tests/local/test_moto_hook.py fails loudly if moto changes under these patches, and
+tests/local/test_moto_speedups.py checks that the caches change nothing moto answers.
 """
 
 from __future__ import annotations

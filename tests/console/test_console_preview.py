@@ -8,7 +8,7 @@ import httpx
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.integration.test_artifact_preview import PNG, stored
+from tests.doors.v1.test_artifact_preview import PNG, stored
 
 from .conftest import Browser
 from .test_console import click, create_run, csp_violations, element, sign_in, text_of, wait, wait_for_status

@@ -45,7 +45,7 @@ def test_search_runs_by_id_and_metadata(
 def test_custom_events_read_as_values_and_retries_as_attempts(
     browser: Browser, base_url: str, api_key: str, http: httpx.Client
 ) -> None:
-    # counter (tests/workflows.py) emits progress.note {"message": ...}; flaky makes its second step
+    # counter (tests/workflows/samples.py) emits progress.note {"message": ...}; flaky makes its second step
     # raise RetryableStepError once, so the state machine runs it again.
     run_id = create_run(http, "counter", {"name": "c", "count": 1, "flaky": True})
     wait_for_status(http, run_id, "succeeded", timeout=60)

@@ -9,7 +9,7 @@ convention:
   says `# → 4xx` or `# → 409`-style that it expects one.
 - A block that can't run here (it starts the stack, deploys, or serves forever) has the line
   `<!-- readme-test: skip (why) -->` right before its fence; `console`, `ts` and other languages are
-  not run (the TypeScript is compiled by tests/contract/test_generated_clients.py).
+  not run (the TypeScript is compiled by tests/doors/v1/test_generated_clients.py).
 """
 
 from __future__ import annotations

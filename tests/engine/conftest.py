@@ -3,7 +3,9 @@ no state machine, no workers), with a recording fake orchestrator in place of St
 
 The orchestrator is our own interface (engine/orchestration.py), so a fake of it is fair: it records
 what the engine asked of Step Functions, and a test plays the state machine's part by calling the
-engine's tasks itself. Every AWS API the engine reaches is moto's.
+engine's tasks itself. Every AWS API the engine reaches is moto's. Tests in this folder that take the
+session's `cloud` (through `api` or `tenant`) instead run on the shared stack; tests/conftest.py runs the
+tier's tests first.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ KEY = "testing"  # moto takes any credentials; these never reach AWS
 TABLE = "agent-runtime-engine-tests"
 BUCKET = "agent-runtime-engine-tests"
 STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:agent-runtime-run"
-WORKFLOW_MODULES = ("tests.workflows", "tests.durable_workflows")
+WORKFLOW_MODULES = ("tests.workflows.samples", "tests.workflows.durable.samples")
 BUILTIN = ("agent_runtime.workflows.builtin.echo", "agent_runtime.workflows.builtin.approval")
 # What the engine reads from settings(): the tier's own resources, metrics off, short webhook timings.
 ENVIRONMENT = {
@@ -165,7 +167,7 @@ def tier(clients: dict[str, Any]) -> Iterator[Tier]:
         # A moto mock is already on (the session's local stack): a test here would write into its
         # backends and point its workers' settings at this tier's resources. tests/conftest.py runs
         # tier-less tests first so this never happens; fail loudly if it does.
-        pytest.fail("tests/engine must run before the local stack starts (tests/conftest.py orders them)")
+        pytest.fail("the engine tier must run before the local stack starts (tests/conftest.py orders them)")
     with pytest.MonkeyPatch.context() as patch, mock_aws():  # a fresh moto: the backends reset
         for name, value in ENVIRONMENT.items():
             patch.setenv(name, value)

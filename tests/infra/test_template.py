@@ -159,7 +159,7 @@ def test_every_route_is_in_the_openapi_contract() -> None:
     """Every deployed route is in the v1 contract or in ACP 0.2.3's (openapi/acp-openapi-0.2.3.json)."""
     paths = yaml.safe_load(Path(OPENAPI).read_text())["paths"]
     acp_paths = json.loads(ACP_OPENAPI.read_text())["paths"]
-    # A2A's routes answer to A2A's own contract (tests/contract/a2a/), ACP's aliases to the README.
+    # A2A's routes answer to A2A's own contract (tests/doors/a2a/spec/), ACP's aliases to the README.
     elsewhere = manifest.routes_with_other_contracts()
     missing = [
         f"{route.method} {route.path}"

@@ -269,7 +269,7 @@ def _run_agent(agent: Agent[Any, Any], invocation: _Invocation, **kwargs: Any) -
             _invocation.reset(token)
 
     # The SDK's suspension (a step retried after a timer, from inside the agent's run) is a
-    # BaseException: it leaves the agent's run and the loop as it is (tests/frameworks: retries).
+    # BaseException: it leaves the agent's run and the loop as it is (tests/workflows/frameworks: retries).
     return asyncio.run(run())
 
 
