@@ -605,7 +605,7 @@ FUNCTIONS += tuple(
 )
 
 # MCP (2026-07-28, Streamable HTTP; docs/decisions.md 77): one POST endpoint, every method, so one
-# function; its contract is MCP's own schema and the Tasks extension's (tests/mcp/schemas/). A tool call
+# function; its contract is MCP's own schema and the Tasks extension's (tests/doors/mcp/schemas/). A tool call
 # creates and starts a run, tasks/update answers its checkpoint, tasks/cancel stops it: ACP's grants.
 MCP_FUNCTIONS = ("mcp",)
 FUNCTIONS += (

@@ -184,9 +184,10 @@ def tiers_of(fixtures: set[str], folder: str) -> set[str]:
     return tiers | {tier for tier, folders in TIER_FOLDERS.items() if folder in folders}
 
 
-# `make test` runs under pytest-xdist with --dist loadgroup: the tests in a group run on one worker, so
-# the infra tier synthesizes the CDK app once (its session fixtures), not once per worker.
-XDIST_GROUPS = {"infra": "infra"}
+# `make test` runs under pytest-xdist with --dist loadgroup: a folder's tests named here run on one
+# worker, so the infra tier synthesizes the CDK app once (its session fixtures) and the README's blocks
+# run in their order against one stack, not one per worker.
+XDIST_GROUPS = {"infra": "infra", "docs": "readme"}  # a tier's or a top-level folder's name -> group
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups it marks
@@ -198,8 +199,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         tiers = tiers_of(set(getattr(item, "fixturenames", ())), folder)
         for tier in sorted(tiers):
             item.add_marker(getattr(pytest.mark, tier))
-            if tier in XDIST_GROUPS:
-                item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[tier]))
+        # A group runs first on its worker (xdist schedules the biggest first), so one that started the
+        # in-process stack would leave later tests/engine tests on that worker behind it: those stay out.
+        for name in sorted(tiers | {folder}) if "stack" not in tiers else ():
+            if name in XDIST_GROUPS:
+                item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[name]))
+                break
         # A tier a test declares itself counts as much as one its fixtures or folder give it.
         declared = {mark.name for mark in item.iter_markers()} & {"stack", "e2e", "infra", "browser"}
         if tiers or declared:

@@ -30,7 +30,7 @@ def test_dev_server_serves_the_readme_session_and_stops_on_ctrl_c(tmp_path: Path
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(process, base, 60)
+        wait_until_serving(process, base, 120)
         run = httpx.post(
             f"{base}/v1/runs",
             json={"workflow": {"name": "echo", "version": "0.1.0"}, "input": {"hello": "world"}},
