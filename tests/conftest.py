@@ -190,21 +190,30 @@ def tiers_of(fixtures: set[str], folder: str) -> set[str]:
 XDIST_GROUPS = {"infra": "infra", "docs": "readme"}  # a tier's or a top-level folder's name -> group
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups it marks
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """The xdist group, marked as each test is collected: xdist reads the marks in its own
+    pytest_collection_modifyitems, which runs before this file's."""
+    folder, tiers = _folder_and_tiers(item)
+    # A group runs first on its worker (xdist schedules the biggest first), so one that started the
+    # in-process stack would leave later tests/engine tests on that worker behind it: those stay out.
+    for name in sorted(tiers | {folder}) if "stack" not in tiers else ():
+        if name in XDIST_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[name]))
+            break
+
+
+def _folder_and_tiers(item: pytest.Item) -> tuple[str, set[str]]:
+    relative = item.path.relative_to(TESTS) if item.path.is_relative_to(TESTS) else None
+    folder = relative.parts[0] if relative is not None and len(relative.parts) > 1 else ""
+    return folder, tiers_of(set(getattr(item, "fixturenames", ())), folder)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     tiered: set[str] = set()
     for item in items:
-        relative = item.path.relative_to(TESTS) if item.path.is_relative_to(TESTS) else None
-        folder = relative.parts[0] if relative is not None and len(relative.parts) > 1 else ""
-        tiers = tiers_of(set(getattr(item, "fixturenames", ())), folder)
+        _, tiers = _folder_and_tiers(item)
         for tier in sorted(tiers):
             item.add_marker(getattr(pytest.mark, tier))
-        # A group runs first on its worker (xdist schedules the biggest first), so one that started the
-        # in-process stack would leave later tests/engine tests on that worker behind it: those stay out.
-        for name in sorted(tiers | {folder}) if "stack" not in tiers else ():
-            if name in XDIST_GROUPS:
-                item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[name]))
-                break
         # A tier a test declares itself counts as much as one its fixtures or folder give it.
         declared = {mark.name for mark in item.iter_markers()} & {"stack", "e2e", "infra", "browser"}
         if tiers or declared:

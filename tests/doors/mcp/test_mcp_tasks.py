@@ -374,7 +374,7 @@ def test_a_checkpoint_answered_through_mcp_reads_back_through_v1_as_the_contract
 ) -> None:
     # Its resolution says `via: "mcp"`: the v1 contract's enum and the SDK's models must know the value.
     from agent_runtime_client.models import Checkpoint
-    from tests.contract.test_openapi import conforms as v1_conforms
+    from tests.doors.v1.test_openapi import conforms as v1_conforms
 
     task_id = start_task(http, "approval", {"title": "Q3 report"})["taskId"]
     key = next(iter(until(http, task_id, "input_required")["inputRequests"]))
