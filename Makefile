@@ -56,10 +56,10 @@ test: $(FULL_STAMP)  ## every suite: lint, types, unit, integration, contract, e
 # The inner loop: every test that needs no tier (tests/conftest.py marks them). The folders it ignores
 # are tiers by folder there, so ignoring them only skips collecting what the marks would deselect.
 # No plugin autoloading: schemathesis, hypothesis, langsmith and the rest cost ~3.5 s of start-up and
-# only deselected tests use them; pytest-timeout is loaded for the `timeout` setting.
+# only deselected tests use them; pytest-timeout is loaded for the `timeout` setting, xdist for two workers.
 FAST_TIERS := not (stack or e2e or infra or browser or slow)
 test-fast: $(FULL_STAMP)  ## the inner loop: the tests that need no stack, HTTP, CDK or browser (CONTRIBUTING.md)
-	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(VENV)/bin/pytest -p pytest_timeout -q -m "$(FAST_TIERS)" \
+	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(VENV)/bin/pytest -p pytest_timeout -p xdist.plugin -n 2 -q -m "$(FAST_TIERS)" \
 	  --ignore=tests/infra --ignore=tests/console --ignore=tests/e2e --ignore=tests/docs
 
 lint: $(FULL_STAMP)
