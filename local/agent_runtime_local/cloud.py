@@ -211,14 +211,15 @@ class LocalCloud:
         from agent_runtime_local import faults, lambda_bridge, moto_patches, permissions
         from agent_runtime_local.downloads import DownloadServer
         from agent_runtime_local.persistence import DataDir
+        from agent_runtime_local.unsigned import unsigned
 
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         lambda_bridge.install()
         moto_patches.install()
         # Every client the runtime makes is held to its function's grants and carries the fault switch
-        # (a list check per call while no fault is armed).
-        for observer in (permissions.watch, faults.watch):
+        # (a list check per call while no fault is armed); it calls moto unsigned (unsigned.py).
+        for observer in (permissions.watch, faults.watch, unsigned):
             if observer not in aws.client_observers:
                 aws.client_observers.append(observer)
         if self._data_dir is not None:

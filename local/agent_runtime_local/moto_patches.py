@@ -12,7 +12,8 @@
    in commit order, and before anyone can read them.
 4. The Step Functions interpreter reuses one Lambda client per region: moto builds a new boto3 client
    for every Lambda task (~150 ms of CPU here, a third of an echo run). Its credentials and config are
-   fixed, so one client behaves the same as many.
+   fixed, so one client behaves the same as many. It calls moto unsigned, as every local client
+   (unsigned.py).
 5. What moto redoes on every call though its answer never changes is done once: the member names its
    response serializer tries on a dict, the parse tree of a state machine definition, each JSONPath,
    the list of a response class's methods, the parse tree of each DynamoDB UpdateExpression; a
@@ -188,9 +189,13 @@ def _reuse_lambda_clients() -> None:
     lock = threading.Lock()
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        from agent_runtime_local.unsigned import unsigned
+
         with lock:
             if (region, service) not in clients:
-                clients[(region, service)] = original(region, service, state_credentials)
+                client = original(region, service, state_credentials)
+                unsigned(client)
+                clients[(region, service)] = client
             return clients[(region, service)]
 
     boto_client_for._reused = True  # type: ignore[attr-defined]

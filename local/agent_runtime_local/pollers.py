@@ -32,6 +32,7 @@ from typing import Any
 
 from agent_runtime_local.faults import FunctionKilled
 from agent_runtime_local.lambda_bridge import LocalLambdaContext, resolve_handler
+from agent_runtime_local.unsigned import unsigned
 from functions import manifest
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class StreamPoller(_Poller):
         self._streams = session.client(
             "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com"
         )
+        unsigned(self._streams)
         self._arn = session.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
         self._shard = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"][0][
             "ShardId"
@@ -182,6 +184,7 @@ class QueuePoller(_Poller):
     def __init__(self, queue_url: str, queue_arn: str, spec: manifest.FunctionSpec) -> None:
         super().__init__(f"local-queue-poller-{spec.name}")
         self._sqs = _session().client("sqs")
+        unsigned(self._sqs)
         self._url, self._arn, self._spec = queue_url, queue_arn, spec
         self._pool = ThreadPoolExecutor(QUEUE_WORKERS, thread_name_prefix=spec.name)
         self._busy = 0  # messages handed to the pool and not finished
