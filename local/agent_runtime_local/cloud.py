@@ -208,13 +208,14 @@ class LocalCloud:
         from moto import mock_aws
 
         from agent_runtime import aws
-        from agent_runtime_local import faults, lambda_bridge, moto_patches, permissions
+        from agent_runtime_local import faults, lambda_bridge, memory, moto_patches, permissions
         from agent_runtime_local.downloads import DownloadServer
         from agent_runtime_local.persistence import DataDir
         from agent_runtime_local.unsigned import unsigned
 
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        memory.skip_ec2_tables()  # before lambda_bridge imports moto's Lambda (and with it EC2)
         lambda_bridge.install()
         moto_patches.install()
         # Every client the runtime makes is held to its function's grants and carries the fault switch
@@ -265,6 +266,7 @@ class LocalCloud:
                 },
             )
             self._pollers.start()
+            memory.release_freed_memory()
         except BaseException:
             self.stop()
             raise
