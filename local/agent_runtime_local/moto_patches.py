@@ -2,14 +2,16 @@
 
 1. Every moto API call is atomic, as each call to the real service is: moto's backends are not
    thread-safe (two threads could both pass a DynamoDB condition), so every call but Lambda Invoke
-   (which runs our handlers, which call moto again) takes one lock.
+   (which runs our handlers, which call moto again) takes its service's lock. One lock per service,
+   not one for all: moto's backends share no state across services here (DynamoDB and its stream do,
+   and share one), so a queue poll or an execution start never waits for a DynamoDB write.
 2. A failed TransactWriteItems is rolled back from copies of the items it touched, not of whole tables.
    moto backs every transaction up with a deep copy of each table it names, once per item, so each
    commit cost grew with everything the table held: a long `make dev` session or test run slowed
    until executions starved. What a transaction changes is its items and the table's stream; both
    are restored exactly, so the outcome of every transaction is moto's own.
-3. Writes are reported, inside that lock, to `write_committed` when it is set (persistence.py's journal):
-   in commit order, and before anyone can read them.
+3. Writes are reported, inside their service's lock, to `write_committed` when it is set
+   (persistence.py's journal): in each service's commit order, and before anyone can read them.
 4. The Step Functions interpreter reuses one Lambda client per region: moto builds a new boto3 client
    for every Lambda task (~150 ms of CPU here, a third of an echo run). Its credentials and config are
    fixed, so one client behaves the same as many. It calls moto unsigned, as every local client
@@ -34,7 +36,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+# The lock of DynamoDB and its stream: the one a test takes to keep other writers out of the table.
 moto_lock = threading.RLock()
+_service_locks: dict[str, threading.RLock] = {"dynamodb": moto_lock}
+_service_locks_guard = threading.Lock()
 # Called with ("before-send.<service>.<Operation>", HTTP status) after moto answers a DynamoDB or S3
 # call, still inside moto_lock; None (the default) costs nothing.
 write_committed: Callable[[str, int], None] | None = None
@@ -64,6 +69,25 @@ def install() -> None:
     _pass_plain_attribute_values_through()
 
 
+def service_lock(service: str) -> threading.RLock:
+    """The lock of one moto service ("dynamodb" for DynamoDB and its stream; "s3" for S3; else the
+    endpoint's name, e.g. "sqs", "states")."""
+    lock = _service_locks.get(service)
+    if lock is None:
+        with _service_locks_guard:
+            lock = _service_locks.setdefault(service, threading.RLock())
+    return lock
+
+
+def _service_of(url: str) -> str:
+    host = url.split("/", 3)[2] if "://" in url else url
+    if "dynamodb" in host:
+        return "dynamodb"  # dynamodb.<region>... and streams.dynamodb.<region>...
+    if host.startswith("s3.") or ".s3." in host or host.startswith("s3-"):
+        return "s3"  # path style (s3.amazonaws.com/bucket) and virtual hosts (bucket.s3...)
+    return host.split(".", 1)[0]
+
+
 def _serialize_requests() -> None:
     from moto.core.botocore_stubber import BotocoreStubber
 
@@ -74,7 +98,7 @@ def _serialize_requests() -> None:
     def process_request(self: Any, request: Any) -> Any:
         if "/functions/" in request.url and request.url.endswith("/invocations"):
             return original(self, request)
-        with moto_lock:
+        with service_lock(_service_of(request.url)):
             return original(self, request)
 
     original_call = BotocoreStubber.__call__
@@ -84,7 +108,7 @@ def _serialize_requests() -> None:
         report = write_committed
         if report is None or not event_name.startswith(("before-send.dynamodb.", "before-send.s3.")):
             return original_call(self, event_name, request, **kwargs)
-        with moto_lock:
+        with service_lock(_service_of(request.url)):
             response = original_call(self, event_name, request, **kwargs)
             if response is not None:
                 report(event_name, response.status_code)
