@@ -341,7 +341,8 @@ def dev(
         app = ReloadGuard(
             create_app(require_keys, throttle, allowed_hosts=hosts), reloader, detailed=not require_keys
         )
-        config = uvicorn.Config(app, log_level=log_level)
+        # The gateway serves no WebSocket route: uvicorn need not load a WebSocket library.
+        config = uvicorn.Config(app, log_level=log_level, ws="none")
         # uvicorn.Server re-raises the Ctrl-C it handled (uvicorn.run swallows it the same way).
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.Server(config).run(sockets=[listener])
