@@ -1,4 +1,4 @@
-"""The local stack's clients call moto unsigned, with the User-Agent they were created with.
+"""The local stack's clients call moto unsigned, with a User-Agent built once per client.
 
 moto checks no signature, and takes the account and region it answers for from the URL and the access
 key id, which a signature would only repeat (the local key is no AWS key id: moto's default account,
@@ -23,7 +23,10 @@ def unsigned(client: Any) -> None:
         return
     events = client.meta.events
     service_id = client.meta.service_model.service_id.hyphenize()
+    creator = client._user_agent_creator
     events.unregister(f"request-created.{service_id}", client._request_signer.handler)
-    events.unregister(
-        f"request-created.{service_id}", client._user_agent_creator.rebuild_and_replace_user_agent_handler
-    )
+    events.unregister(f"request-created.{service_id}", creator.rebuild_and_replace_user_agent_handler)
+    # botocore builds the header again for every request from its parts; moto reads it for nothing
+    # the URL doesn't already say (the region), so each client's is built once.
+    user_agent = creator.to_string()
+    creator.to_string = lambda: user_agent

@@ -33,6 +33,7 @@ def test_a_runtime_client_calls_moto_unsigned_and_reaches_the_local_table(cloud:
     # Then both calls went out without a signature, and the item is in the local stack's table
     assert len(sent) == 2
     assert all("Authorization" not in headers for headers in sent)
+    assert sent[0]["User-Agent"] == sent[1]["User-Agent"] and "Botocore/" in sent[0]["User-Agent"]
     assert item == {**key, "v": {"S": "x"}}
 
 
