@@ -12,8 +12,8 @@ from agent_runtime import aws
 from agent_runtime_local.cloud import BUCKET, TABLE, Resources
 
 
-def _sent_headers(client: Any) -> list[dict[str, str]]:
-    sent: list[dict[str, str]] = []
+def _sent_headers(client: Any) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
 
     def record(request: Any, **_: Any) -> None:
         sent.append(dict(request.headers))
@@ -33,7 +33,8 @@ def test_a_runtime_client_calls_moto_unsigned_and_reaches_the_local_table(cloud:
     # Then both calls went out without a signature, and the item is in the local stack's table
     assert len(sent) == 2
     assert all("Authorization" not in headers for headers in sent)
-    assert sent[0]["User-Agent"] == sent[1]["User-Agent"] and "Botocore/" in sent[0]["User-Agent"]
+    agents = [headers["User-Agent"] for headers in sent]
+    assert agents[0] == agents[1] and b"Botocore/" in agents[0]
     assert item == {**key, "v": {"S": "x"}}
 
 
