@@ -5,7 +5,9 @@ EC2's models load, at import, every instance type and its offerings in every reg
 60 MB resident (bench/reports/peer.md) for a service the local stack neither creates nor serves. Those
 two tables are loaded empty; every other moto resource loads as it is. After start-up, the memory that
 start-up freed (moto's region lists parse whole service models in throwaway sessions) is handed back
-to the system.
+to the system. glibc gives each thread that allocates a malloc arena of its own, up to eight per core,
+and the local stack runs many (request workers, one or two per Step Functions execution): two arenas
+are shared instead, as MALLOC_ARENA_MAX=2 would set.
 """
 
 from __future__ import annotations
@@ -40,12 +42,27 @@ def skip_ec2_tables() -> None:
     utils.load_resource = load_resource
 
 
+# mallopt's M_ARENA_MAX (malloc.h).
+M_ARENA_MAX = -8
+MALLOC_ARENAS = 2
+
+
+def _libc() -> Any:
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name) if name is not None else None
+
+
+def share_malloc_arenas() -> None:
+    """Have the process's threads share MALLOC_ARENAS glibc arenas (elsewhere a no-op). Call before
+    the stack starts its threads."""
+    mallopt = getattr(_libc(), "mallopt", None)
+    if mallopt is not None:
+        mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+
+
 def release_freed_memory() -> None:
     """Collect garbage and return the C heap's free pages to the system (glibc; elsewhere a no-op)."""
     gc.collect()
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return
-    trim = getattr(ctypes.CDLL(name), "malloc_trim", None)
+    trim = getattr(_libc(), "malloc_trim", None)
     if trim is not None:
         trim(0)
