@@ -217,6 +217,7 @@ class LocalCloud:
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         memory.skip_ec2_tables()  # before lambda_bridge imports moto's Lambda (and with it EC2)
         memory.share_malloc_arenas()
+        memory.share_service_models()
         lambda_bridge.install()
         moto_patches.install()
         # Every client the runtime makes is held to its function's grants and carries the fault switch

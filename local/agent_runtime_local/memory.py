@@ -5,15 +5,18 @@ EC2's models load, at import, every instance type and its offerings in every reg
 60 MB resident (bench/reports/peer.md) for a service the local stack neither creates nor serves. Those
 two tables are loaded empty; every other moto resource loads as it is. After start-up, the memory that
 start-up freed (moto's region lists parse whole service models in throwaway sessions) is handed back
-to the system. glibc gives each thread that allocates a malloc arena of its own, up to eight per core,
-and the local stack runs many (request workers, one or two per Step Functions execution): two arenas
-are shared instead, as MALLOC_ARENA_MAX=2 would set.
+to the system. Every boto3 session (the runtime makes one per client, moto one per backend region
+list) gets botocore's one data loader instead of one each, so each service model is parsed and held
+once, as within one session. glibc gives each thread that allocates a malloc arena of its own, up to
+eight per core, and the local stack runs many (request workers, one or two per Step Functions
+execution): two arenas are shared instead, as MALLOC_ARENA_MAX=2 would set.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 import sys
 from typing import Any
@@ -58,6 +61,19 @@ def share_malloc_arenas() -> None:
     mallopt = getattr(_libc(), "mallopt", None)
     if mallopt is not None:
         mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+
+
+def share_service_models() -> None:
+    """One botocore data loader for every session of this process (per data path): sessions then share
+    the service models it parses, as the clients of one session do."""
+    import botocore.loaders
+    import botocore.session
+
+    if getattr(botocore.session.create_loader, "_shared", False):
+        return
+    shared = functools.cache(botocore.loaders.create_loader)
+    shared._shared = True  # type: ignore[attr-defined]
+    botocore.session.create_loader = shared  # type: ignore[attr-defined]
 
 
 def release_freed_memory() -> None:

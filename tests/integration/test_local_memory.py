@@ -1,11 +1,16 @@
-"""The local stack leaves out of memory what it never uses (local/agent_runtime_local/memory.py):
-moto's EC2 instance type tables. Checked in a process of its own, as `agent-runtime dev` starts."""
+"""The local stack leaves out of memory what it never uses and holds once what it would hold many
+times (local/agent_runtime_local/memory.py): moto's EC2 instance type tables are not loaded (checked in
+a process of its own, as `agent-runtime dev` starts), and boto3 sessions share one data loader."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+
+import boto3
+
+from agent_runtime_local.cloud import Resources
 
 PROBE = """
 import json
@@ -31,3 +36,13 @@ def test_moto_ec2_instance_tables_are_not_loaded_and_other_resources_are() -> No
     # Then moto's EC2 instance types and offerings are empty, and its other resources load as they are
     assert (loaded["instance_types"], loaded["offerings"]) == (0, 0)
     assert loaded["amis"] > 0
+
+
+def test_boto3_sessions_share_one_data_loader_and_so_their_service_models(cloud: Resources) -> None:
+    # Given two sessions, as the runtime's clients and moto's backends each make their own
+    first, second = boto3.session.Session(), boto3.session.Session()
+    # Then they hold one data loader, and a service model parsed for one is the other's
+    loader = first._session.get_component("data_loader")
+    assert second._session.get_component("data_loader") is loader
+    model = loader.load_service_model("dynamodb", "service-2")
+    assert second._session.get_component("data_loader").load_service_model("dynamodb", "service-2") is model
