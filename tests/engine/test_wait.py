@@ -20,10 +20,10 @@ def test_a_wait_polls_soon_at_first_then_every_poll_interval(tier: Tier) -> None
 
     # When it waits for a second
     seen = tier.engine.runs.wait(tier.tenant, run.run_id, 1.0, sleep=sleep, clock=lambda: now[0])
-    # Then the first polls came 20, 30, 50, 80 and 120 ms apart, the rest every poll interval, and the run is
+    # Then the first polls came 20 to 120 ms apart, the rest every poll interval, and the run is
     # answered as it is once the second has passed
-    assert slept[:5] == [0.02, 0.03, 0.05, 0.08, 0.12]
-    assert set(slept[5:]) == {WAIT_POLL_SECONDS}
+    assert slept[:9] == [0.02, 0.02, 0.02, 0.03, 0.03, 0.04, 0.05, 0.08, 0.12]
+    assert set(slept[9:]) == {WAIT_POLL_SECONDS}
     assert sum(slept) >= 1.0 > sum(slept[:-1])
     assert seen.status == "queued"
 
