@@ -73,7 +73,7 @@ def share_service_models() -> None:
         return
     shared = functools.cache(botocore.loaders.create_loader)
     shared._shared = True  # type: ignore[attr-defined]
-    botocore.session.create_loader = shared  # type: ignore[attr-defined]
+    botocore.session.create_loader = shared
 
 
 def release_freed_memory() -> None:
