@@ -3,12 +3,12 @@ pinned in bench/requirements-langgraph.txt, installed in its own virtualenv unde
 against our local stack (`agent-runtime dev`), one after the other in one run, with one client (httpx).
 
 Per server: sequential create → result latency (p50/p95), then runs/s with 8 concurrent clients for
-a fixed time, and the server's CPU time per run (user + system of the server process and its
-children, from /proc, idle time included). LangGraph: POST /runs/wait (stateless); ours: POST /v1/runs
-then GET /v1/runs/{id}/wait. Writes bench/reports/peer.md and peer.json with the ratios against the
-targets of issue 14.
+a fixed time, the server's CPU time per run (user + system of the server process and its
+children, from /proc, idle time included) and its resident memory after the load (VmRSS of the process
+tree). LangGraph: POST /runs/wait (stateless); ours: POST /v1/runs then GET /v1/runs/{id}/wait. Writes
+bench/reports/peer.md and peer.json with the ratios against the targets of issue 22.
 
-Run: .venv/bin/python bench/peer.py [--sequential N] [--seconds S]
+Run: .venv/bin/python bench/peer.py [--sequential N] [--seconds S] [--report NAME]
 (one run on a noisy 2-core machine: compare the ratios, measured in the same run)
 """
 
@@ -41,8 +41,8 @@ REPORTS = ROOT / "bench" / "reports"
 CLIENTS = 8
 STARTUP_SECONDS = 180
 INPUT = {"n": 1}
-# Issue 14's targets: ours / LangGraph's.
-TARGETS = {"throughput": 0.3, "cpu_per_run": 4.0, "sequential_p50": 0.25}
+# Issue 22's targets: ours / LangGraph's.
+TARGETS = {"throughput": 0.3, "cpu_per_run": 5.0, "rss": 2.0, "sequential_p50": 0.1}
 
 ECHO_GRAPH = '''"""Echo: the output is the input."""
 
@@ -123,6 +123,20 @@ def cpu_seconds(pid: int) -> float:
         total += sum(int(f) for f in fields[11:15]) / tick
         pending += _children(current)
     return total
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory (VmRSS) of `pid` and its live descendants, in MB."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+        except FileNotFoundError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        pending += _children(current)
+    return total / 1024
 
 
 @contextmanager
@@ -242,6 +256,7 @@ def measure(
         "runs_per_second": completed / elapsed,
         "cpu_ms_per_run": concurrent_cpu * 1000 / max(completed, 1),
         "server_cpu_seconds": concurrent_cpu,
+        "rss_mb": rss_mb(pid),
         "errors": errors[:5],
     }
 
@@ -305,12 +320,14 @@ def report(results: dict[str, Any]) -> str:
     ratios = {
         "throughput": ours["runs_per_second"] / lg["runs_per_second"],
         "cpu_per_run": ours["cpu_ms_per_run"] / lg["cpu_ms_per_run"],
+        "rss": ours["rss_mb"] / lg["rss_mb"],
         "sequential_p50": ours["p50_ms"] / lg["p50_ms"],
     }
     results["ratios"] = ratios
     met = {
         "throughput": ratios["throughput"] >= TARGETS["throughput"],
         "cpu_per_run": ratios["cpu_per_run"] <= TARGETS["cpu_per_run"],
+        "rss": ratios["rss"] <= TARGETS["rss"],
         "sequential_p50": ratios["sequential_p50"] <= TARGETS["sequential_p50"],
     }
     results["targets_met"] = met
@@ -338,14 +355,16 @@ def report(results: dict[str, Any]) -> str:
         row("sequential CPU ms / run", "sequential_cpu_ms_per_run", ".1f"),
         row(f"runs/s at {CLIENTS} clients", "runs_per_second", ".1f"),
         row(f"CPU ms / run at {CLIENTS} clients", "cpu_ms_per_run", ".1f"),
+        row("resident memory MB after the load", "rss_mb", ".0f"),
         "",
-        "| target (issue 14) | ratio | |",
+        "| target (issue 22) | ratio | |",
         "| --- | ---: | --- |",
         *(
             f"| {label} | {ratios[key]:.2f}x | {verdict[met[key]]} |"
             for key, label in (
                 ("throughput", f"throughput at {CLIENTS} clients >= {TARGETS['throughput']}x LangGraph's"),
                 ("cpu_per_run", f"server CPU per run <= {TARGETS['cpu_per_run']:.0f}x LangGraph's"),
+                ("rss", f"resident memory <= {TARGETS['rss']:.0f}x LangGraph's"),
                 ("sequential_p50", f"sequential p50 <= {TARGETS['sequential_p50']}x LangGraph's"),
             )
         ),
@@ -366,6 +385,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sequential", type=int, default=40, help="sequential runs per server")
     parser.add_argument("--seconds", type=float, default=30, help="seconds of 8-client load per server")
+    parser.add_argument("--report", default="peer", help="report name: bench/reports/NAME.md and NAME.json")
     args = parser.parse_args()
     results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "seconds": args.seconds}
     results["langgraph"] = run_langgraph(args.sequential, args.seconds)
@@ -373,8 +393,8 @@ def main() -> None:
     results["ours"] = run_ours(args.sequential, args.seconds)
     text = report(results)
     REPORTS.mkdir(exist_ok=True)
-    (REPORTS / "peer.md").write_text(text)
-    (REPORTS / "peer.json").write_text(json.dumps(results, indent=1) + "\n")
+    (REPORTS / f"{args.report}.md").write_text(text)
+    (REPORTS / f"{args.report}.json").write_text(json.dumps(results, indent=1) + "\n")
     print(text)
 
 

@@ -151,8 +151,10 @@ def main() -> None:
     leaves: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
     waits = 0
-    for line in raw.read_text().splitlines():
+    for line in raw.read_text().split("\n"):  # not splitlines: a frame name may hold \x1c or \u2028
         frames, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue  # the last, empty line (or a frame name py-spy wrote across lines)
         stack, n = frames.split(";"), int(count)
         if stack[-1].startswith(LOCK_WAIT):
             waits += n
@@ -205,7 +207,7 @@ def main() -> None:
         f"- server CPU per echo run: **{cpu * 1000 / max(completed, 1):.0f} ms** ({cpu:.1f} s of CPU)",
         f"- moto's share of the server's CPU: **{figures['moto_share']:.0%}**, about "
         f"{figures['moto_share'] * figures['cpu_ms_per_run']:.0f} ms of each run",
-        f"- samples: {total} ({waits} more were waits on the moto lock, left out)",
+        f"- samples: {total} ({waits} more were waits on a moto lock, left out)",
         *(f"- client error: {error}" for error in errors[:3]),
         "",
         *compared,

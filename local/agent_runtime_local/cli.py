@@ -273,6 +273,10 @@ def dev(
     # which it sets again), so a client a module makes at import reaches the local stack, not AWS.
     import moto.core.models  # noqa: F401
 
+    from agent_runtime_local.memory import skip_ec2_tables
+
+    skip_ec2_tables()  # before the user's modules could import moto's EC2 (memory.py)
+
     local_aws = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
     os.environ.update({**local_aws, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION})
     os.environ.pop("AWS_PROFILE", None)
@@ -337,7 +341,8 @@ def dev(
         app = ReloadGuard(
             create_app(require_keys, throttle, allowed_hosts=hosts), reloader, detailed=not require_keys
         )
-        config = uvicorn.Config(app, log_level=log_level)
+        # The gateway serves no WebSocket route: uvicorn need not load a WebSocket library.
+        config = uvicorn.Config(app, log_level=log_level, ws="none")
         # uvicorn.Server re-raises the Ctrl-C it handled (uvicorn.run swallows it the same way).
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.Server(config).run(sockets=[listener])

@@ -208,17 +208,21 @@ class LocalCloud:
         from moto import mock_aws
 
         from agent_runtime import aws
-        from agent_runtime_local import faults, lambda_bridge, moto_patches, permissions
+        from agent_runtime_local import faults, lambda_bridge, memory, moto_patches, permissions
         from agent_runtime_local.downloads import DownloadServer
         from agent_runtime_local.persistence import DataDir
+        from agent_runtime_local.unsigned import unsigned
 
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        memory.skip_ec2_tables()  # before lambda_bridge imports moto's Lambda (and with it EC2)
+        memory.share_malloc_arenas()
+        memory.share_service_models()
         lambda_bridge.install()
         moto_patches.install()
         # Every client the runtime makes is held to its function's grants and carries the fault switch
-        # (a list check per call while no fault is armed).
-        for observer in (permissions.watch, faults.watch):
+        # (a list check per call while no fault is armed); it calls moto unsigned (unsigned.py).
+        for observer in (permissions.watch, faults.watch, unsigned):
             if observer not in aws.client_observers:
                 aws.client_observers.append(observer)
         if self._data_dir is not None:
@@ -264,6 +268,7 @@ class LocalCloud:
                 },
             )
             self._pollers.start()
+            memory.release_freed_memory()
         except BaseException:
             self.stop()
             raise

@@ -2,20 +2,25 @@
 
 1. Every moto API call is atomic, as each call to the real service is: moto's backends are not
    thread-safe (two threads could both pass a DynamoDB condition), so every call but Lambda Invoke
-   (which runs our handlers, which call moto again) takes one lock.
+   (which runs our handlers, which call moto again) takes its service's lock. One lock per service,
+   not one for all: moto's backends share no state across services here (DynamoDB and its stream do,
+   and share one), so a queue poll or an execution start never waits for a DynamoDB write.
 2. A failed TransactWriteItems is rolled back from copies of the items it touched, not of whole tables.
    moto backs every transaction up with a deep copy of each table it names, once per item, so each
    commit cost grew with everything the table held: a long `make dev` session or test run slowed
    until executions starved. What a transaction changes is its items and the table's stream; both
    are restored exactly, so the outcome of every transaction is moto's own.
-3. Writes are reported, inside that lock, to `write_committed` when it is set (persistence.py's journal):
-   in commit order, and before anyone can read them.
+3. Writes are reported, inside their service's lock, to `write_committed` when it is set
+   (persistence.py's journal): in each service's commit order, and before anyone can read them.
 4. The Step Functions interpreter reuses one Lambda client per region: moto builds a new boto3 client
    for every Lambda task (~150 ms of CPU here, a third of an echo run). Its credentials and config are
-   fixed, so one client behaves the same as many.
+   fixed, so one client behaves the same as many. It calls moto unsigned, as every local client
+   (unsigned.py).
 5. What moto redoes on every call though its answer never changes is done once: the member names its
-   response serializer tries on a dict, the parse tree of a state machine definition, each JSONPath.
-   Together they were about 45% of an echo run's CPU here (bench/reports/profile-after.md).
+   response serializer tries on a dict, the parse tree of a state machine definition, each JSONPath,
+   the list of a response class's methods, the parse tree of each DynamoDB UpdateExpression; a
+   DynamoDB attribute value already in its wire form is not walked member by member again.
+   Together they were about 60% of an echo run's CPU here (bench/reports/profile-after.md).
 
 tests/local/test_moto_hook.py fails loudly if moto changes under these patches, and
 tests/local/test_moto_speedups.py checks that the caches change nothing moto answers.
@@ -31,7 +36,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+# The lock of DynamoDB and its stream: the one a test takes to keep other writers out of the table.
 moto_lock = threading.RLock()
+_service_locks: dict[str, threading.RLock] = {"dynamodb": moto_lock}
+_service_locks_guard = threading.Lock()
 # Called with ("before-send.<service>.<Operation>", HTTP status) after moto answers a DynamoDB or S3
 # call, still inside moto_lock; None (the default) costs nothing.
 write_committed: Callable[[str, int], None] | None = None
@@ -56,6 +64,28 @@ def install() -> None:
     _cache_response_aliases()
     _parse_each_definition_once()
     _parse_each_json_path_once()
+    _list_response_methods_once()
+    _parse_each_update_expression_once()
+    _pass_plain_attribute_values_through()
+
+
+def service_lock(service: str) -> threading.RLock:
+    """The lock of one moto service ("dynamodb" for DynamoDB and its stream; "s3" for S3; else the
+    endpoint's name, e.g. "sqs", "states")."""
+    lock = _service_locks.get(service)
+    if lock is None:
+        with _service_locks_guard:
+            lock = _service_locks.setdefault(service, threading.RLock())
+    return lock
+
+
+def _service_of(url: str) -> str:
+    host = url.split("/", 3)[2] if "://" in url else url
+    if "dynamodb" in host:
+        return "dynamodb"  # dynamodb.<region>... and streams.dynamodb.<region>...
+    if host.startswith("s3.") or ".s3." in host or host.startswith("s3-"):
+        return "s3"  # path style (s3.amazonaws.com/bucket) and virtual hosts (bucket.s3...)
+    return host.split(".", 1)[0]
 
 
 def _serialize_requests() -> None:
@@ -68,7 +98,7 @@ def _serialize_requests() -> None:
     def process_request(self: Any, request: Any) -> Any:
         if "/functions/" in request.url and request.url.endswith("/invocations"):
             return original(self, request)
-        with moto_lock:
+        with service_lock(_service_of(request.url)):
             return original(self, request)
 
     original_call = BotocoreStubber.__call__
@@ -78,7 +108,7 @@ def _serialize_requests() -> None:
         report = write_committed
         if report is None or not event_name.startswith(("before-send.dynamodb.", "before-send.s3.")):
             return original_call(self, event_name, request, **kwargs)
-        with moto_lock:
+        with service_lock(_service_of(request.url)):
             response = original_call(self, event_name, request, **kwargs)
             if response is not None:
                 report(event_name, response.status_code)
@@ -183,9 +213,13 @@ def _reuse_lambda_clients() -> None:
     lock = threading.Lock()
 
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        from agent_runtime_local.unsigned import unsigned
+
         with lock:
             if (region, service) not in clients:
-                clients[(region, service)] = original(region, service, state_credentials)
+                client = original(region, service, state_credentials)
+                unsigned(client)
+                clients[(region, service)] = client
             return clients[(region, service)]
 
     boto_client_for._reused = True  # type: ignore[attr-defined]
@@ -290,3 +324,125 @@ def _parse_each_json_path_once() -> None:
     cached = functools.lru_cache(maxsize=1024)(parse)
     cached._parse_once = True  # type: ignore[attr-defined]
     setattr(json_path, "parse", cached)  # noqa: B010 (not re-exported for mypy)
+
+
+def _list_response_methods_once() -> None:
+    """moto lists a response class's methods with inspect.getmembers on every call it dispatches, to
+    check the action is one of them (4% of an echo run's CPU here). A class's methods are fixed once
+    moto is imported and patched (install runs first), so each class's list is made once."""
+    from moto.core import responses
+
+    original = getattr(responses, "method_names_from_class")  # noqa: B009 (not re-exported for mypy)
+    if getattr(original, "_listed_once", False):
+        return
+    _expect_signature(original, ["clazz"])
+    cached = functools.cache(original)
+    cached._listed_once = True  # type: ignore[attr-defined]
+    setattr(responses, "method_names_from_class", cached)  # noqa: B010 (not re-exported for mypy)
+
+
+# Distinct UpdateExpression texts whose parse trees are kept (the runtime writes a few dozen shapes).
+UPDATE_EXPRESSION_CACHE_LIMIT = 1024
+
+
+def _parse_each_update_expression_once() -> None:
+    """moto parses an Update's UpdateExpression twice per call (checking the request, then applying it)
+    and deep-copies the tree before each validation, which rewrites the copy: 13% of an echo run's CPU
+    here. The tree depends only on the expression's text and moto only reads it (find_clauses) or
+    copies it, so each text is parsed once, and its copies are unpickled from one pickle of it (a fifth
+    of what a deepcopy costs; the same tree). An expression moto can't parse raises from moto's own
+    parser every time (failures are not cached)."""
+    import pickle
+
+    from moto.dynamodb.parsing import expressions, validators
+
+    parser: Any = getattr(expressions, "UpdateExpressionParser")  # noqa: B009 (untyped for mypy)
+    original = parser.make.__func__
+    if getattr(original, "_parse_once", False):
+        return
+    _expect_signature(original, ["cls", "expression_str"])
+    trees: dict[str, Any] = {}
+    # id of a cached tree -> (the tree, kept so its id is not reused; its pickle)
+    pickles: dict[int, tuple[Any, bytes]] = {}
+    lock = threading.Lock()
+
+    def make(cls: Any, expression_str: str) -> Any:
+        tree = trees.get(expression_str)
+        if tree is None or cls is not parser:
+            tree = original(cls, expression_str)
+            if cls is not parser:
+                return tree
+            with lock:
+                if len(trees) >= UPDATE_EXPRESSION_CACHE_LIMIT:
+                    trees.clear()
+                    pickles.clear()
+                trees[expression_str] = tree
+                pickles[id(tree)] = (tree, pickle.dumps(tree, pickle.HIGHEST_PROTOCOL))
+        return tree
+
+    def deepcopy(value: Any, memo: Any = None) -> Any:
+        cached = pickles.get(id(value))
+        if cached is not None and cached[0] is value and memo is None:
+            return pickle.loads(cached[1])  # noqa: S301 (our own pickle of moto's parse tree)
+        return copy.deepcopy(value, memo)
+
+    make._parse_once = True  # type: ignore[attr-defined]
+    make._original = original  # type: ignore[attr-defined]
+    parser.make = classmethod(make)
+    setattr(validators, "deepcopy", deepcopy)  # noqa: B010 (not re-exported for mypy)
+
+
+# The members of DynamoDB's (and DynamoDB Streams') AttributeValue shape.
+ATTRIBUTE_VALUE_MEMBERS = frozenset({"S", "N", "B", "SS", "NS", "BS", "M", "L", "NULL", "BOOL"})
+
+
+def _plain_attribute_value(value: Any) -> bool:
+    """Whether `value` is an AttributeValue moto's JSON serializer would write out unchanged: one
+    member, strings where the model has strings, booleans where it has booleans, and M and L made of
+    such values. Binary (B, BS) is left to moto, which base64-encodes it."""
+    if type(value) is not dict or len(value) != 1:
+        return False
+    ((kind, inner),) = value.items()
+    if kind in ("S", "N"):
+        return type(inner) is str
+    if kind in ("NULL", "BOOL"):
+        return type(inner) is bool
+    if kind in ("SS", "NS"):
+        return type(inner) is list and all(type(member) is str for member in inner)
+    if kind == "M":
+        return type(inner) is dict and all(
+            type(name) is str and _plain_attribute_value(member) for name, member in inner.items()
+        )
+    if kind == "L":
+        return type(inner) is list and all(_plain_attribute_value(member) for member in inner)
+    return False
+
+
+def _pass_plain_attribute_values_through() -> None:
+    """moto serializes every DynamoDB item it answers (GetItem, Query, stream records) by walking each
+    attribute value against the AttributeValue shape, member by member, though what it holds is
+    already the wire form ({"S": "text"}, {"M": {...}}): a tenth of an echo run's CPU here. A value
+    that _plain_attribute_value accepts is written as it is, which is what that walk produces for it
+    (tests/integration/test_moto_speedups.py compares the two); any other goes through moto's."""
+    from moto.core import serialize
+
+    serializer = serialize.BaseJSONSerializer
+    original = serializer._serialize_type_structure
+    if getattr(original, "_plain_values", False):
+        return
+    _expect_signature(original, ["self", "serialized", "value", "shape", "key"])
+
+    @functools.wraps(original)  # __wrapped__: moto's own, for the test that compares the two
+    def _serialize_type_structure(self: Any, serialized: Any, value: Any, shape: Any, key: str) -> None:
+        if (
+            key
+            and shape.name == "AttributeValue"
+            and shape.members.keys() == ATTRIBUTE_VALUE_MEMBERS
+            and _plain_attribute_value(value)
+        ):
+            serialized[self.get_serialized_name(shape, key)] = value
+            return
+        original(self, serialized, value, shape, key)
+
+    _serialize_type_structure._plain_values = True  # type: ignore[attr-defined]
+    serializer._serialize_type_structure = _serialize_type_structure  # type: ignore[method-assign]

@@ -3,8 +3,10 @@ survives a stop or a `kill -9`.
 
 moto keeps DynamoDB and S3 in memory. Every call the runtime's clients (agent_runtime.aws) make that
 changes them (JOURNALED) is appended to `journal-<generation>.jsonl` once moto has applied it, inside
-the lock that makes each moto call atomic (moto_patches.moto_lock), so the journal is in commit order
-and no one can read a change before its record is written. One os.write per record on an O_APPEND
+the lock that makes each of the service's moto calls atomic (moto_patches.service_lock), so each
+service's records are in commit order and no one can read a change before its record is written (the
+two services share no state; a write of S3 and one of DynamoDB made in that order by one thread are
+journaled in that order). One os.write per record on an O_APPEND
 file: once it returns the kernel has it, and a killed process loses nothing it acknowledged (a power
 loss can lose what the page cache held: there is no fsync per record). S3 object bodies are files
 under `blobs/`, named by their SHA-256, written before the call.
@@ -131,6 +133,7 @@ class DataDir:
         self._lock_fd: int | None = None
         self._journal_fd: int | None = None
         self._pending = threading.local()
+        self._append_lock = threading.Lock()
         # Set once a journal write failed (a full disk): every later call is refused (fail-stop).
         self.failed: OSError | None = None
 
@@ -426,7 +429,7 @@ class DataDir:
         self._pending.record = None
 
     def _committed(self, event_name: str, status: int) -> None:
-        """Called by moto_patches inside moto_lock after moto answered a write of this thread."""
+        """Called by moto_patches inside the service's lock after moto answered a write of this thread."""
         record = getattr(self._pending, "record", None)
         if record is None or status >= 300 or self._journal_fd is None:
             return
@@ -453,8 +456,9 @@ class DataDir:
         fd = self._journal_fd
         assert fd is not None  # _committed returns before this without one
         view = memoryview(line)
-        while view:
-            view = view[os.write(fd, view) :]
+        with self._append_lock:  # DynamoDB's and S3's writers append under locks of their own
+            while view:
+                view = view[os.write(fd, view) :]
 
 
 def _unavailable(operation: str, error: OSError) -> Exception:

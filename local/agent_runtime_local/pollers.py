@@ -14,12 +14,17 @@ queue and invoke the manifest's functions with the events Lambda would deliver.
   AGENT_RUNTIME_LOCAL_SCHEDULE_SECONDS sets another period for all of them (tests use about a second).
 
 Everything here talks to moto in this process; the only network traffic is the handlers' own
-webhook POSTs. The pollers are bounded (batch sizes, a fixed pool, one scheduled invocation at a
-time) and stop when asked.
+webhook POSTs. The stream is read from moto's shard directly, under DynamoDB's lock, as GetRecords
+reads it: serializing every record's images for GetRecords and parsing them back was a tenth of an
+echo run's CPU, for records most of which the filter then drops (only those it passes are copied).
+The pollers are bounded (batch sizes, a fixed pool, one scheduled invocation at a time) and stop
+when asked.
 """
 
 from __future__ import annotations
 
+import calendar
+import copy
 import json
 import logging
 import os
@@ -30,8 +35,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from agent_runtime_local import moto_patches
 from agent_runtime_local.faults import FunctionKilled
 from agent_runtime_local.lambda_bridge import LocalLambdaContext, resolve_handler
+from agent_runtime_local.unsigned import unsigned
 from functions import manifest
 
 log = logging.getLogger(__name__)
@@ -65,15 +72,23 @@ def _invoke(spec: manifest.FunctionSpec, event: dict[str, Any]) -> Any:
         raise RuntimeError(f"{spec.name}: {killed}") from killed
 
 
+def _epoch_seconds(moment: datetime) -> float:
+    """What GetRecords answers for a stream record's time: moto keeps it as a naive UTC datetime and
+    writes it as epoch seconds truncated to the millisecond."""
+    if moment.tzinfo is not None:
+        return moment.timestamp()
+    return calendar.timegm(moment.timetuple()) + (moment.microsecond // 1000) / 1000.0
+
+
 def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    """A stream record as Lambda delivers it: its one timestamp (dynamodb.ApproximateCreationDateTime,
-    the only one in GetRecords' model) in epoch seconds. Nothing else needs converting, so the images
-    are not walked."""
-    stream = record.get("dynamodb")
+    """A stream record as Lambda delivers it, a copy of moto's: its one timestamp
+    (dynamodb.ApproximateCreationDateTime, the only one in GetRecords' model) in epoch seconds, the rest
+    (bytes of binary attributes included, as GetRecords parses them) as moto holds it."""
+    copied: dict[str, Any] = copy.deepcopy(record)
+    stream = copied.get("dynamodb")
     if isinstance(stream, dict) and isinstance(stream.get("ApproximateCreationDateTime"), datetime):
-        stream = {**stream, "ApproximateCreationDateTime": stream["ApproximateCreationDateTime"].timestamp()}
-        return {**record, "dynamodb": stream}
-    return dict(record)
+        stream["ApproximateCreationDateTime"] = _epoch_seconds(stream["ApproximateCreationDateTime"])
+    return copied
 
 
 def _session() -> Any:
@@ -110,16 +125,6 @@ class _Poller(threading.Thread):
         raise NotImplementedError
 
 
-def _forget_iterators() -> None:
-    """moto keeps every shard iterator it ever issued; this poller never reuses one, so drop them
-    (otherwise `make dev` grows by a few MB a minute while idle)."""
-    from moto.dynamodbstreams.models import dynamodbstreams_backends
-
-    for account in list(dynamodbstreams_backends.values()):
-        for region in list(account.values()):
-            region.shard_iterators.clear()
-
-
 class StreamPoller(_Poller):
     """Reads the table's stream from its start and feeds table-stream functions."""
 
@@ -127,52 +132,44 @@ class StreamPoller(_Poller):
 
     def __init__(self, table: str, specs: list[manifest.FunctionSpec]) -> None:
         super().__init__("local-stream-poller")
-        session = _session()
-        # botocore resolves stream calls to account-based hosts (<account>.streams-ddb...), which moto
-        # 5.2 does not route; the classic regional endpoint it does.
-        region = session.region_name
-        self._streams = session.client(
-            "dynamodbstreams", endpoint_url=f"https://streams.dynamodb.{region}.amazonaws.com"
-        )
-        self._arn = session.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
-        self._shard = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"][0][
-            "ShardId"
-        ]
-        self._last: str | None = None  # the sequence number of the last record handed over
+        self._table = table
+        self._arn = _session().client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        self._last: int | None = None  # the sequence number of the last record handed over
         self._specs = specs
 
-    def _iterator(self) -> str:
-        # A fresh iterator per poll, from the last record seen: moto rolls a failed transaction back by
-        # restoring a copy of the table, stream included, and an old iterator keeps reading the
-        # discarded copy.
-        position: dict[str, str] = (
-            {"ShardIteratorType": "TRIM_HORIZON"}
-            if self._last is None
-            else {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._last}
-        )
-        iterator: str = self._streams.get_shard_iterator(
-            StreamArn=self._arn, ShardId=self._shard, **position
-        )["ShardIterator"]
-        return iterator
+    def _records(self) -> list[dict[str, Any]]:
+        """The next records after the last one handed over, as moto holds them (GetRecords' Limit of
+        STREAM_BATCH), read under DynamoDB's lock: each whole, and none a transaction then rolls back."""
+        from moto.dynamodb.models import dynamodb_backends
+
+        from agent_runtime_local.cloud import ACCOUNT, REGION
+
+        with moto_patches.service_lock("dynamodb"):
+            shard = dynamodb_backends[ACCOUNT][REGION].get_table(self._table).stream_shard
+            if shard is None:
+                return []
+            start = shard.starting_sequence_number if self._last is None else self._last + 1
+            return list(shard.get(start, STREAM_BATCH))
 
     def poll(self) -> bool:
-        response = self._streams.get_records(ShardIterator=self._iterator(), Limit=STREAM_BATCH)
-        records = [{**_jsonable(r), "eventSourceARN": self._arn} for r in response.get("Records", [])]
+        records = self._records()
+        for spec in self._specs:
+            pattern = json.loads(spec.trigger_filter) if spec.trigger_filter else None
+            wanted = [
+                {**_jsonable(r), "eventSourceARN": self._arn}
+                for r in records
+                if pattern is None or matches(pattern, r)
+            ]
+            if not wanted:
+                continue  # as in the cloud: filtered records never invoke the function
+            for attempt in range(1, STREAM_BATCH_ATTEMPTS + 1):
+                try:
+                    _invoke(spec, {"Records": wanted})
+                    break
+                except Exception:
+                    log.exception("%s failed on a stream batch (attempt %d)", spec.name, attempt)
         if records:
-            for spec in self._specs:
-                pattern = json.loads(spec.trigger_filter) if spec.trigger_filter else None
-                wanted = [r for r in records if pattern is None or matches(pattern, r)]
-                if not wanted:
-                    continue  # as in the cloud: filtered records never invoke the function
-                for attempt in range(1, STREAM_BATCH_ATTEMPTS + 1):
-                    try:
-                        _invoke(spec, {"Records": wanted})
-                        break
-                    except Exception:
-                        log.exception("%s failed on a stream batch (attempt %d)", spec.name, attempt)
-        if records:
-            self._last = records[-1]["dynamodb"]["SequenceNumber"]
-        _forget_iterators()
+            self._last = int(records[-1]["dynamodb"]["SequenceNumber"])
         return len(records) == STREAM_BATCH  # a full batch: more may be waiting
 
 
@@ -182,6 +179,7 @@ class QueuePoller(_Poller):
     def __init__(self, queue_url: str, queue_arn: str, spec: manifest.FunctionSpec) -> None:
         super().__init__(f"local-queue-poller-{spec.name}")
         self._sqs = _session().client("sqs")
+        unsigned(self._sqs)
         self._url, self._arn, self._spec = queue_url, queue_arn, spec
         self._pool = ThreadPoolExecutor(QUEUE_WORKERS, thread_name_prefix=spec.name)
         self._busy = 0  # messages handed to the pool and not finished

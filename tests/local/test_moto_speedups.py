@@ -50,8 +50,7 @@ def test_items_and_stream_records_of_every_attribute_type_come_back_as_written(c
     images: list[Any] = []
     last: str | None = None
     while True:  # the session's table has many records before this one: read to the end
-        # A fresh iterator per page, as the local stack's stream poller reads (it makes moto forget
-        # the iterators it has handed out, which may be this test's between two calls: read again).
+        # A fresh iterator per page, from the last record read (a missing iterator: read again).
         position = (
             {"ShardIteratorType": "TRIM_HORIZON"}
             if last is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import re
@@ -47,6 +48,10 @@ log = logging.getLogger(__name__)
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 STOP_ATTEMPTS = 5
 WAIT_POLL_SECONDS = 0.2
+# A wait's first polls come sooner, so a run that ends quickly (an echo run on the local stack ends
+# 50-110 ms after it is created) is answered within 20-30 ms of it and not a whole poll later: in the
+# first 0.4 s, nine reads instead of two.
+WAIT_FIRST_POLLS = (0.02, 0.02, 0.02, 0.03, 0.03, 0.04, 0.05, 0.08, 0.12)
 SCAN_PAGE = 100
 
 
@@ -362,11 +367,12 @@ class Runs:
         `timeout` seconds have passed. Polls read only the run item; its payloads (which may be in S3)
         are loaded once, for the answer."""
         deadline = clock() + timeout
+        polls = itertools.chain(WAIT_FIRST_POLLS, itertools.repeat(WAIT_POLL_SECONDS))
         while True:
             record = self.record(tenant_id, run_id)
             if until(RunProgress(record.run_id, record.status, record.event_seq)) or clock() >= deadline:
                 return self.view(record)
-            sleep(WAIT_POLL_SECONDS)
+            sleep(next(polls))
 
     # -- callback --------------------------------------------------------------------------------
     def set_callback(

@@ -1,0 +1,84 @@
+"""What the local stack keeps out of its resident memory.
+
+moto imports its EC2 models for Lambda (VPC configs) and Step Functions (its Batch integration), and
+EC2's models load, at import, every instance type and its offerings in every region and zone: about
+60 MB resident (bench/reports/peer.md) for a service the local stack neither creates nor serves. Those
+two tables are loaded empty; every other moto resource loads as it is. After start-up, the memory that
+start-up freed (moto's region lists parse whole service models in throwaway sessions) is handed back
+to the system. Every boto3 session (the runtime makes one per client, moto one per backend region
+list) gets botocore's one data loader instead of one each, so each service model is parsed and held
+once, as within one session. glibc gives each thread that allocates a malloc arena of its own, up to
+eight per core, and the local stack runs many (request workers, one or two per Step Functions
+execution): two arenas are shared instead, as MALLOC_ARENA_MAX=2 would set.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+import gc
+import sys
+from typing import Any
+
+EC2_INSTANCE_TYPES = "ec2/resources/instance_types.json"
+EC2_OFFERINGS = "ec2/resources/instance_type_offerings/"
+
+
+def skip_ec2_tables() -> None:
+    """Load moto's EC2 instance type tables empty. Call before anything imports moto's EC2 models
+    (a no-op once they are imported, as in a process that already used them)."""
+    from moto.utilities import utils
+
+    if "moto.ec2.models.instance_types" in sys.modules or getattr(utils.load_resource, "_lean", False):
+        return
+    original = utils.load_resource
+
+    def load_resource(resource: str) -> Any:
+        if resource == EC2_INSTANCE_TYPES:
+            return {}
+        if resource.startswith(EC2_OFFERINGS):
+            return []
+        return original(resource)
+
+    load_resource._lean = True  # type: ignore[attr-defined]
+    utils.load_resource = load_resource
+
+
+# mallopt's M_ARENA_MAX (malloc.h).
+M_ARENA_MAX = -8
+MALLOC_ARENAS = 2
+
+
+def _libc() -> Any:
+    name = ctypes.util.find_library("c")
+    return ctypes.CDLL(name) if name is not None else None
+
+
+def share_malloc_arenas() -> None:
+    """Have the process's threads share MALLOC_ARENAS glibc arenas (elsewhere a no-op). Call before
+    the stack starts its threads."""
+    mallopt = getattr(_libc(), "mallopt", None)
+    if mallopt is not None:
+        mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+
+
+def share_service_models() -> None:
+    """One botocore data loader for every session of this process (per data path): sessions then share
+    the service models it parses, as the clients of one session do."""
+    import botocore.loaders
+    import botocore.session
+
+    if getattr(botocore.session.create_loader, "_shared", False):
+        return
+    shared = functools.cache(botocore.loaders.create_loader)
+    shared._shared = True  # type: ignore[attr-defined]
+    botocore.session.create_loader = shared
+
+
+def release_freed_memory() -> None:
+    """Collect garbage and return the C heap's free pages to the system (glibc; elsewhere a no-op)."""
+    gc.collect()
+    trim = getattr(_libc(), "malloc_trim", None)
+    if trim is not None:
+        trim(0)

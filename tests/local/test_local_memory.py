@@ -1,0 +1,48 @@
+"""The local stack leaves out of memory what it never uses and holds once what it would hold many
+times (local/agent_runtime_local/memory.py): moto's EC2 instance type tables are not loaded (checked in
+a process of its own, as `agent-runtime dev` starts), and boto3 sessions share one data loader."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import boto3
+
+from agent_runtime_local.cloud import Resources
+
+PROBE = """
+import json
+from agent_runtime_local.cloud import LocalCloud
+from moto.utilities.utils import load_resource
+
+with LocalCloud():
+    from moto.ec2.models import instance_types
+    print(json.dumps({
+        "instance_types": len(instance_types.INSTANCE_TYPES),
+        "offerings": sum(len(o) for z in instance_types.INSTANCE_TYPE_OFFERINGS.values() for o in z.values()),
+        "amis": len(load_resource("ec2/resources/amis.json")),
+    }))
+"""
+
+
+def test_moto_ec2_instance_tables_are_not_loaded_and_other_resources_are() -> None:
+    # When the local stack starts in a fresh process
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=120
+    )
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    # Then moto's EC2 instance types and offerings are empty, and its other resources load as they are
+    assert (loaded["instance_types"], loaded["offerings"]) == (0, 0)
+    assert loaded["amis"] > 0
+
+
+def test_boto3_sessions_share_one_data_loader_and_so_their_service_models(cloud: Resources) -> None:
+    # Given two sessions, as the runtime's clients and moto's backends each make their own
+    first, second = boto3.session.Session(), boto3.session.Session()
+    # Then they hold one data loader, and a service model parsed for one is the other's
+    loader = first._session.get_component("data_loader")
+    assert second._session.get_component("data_loader") is loader
+    model = loader.load_service_model("dynamodb", "service-2")
+    assert second._session.get_component("data_loader").load_service_model("dynamodb", "service-2") is model

@@ -1,0 +1,121 @@
+"""moto_patches' DynamoDB speedups (each UpdateExpression parsed once, attribute values in wire form
+written as they are) change what the local stack costs, never what moto answers."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto.core import serialize
+from moto.core.utils import get_service_model
+from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.parsing import expressions
+from moto.dynamodb.parsing.validators import UpdateExpressionValidator
+
+from agent_runtime_local import moto_patches
+from agent_runtime_local.cloud import ACCOUNT, REGION, TABLE, Resources
+
+UpdateExpressionParser: Any = getattr(expressions, "UpdateExpressionParser")  # noqa: B009 (untyped for mypy)
+EXPRESSION = "SET #a = :a, #b = if_not_exists(#b, :zero) REMOVE #gone ADD #n :one"
+
+
+def _shape(node: Any) -> Any:
+    """A parse tree as nested (type, children-or-value) tuples: two trees built alike compare equal."""
+    children = getattr(node, "children", None)
+    if isinstance(children, list):
+        return (type(node).__name__, tuple(_shape(child) for child in children))
+    if hasattr(node, "__dict__"):
+        return (
+            type(node).__name__,
+            tuple(sorted((k, repr(v)) for k, v in vars(node).items() if k != "parent")),
+        )
+    return repr(node)
+
+
+def test_an_update_expression_is_parsed_once_and_each_validation_gets_its_own_copy(cloud: Resources) -> None:
+    # Given an expression parsed twice
+    first, second = UpdateExpressionParser.make(EXPRESSION), UpdateExpressionParser.make(EXPRESSION)
+    # Then the second is the first (parsed once), and it is the tree moto's own parser builds
+    assert second is first
+    original = UpdateExpressionParser.make.__func__._original
+    assert _shape(first) == _shape(original(UpdateExpressionParser, EXPRESSION))
+    # And a validator works on a copy of it, never on the cached tree
+    validator = UpdateExpressionValidator(
+        first,
+        expression_attribute_names={"#a": "a", "#b": "b", "#gone": "gone", "#n": "n"},
+        expression_attribute_values={":a": {"S": "x"}, ":zero": {"N": "0"}, ":one": {"N": "1"}},
+        item=None,  # type: ignore[arg-type]
+        table=dynamodb_backends[ACCOUNT][REGION].get_table(TABLE),
+    )
+    assert validator.node_to_validate is not first
+    assert _shape(validator.node_to_validate) == _shape(first)
+
+
+def test_updates_with_one_expression_apply_each_their_own_values(cloud: Resources) -> None:
+    # Given two items updated with the same expression text and different values
+    client = boto3.client("dynamodb", region_name=REGION)
+    keys = [{"PK": {"S": f"SPEEDUP#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}} for _ in range(2)]
+    for index, key in enumerate(keys):
+        for _ in range(2):
+            client.update_item(
+                TableName=TABLE,
+                Key=key,
+                UpdateExpression=EXPRESSION,
+                ExpressionAttributeNames={"#a": "a", "#b": "b", "#gone": "gone", "#n": "n"},
+                ExpressionAttributeValues={":a": {"S": f"v{index}"}, ":zero": {"N": "0"}, ":one": {"N": "1"}},
+            )
+    # Then each item holds its own values, and the counter counted both updates
+    items = [client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"] for key in keys]
+    assert items == [
+        {**key, "a": {"S": f"v{i}"}, "b": {"N": "0"}, "n": {"N": "2"}} for i, key in enumerate(keys)
+    ]
+
+
+def test_an_expression_moto_cannot_parse_fails_every_time(cloud: Resources) -> None:
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"SPEEDUP#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+    for _ in range(2):
+        with pytest.raises(ClientError) as raised:
+            client.update_item(TableName=TABLE, Key=key, UpdateExpression="SET = oops")
+        assert raised.value.response["Error"]["Code"] == "ValidationException"
+    assert "Item" not in client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)
+
+
+ITEMS: list[dict[str, Any]] = [
+    {"s": {"S": "text"}, "empty": {"S": ""}, "n": {"N": "12.5"}},
+    {"null": {"NULL": True}, "yes": {"BOOL": True}, "no": {"BOOL": False}},
+    {"ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2"]}},
+    {"m": {"M": {"inner": {"L": [{"S": "x"}, {"NULL": True}, {"M": {}}, {"L": []}]}}}},
+    {"b": {"B": b"\x00\xff"}, "bs": {"BS": [b"\x01"]}, "mixed": {"L": [{"S": "x"}, {"B": b"\x02"}]}},
+    {"odd": {"S": "x", "N": "1"}, "number": {"N": 5}},  # not wire form: moto's own walk answers
+]
+
+
+@pytest.mark.parametrize("item", ITEMS)
+def test_an_item_serializes_as_moto_serializes_it(cloud: Resources, item: dict[str, Any]) -> None:
+    # Given moto's JSON serializer for DynamoDB's GetItem answer
+    service = get_service_model("dynamodb")
+    operation = service.operation_model("GetItem")
+
+    def serialized() -> Any:
+        serializer = serialize.JSONSerializer(
+            operation_model=operation, value_picker=serialize.XFormedAttributePicker()
+        )
+        return serializer.serialize({"Item": item})["body"]
+
+    # When the item is serialized with the pass-through and with moto's own walk
+    patched = serialized()
+    structure = serialize.BaseJSONSerializer._serialize_type_structure
+    serialize.BaseJSONSerializer._serialize_type_structure = structure.__wrapped__  # type: ignore[attr-defined,method-assign]
+    try:
+        own = serialized()
+    finally:
+        serialize.BaseJSONSerializer._serialize_type_structure = structure  # type: ignore[method-assign]
+    # Then both write the same body
+    assert patched == own
+    assert getattr(structure, "_plain_values", False)
+    members = getattr(service.shape_for("AttributeValue"), "members")  # noqa: B009 (a StructureShape)
+    assert set(members) == moto_patches.ATTRIBUTE_VALUE_MEMBERS
