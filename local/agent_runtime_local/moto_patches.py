@@ -423,7 +423,7 @@ def _pass_plain_attribute_values_through() -> None:
     attribute value against the AttributeValue shape, member by member, though what it holds is
     already the wire form ({"S": "text"}, {"M": {...}}): a tenth of an echo run's CPU here. A value
     that _plain_attribute_value accepts is written as it is, which is what that walk produces for it
-    (tests/integration/test_moto_speedups.py compares the two); any other goes through moto's."""
+    (tests/local/test_moto_speedups.py compares the two); any other goes through moto's."""
     from moto.core import serialize
 
     serializer = serialize.BaseJSONSerializer
