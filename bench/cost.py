@@ -82,13 +82,18 @@ class Tally:
 
     def wrap(self, spec: Any, handler: Callable[..., Any]) -> Callable[..., Any]:
         def invoke(event: Any, context: Any) -> Any:
+            # Counted as it starts: the run a caller waits for is ended inside the handler, so the
+            # counting may stop before the handler returns; its time still counts when it does.
+            counted = self.active
+            if counted:
+                with self.lock:
+                    self.invocations[spec.name] += 1
             started = time.perf_counter()
             try:
                 return handler(event, context)
             finally:
-                if self.active:
+                if counted:
                     with self.lock:
-                        self.invocations[spec.name] += 1
                         elapsed_ms = math.ceil((time.perf_counter() - started) * 1000)
                         self.ms[spec.name] += elapsed_ms
                         self.mb_ms[spec.name] += elapsed_ms * spec.memory_mb
