@@ -111,6 +111,31 @@ def test_resume_or_running_writes_to_a_running_run_without_a_transition(tier: Ti
     assert transitions(metrics) == ["start"]
 
 
+def test_resume_or_running_follows_a_run_that_suspends_as_the_answer_arrives(
+    tier: Tier, metrics: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a durable run that is running, and suspends (parks) just as an answer's write to the
+    # running run is about to be made
+    record = running(tier)
+    runs = tier.engine.lifecycle.runs
+    commit = runs.commit
+    calls: list[object] = []
+
+    def suspending_meanwhile(run_id: str, **kwargs: Any) -> RunRecord:
+        calls.append(kwargs.get("expect_status"))
+        if len(calls) == 2:  # the write to the running run: the run parks first
+            tier.engine.lifecycle.park(run_id)
+        return commit(run_id, **kwargs)
+
+    monkeypatch.setattr(runs, "commit", suspending_meanwhile)
+    # When the answer resumes it (or writes to it while it runs)
+    after = tier.engine.lifecycle.resume(record.run_id, updates={"resuming": "x"}, or_running=True)
+    # Then the answer is written, resuming the run it found waiting, not refused as a conflict
+    assert (after.status, after.resuming) == ("running", "x")
+    assert calls[-1] == TRANSITIONS["resume"].source  # the last try resumed it from waiting
+    assert transitions(metrics) == ["start", "park", "resume"]
+
+
 def test_succeed_ends_a_running_run_once(tier: Tier, metrics: Any) -> None:
     record = running(tier, "echo")
     tier.engine.lifecycle.succeed(record, tier.engine.workflows.get("echo", None), {"title": "t"})

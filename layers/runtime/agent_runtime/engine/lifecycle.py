@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 MAX_OUTPUT_BYTES = 2 * 1024 * 1024
 # Each try of an ending loses only to a concurrent change of the run (an event, a checkpoint): rare.
 END_ATTEMPTS = 20
+# An answer to a durable run that is suspending or being woken as it arrives follows the status it finds.
+RESUME_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -137,21 +139,34 @@ class Lifecycle:
         """waiting_for_input -> running: its checkpoint was answered or expired with a default, or a
         durable run was woken. `or_running`: a run already running takes the same write with no
         transition (a durable run's code asked and went on, and is answered meanwhile: decision 67)."""
-        try:
-            return self._move(
-                run_id, TRANSITIONS["resume"], events=events, entries=entries, updates=updates, expect=expect
-            )
-        except ChangedMeanwhile as moved:
-            if not or_running or moved.current.status != RunStatus.RUNNING:
-                raise
-        return self.runs.commit(
-            run_id,
-            events=events,
-            updates=dict(updates or {}),
-            expect_status={RunStatus.RUNNING},
-            expect=expect,
-            extra_entries=entries,
-        )
+        # A durable run moves between running and waiting_for_input on its own (it suspends, it is
+        # woken), so the write follows the status it finds, a few times, before giving up.
+        for _ in range(RESUME_ATTEMPTS):
+            try:
+                return self._move(
+                    run_id,
+                    TRANSITIONS["resume"],
+                    events=events,
+                    entries=entries,
+                    updates=updates,
+                    expect=expect,
+                )
+            except ChangedMeanwhile as moved:
+                if not or_running or moved.current.status != RunStatus.RUNNING:
+                    raise
+            try:
+                return self.runs.commit(
+                    run_id,
+                    events=events,
+                    updates=dict(updates or {}),
+                    expect_status={RunStatus.RUNNING},
+                    expect=expect,
+                    extra_entries=entries,
+                )
+            except ChangedMeanwhile as moved:
+                if moved.current.status != RunStatus.WAITING_FOR_INPUT:
+                    raise
+        raise ChangedMeanwhile(self.runs.get(run_id))
 
     def redrive(self, seen: RunRecord, execution: str) -> RunRecord:
         """The reconciler's claim on a run whose execution was lost: its status stays, its execution is
