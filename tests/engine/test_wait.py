@@ -3,7 +3,6 @@ the timeout passes."""
 
 from __future__ import annotations
 
-from agent_runtime.engine import lifecycle
 from agent_runtime.engine.runs import WAIT_POLL_SECONDS, RunSpec
 from tests.engine.conftest import Tier
 
@@ -36,8 +35,8 @@ def test_a_wait_answers_as_soon_as_a_poll_sees_the_run_settled(tier: Tier) -> No
     def sleep(seconds: float) -> None:
         slept.append(seconds)
         if len(slept) == 1:
-            record = lifecycle.start(tier.engine, tier.engine.store.runs.get(run.run_id))
-            lifecycle.succeed_run(tier.engine, record, tier.engine.workflows.get("echo", None), {"a": 2})
+            record = tier.engine.lifecycle.start(tier.engine.store.runs.get(run.run_id))
+            tier.engine.lifecycle.succeed(record, tier.engine.workflows.get("echo", None), {"a": 2})
 
     # When it waits
     seen = tier.engine.runs.wait(tier.tenant, run.run_id, 10.0, sleep=sleep)
