@@ -13,6 +13,7 @@ import typing
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Generic, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -277,8 +278,10 @@ class Workflow:
             "checkpoints": {name: kind.schemas() for name, kind in sorted(self.checkpoints.items())},
         }
 
-    @property
+    @cached_property
     def schema_hash(self) -> str:
+        """Computed once: the models and checkpoint kinds are fixed when the workflow is made, and
+        generating their JSON Schemas costs milliseconds that every create of a run would pay again."""
         return sha256_of(self.schemas())
 
     def __repr__(self) -> str:
