@@ -47,7 +47,7 @@ dev: $(DEV_STAMP)  ## start the local stack on http://127.0.0.1:$(PORT) (install
 # Workers for `make test` (pytest-xdist): each starts its own local stack; many tests wait on timers and
 # streams rather than compute, so more workers than cores still shortens the run (bench/reports/tests.md).
 TEST_WORKERS ?= 4
-test: $(FULL_STAMP)  ## every suite: lint, types, unit, integration, contract, e2e
+test: $(FULL_STAMP)  ## lint, types, then every test tier (fast, stack, e2e, infra, browser) on $(TEST_WORKERS) xdist workers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
