@@ -5,7 +5,7 @@ into its protocol (v1/views.py, acp/views.py)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from agent_runtime.store.artifact_items import ArtifactRecord
@@ -216,3 +216,35 @@ class Page:
 
     data: list[Any]
     next_cursor: str | None
+
+
+# The status each event leaves its run in (None: the status it had, e.g. the terminal one a
+# checkpoint.cancelled shares its commit with): a webhook shows the run as of its event, not as of the
+# delivery, which may come after the run moved on.
+STATUS_AFTER: dict[str, str] = {
+    "run.created": RunStatus.QUEUED,
+    "run.started": RunStatus.RUNNING,
+    "checkpoint.created": RunStatus.WAITING_FOR_INPUT,
+    "checkpoint.resolved": RunStatus.RUNNING,
+    "artifact.created": RunStatus.RUNNING,
+    "run.succeeded": RunStatus.SUCCEEDED,
+    "run.failed": RunStatus.FAILED,
+    "run.cancelled": RunStatus.CANCELLED,
+    "run.timed_out": RunStatus.TIMED_OUT,
+}
+
+
+def run_as_of(run: Run, event: Event) -> Run:
+    """`run` as `event` left it: its status then, `updated_at` the event's time, an output or error
+    only once it has one."""
+    status: str | None = STATUS_AFTER.get(event.type)
+    if event.type == "checkpoint.expired":
+        status = RunStatus.RUNNING if event.data.get("on_timeout") == "continue" else RunStatus.TIMED_OUT
+    status = status or run.status
+    return replace(
+        run,
+        status=status,
+        updated_at=event.created_at,
+        output=run.output if status == RunStatus.SUCCEEDED else None,
+        error=run.error if status in TERMINAL_STATUSES - {RunStatus.SUCCEEDED} else None,
+    )

@@ -11,40 +11,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from agent_runtime.engine.model import Event, Run, RunStatus
+from agent_runtime.engine.model import Event, Run, run_as_of
 from agent_runtime.v1.views import checkpoint_json, run_json
 
 if TYPE_CHECKING:
     from agent_runtime.engine import Engine
-
-
-# The status each lifecycle event leaves the run in (None: the status it had, e.g. the terminal one a
-# checkpoint.cancelled shares its commit with).
-STATUS_AFTER: dict[str, str] = {
-    "run.created": RunStatus.QUEUED,
-    "run.started": RunStatus.RUNNING,
-    "checkpoint.created": RunStatus.WAITING_FOR_INPUT,
-    "checkpoint.resolved": RunStatus.RUNNING,
-    "artifact.created": RunStatus.RUNNING,
-    "run.succeeded": RunStatus.SUCCEEDED,
-    "run.failed": RunStatus.FAILED,
-    "run.cancelled": RunStatus.CANCELLED,
-    "run.timed_out": RunStatus.TIMED_OUT,
-}
-
-
-def run_as_of(run: Run, event: Event) -> Run:
-    status: str | None = STATUS_AFTER.get(event.type)
-    if event.type == "checkpoint.expired":
-        status = RunStatus.RUNNING if event.data.get("on_timeout") == "continue" else RunStatus.TIMED_OUT
-    status = status or run.status
-    return replace(
-        run,
-        status=status,
-        updated_at=event.created_at,
-        output=run.output if status == RunStatus.SUCCEEDED else None,
-        error=run.error if status in {RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.TIMED_OUT} else None,
-    )
 
 
 def webhook_body(engine: Engine, run: Run, event: Event) -> dict[str, Any] | None:

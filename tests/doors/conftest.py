@@ -1,6 +1,0 @@
-"""The doors' HTTP tests (contracts, real clients, conformance) drive the local stack's gateway over real
-HTTP on 127.0.0.1: the fixtures of tests/e2e/conftest.py."""
-
-from tests.e2e.conftest import api_key, base_url, http
-
-__all__ = ["api_key", "base_url", "http"]
