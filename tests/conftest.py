@@ -13,7 +13,7 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,6 +22,9 @@ from agent_runtime.config import settings
 from agent_runtime_local import permissions
 from agent_runtime_local.cloud import LocalCloud, Resources
 from tests.apigw import Reply, call
+
+if TYPE_CHECKING:
+    import httpx
 
 TEST_ENVIRONMENT = {
     "AGENT_RUNTIME_WORKFLOW_MODULES": ",".join(
@@ -114,6 +117,46 @@ class Api:
 @pytest.fixture
 def api(tenant: str) -> Api:
     return Api(tenant)
+
+
+@pytest.fixture(scope="session")
+def base_url(cloud: Resources) -> Iterator[str]:
+    """The local stack's HTTP gateway served by uvicorn on a free 127.0.0.1 port, for real HTTP tests."""
+    import uvicorn
+
+    from agent_runtime_local.gateway import create_app
+    from tests.e2e.conftest import free_port
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("local gateway did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def api_key(cloud: Resources, tenant: str) -> str:
+    from agent_runtime.engine import Engine
+
+    return Engine.default().api_keys.create(tenant)
+
+
+@pytest.fixture
+def http(base_url: str, api_key: str) -> Iterator[httpx.Client]:
+    """An HTTP client authenticated as this test's own tenant."""
+    import httpx
+
+    with httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
+    ) as client:
+        yield client
 
 
 @pytest.fixture

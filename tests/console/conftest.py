@@ -17,8 +17,6 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from tests.e2e.conftest import api_key, base_url, http  # noqa: F401 (fixtures of the console tests)
-
 INSTALL_TIMEOUT_SECONDS = 600
 WAIT_SECONDS = 15
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")

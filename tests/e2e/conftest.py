@@ -1,21 +1,15 @@
-"""The local stack's HTTP gateway served by uvicorn on a free 127.0.0.1 port, for real HTTP tests."""
+"""Helpers for tests that drive the local stack over real HTTP: a free port, waiting for `agent-runtime
+dev` to serve, reading an SSE stream to its end. The HTTP fixtures themselves (`base_url`, `api_key`,
+`http`) are tests/conftest.py's, so every folder has them."""
 
 from __future__ import annotations
 
 import socket
 import subprocess
-import threading
 import time
-from collections.abc import Iterator
 
 import httpx
-import pytest
-import uvicorn
 from httpx_sse import connect_sse
-
-from agent_runtime.engine import Engine
-from agent_runtime_local.cloud import Resources
-from agent_runtime_local.gateway import create_app
 
 
 def wait_until_serving(process: subprocess.Popen[str], base: str, seconds: float) -> None:
@@ -37,36 +31,6 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
-
-
-@pytest.fixture(scope="session")
-def base_url(cloud: Resources) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("local gateway did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def api_key(cloud: Resources, tenant: str) -> str:
-    return Engine.default().api_keys.create(tenant)
-
-
-@pytest.fixture
-def http(base_url: str, api_key: str) -> Iterator[httpx.Client]:
-    """An HTTP client authenticated as this test's own tenant."""
-    with httpx.Client(
-        base_url=base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30
-    ) as client:
-        yield client
 
 
 def stream_until_end(http: httpx.Client, path: str, windows: int = 20) -> list[str]:

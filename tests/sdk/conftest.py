@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import pytest
 
 from agent_runtime_client import Client, RetryPolicy
-from tests.e2e.conftest import api_key, base_url, http  # noqa: F401
 
 # Short backoffs keep retried tests fast; the policy's rules are the same.
 FAST_RETRY = RetryPolicy(max_retries=3, backoff_base=0.05, backoff_cap=0.2)
@@ -17,6 +16,6 @@ DOCUMENT = "# SDK tests\n\n- typed models\n- streams that resume\n"
 
 
 @pytest.fixture
-def client(base_url: str, api_key: str) -> Iterator[Client]:  # noqa: F811
+def client(base_url: str, api_key: str) -> Iterator[Client]:
     with Client(base_url, api_key, retry=FAST_RETRY) as sdk:
         yield sdk

@@ -1,4 +1,4 @@
-"""The Connect door over real HTTP on 127.0.0.1: the local gateway of tests/e2e/conftest.py (the
+"""The Connect door over real HTTP on 127.0.0.1: the local gateway of tests/conftest.py (the
 manifest's routes, the authorizer, each route's function in-process), called with the client
 `make proto` generates and with plain JSON."""
 
@@ -14,7 +14,6 @@ from agent_runtime.connect.gen.agent_runtime_connect import (
     CheckpointServiceClientSync,
     RunServiceClientSync,
 )
-from tests.e2e.conftest import api_key, base_url, free_port, http  # noqa: F401  (fixtures)
 
 
 class Clients:
@@ -28,6 +27,6 @@ class Clients:
 
 
 @pytest.fixture
-def clients(base_url: str, api_key: str) -> Iterator[Clients]:  # noqa: F811
+def clients(base_url: str, api_key: str) -> Iterator[Clients]:
     with ExitStack() as stack:
         yield Clients(base_url, api_key, stack)

@@ -12,10 +12,6 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator
 
-from tests.e2e.conftest import api_key, base_url, http
-
-__all__ = ["api_key", "base_url", "http"]
-
 VERSION = "2026-07-28"
 TASKS = "io.modelcontextprotocol/tasks"
 NAME_FIELDS = {

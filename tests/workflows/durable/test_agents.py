@@ -13,7 +13,6 @@ import httpx
 import pytest
 
 from tests.conftest import Api
-from tests.e2e.conftest import api_key, base_url, http  # noqa: F401
 from tests.workflows.durable.samples import MODEL_CALLS
 
 
@@ -83,12 +82,12 @@ def test_research_agent_publish_edited_through_v1_with_its_arguments_validated(a
 
 
 @pytest.fixture
-def acp(base_url: str, api_key: str) -> Iterator[httpx.Client]:  # noqa: F811
+def acp(base_url: str, api_key: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, headers={"x-api-key": api_key}, timeout=60) as client:
         yield client
 
 
-def test_research_agent_respond_through_acp_reaches_the_model(acp: httpx.Client, http: httpx.Client) -> None:  # noqa: F811
+def test_research_agent_respond_through_acp_reaches_the_model(acp: httpx.Client, http: httpx.Client) -> None:
     [agent] = acp.post("/agents/search", json={"name": "research_agent", "version": "1.0.0"}).json()
     run = acp.post("/runs", json={"agent_id": agent["agent_id"], "input": {"question": "durable?"}}).json()
     run_id = run["run_id"]

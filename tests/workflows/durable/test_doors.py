@@ -11,18 +11,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import api_key, base_url, http  # noqa: F401
-
 A2A = {"A2A-Version": "1.0"}
 
 
 @pytest.fixture
-def acp(base_url: str, api_key: str) -> Iterator[httpx.Client]:  # noqa: F811
+def acp(base_url: str, api_key: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, headers={"x-api-key": api_key}, timeout=60) as client:
         yield client
 
 
-def _run(http: httpx.Client, run_id: str, statuses: set[str]) -> dict[str, Any]:  # noqa: F811
+def _run(http: httpx.Client, run_id: str, statuses: set[str]) -> dict[str, Any]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         run: dict[str, Any] = http.get(f"/v1/runs/{run_id}").json()
@@ -32,7 +30,7 @@ def _run(http: httpx.Client, run_id: str, statuses: set[str]) -> dict[str, Any]:
     raise AssertionError(f"run {run_id} never reached {statuses}")
 
 
-def test_acp_resumes_a_durable_run_waiting_in_its_loop(acp: httpx.Client, http: httpx.Client) -> None:  # noqa: F811
+def test_acp_resumes_a_durable_run_waiting_in_its_loop(acp: httpx.Client, http: httpx.Client) -> None:
     [agent] = acp.post("/agents/search", json={"name": "d_loop", "version": "1.0.0"}).json()
     body = {"agent_id": agent["agent_id"], "input": {"key": uuid.uuid4().hex[:8], "steps": 4, "ask_at": 2}}
     waited = acp.post("/runs/wait", json=body).json()
@@ -46,7 +44,7 @@ def test_acp_resumes_a_durable_run_waiting_in_its_loop(acp: httpx.Client, http: 
     assert run["output"] == {"total": 0 + 1 + 2 + 3, "approved": True, "comment": "via acp"}
 
 
-def test_a2a_answers_a_durable_run_with_a_message(http: httpx.Client) -> None:  # noqa: F811
+def test_a2a_answers_a_durable_run_with_a_message(http: httpx.Client) -> None:
     def rpc(method: str, params: dict[str, Any]) -> Any:
         body = {"jsonrpc": "2.0", "id": "1", "method": method, "params": {"tenant": "d_loop", **params}}
         reply = http.post("/a2a", json=body, headers=A2A).json()

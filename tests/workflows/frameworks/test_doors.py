@@ -11,19 +11,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import api_key, base_url, http  # noqa: F401
 from tests.workflows.frameworks.samples import CALLS
 
 A2A = {"A2A-Version": "1.0"}
 
 
 @pytest.fixture
-def acp(base_url: str, api_key: str) -> Iterator[httpx.Client]:  # noqa: F811
+def acp(base_url: str, api_key: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=base_url, headers={"x-api-key": api_key}, timeout=60) as client:
         yield client
 
 
-def _run(http: httpx.Client, run_id: str, statuses: set[str]) -> dict[str, Any]:  # noqa: F811
+def _run(http: httpx.Client, run_id: str, statuses: set[str]) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         run: dict[str, Any] = http.get(f"/v1/runs/{run_id}").json()
@@ -50,7 +49,7 @@ def _answer_when_waiting(send: Callable[[], httpx.Response], a2a: bool = False) 
         time.sleep(0.2)
 
 
-def test_acp_approves_a_tool_call(acp: httpx.Client, http: httpx.Client) -> None:  # noqa: F811
+def test_acp_approves_a_tool_call(acp: httpx.Client, http: httpx.Client) -> None:
     key = f"order-{uuid.uuid4().hex[:8]}"
     [agent] = acp.post("/agents/search", json={"name": "fw_support", "version": "1.0.0"}).json()
     waited = acp.post("/runs/wait", json={"agent_id": agent["agent_id"], "input": {"prompt": key}}).json()
@@ -69,7 +68,7 @@ def test_acp_approves_a_tool_call(acp: httpx.Client, http: httpx.Client) -> None
     assert CALLS[("refund", key)] == 1
 
 
-def test_a2a_rejects_a_tool_call(http: httpx.Client) -> None:  # noqa: F811
+def test_a2a_rejects_a_tool_call(http: httpx.Client) -> None:
     key = f"order-{uuid.uuid4().hex[:8]}"
     first = {"messageId": str(uuid.uuid4()), "role": "ROLE_USER", "parts": [{"data": {"prompt": key}}]}
     reply = http.post("/a2a", json=_rpc_body(first), headers=A2A).json()
