@@ -101,3 +101,25 @@ def test_custom_events_may_not_use_reserved_prefixes() -> None:
 def test_operator_modules_are_loaded_by_import_path() -> None:
     registry = load_modules(["agent_runtime.workflows.builtin.echo", "tests.workflows.samples"])
     assert {"echo", "counter", "slow"} <= set(registry.names())
+
+
+def test_building_the_registry_loads_no_durable_sdk_until_a_durable_handler_runs() -> None:
+    """The built-in durable workflows are registered without importing the SDK (cold start: a handler
+    that serves no durable run never pays for it); their handler imports it when first called."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from agent_runtime.workflows.registry import registry\n"
+        "triage = registry().get('triage_agent')\n"
+        "assert triage.handler is not None\n"
+        "print(sorted(m for m in sys.modules if m.startswith('aws_durable_execution_sdk_python')))\n"
+        "try:\n"
+        "    triage.handler({}, None)\n"
+        "except Exception:\n"
+        "    pass\n"
+        "print('aws_durable_execution_sdk_python' in sys.modules)\n"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    assert shown.stdout.splitlines() == ["[]", "True"]

@@ -1,7 +1,6 @@
 """Workflows written as durable code with the AWS Durable Execution SDK, hosted by the runtime.
 
-    @durable_execution
-    def handler(event: dict, context: DurableContext) -> dict:
+    def handler(event: dict, context: DurableContext) -> dict:   # or decorated with @durable_execution
         plan = context.step(lambda _: make_plan(event), name="plan")
         answer = ask_human(context, "review", prompt="Publish?", payload={"plan": plan})
         ...
@@ -58,7 +57,8 @@ def durable_workflow(
     checkpoints: Mapping[str, CheckpointKind] | None = None,
     model: str | None = None,
 ) -> Workflow:
-    """A `@durable_execution` handler as a named, versioned workflow. Callbacks named after one of
+    """A durable handler (a `@durable_execution` function, or the plain function: then the SDK is
+    imported only when a run of it is executed) as a named, versioned workflow. Callbacks named after one of
     `checkpoints` get that kind's payload and response schemas; any other callback is an `input`
     checkpoint taking any JSON. `model`: the model its `call_model`s use (`bedrock:<id>`, `openai:<model>`,
     `scripted[:file]`; default AGENT_RUNTIME_MODEL, else the scripted model). Every durable workflow may
@@ -155,11 +155,13 @@ def bound(scope: RunScope, execution_arn: str) -> Iterator[RunScope]:
 
 
 def hosted(handler: DurableHandler) -> DurableHandler:
-    """The user's `@durable_execution` handler, decorated again around its own function so that code
-    of the run finds its run (emit, run_config, ask_human). The user's function is left unchanged."""
-    from aws_durable_execution_sdk_python import durable_execution
-
+    """The user's handler (a `@durable_execution` function, or the plain function it would decorate),
+    decorated again around its own function so that code of the run finds its run (emit, run_config,
+    ask_human). The user's function is left unchanged. The SDK's decoration happens at the first call:
+    registering a workflow imports no SDK, so a handler that never runs durable code never loads it
+    (bench/reports/cold_start.md)."""
     user_function = getattr(handler, "__wrapped__", handler)
+    decorated: list[DurableHandler] = []  # the SDK's handler, once made (a list: set from the closure)
 
     @functools.wraps(user_function)
     def with_run(event: Any, context: DurableContext) -> Any:
@@ -169,8 +171,14 @@ def hosted(handler: DurableHandler) -> DurableHandler:
         finally:
             _scope.reset(token)
 
-    wrapped: DurableHandler = durable_execution(with_run)
-    return wrapped
+    def invoke(event: Any, lambda_context: Any) -> Any:
+        if not decorated:
+            from aws_durable_execution_sdk_python import durable_execution
+
+            decorated.append(durable_execution(with_run))
+        return decorated[0](event, lambda_context)
+
+    return functools.wraps(user_function)(invoke)
 
 
 def current_run() -> RunScope:

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_runtime.workflows.agents import call_model, review_tool_call, tool_approval
 from agent_runtime.workflows.durable import durable_workflow, save_artifact
+
+if TYPE_CHECKING:
+    from aws_durable_execution_sdk_python import DurableContext
 
 CORPUS = {
     "durable-execution": (
@@ -147,7 +149,7 @@ def _run_tool(name: str, arguments: dict[str, Any], _: object) -> Any:
     return {"error": f"no tool {name!r}"}
 
 
-@durable_execution
+# Not decorated with @durable_execution: durable_workflow does that when a run first executes it.
 def research(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
     from agent_runtime.models.types import Message, ModelRequest, Tool, ToolResultPart
 

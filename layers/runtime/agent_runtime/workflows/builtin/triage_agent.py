@@ -11,14 +11,15 @@ every earlier tool call from the store: none runs twice.
 from __future__ import annotations
 
 import functools
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from aws_durable_execution_sdk_python import DurableContext, durable_execution
-from aws_durable_execution_sdk_python.config import Duration, MapConfig
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent_runtime.workflows.checkpoints import CheckpointKind
 from agent_runtime.workflows.durable import ask_human, durable_workflow, emit, run_config, save_artifact
+
+if TYPE_CHECKING:
+    from aws_durable_execution_sdk_python import DurableContext
 
 Tool = Literal["classify", "escalate", "cool_down", "summarize", "finish"]
 URGENT_WORDS = ("outage", "down", "breach", "urgent", "data loss")
@@ -74,8 +75,11 @@ def _save_report(text: str, _: object) -> str:
     return save_artifact("triage.md", text)
 
 
-@durable_execution
+# Not decorated with @durable_execution: durable_workflow does that when a run first executes it, so
+# registering the workflow imports no SDK (cold start: bench/reports/cold_start.md).
 def triage(event: dict[str, Any], context: DurableContext) -> dict[str, Any]:
+    from aws_durable_execution_sdk_python.config import Duration, MapConfig
+
     config: TriageConfig = run_config()
     tickets: list[str] = event["tickets"]
     state: dict[str, Any] = {}
