@@ -10,15 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from agent_runtime.engine import Engine
-from agent_runtime.engine.webhooks.sender import attempt, attempt_budget_seconds
 
 log = logging.getLogger(__name__)
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     records = event.get("Records") or []
-    engine = Engine.default()
-    budget_ms = attempt_budget_seconds() * 1000
+    sender = Engine.default().webhook_sender
+    budget_ms = sender.settings.attempt_budget_seconds * 1000
     if context is not None and context.get_remaining_time_in_millis() < budget_ms:
         # Not started: too little time left for a whole attempt. They come back after the visibility
         # timeout instead of being cut off mid-request by the function's timeout.
@@ -26,7 +25,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     def deliver(record: dict[str, Any]) -> bool:
         try:
-            attempt(engine, json.loads(record["body"]))
+            sender.attempt(json.loads(record["body"]))
             return True
         except Exception:
             log.exception("webhook delivery message %s failed", record.get("messageId"))

@@ -69,7 +69,7 @@ def test_served_to_the_network_a_callback_cannot_reach_this_hosts_loopback(
     try:
         for url in ("http://127.0.0.1:6379/", "http://localhost:8080/admin", "http://[::1]:5432/"):
             with pytest.raises(urls.UnsafeUrl):
-                urls.check(url)
+                urls.UrlGuard.of(settings()).check(url)
     finally:
         monkeypatch.undo()
         settings.cache_clear()

@@ -9,6 +9,7 @@ import pytest
 
 from agent_runtime.clock import now_iso
 from agent_runtime.engine.webhooks import sender
+from agent_runtime.engine.webhooks.urls import UrlGuard
 from agent_runtime.store.delivery_items import DeliveryRecord
 from tests.conftest import Api
 
@@ -40,7 +41,8 @@ def test_a_stored_poison_url_fails_its_first_attempt_for_good(url: str) -> None:
     delivery = DeliveryRecord(
         "dlv_poison_1", "run", "tenant", 1, "run.created", url, "{}", "pending", now_iso(), now_iso(), 0.0
     )
-    outcome = sender.post(delivery, "{}", ["whsec_" + "A" * 32])
+    guard = UrlGuard(allow_http_loopback=True)  # the local stack's: only the characters refuse it
+    outcome = sender.post(delivery, "{}", ["whsec_" + "A" * 32], guard, sender.SenderSettings())
     assert outcome.status_code is None
     assert outcome.error is not None and outcome.error.startswith("refused:")
     assert not outcome.retryable

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from agent_runtime import config
 from agent_runtime.config import settings
-from agent_runtime.engine.webhooks import sender
 from tests.conftest import Api, eventually
 from tests.webhook_receiver import receiver
 
@@ -63,7 +63,8 @@ def test_retry_after_zero_does_not_bring_the_retry_back_at_once(api: Api, retry_
 
 def test_a_delivery_stops_after_its_maximum_attempts(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     capped = dataclasses.replace(settings(), webhook_max_attempts=2, webhook_breaker_failures=1000)
-    monkeypatch.setattr(sender, "settings", lambda: capped)
+    # The settings the edge reads (Engine.default(), in each invocation of the delivery worker).
+    monkeypatch.setattr(config, "settings", lambda: capped)
     with receiver(lambda n: 503) as hooks:
         run_id = api.create("echo", {}, callback_url=hooks.url).json()["run_id"]
         api.wait(run_id)

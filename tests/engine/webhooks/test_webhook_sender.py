@@ -39,9 +39,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver(monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
+def receiver(tier: Tier, monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
     scripted = Receiver()
-    monkeypatch.setattr(sender, "post", scripted)
+    monkeypatch.setattr(tier.engine.webhook_sender, "post", scripted)
     yield scripted
 
 
@@ -74,7 +74,7 @@ def attempt(tier: Tier, delivery: DeliveryRecord) -> str:
         "generation": current.generation,
         "attempt": current.attempt_count,
     }
-    return sender.attempt(tier.engine, message)
+    return tier.engine.webhook_sender.attempt(message)
 
 
 def stored(tier: Tier, delivery: DeliveryRecord) -> DeliveryRecord:
@@ -97,7 +97,7 @@ def test_a_2xx_delivers_once_and_records_the_attempt(tier: Tier, receiver: Recei
     assert receiver.posts == ['{"ok": true}']
     # The same message again (SQS delivers at least once): no second POST.
     message = {"delivery_id": delivery.delivery_id, "generation": 1, "attempt": 0}
-    assert sender.attempt(tier.engine, message) == "stale"
+    assert tier.engine.webhook_sender.attempt(message) == "stale"
     assert len(receiver.posts) == 1
 
 
@@ -168,3 +168,47 @@ def test_a_success_closes_the_count_so_failures_must_be_in_a_row(tier: Tier, rec
     outcomes = [attempt(tier, delivery) for delivery in deliveries]
     assert outcomes == ["retry"] * (BREAKER_FAILURES - 1) + ["delivered", "retry", "delivered"]
     assert len(receiver.posts) == BREAKER_FAILURES + 2
+
+
+def test_the_sender_applies_the_settings_it_is_given_not_the_environments(
+    tier: Tier, receiver: Receiver
+) -> None:
+    """The engine gives the sender its values (read once at the edge): a sender built with one attempt
+    and a breaker of one failure settles at the first 503, and opens the endpoint's circuit, although
+    the environment says 30 attempts and a breaker of 3."""
+    engine = tier.engine
+    strict = sender.Sender(
+        engine.store,
+        engine.deliveries,
+        engine.webhook_queue,
+        engine.url_guard,
+        sender.SenderSettings(max_attempts=1, breaker_failures=1, backoff_base_seconds=BASE),
+    )
+    strict.post = receiver  # type: ignore[method-assign]  # the scripted POST, as the fixture does
+    first, second = pending(tier), pending(tier)
+    receiver.answers = [(503, None)]
+    message = {"delivery_id": first.delivery_id, "generation": 1, "attempt": 0}
+    assert strict.attempt(message) == "dead-lettered"
+    assert (stored(tier, first).status, stored(tier, first).attempt_count) == ("failed", 1)
+    message = {"delivery_id": second.delivery_id, "generation": 1, "attempt": 0}
+    assert strict.attempt(message) == "deferred"
+    assert len(receiver.posts) == 1
+
+
+def test_the_url_guard_applies_the_exceptions_it_is_given() -> None:
+    from agent_runtime.engine.webhooks.urls import UnsafeUrl, UrlGuard
+
+    with pytest.raises(UnsafeUrl, match=r"resolves to 127\.0\.0\.1"):
+        UrlGuard().check("http://127.0.0.1:8080/hooks")
+    with pytest.raises(UnsafeUrl, match="https"):
+        UrlGuard(allowed_hosts=("127.0.0.1",)).check("http://127.0.0.1:8080/hooks")
+    assert (
+        UrlGuard(allow_http_loopback=True, allowed_hosts=("127.0.0.1",))
+        .check("http://127.0.0.1:8080/hooks")
+        .connect_url
+        == "http://127.0.0.1:8080/hooks"
+    )
+    with pytest.raises(UnsafeUrl, match="own endpoints"):
+        UrlGuard(
+            allow_http_loopback=True, allowed_hosts=("127.0.0.1",), denied_local_ports=frozenset({8080})
+        ).check("http://127.0.0.1:8080/hooks")

@@ -13,7 +13,6 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from agent_runtime.acp.agents import agent_id
 from agent_runtime.engine import Engine
-from agent_runtime.engine.webhooks import sender
 from agent_runtime.workflows.registry import registry
 from agent_runtime_local.cloud import REGION, Resources
 from functions.workers import webhook_delivery
@@ -272,8 +271,8 @@ def test_a_duplicate_queue_message_does_not_start_a_second_retry_chain(api: Api)
         eventually(lambda: bool(deliveries(api, run_id)) and deliveries(api, run_id)[0]["attempt_count"] >= 1)
         first = deliveries(api, run_id)[0]
         # When SQS hands the worker the message of the attempt already made, once more
-        outcome = sender.attempt(
-            Engine.default(), {"delivery_id": first["delivery_id"], "generation": 1, "attempt": 0}
+        outcome = Engine.default().webhook_sender.attempt(
+            {"delivery_id": first["delivery_id"], "generation": 1, "attempt": 0}
         )
     # Then it is dropped: no second POST for that attempt, no second chain of retries
     assert outcome == "stale"

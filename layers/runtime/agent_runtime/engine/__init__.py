@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from agent_runtime.engine.threads import Threads
     from agent_runtime.engine.webhooks.deliveries import Deliveries
     from agent_runtime.engine.webhooks.queue import WebhookQueue
+    from agent_runtime.engine.webhooks.sender import Sender
+    from agent_runtime.engine.webhooks.urls import UrlGuard
     from agent_runtime.store import Store
     from agent_runtime.workflows.registry import Registry
 
@@ -105,7 +107,9 @@ class Engine:
     def runs(self) -> Runs:
         from agent_runtime.engine.runs import Runs
 
-        return Runs(self.store, self.lifecycle, self.threads, self.orchestrator, self.workflows)
+        return Runs(
+            self.store, self.lifecycle, self.threads, self.orchestrator, self.workflows, self.url_guard
+        )
 
     @cached_property
     def streams(self) -> Streams:
@@ -151,6 +155,20 @@ class Engine:
             self.runs,
             self.webhook_queue,
             retry_window_seconds=self.config.webhook_retry_window_seconds,
+        )
+
+    @cached_property
+    def url_guard(self) -> UrlGuard:
+        from agent_runtime.engine.webhooks.urls import UrlGuard
+
+        return UrlGuard.of(self.config)
+
+    @cached_property
+    def webhook_sender(self) -> Sender:
+        from agent_runtime.engine.webhooks.sender import Sender, SenderSettings
+
+        return Sender(
+            self.store, self.deliveries, self.webhook_queue, self.url_guard, SenderSettings.of(self.config)
         )
 
     @cached_property

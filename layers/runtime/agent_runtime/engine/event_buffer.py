@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Callable
 
-from agent_runtime.config import settings
 from agent_runtime.store.errors import ChangedMeanwhile
 from agent_runtime.store.event_items import NewEvent
 from agent_runtime.store.payloads import to_json
@@ -40,11 +39,11 @@ class EventBuffer:
         self,
         commit: Callable[[list[NewEvent]], None],
         clock: Callable[[], float] = time.monotonic,
-        flush_seconds: float | None = None,
+        flush_seconds: float = FLUSH_SECONDS,
     ):
         self._commit = commit
         self._clock = clock
-        self._flush_seconds = settings().event_flush_seconds if flush_seconds is None else flush_seconds
+        self._flush_seconds = flush_seconds  # EVENT_FLUSH_SECONDS, given by the engine
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
         self._pending: list[NewEvent] = []

@@ -228,7 +228,7 @@ class StepRuntime:
         self.engine = engine
         self.record = record
         self.workflow = workflow
-        self.events = EventBuffer(self._commit_events)
+        self.events = EventBuffer(self._commit_events, flush_seconds=engine.config.event_flush_seconds)
         # The checkpoint a step suspended on in this invocation: set when ctx.checkpoint raises Suspend,
         # so a step that catches it and returns is seen (its run would wait on a human nobody resumes).
         self.suspended: str | None = None

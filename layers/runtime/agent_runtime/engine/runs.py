@@ -21,7 +21,6 @@ from agent_runtime.engine.model import Page, Run, RunProgress
 from agent_runtime.engine.orchestration import execution_name, starts_on_express
 from agent_runtime.engine.threads import ThreadBusy
 from agent_runtime.engine.webhooks.headers import validate_callback_headers
-from agent_runtime.engine.webhooks.urls import validate_callback_url
 from agent_runtime.errors import BadRequest, Conflict, NotFound, ValidationFailed, is_transient
 from agent_runtime.store.errors import (
     ChangedMeanwhile,
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from agent_runtime.engine.lifecycle import Lifecycle
     from agent_runtime.engine.orchestration import Orchestrator
     from agent_runtime.engine.threads import Threads
+    from agent_runtime.engine.webhooks.urls import UrlGuard
     from agent_runtime.store import Store
     from agent_runtime.workflows.registry import Registry
     from agent_runtime.workflows.sdk import Workflow
@@ -94,12 +94,14 @@ class Runs:
         threads: Threads,
         orchestrator: Orchestrator,
         workflows: Registry,
+        url_guard: UrlGuard,
     ) -> None:
         self.store = store
         self.lifecycle = lifecycle
         self.threads = threads
         self.orchestrator = orchestrator
         self.workflows = workflows
+        self.url_guard = url_guard
 
     # -- create ----------------------------------------------------------------------------------
     def check(self, spec: RunSpec, *, tenant_id: str = "") -> Workflow:
@@ -113,7 +115,7 @@ class Runs:
             )
         validate_against(workflow.input_model, spec.input, "input")
         validate_against(workflow.config_model, spec.config, "config")
-        validate_callback_url(spec.callback_url)
+        self.url_guard.validate_callback_url(spec.callback_url)
         _check_headers(spec.callback_url, spec.callback_headers)
         if tenant_id:
             budgets.refuse_if_spent(self.store.runs, tenant_id)  # the tenant's daily model budget
@@ -388,7 +390,7 @@ class Runs:
         its protocol options, if its callback and options are still as `seen` (a Conflict if not: read
         it again). One guarded write; deliveries take the callback current when they are made. A
         terminal run can lose its callback but gets none: it sends nothing more."""
-        validate_callback_url(url)
+        self.url_guard.validate_callback_url(url)
         _check_headers(url, headers or {})
         record = self.record(tenant_id, seen.run_id)
         if record.callback_url != seen.callback_url or json.loads(record.protocol_options) != dict(

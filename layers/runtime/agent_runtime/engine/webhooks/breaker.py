@@ -10,7 +10,6 @@ import random
 import time
 from urllib.parse import urlsplit
 
-from agent_runtime.config import settings
 from agent_runtime.store.endpoint_items import EndpointHealth, EndpointItems
 
 
@@ -25,8 +24,11 @@ def endpoint(url: str) -> str:
 
 
 class Breaker:
-    def __init__(self, items: EndpointItems, tenant_id: str, url: str) -> None:
+    def __init__(
+        self, items: EndpointItems, tenant_id: str, url: str, *, failures: int, seconds: float
+    ) -> None:
         self.items = items
+        self.failures, self.seconds = failures, seconds  # the thresholds: the sender's settings
         self.tenant_id = tenant_id
         self.endpoint = endpoint(url)
         self.seen = items.get(tenant_id, self.endpoint)
@@ -36,16 +38,13 @@ class Breaker:
         waited don't all come back at once), or None if the circuit is closed."""
         if self.seen.open_until <= time.time():
             return None
-        return self.seen.open_until + random.uniform(0, settings().webhook_breaker_seconds / 10)
+        return self.seen.open_until + random.uniform(0, self.seconds / 10)
 
     def failed(self) -> None:
-        config = settings()
         now = time.time()
         failures = self.seen.failures + 1
-        opens = failures >= config.webhook_breaker_failures
-        health = EndpointHealth(
-            failures, now + config.webhook_breaker_seconds if opens else self.seen.open_until, 0
-        )
+        opens = failures >= self.failures
+        health = EndpointHealth(failures, now + self.seconds if opens else self.seen.open_until, 0)
         self.items.put(self.tenant_id, self.endpoint, health, self.seen, now)
 
     def succeeded(self) -> None:

@@ -8,6 +8,9 @@ doesn't set the retry rate. Once the next try would fall after the retry window 
 after webhook_max_attempts, the delivery is `failed` and a copy goes to the dead-letter queue. An
 endpoint that keeps failing gets no attempts for a while (breaker.py). Any other status is final:
 `failed`, recorded, no retry. Bodies of responses are kept only as a 512-byte excerpt.
+
+The timeouts, the backoff, the attempt limit and the breaker's thresholds are `SenderSettings`, and
+the SSRF guard a `UrlGuard`: values the engine gives the `Sender` (read once at the edge).
 """
 
 from __future__ import annotations
@@ -26,15 +29,18 @@ import httpx
 
 from agent_runtime import observability
 from agent_runtime.clock import now_iso
-from agent_runtime.config import settings
-from agent_runtime.engine.webhooks import urls
 from agent_runtime.engine.webhooks.breaker import Breaker
 from agent_runtime.engine.webhooks.signing import active
+from agent_runtime.engine.webhooks.urls import UnsafeUrl
 from agent_runtime.errors import NotFound
 from agent_runtime.store.delivery_items import DeliveryRecord
 
 if TYPE_CHECKING:
-    from agent_runtime.engine import Engine
+    from agent_runtime.config import Settings
+    from agent_runtime.engine.webhooks.deliveries import Deliveries
+    from agent_runtime.engine.webhooks.queue import WebhookQueue
+    from agent_runtime.engine.webhooks.urls import UrlGuard
+    from agent_runtime.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -61,25 +67,43 @@ class Outcome:
         return self.status_code == 429 or self.status_code >= 500
 
 
-def attempt_budget_seconds() -> float:
-    """The longest one attempt takes: connect, send, and read the status and an excerpt (the read
-    timeout applies per read, so the excerpt loop stops here too)."""
-    config = settings()
-    return config.webhook_connect_timeout_seconds + config.webhook_read_timeout_seconds + 2
+@dataclass(frozen=True)
+class SenderSettings:
+    connect_timeout_seconds: float = 3.0
+    read_timeout_seconds: float = 10.0
+    backoff_base_seconds: float = 5.0
+    backoff_cap_seconds: float = 3600.0
+    max_attempts: int = 30
+    breaker_failures: int = 10
+    breaker_seconds: float = 60.0
+
+    @classmethod
+    def of(cls, config: Settings) -> SenderSettings:
+        return cls(
+            connect_timeout_seconds=config.webhook_connect_timeout_seconds,
+            read_timeout_seconds=config.webhook_read_timeout_seconds,
+            backoff_base_seconds=config.webhook_backoff_base_seconds,
+            backoff_cap_seconds=config.webhook_backoff_cap_seconds,
+            max_attempts=config.webhook_max_attempts,
+            breaker_failures=config.webhook_breaker_failures,
+            breaker_seconds=config.webhook_breaker_seconds,
+        )
+
+    @property
+    def attempt_budget_seconds(self) -> float:
+        """The longest one attempt takes: connect, send, and read the status and an excerpt (the read
+        timeout applies per read, so the excerpt loop stops here too)."""
+        return self.connect_timeout_seconds + self.read_timeout_seconds + 2
+
+    def backoff(self, attempt_count: int) -> float:
+        """Equal jitter: uniform in [d/2, d], d = min(cap, base * 2^(n-1)) after the n-th failed
+        attempt. The floor d/2 is what no Retry-After can shorten."""
+        ceiling = min(self.backoff_cap_seconds, self.backoff_base_seconds * 2 ** (attempt_count - 1))
+        return random.uniform(ceiling / 2, ceiling)
 
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def backoff(attempt_count: int) -> float:
-    """Equal jitter: uniform in [d/2, d], d = min(cap, base * 2^(n-1)) after the n-th failed attempt.
-    The floor d/2 is what no Retry-After can shorten."""
-    config = settings()
-    ceiling = min(
-        config.webhook_backoff_cap_seconds, config.webhook_backoff_base_seconds * 2 ** (attempt_count - 1)
-    )
-    return random.uniform(ceiling / 2, ceiling)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -104,7 +128,9 @@ def sign(secrets: list[str], delivery: DeliveryRecord, body: str, timestamp: int
     return " ".join(Webhook(secret).sign(delivery.delivery_id, moment, body) for secret in secrets)
 
 
-def post(delivery: DeliveryRecord, body: str, secrets: list[str]) -> Outcome:
+def post(
+    delivery: DeliveryRecord, body: str, secrets: list[str], guard: UrlGuard, settings: SenderSettings
+) -> Outcome:
     started = time.monotonic()
 
     def outcome(
@@ -113,8 +139,8 @@ def post(delivery: DeliveryRecord, body: str, secrets: list[str]) -> Outcome:
         return Outcome(code, error, excerpt, retry_after, int((time.monotonic() - started) * 1000))
 
     try:
-        target = urls.check(delivery.url)
-    except urls.UnsafeUrl as error:
+        target = guard.check(delivery.url)
+    except UnsafeUrl as error:
         message = str(error)
         # A name that does not resolve now may resolve later; an address we refuse will not change.
         return outcome(None, message if "does not resolve" in message else f"refused: {message}")
@@ -131,13 +157,12 @@ def post(delivery: DeliveryRecord, body: str, secrets: list[str]) -> Outcome:
         "webhook-timestamp": str(timestamp),
         "webhook-signature": sign(secrets, delivery, body, timestamp),
     }
-    config = settings()
     timeout = httpx.Timeout(
-        config.webhook_read_timeout_seconds,
-        connect=config.webhook_connect_timeout_seconds,
-        pool=config.webhook_connect_timeout_seconds,
+        settings.read_timeout_seconds,
+        connect=settings.connect_timeout_seconds,
+        pool=settings.connect_timeout_seconds,
     )
-    # Connect to the address urls.check validated; TLS still checks the certificate for the host name.
+    # Connect to the address guard.check validated; TLS still checks the certificate for the host name.
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     try:
         with (
@@ -149,7 +174,10 @@ def post(delivery: DeliveryRecord, body: str, secrets: list[str]) -> Outcome:
             excerpt = b""
             for chunk in response.iter_raw():
                 excerpt += chunk
-                if len(excerpt) >= EXCERPT_BYTES or time.monotonic() - started > attempt_budget_seconds():
+                if (
+                    len(excerpt) >= EXCERPT_BYTES
+                    or time.monotonic() - started > settings.attempt_budget_seconds
+                ):
                     break
             text = excerpt[:EXCERPT_BYTES].decode("utf-8", errors="replace")
             return outcome(
@@ -174,11 +202,35 @@ def with_attempt(current: DeliveryRecord, attempt: dict[str, Any]) -> str:
     return json.dumps(attempts, separators=(",", ":"))
 
 
-def attempt(engine: Engine, message: dict[str, Any]) -> str:
-    """Handle one queue message; returns what happened (for logs and tests)."""
-    queue = engine.webhook_queue
+class Sender:
+    """Makes the attempt each queue message asks for (functions/workers/webhook_delivery.py)."""
+
+    def __init__(
+        self,
+        store: Store,
+        deliveries: Deliveries,
+        queue: WebhookQueue,
+        guard: UrlGuard,
+        settings: SenderSettings,
+    ) -> None:
+        self.store = store
+        self.deliveries = deliveries
+        self.queue = queue
+        self.guard = guard
+        self.settings = settings
+
+    def post(self, delivery: DeliveryRecord, body: str, secrets: list[str]) -> Outcome:
+        return post(delivery, body, secrets, self.guard, self.settings)
+
+    def attempt(self, message: dict[str, Any]) -> str:
+        """Handle one queue message; returns what happened (for logs and tests)."""
+        return _attempt(self, message)
+
+
+def _attempt(sender: Sender, message: dict[str, Any]) -> str:
+    queue, settings, store = sender.queue, sender.settings, sender.store
     try:
-        delivery = engine.deliveries.get(str(message["delivery_id"]), None)
+        delivery = sender.deliveries.get(str(message["delivery_id"]), None)
     except NotFound:
         return "unknown"
     if (
@@ -191,15 +243,21 @@ def attempt(engine: Engine, message: dict[str, Any]) -> str:
     if wait > 0.5:  # a backoff longer than SQS's 900 s delay: hop again
         queue.enqueue(delivery, math.ceil(wait), float(message["not_before"]))
         return "hop"
-    breaker = Breaker(engine.store.endpoints, delivery.tenant_id, delivery.url)
+    breaker = Breaker(
+        store.endpoints,
+        delivery.tenant_id,
+        delivery.url,
+        failures=settings.breaker_failures,
+        seconds=settings.breaker_seconds,
+    )
     if (reopens := breaker.open_until()) is not None and time.time() < delivery.give_up_at:
         # The endpoint's circuit is open: wait for it (the last try of a window that ends meanwhile
         # goes at its end, and settles the delivery as any failed last try does).
         not_before = min(reopens, delivery.give_up_at)
         queue.enqueue(delivery, math.ceil(not_before - time.time()), not_before)
         return "deferred"
-    body: str = engine.store.payloads.load(delivery.payload)
-    result = post(delivery, body, active(engine.deliveries.secrets.for_tenant(delivery.tenant_id)))
+    body: str = store.payloads.load(delivery.payload)
+    result = sender.post(delivery, body, active(sender.deliveries.secrets.for_tenant(delivery.tenant_id)))
     count = delivery.attempt_count + 1
     if result.delivered:
         breaker.succeeded()
@@ -217,15 +275,15 @@ def attempt(engine: Engine, message: dict[str, Any]) -> str:
     if result.delivered:
         status, next_at = "delivered", None
     elif result.retryable:
-        delay = max(result.retry_after or 0.0, backoff(count))
+        delay = max(result.retry_after or 0.0, settings.backoff(count))
         next_at = time.time() + delay
-        last = next_at > delivery.give_up_at or count >= settings().webhook_max_attempts
+        last = next_at > delivery.give_up_at or count >= settings.max_attempts
         status = "failed" if last else "pending"
         if status == "pending":
             record["next_retry_at"] = _iso(next_at)
     else:
         status, next_at = "failed", None
-    updated = engine.store.deliveries.update(
+    updated = store.deliveries.update(
         delivery,
         status=status,
         attempt_count=count,

@@ -8,6 +8,7 @@ private, loopback, link-local, reserved, multicast, unspecified and cloud-metada
 refused unless the host or the IP is listed in WEBHOOK_ALLOWED_HOSTS; loopback ports listed in
 WEBHOOK_DENIED_LOCAL_PORTS (the local stack's own endpoints) are refused even then. The delivery
 connects to the address validated here (see `Target`), so a second resolution can't swap in another one.
+Those three settings are the `UrlGuard`'s values, given by the engine (read once at the edge).
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from agent_runtime.config import settings
 from agent_runtime.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from agent_runtime.config import Settings
 
 METADATA_ADDRESSES = frozenset(
     {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
@@ -121,48 +125,61 @@ def _unprintable(url: str) -> str | None:
     return next((f"U+{ord(c):04X}" for c in url if unicodedata.category(c) in _UNPRINTABLE), None)
 
 
-def check(url: str) -> Target:
-    """The target to connect to, or UnsafeUrl saying why the URL may not be called."""
-    config = settings()
-    if (found := _unprintable(url)) is not None:
-        raise UnsafeUrl(f"must not contain control, formatting or space characters (found {found})")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as error:
-        raise UnsafeUrl("not a valid URL") from error
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme not in {"https", "http"} or not host:
-        raise UnsafeUrl("must be an https:// URL")
-    if parts.username is not None or parts.password is not None:
-        raise UnsafeUrl("must not contain credentials")
-    port = port or (443 if scheme == "https" else 80)
-    addresses = _resolve(host, port)
-    allowed = config.webhook_allowed_hosts
-    for ip in addresses:
-        reason = _forbidden(ip)
-        if reason and host not in allowed and str(ip) not in allowed:
-            raise UnsafeUrl(f"{host} resolves to {ip}, {reason}")
-    if scheme == "http" and not (
-        config.webhook_allow_http_loopback and all(ip.is_loopback for ip in addresses)
-    ):
-        raise UnsafeUrl("must be an https:// URL")
-    if port in config.webhook_denied_local_ports and any(_loopback(ip) for ip in addresses):
-        raise UnsafeUrl(f"{host}:{port} is one of this stack's own endpoints")
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
-    return Target(url, scheme, host, port, str(addresses[0]), path)
+@dataclass(frozen=True)
+class UrlGuard:
+    """The guard with the operator's exceptions: hosts or IPs allowed though private, http to loopback
+    (the local stack), and loopback ports refused even so (the local stack's own endpoints)."""
 
+    allowed_hosts: tuple[str, ...] = ()
+    allow_http_loopback: bool = False
+    denied_local_ports: frozenset[int] = frozenset()
 
-def validate_callback_url(url: str | None, field: str = "callback_url") -> None:
-    """At run creation: a 422 naming the field when the URL may not be called."""
-    if url is None:
-        return
-    try:
-        check(url)
-    except UnsafeUrl as error:
-        raise ValidationFailed(
-            f"{field} is not allowed: {error}", errors=[{"field": field, "message": str(error)}]
-        ) from error
+    @classmethod
+    def of(cls, config: Settings) -> UrlGuard:
+        return cls(
+            config.webhook_allowed_hosts,
+            config.webhook_allow_http_loopback,
+            config.webhook_denied_local_ports,
+        )
+
+    def check(self, url: str) -> Target:
+        """The target to connect to, or UnsafeUrl saying why the URL may not be called."""
+        if (found := _unprintable(url)) is not None:
+            raise UnsafeUrl(f"must not contain control, formatting or space characters (found {found})")
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError as error:
+            raise UnsafeUrl("not a valid URL") from error
+        scheme = parts.scheme.lower()
+        host = (parts.hostname or "").lower()
+        if scheme not in {"https", "http"} or not host:
+            raise UnsafeUrl("must be an https:// URL")
+        if parts.username is not None or parts.password is not None:
+            raise UnsafeUrl("must not contain credentials")
+        port = port or (443 if scheme == "https" else 80)
+        addresses = _resolve(host, port)
+        allowed = self.allowed_hosts
+        for ip in addresses:
+            reason = _forbidden(ip)
+            if reason and host not in allowed and str(ip) not in allowed:
+                raise UnsafeUrl(f"{host} resolves to {ip}, {reason}")
+        if scheme == "http" and not (self.allow_http_loopback and all(ip.is_loopback for ip in addresses)):
+            raise UnsafeUrl("must be an https:// URL")
+        if port in self.denied_local_ports and any(_loopback(ip) for ip in addresses):
+            raise UnsafeUrl(f"{host}:{port} is one of this stack's own endpoints")
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        return Target(url, scheme, host, port, str(addresses[0]), path)
+
+    def validate_callback_url(self, url: str | None, field: str = "callback_url") -> None:
+        """At run creation: a 422 naming the field when the URL may not be called."""
+        if url is None:
+            return
+        try:
+            self.check(url)
+        except UnsafeUrl as error:
+            raise ValidationFailed(
+                f"{field} is not allowed: {error}", errors=[{"field": field, "message": str(error)}]
+            ) from error
