@@ -10,13 +10,11 @@ from agent_runtime.engine.outcome import StepOutcome
 
 
 def handler(event: dict[str, Any], context: Any) -> StepOutcome:
-    engine, run_id = Engine.default(), event["run_id"]
-    action = event.get("action", "execute")
-    with (
-        observability.invocation(
-            function=getattr(context, "function_name", None), run_id=run_id, action=action
-        ),
-        usage.invocation(run_id, context, action),
+    run_id, action = event["run_id"], event.get("action", "execute")
+    # This invocation's usage rides on the run's commits the engine makes (store/usage_meter.py).
+    engine = Engine.default(meter=usage.invocation_meter(run_id, context, action))
+    with observability.invocation(
+        function=getattr(context, "function_name", None), run_id=run_id, action=action
     ):
         if action == "record_failure":
             return record_failure(engine.lifecycle, run_id, event.get("error") or {})

@@ -4,6 +4,7 @@ the run's own commits never overwrite them."""
 
 from __future__ import annotations
 
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -118,6 +119,10 @@ def test_the_update_counts_its_own_units_on_the_runs_next_commit(api: Api) -> No
 
     run_id = api.create("echo", {"x": 1}).json()["run_id"]
     api.wait(run_id)
-    with usage_meter.metering(run_id, 512) as meter:
-        usage.record_model_usage(Engine.default(), run_id, NOVA, Usage(input_tokens=1))
-        assert meter.counts["read_units"] >= 1 and meter.counts["write_units"] >= 1
+    meter = usage_meter.Meter(run_id, 512, {})
+    usage.record_model_usage(Engine.default(meter=meter), run_id, NOVA, Usage(input_tokens=1))
+    assert meter.counts["read_units"] >= 1 and meter.counts["write_units"] >= 1
+    # Another run's meter counts nothing of it.
+    other = usage_meter.Meter(str(uuid.uuid4()), 512, {})
+    usage.record_model_usage(Engine.default(meter=other), run_id, NOVA, Usage(input_tokens=1))
+    assert other.counts == {}

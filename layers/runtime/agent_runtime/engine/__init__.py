@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from agent_runtime.engine.webhooks.sender import Sender
     from agent_runtime.engine.webhooks.urls import UrlGuard
     from agent_runtime.store import Store
+    from agent_runtime.store.usage_meter import Meter
     from agent_runtime.workflows.registry import Registry
 
 
@@ -63,12 +64,25 @@ class Engine:
         self._config = config
 
     @classmethod
-    def default(cls) -> Engine:
-        """Over the deployment's clients and resources, each created when first needed."""
+    def default(cls, meter: Meter | None = None) -> Engine:
+        """Over the deployment's clients and resources, each created when first needed. `meter`: a
+        worker's invocation for one run (engine/usage.py `invocation_meter`), what it counts."""
         from agent_runtime.config import settings
         from agent_runtime.store import Store
 
-        return cls(Store.default(), config=settings())
+        store = Store.default()
+        return cls(store.metered(meter) if meter is not None else store, config=settings())
+
+    @property
+    def meter(self) -> Meter | None:
+        """The usage meter of the invocation this engine serves (a worker's), if any."""
+        return self.store.meter
+
+    def metered(self, meter: Meter) -> Engine:
+        """This engine's parts for one invocation that counts its usage in `meter`."""
+        return Engine(
+            self.store.metered(meter), self._orchestrator, self._webhook_queue, self._workflows, self._config
+        )
 
     @cached_property
     def config(self) -> Settings:
@@ -121,7 +135,9 @@ class Engine:
     def checkpoints(self) -> Checkpoints:
         from agent_runtime.engine.checkpoints import Checkpoints
 
-        return Checkpoints(self.store, self.runs, self.lifecycle, self.orchestrator, self.workflows)
+        return Checkpoints(
+            self.store, self.runs, self.lifecycle, self.orchestrator, self.workflows, self.meter
+        )
 
     @cached_property
     def assignments(self) -> Assignments:

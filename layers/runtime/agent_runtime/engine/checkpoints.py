@@ -29,6 +29,7 @@ from agent_runtime.engine.model import ORIGIN, Checkpoint, Page, Run
 from agent_runtime.engine.outcome import StepOutcome, outcome
 from agent_runtime.engine.runs import invalid_cursor
 from agent_runtime.errors import Conflict, NotFound, ValidationFailed, is_transient
+from agent_runtime.store import usage_meter
 from agent_runtime.store.checkpoint_items import PENDING, CheckpointItems, CheckpointRecord
 from agent_runtime.store.errors import ChangedMeanwhile, EntryConditionFailed, InvalidCursor, ItemNotFound
 from agent_runtime.store.event_items import NewEvent
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from agent_runtime.engine.orchestration import Orchestrator
     from agent_runtime.engine.runs import Runs
     from agent_runtime.store import Store
+    from agent_runtime.store.usage_meter import Meter
     from agent_runtime.workflows.checkpoints import CheckpointRequest, Resolution
     from agent_runtime.workflows.registry import Registry
 
@@ -135,9 +137,16 @@ def closing(items: CheckpointItems, run_id: str, now: str) -> Closing:
 
 class Checkpoints:
     def __init__(
-        self, store: Store, runs: Runs, lifecycle: Lifecycle, orchestrator: Orchestrator, workflows: Registry
+        self,
+        store: Store,
+        runs: Runs,
+        lifecycle: Lifecycle,
+        orchestrator: Orchestrator,
+        workflows: Registry,
+        meter: Meter | None = None,
     ) -> None:
         self.store = store
+        self.meter = meter  # a worker's invocation's: a checkpoint raised counts what follows it
         self.items = store.checkpoints
         self.runs = runs
         self.lifecycle = lifecycle
@@ -278,7 +287,7 @@ class Checkpoints:
             "assignee": request.assignee,
             "expires_at": expires_at,
         }
-        usage.await_human_follows(run.run_id)
+        usage.await_human_follows(usage_meter.for_run(self.meter, run.run_id))
         self.lifecycle.park(
             run.run_id,
             events=[NewEvent("checkpoint.created", created)],

@@ -16,7 +16,6 @@ Dollars are never stored: `cost` prices the counts with engine/prices.py when th
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -44,21 +43,19 @@ TRANSITIONS_AT_CREATION = 1
 EXPRESS_MEMORY_GB = 64 / 1024
 
 
-@contextmanager
-def invocation(run_id: str, context: Any, action: str) -> Iterator[None]:
-    """Count one worker invocation for the run (`context`: the Lambda context, for its memory)."""
+def invocation_meter(run_id: str, context: Any, action: str) -> usage_meter.Meter:
+    """The meter of one worker invocation for the run, counting the invocation itself (`context`: the
+    Lambda context, for its memory); the worker builds its engine with it (`Engine.default(meter=)`)."""
     memory_mb = int(getattr(context, "memory_limit_in_mb", DEFAULT_MEMORY_MB))
-    with usage_meter.metering(
-        run_id, memory_mb, lambda_invocations=1, transitions=TRANSITIONS.get(action, 0)
-    ):
-        yield
+    return usage_meter.Meter(
+        run_id, memory_mb, {"lambda_invocations": 1, "transitions": TRANSITIONS.get(action, 0)}
+    )
 
 
-def await_human_follows(run_id: str) -> None:
+def await_human_follows(meter: usage_meter.Meter | None) -> None:
     """The run is about to park: count the AwaitHuman state and the checkpoint worker's invocation."""
-    meter = usage_meter.current(run_id)
     if meter is not None:
-        usage_meter.add(meter.counts, {"transitions": AWAIT_HUMAN_TRANSITIONS, "lambda_invocations": 1})
+        meter.add({"transitions": AWAIT_HUMAN_TRANSITIONS, "lambda_invocations": 1})
 
 
 HIDDEN = frozenset({"lambda_mb_ms", "lambda_ms"})  # shown as lambda_gb_seconds; priced only

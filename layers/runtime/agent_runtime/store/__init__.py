@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from agent_runtime.store.run_items import RunItems
     from agent_runtime.store.secret_items import SecretItems
     from agent_runtime.store.thread_items import ThreadItems
+    from agent_runtime.store.usage_meter import Meter
 
 
 class Store:
@@ -31,14 +32,20 @@ class Store:
         table: Table | None = None,
         payloads: Payloads | None = None,
         artifact_objects: ArtifactObjects | None = None,
+        meter: Meter | None = None,
     ) -> None:
         self._table = table
         self._payloads = payloads
         self._artifact_objects = artifact_objects
+        self.meter = meter
 
     @classmethod
     def over(cls, table: Table, payloads: Payloads, artifact_objects: ArtifactObjects) -> Store:
         return cls(table, payloads, artifact_objects)
+
+    def metered(self, meter: Meter) -> Store:
+        """The same store over the same clients, its run commits folding in `meter`'s usage."""
+        return Store(self._table, self._payloads, self._artifact_objects, meter)
 
     @classmethod
     def default(cls) -> Store:
@@ -78,7 +85,7 @@ class Store:
     def runs(self) -> RunItems:
         from agent_runtime.store.run_items import RunItems
 
-        return RunItems(self.table, self.events)
+        return RunItems(self.table, self.events, self.meter)
 
     @cached_property
     def operations(self) -> OperationItems:

@@ -147,9 +147,10 @@ def _listing(tenant_id: str, status: str | None, workflow: str | None) -> tuple[
 
 
 class RunItems:
-    def __init__(self, table: Table, events: EventItems) -> None:
+    def __init__(self, table: Table, events: EventItems, meter: usage_meter.Meter | None = None) -> None:
         self.table = table
         self.events = events
+        self.meter = meter  # the invocation's, in a worker: its run's commits fold it in
 
     def _meta(self, record: RunRecord) -> dict[str, Any]:
         return {
@@ -268,7 +269,7 @@ class RunItems:
         if unknown:
             raise ValueError(f"unknown run fields {sorted(unknown)}")
         # What the invocation did for the run since its last commit rides on this one (usage_meter.py).
-        meter = usage_meter.current(run_id)
+        meter = usage_meter.for_run(self.meter, run_id)
         pending = meter.take() if meter is not None else {}
         try:
             return self._commit(run_id, events, updates, expect_status, expect, extra_entries, pending)
@@ -347,7 +348,7 @@ class RunItems:
         cancelled run's call was still billed). A conditional write on the value read, so concurrent
         calls never lose each other's counts; it leaves the run's version alone, so it never races the
         run's commits. ItemNotFound if the run doesn't exist. Returns the run's model usage after."""
-        meter = usage_meter.current(run_id)
+        meter = usage_meter.for_run(self.meter, run_id)
         for attempt in range(COMMIT_ATTEMPTS):
             values = self.table.get(keys.run(run_id))
             if values is None:

@@ -4,7 +4,9 @@ The run item holds one number per counter (`usage_<name>`), grown with DynamoDB'
 the engine makes anyway (RunItems.create and .commit), so counting costs no request of its own. A
 commit counts itself: the read of the run it guards on and the write units of its transaction. What an
 invocation adds besides (its Lambda invocation, the state transitions it stands for, its duration times
-memory) waits in a Meter, set for the invocation by engine/usage.py, until the run's next commit.
+memory) waits in a Meter until the run's next commit: the worker makes one per invocation
+(engine/usage.py) and builds its engine with it (`Engine.default(meter=)`), which hands it to the run
+items (their commits fold it in), the checkpoints and the durable host (they add to it).
 
 Units follow DynamoDB's on-demand rules: a write is ceil(item size / 1 KB) units, twice that inside a
 transaction; a strongly consistent read ceil(size / 4 KB). Item sizes are the attribute names' and
@@ -13,11 +15,10 @@ values' UTF-8 lengths (numbers as their digits), as DynamoDB sizes them near eno
 
 from __future__ import annotations
 
-import contextvars
 import math
+import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from agent_runtime.store.dynamo import from_item
@@ -82,45 +83,38 @@ def transaction_usage(entries: list[dict[str, Any]], update_size: int) -> dict[s
 
 
 class Meter:
-    """One invocation's usage for one run, not yet in a commit."""
+    """One invocation's usage for one run, not yet in a commit. Thread-safe: the step's code, the
+    durable SDK's branch threads and the event buffer's flusher add to it and commit from it."""
 
     def __init__(self, run_id: str, memory_mb: int, counts: Mapping[str, int]) -> None:
         self.run_id = run_id
         self.memory_mb = memory_mb
         self.counts = dict(counts)
         self._since = time.monotonic()
+        self._lock = threading.Lock()
+
+    def add(self, counts: Mapping[str, int]) -> None:
+        with self._lock:
+            add(self.counts, counts)
 
     def take(self) -> dict[str, int]:
         """The counts so far, with the time since the last take, and start again from zero."""
-        now = time.monotonic()
-        counts = dict(self.counts)
-        elapsed_ms = int((now - self._since) * 1000)
-        counts["lambda_mb_ms"] = counts.get("lambda_mb_ms", 0) + elapsed_ms * self.memory_mb
-        counts["lambda_ms"] = counts.get("lambda_ms", 0) + elapsed_ms
-        self.counts, self._since = {}, now
-        return counts
+        with self._lock:
+            now = time.monotonic()
+            counts = dict(self.counts)
+            elapsed_ms = int((now - self._since) * 1000)
+            counts["lambda_mb_ms"] = counts.get("lambda_mb_ms", 0) + elapsed_ms * self.memory_mb
+            counts["lambda_ms"] = counts.get("lambda_ms", 0) + elapsed_ms
+            self.counts, self._since = {}, now
+            return counts
 
     def give_back(self, counts: Mapping[str, int]) -> None:
         """Counts taken for a commit that did not happen: the next one carries them."""
-        add(self.counts, counts)
+        self.add(counts)
 
 
-_current: contextvars.ContextVar[Meter | None] = contextvars.ContextVar("usage_meter", default=None)
-
-
-@contextmanager
-def metering(run_id: str, memory_mb: int, **counts: int) -> Iterator[Meter]:
-    """Count for `run_id` inside (one invocation working on one run)."""
-    meter = Meter(run_id, memory_mb, counts)
-    token = _current.set(meter)
-    try:
-        yield meter
-    finally:
-        _current.reset(token)
-
-
-def current(run_id: str) -> Meter | None:
-    meter = _current.get()
+def for_run(meter: Meter | None, run_id: str) -> Meter | None:
+    """`meter` if it counts for `run_id` (an invocation for one run may touch others: child runs)."""
     return meter if meter is not None and meter.run_id == run_id else None
 
 

@@ -74,7 +74,7 @@ class StackBackend:
     ) -> None:
         self.engine, self.store = engine, engine.store
         self.record, self.workflow, self.scope, self.events = record, workflow, scope, events
-        self.meter = usage_meter.current(record.run_id)
+        self.meter = usage_meter.for_run(engine.meter, record.run_id)
         self._last_poll = 0.0
         self._checkpoints: dict[str, CheckpointRecord] = {}
         self._refused: dict[str, str] = {}  # invokes whose child run the engine refused: why
@@ -93,7 +93,7 @@ class StackBackend:
                 ops[op.operation_id] = op
             size += batch.size
         if self.meter is not None:  # a query is billed by the bytes it reads, strongly consistent
-            usage_meter.add(self.meter.counts, {"read_units": usage_meter.read_units(size) if size else 0})
+            self.meter.add({"read_units": usage_meter.read_units(size) if size else 0})
         now = self.now()
         for op in [*operations.advance(ops, now), *self.external(ops, now, force=True)]:
             ops[op.operation_id] = op
@@ -104,8 +104,7 @@ class StackBackend:
         self.store.operations.append(self.record.tenant_id, self.record.run_id, seq, encoded)
         if self.meter is not None:
             size = len(to_json(encoded).encode()) + 64
-            usage_meter.add(
-                self.meter.counts,
+            self.meter.add(
                 {
                     "write_units": usage_meter.write_units(size, transactional=False),
                     "bytes_stored": size,
@@ -133,7 +132,7 @@ class StackBackend:
 
     def after_store(self, applied: list[Applied]) -> None:
         if self.meter is not None:  # operations as the SDK's service bills them: each one started
-            usage_meter.add(self.meter.counts, {"operations": sum(1 for a in applied if a.before is None)})
+            self.meter.add({"operations": sum(1 for a in applied if a.before is None)})
         run_id = self.record.run_id
         for event_type, data in events_of_batch(
             applied, child_run_id=lambda op_id: child_run_id(run_id, op_id)
