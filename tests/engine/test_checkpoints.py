@@ -3,6 +3,7 @@ deadline, closed with a cancelled run; the parked execution resumed or failed th
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from agent_runtime.engine.runs import RunSpec
 from agent_runtime.errors import Conflict
 from agent_runtime.store.run_items import RunRecord
 from agent_runtime.workflows.checkpoints import CheckpointRequest, Suspend
+from tests.clock import ScriptedClock
 from tests.engine.conftest import Tier
 
 CHECKPOINT = "review-1"
@@ -133,3 +135,24 @@ def test_a_cancel_after_the_answer_is_a_conflict_while_the_run_resumes(tier: Tie
     with pytest.raises(Conflict):
         tier.engine.runs.cancel(tier.tenant, run.run_id)
     assert tier.engine.runs.get(tier.tenant, run.run_id).status == "running"
+
+
+def test_a_checkpoints_deadline_is_the_engines_clock_plus_its_timeout(tier: Tier) -> None:
+    # Given an engine whose clock reads a fixed moment a day ahead
+    moment = datetime(2031, 5, 4, 12, 0, tzinfo=UTC)
+    clock = ScriptedClock(start=moment)
+    engine = tier.engine.clocked(clock)
+    run = running_approval(tier)
+    kind = engine.workflows.get("approval", None).checkpoints["review"]
+    request = CheckpointRequest("review", kind, "Approve?", {"title": "t", "document": "d"}, 90, None, None)
+    # When a step raises a checkpoint with a 90 s timeout
+    with pytest.raises(Suspend) as suspended:
+        engine.checkpoints.raise_checkpoint(engine.store.runs.get(run.run_id), "review", 1, request)
+    # Then it expires 90 s after that moment, and asked again 30 s later it has 60 s left
+    [record] = engine.store.checkpoints.list_for_run(run.run_id)
+    assert record.expires_at == "2031-05-04T12:01:30.000Z"
+    assert suspended.value.timeout_seconds == 90
+    clock.advance(30)
+    with pytest.raises(Suspend) as again:
+        engine.checkpoints.raise_checkpoint(engine.store.runs.get(run.run_id), "review", 1, request)
+    assert again.value.timeout_seconds == 60

@@ -4,7 +4,7 @@ halfway is finished, and an execution parked on an answered checkpoint is resume
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,14 +14,14 @@ from agent_runtime.engine.runs import RunSpec
 from agent_runtime.errors import TransientAwsError
 from agent_runtime.store.run_items import RunRecord
 from agent_runtime.workflows.checkpoints import CheckpointRequest, Suspend
+from tests.clock import ScriptedClock
 from tests.engine.conftest import Tier
 
 
 def reconciler(tier: Tier, *, grace_seconds: float = 0, max_redrives: int = 3) -> Reconciler:
     # The clock a second ahead: a run written just now is past a zero grace.
-    return tier.engine.new_reconciler(
-        grace_seconds=grace_seconds, max_redrives=max_redrives, clock=lambda: time.time() + 1
-    )
+    later = ScriptedClock(start=datetime.now(UTC) + timedelta(seconds=1))
+    return tier.engine.new_reconciler(grace_seconds=grace_seconds, max_redrives=max_redrives, clock=later)
 
 
 def running(tier: Tier) -> RunRecord:

@@ -12,6 +12,7 @@ import pytest
 from agent_runtime.config import settings
 from agent_runtime.engine.runs import OnThread, RunSpec
 from agent_runtime.errors import BadRequest, Conflict, NotFound, TransientAwsError
+from tests.clock import ScriptedClock
 from tests.engine.conftest import Tier
 
 APPROVAL = RunSpec("approval", input={"title": "t"})
@@ -207,26 +208,19 @@ def test_a_cursor_that_is_not_one_is_a_bad_request_naming_it(tier: Tier) -> None
 
 def test_wait_answers_as_the_run_is_once_its_time_is_up(tier: Tier) -> None:
     run_id = create(tier)
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    run = tier.engine.runs.wait(tier.tenant, run_id, 1.0, sleep=sleep, clock=lambda: now[0])
+    clock = ScriptedClock()
+    run = tier.engine.clocked(clock).runs.wait(tier.tenant, run_id, 1.0)
     assert run.status == "queued"
-    assert slept and now[0] >= 1.0
+    assert clock.sleeps and clock.waited >= 1.0
 
 
 def test_wait_answers_at_once_for_a_run_that_ended(tier: Tier) -> None:
     run_id = create(tier)
     tier.engine.runs.cancel(tier.tenant, run_id)
 
-    def never(seconds: float) -> None:
-        raise AssertionError("a settled run is answered without polling")
-
-    assert tier.engine.runs.wait(tier.tenant, run_id, 30.0, sleep=never).status == "cancelled"
+    clock = ScriptedClock()
+    assert tier.engine.clocked(clock).runs.wait(tier.tenant, run_id, 30.0).status == "cancelled"
+    assert clock.sleeps == []  # a settled run is answered without polling
 
 
 # -- callback -----------------------------------------------------------------------------------------

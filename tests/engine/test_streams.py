@@ -14,30 +14,13 @@ from agent_runtime.engine.runs import RunSpec
 from agent_runtime.engine.streams import IDLE_POLL_CAP_SECONDS, Window
 from agent_runtime.errors import NotFound
 from agent_runtime.store.event_items import NewEvent
+from tests.clock import ScriptedClock
 from tests.engine.conftest import Tier
 
 
-class Clock:
+def Clock(on_sleep: Callable[[int], None] = lambda n: None) -> ScriptedClock:
     """Time that passes only when the reader sleeps; `on_sleep` plays what happens meanwhile."""
-
-    START = 1000.0  # a monotonic clock's reading is never 0
-
-    def __init__(self, on_sleep: Callable[[int], None] = lambda n: None) -> None:
-        self.now = self.START
-        self.sleeps: list[float] = []
-        self.on_sleep = on_sleep
-
-    def __call__(self) -> float:
-        return self.now
-
-    @property
-    def waited(self) -> float:
-        return self.now - self.START
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        self.on_sleep(len(self.sleeps))
+    return ScriptedClock(on_sleep=on_sleep)
 
 
 def queued_run(tier: Tier) -> str:
@@ -60,7 +43,7 @@ def ended(progress: RunProgress) -> bool:
     return progress.status in TERMINAL_STATUSES
 
 
-def follow(tier: Tier, run_id: str, after: int, clock: Clock, **options: object) -> Window:
+def follow(tier: Tier, run_id: str, after: int, clock: ScriptedClock, **options: object) -> Window:
     settings: dict[str, object] = {
         "frame": typed,
         "settled": ended,
@@ -69,12 +52,10 @@ def follow(tier: Tier, run_id: str, after: int, clock: Clock, **options: object)
         "close_when_quiet": False,
         **options,
     }
-    return tier.engine.streams.follow(
+    return tier.engine.clocked(clock).streams.follow(
         tier.tenant,
         run_id,
         after,
-        sleep=clock.sleep,
-        clock=clock,
         **settings,  # type: ignore[arg-type]
     )
 

@@ -3,12 +3,13 @@ fails, and that repeating the request then works."""
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
 from agent_runtime.engine import Engine
 from agent_runtime_local.faults import Fault, injected
+from tests.clock import ScriptedClock
 
 
 def test_a_throttled_authorizer_is_a_503_to_retry_not_a_401(http: httpx.Client) -> None:
@@ -56,6 +57,8 @@ def test_a_function_that_dies_after_its_write_is_a_502_and_the_retry_is_answered
     assert [r["run_id"] for r in http.get("/v1/runs").json()["data"]] == [run_id]
     # Started by the replay, or (a workflow for the express machine, which can't refuse a second
     # execution of one name) by the reconciler once the workflow's bound is over: a sweep 10 min on.
-    Engine.default().new_reconciler(grace_seconds=0, clock=lambda: time.time() + 600).sweep()
+    Engine.default().new_reconciler(
+        grace_seconds=0, clock=ScriptedClock(start=datetime.now(UTC) + timedelta(seconds=600))
+    ).sweep()
     wait = http.get(f"/v1/runs/{run_id}/wait", params={"timeout": "20"}).json()
     assert wait["status"] == "succeeded"

@@ -3,7 +3,7 @@ or stays resumable, event ids stay gap-free, no checkpoint resolves twice, no we
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agent_runtime.engine import Engine
@@ -11,6 +11,7 @@ from agent_runtime.engine.reconcile import Sweep
 from agent_runtime_local import permissions
 from agent_runtime_local.faults import Fault, injected
 from functions import manifest
+from tests.clock import ScriptedClock
 from tests.conftest import Api, eventually
 from tests.webhook_receiver import receiver
 
@@ -22,7 +23,13 @@ def sweep() -> Sweep:
     execution, on the express machine, is waited out for its workflow's bound), held to the reconciler
     function's grants."""
     with permissions.running(manifest.by_name("reconciler")):
-        return Engine.default().new_reconciler(grace_seconds=0, clock=lambda: time.time() + 600).sweep()
+        return (
+            Engine.default()
+            .new_reconciler(
+                grace_seconds=0, clock=ScriptedClock(start=datetime.now(UTC) + timedelta(seconds=600))
+            )
+            .sweep()
+        )
 
 
 def gap_free(api: Api, run_id: str) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from agent_runtime.clock import now_iso
 from agent_runtime.engine.webhooks import sender
 from agent_runtime.engine.webhooks.deliveries import delivery_id
 from agent_runtime.store.delivery_items import DeliveryRecord
+from tests.clock import ScriptedClock
 from tests.engine.conftest import ENVIRONMENT, Tier
 
 URL = "https://hooks.example.com/agent-runtime"
@@ -183,6 +184,7 @@ def test_the_sender_applies_the_settings_it_is_given_not_the_environments(
         engine.webhook_queue,
         engine.url_guard,
         sender.SenderSettings(max_attempts=1, breaker_failures=1, backoff_base_seconds=BASE),
+        engine.clock,
     )
     strict.post = receiver  # type: ignore[method-assign]  # the scripted POST, as the fixture does
     first, second = pending(tier), pending(tier)
@@ -212,3 +214,20 @@ def test_the_url_guard_applies_the_exceptions_it_is_given() -> None:
         UrlGuard(
             allow_http_loopback=True, allowed_hosts=("127.0.0.1",), denied_local_ports=frozenset({8080})
         ).check("http://127.0.0.1:8080/hooks")
+
+
+def test_the_next_try_and_the_breakers_open_time_are_read_from_the_senders_clock(
+    tier: Tier, receiver: Receiver
+) -> None:
+    # Given a sender whose clock reads a fixed moment, and a delivery whose window ends an hour later
+    clock = ScriptedClock(start=datetime.fromtimestamp(time.time() + 600, UTC))
+    strict = tier.engine.clocked(clock).webhook_sender
+    strict.post = receiver  # type: ignore[method-assign]
+    delivery = pending(tier, window_seconds=3600)
+    receiver.answers = [(503, None)]
+    # When its attempt fails
+    assert strict.attempt({"delivery_id": delivery.delivery_id, "generation": 1, "attempt": 0}) == "retry"
+    # Then the next try is due between base/2 and base after that moment, not after the machine's now
+    due = epoch(stored(tier, delivery).next_retry_at or "")
+    start = clock.now().timestamp()
+    assert start + BASE / 2 - 0.01 <= due <= start + BASE + 0.01

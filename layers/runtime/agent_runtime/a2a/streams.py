@@ -3,7 +3,6 @@ engine event, resumable after an event id with no gap and no repeat."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -47,7 +46,6 @@ def stream(caller: Caller, run: Run, after: int | None, wrap: Wrap) -> str:
         window_seconds=wait_seconds(),
         poll_seconds=STREAM_POLL_SECONDS,
         close_when_quiet=False,
-        sleep=time.sleep,
     )
     body = "".join(frames + window.frames)
     # A comment and no blank line: no client parses it as an event.

@@ -4,8 +4,6 @@ search. What differs between a stateless run and a thread's run is only the thre
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
@@ -162,7 +160,6 @@ def stream(
     after: int,
     modes: set[str],
     thread_id: str | None = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """ACP's SSE: `event: agent_event` frames whose data is a stream update, until the run ends or is
     interrupted (a final frame says which), or the window closes."""
@@ -190,7 +187,6 @@ def stream(
         window_seconds=wait_seconds(),
         poll_seconds=STREAM_POLL_SECONDS,
         close_when_quiet=False,
-        sleep=sleep,
     )
     body = "".join(window.frames)
     # A comment and no blank line: no client parses it as an event.

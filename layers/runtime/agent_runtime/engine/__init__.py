@@ -18,8 +18,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
+    from agent_runtime.clock import Clock
     from agent_runtime.config import Settings
     from agent_runtime.engine.api_keys import ApiKeys
     from agent_runtime.engine.artifacts import Artifacts
@@ -56,8 +55,12 @@ class Engine:
         webhook_queue: WebhookQueue | None = None,
         workflows: Registry | None = None,
         config: Settings | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        from agent_runtime.clock import SYSTEM
+
         self.store = store
+        self.clock: Clock = clock or SYSTEM  # what every deadline reads (agent_runtime/clock.py)
         self._orchestrator = orchestrator
         self._webhook_queue = webhook_queue
         self._workflows = workflows
@@ -81,7 +84,18 @@ class Engine:
     def metered(self, meter: Meter) -> Engine:
         """This engine's parts for one invocation that counts its usage in `meter`."""
         return Engine(
-            self.store.metered(meter), self._orchestrator, self._webhook_queue, self._workflows, self._config
+            self.store.metered(meter),
+            self._orchestrator,
+            self._webhook_queue,
+            self._workflows,
+            self._config,
+            self.clock,
+        )
+
+    def clocked(self, clock: Clock) -> Engine:
+        """This engine's parts over another clock (a test's scripted one)."""
+        return Engine(
+            self.store, self._orchestrator, self._webhook_queue, self._workflows, self._config, clock
         )
 
     @cached_property
@@ -122,21 +136,27 @@ class Engine:
         from agent_runtime.engine.runs import Runs
 
         return Runs(
-            self.store, self.lifecycle, self.threads, self.orchestrator, self.workflows, self.url_guard
+            self.store,
+            self.lifecycle,
+            self.threads,
+            self.orchestrator,
+            self.workflows,
+            self.url_guard,
+            self.clock,
         )
 
     @cached_property
     def streams(self) -> Streams:
         from agent_runtime.engine.streams import Streams
 
-        return Streams(self.store.events, self.runs)
+        return Streams(self.store.events, self.runs, self.clock)
 
     @cached_property
     def checkpoints(self) -> Checkpoints:
         from agent_runtime.engine.checkpoints import Checkpoints
 
         return Checkpoints(
-            self.store, self.runs, self.lifecycle, self.orchestrator, self.workflows, self.meter
+            self.store, self.runs, self.lifecycle, self.orchestrator, self.workflows, self.clock, self.meter
         )
 
     @cached_property
@@ -170,6 +190,7 @@ class Engine:
             self.store,
             self.runs,
             self.webhook_queue,
+            self.clock,
             retry_window_seconds=self.config.webhook_retry_window_seconds,
         )
 
@@ -184,7 +205,12 @@ class Engine:
         from agent_runtime.engine.webhooks.sender import Sender, SenderSettings
 
         return Sender(
-            self.store, self.deliveries, self.webhook_queue, self.url_guard, SenderSettings.of(self.config)
+            self.store,
+            self.deliveries,
+            self.webhook_queue,
+            self.url_guard,
+            SenderSettings.of(self.config),
+            self.clock,
         )
 
     @cached_property
@@ -203,11 +229,10 @@ class Engine:
         grace_seconds: float | None = None,
         max_redrives: int | None = None,
         delivery_grace_seconds: float | None = None,
-        clock: Callable[[], float] | None = None,
+        clock: Clock | None = None,
     ) -> Reconciler:
-        """A reconciler over this engine's parts; the settings' timings unless given (tests shorten them)."""
-        import time
-
+        """A reconciler over this engine's parts; the settings' timings and the engine's clock unless
+        given (tests shorten them, or look from later)."""
         from agent_runtime.engine.reconcile import Reconciler
 
         config = self.config
@@ -222,7 +247,7 @@ class Engine:
             delivery_grace_seconds=config.reconcile_delivery_grace_seconds
             if delivery_grace_seconds is None
             else delivery_grace_seconds,
-            clock=clock or time.time,
+            clock=clock or self.clock,
         )
 
 

@@ -39,6 +39,7 @@ from agent_runtime.validation import field_errors
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from agent_runtime.clock import Clock
     from agent_runtime.engine.lifecycle import Lifecycle
     from agent_runtime.engine.orchestration import Orchestrator
     from agent_runtime.engine.runs import Runs
@@ -68,12 +69,12 @@ class Submit:
 Answer = Approve | Reject | Submit
 
 
-def seconds_left(record: CheckpointRecord) -> int:
+def seconds_left(record: CheckpointRecord, now: datetime) -> int:
     if not record.expires_at:
         from agent_runtime.workflows.checkpoints import MAX_WAIT_SECONDS
 
         return MAX_WAIT_SECONDS
-    left = datetime.fromisoformat(record.expires_at.replace("Z", "+00:00")) - datetime.now(UTC)
+    left = datetime.fromisoformat(record.expires_at.replace("Z", "+00:00")) - now
     return max(1, int(left.total_seconds()))
 
 
@@ -143,9 +144,11 @@ class Checkpoints:
         lifecycle: Lifecycle,
         orchestrator: Orchestrator,
         workflows: Registry,
+        clock: Clock,
         meter: Meter | None = None,
     ) -> None:
         self.store = store
+        self.clock = clock  # a checkpoint's deadline
         self.meter = meter  # a worker's invocation's: a checkpoint raised counts what follows it
         self.items = store.checkpoints
         self.runs = runs
@@ -251,9 +254,9 @@ class Checkpoints:
             )
         if existing is not None:
             if existing.status == PENDING:
-                raise Suspend(checkpoint_id, seconds_left(existing))
+                raise Suspend(checkpoint_id, seconds_left(existing, self.clock.now()))
             return resolution_of(existing, self._resolution(existing))
-        now = datetime.now(UTC)
+        now = self.clock.now()
         expires_at = None
         if request.timeout_seconds:
             expires_at = (now + timedelta(seconds=request.timeout_seconds)).isoformat(timespec="milliseconds")

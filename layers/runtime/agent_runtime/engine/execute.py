@@ -65,7 +65,9 @@ def _execute(engine: Engine, record: RunRecord, remaining_ms: Callable[[], int])
     if record.status == RunStatus.WAITING_FOR_INPUT and workflow.handler is None:
         pending = [c for c in store.checkpoints.list_for_run(record.run_id) if c.status == PENDING]
         if pending:  # a repeated invocation while a human is asked: park again on the same checkpoint
-            return outcome("checkpoint", pending[0].checkpoint_id, seconds_left(pending[0]))
+            return outcome(
+                "checkpoint", pending[0].checkpoint_id, seconds_left(pending[0], engine.clock.now())
+            )
     if record.status == RunStatus.QUEUED:
         record = engine.lifecycle.start(record)
     runtime = StepRuntime(engine, record, workflow)

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -37,6 +35,7 @@ from agent_runtime.store.errors import ChangedMeanwhile, ItemNotFound
 from agent_runtime.store.run_items import ACTIVE_STATUSES, RunRecord, RunStatus
 
 if TYPE_CHECKING:
+    from agent_runtime.clock import Clock
     from agent_runtime.engine.lifecycle import Lifecycle
     from agent_runtime.engine.orchestration import Orchestrator
     from agent_runtime.engine.webhooks.queue import WebhookQueue
@@ -74,7 +73,7 @@ class Reconciler:
         grace_seconds: float,
         max_redrives: int,
         delivery_grace_seconds: float,
-        clock: Callable[[], float] = time.time,
+        clock: Clock,
     ) -> None:
         self.store = store
         self.lifecycle = lifecycle
@@ -84,7 +83,10 @@ class Reconciler:
         self.grace_seconds = grace_seconds
         self.max_redrives = max_redrives
         self.delivery_grace_seconds = delivery_grace_seconds
-        self.clock = clock
+        self.clock = clock  # the graces are measured from its now()
+
+    def _now(self) -> float:
+        return self.clock.now().timestamp()
 
     def sweep(self) -> Sweep:
         done = Sweep()
@@ -115,9 +117,7 @@ class Reconciler:
             seen = self.store.runs.get(run_id)
         except ItemNotFound:
             return None  # deleted since the index was read
-        if seen.status not in ACTIVE_STATUSES or self.clock() - _epoch(seen.updated_at) < self.grace_for(
-            seen
-        ):
+        if seen.status not in ACTIVE_STATUSES or self._now() - _epoch(seen.updated_at) < self.grace_for(seen):
             return None
         name = execution_name(seen)
         status = self.orchestrator.status(name)
@@ -168,7 +168,7 @@ class Reconciler:
             seen = self.store.runs.get(run_id)
         except ItemNotFound:
             return None
-        if seen.status != RunStatus.RUNNING or self.clock() - _epoch(seen.updated_at) < self.grace_seconds:
+        if seen.status != RunStatus.RUNNING or self._now() - _epoch(seen.updated_at) < self.grace_seconds:
             return None
         last = self.store.events.after(run_id, seen.event_seq - 1, 1)
         if not last or last[0].type != "checkpoint.resolved":
@@ -199,4 +199,4 @@ class Reconciler:
 
     def _overdue(self, delivery: DeliveryRecord) -> bool:
         due = delivery.next_retry_at or delivery.created_at
-        return self.clock() - max(_epoch(due), _epoch(delivery.updated_at)) >= self.delivery_grace_seconds
+        return self._now() - max(_epoch(due), _epoch(delivery.updated_at)) >= self.delivery_grace_seconds

@@ -7,7 +7,6 @@ import itertools
 import json
 import logging
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from agent_runtime.store.run_items import ACTIVE_STATUSES, TERMINAL_STATUSES, Ru
 from agent_runtime.validation import validate_against
 
 if TYPE_CHECKING:
+    from agent_runtime.clock import Clock
     from agent_runtime.engine.lifecycle import Lifecycle
     from agent_runtime.engine.orchestration import Orchestrator
     from agent_runtime.engine.threads import Threads
@@ -95,6 +95,7 @@ class Runs:
         orchestrator: Orchestrator,
         workflows: Registry,
         url_guard: UrlGuard,
+        clock: Clock,
     ) -> None:
         self.store = store
         self.lifecycle = lifecycle
@@ -102,6 +103,7 @@ class Runs:
         self.orchestrator = orchestrator
         self.workflows = workflows
         self.url_guard = url_guard
+        self.clock = clock
 
     # -- create ----------------------------------------------------------------------------------
     def check(self, spec: RunSpec, *, tenant_id: str = "") -> Workflow:
@@ -361,20 +363,19 @@ class Runs:
         run_id: str,
         timeout: float,
         until: Callable[[RunProgress], bool] = lambda run: run.settled,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
     ) -> Run:
         """The run once `until` holds (by default: it ended or waits for a human), or as it is when
         `timeout` seconds have passed. Polls read only the run item; its payloads (which may be in S3)
         are loaded once, for the answer."""
-        deadline = clock() + timeout
+        clock = self.clock
+        deadline = clock.monotonic() + timeout
         polls = itertools.chain(WAIT_FIRST_POLLS, itertools.repeat(WAIT_POLL_SECONDS))
         while True:
             record = self.record(tenant_id, run_id)
-            if until(RunProgress(record.run_id, record.status, record.event_seq)) or clock() >= deadline:
+            progress = RunProgress(record.run_id, record.status, record.event_seq)
+            if until(progress) or clock.monotonic() >= deadline:
                 return self.view(record)
-            sleep(next(polls))
+            clock.sleep(next(polls))
 
     # -- callback --------------------------------------------------------------------------------
     def set_callback(

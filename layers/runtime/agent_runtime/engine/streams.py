@@ -8,7 +8,6 @@ events in its protocol's shape (`frame`) and says when its stream is done (`sett
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -17,6 +16,7 @@ from agent_runtime.engine import budget
 from agent_runtime.engine.model import TERMINAL_STATUSES, Event, Page, RunProgress
 
 if TYPE_CHECKING:
+    from agent_runtime.clock import Clock
     from agent_runtime.engine.runs import Runs
     from agent_runtime.store.event_items import EventItems
 
@@ -37,9 +37,10 @@ class Window:
 
 
 class Streams:
-    def __init__(self, events: EventItems, runs: Runs) -> None:
+    def __init__(self, events: EventItems, runs: Runs, clock: Clock) -> None:
         self.events = events
         self.runs = runs
+        self.clock = clock  # a window's deadline and its polls' pauses
 
     def page(
         self, tenant_id: str, run_id: str, after: int, limit: int, shape: Callable[[Event], object]
@@ -65,14 +66,13 @@ class Streams:
         poll_seconds: float,
         close_when_quiet: bool,
         hold_seconds: float | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
     ) -> Window:
         """Frames of the events after `after`, following the run until it settles (and all its events
         are read) or the window closes. `frame` returns None for events the door doesn't show (they
         still move the cursor). With `close_when_quiet`, the window also closes once it has sent
         frames and a poll finds nothing new, so clients see bursts promptly; with `hold_seconds`, once
         its first frame is that old, so a steady stream reaches a buffered client within that time."""
+        clock, sleep = self.clock.monotonic, self.clock.sleep
         deadline = clock() + window_seconds
         frames: list[str] = []
         size = 0

@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 
 from agent_runtime.config import settings
 from agent_runtime.engine import Engine
@@ -26,7 +24,6 @@ def sse_window(
     after: int,
     *,
     window_seconds: float | None = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """One window of the run's SSE stream after `after` (see engine/streams.py). It closes early once
     it has sent events and a poll finds nothing new, or once its first event is SSE_HOLD_SECONDS old
@@ -42,7 +39,6 @@ def sse_window(
         poll_seconds=config.sse_poll_seconds,
         close_when_quiet=True,
         hold_seconds=config.sse_hold_seconds,
-        sleep=sleep,
     )
     frames = list(window.frames)
     if frames:

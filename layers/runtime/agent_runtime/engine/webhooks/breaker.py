@@ -7,7 +7,6 @@ Deliveries due while it is open wait for it, so a receiver that is down, or that
 from __future__ import annotations
 
 import random
-import time
 from urllib.parse import urlsplit
 
 from agent_runtime.store.endpoint_items import EndpointHealth, EndpointItems
@@ -25,9 +24,10 @@ def endpoint(url: str) -> str:
 
 class Breaker:
     def __init__(
-        self, items: EndpointItems, tenant_id: str, url: str, *, failures: int, seconds: float
+        self, items: EndpointItems, tenant_id: str, url: str, *, failures: int, seconds: float, now: float
     ) -> None:
         self.items = items
+        self.now = now  # epoch seconds of the attempt it guards (the sender's clock)
         self.failures, self.seconds = failures, seconds  # the thresholds: the sender's settings
         self.tenant_id = tenant_id
         self.endpoint = endpoint(url)
@@ -36,12 +36,12 @@ class Breaker:
     def open_until(self) -> float | None:
         """When the next attempt may go (spread over a tenth of the open time, so the deliveries that
         waited don't all come back at once), or None if the circuit is closed."""
-        if self.seen.open_until <= time.time():
+        if self.seen.open_until <= self.now:
             return None
         return self.seen.open_until + random.uniform(0, self.seconds / 10)
 
     def failed(self) -> None:
-        now = time.time()
+        now = self.now
         failures = self.seen.failures + 1
         opens = failures >= self.failures
         health = EndpointHealth(failures, now + self.seconds if opens else self.seen.open_until, 0)
@@ -49,4 +49,4 @@ class Breaker:
 
     def succeeded(self) -> None:
         if self.seen.failures:
-            self.items.put(self.tenant_id, self.endpoint, EndpointHealth(0, 0.0, 0), self.seen, time.time())
+            self.items.put(self.tenant_id, self.endpoint, EndpointHealth(0, 0.0, 0), self.seen, self.now)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ from agent_runtime.engine.webhooks.signing import SigningSecrets
 from agent_runtime.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
+    from agent_runtime.clock import Clock
     from agent_runtime.engine.runs import Runs
     from agent_runtime.engine.webhooks.queue import WebhookQueue
     from agent_runtime.store import Store
@@ -35,11 +35,14 @@ def parse_delivery_id(value: str) -> tuple[str, int]:
 
 
 class Deliveries:
-    def __init__(self, store: Store, runs: Runs, queue: WebhookQueue, *, retry_window_seconds: float) -> None:
+    def __init__(
+        self, store: Store, runs: Runs, queue: WebhookQueue, clock: Clock, *, retry_window_seconds: float
+    ) -> None:
         self.items = store.deliveries
         self.secrets = SigningSecrets(store.secrets)
         self.runs = runs
         self.queue = queue
+        self.clock = clock  # a delivery's retry window starts at its now()
         self.retry_window_seconds = retry_window_seconds
 
     def get(self, delivery: str, tenant_id: str | None) -> Delivery:
@@ -63,7 +66,7 @@ class Deliveries:
                 current,
                 status="pending",
                 generation=current.generation + 1,
-                give_up_at=time.time() + self.retry_window_seconds,
+                give_up_at=self.clock.now().timestamp() + self.retry_window_seconds,
                 next_retry_at=now_iso(),
             )
             if updated is not None:

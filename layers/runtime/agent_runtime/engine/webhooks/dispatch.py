@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib
 import logging
-import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -124,7 +123,7 @@ class Dispatcher:
             status="pending",
             created_at=now,
             updated_at=now,
-            give_up_at=time.time() + self.engine.config.webhook_retry_window_seconds,
+            give_up_at=self.engine.clock.now().timestamp() + self.engine.config.webhook_retry_window_seconds,
         )
         if self.items.create(delivery):
             self.engine.webhook_queue.enqueue(delivery)

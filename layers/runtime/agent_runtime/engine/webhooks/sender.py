@@ -36,6 +36,7 @@ from agent_runtime.errors import NotFound
 from agent_runtime.store.delivery_items import DeliveryRecord
 
 if TYPE_CHECKING:
+    from agent_runtime.clock import Clock
     from agent_runtime.config import Settings
     from agent_runtime.engine.webhooks.deliveries import Deliveries
     from agent_runtime.engine.webhooks.queue import WebhookQueue
@@ -106,7 +107,8 @@ def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def parse_retry_after(value: str | None) -> float | None:
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait: a number of seconds, or an HTTP date less `now` (epoch seconds)."""
     if not value:
         return None
     value = value.strip()
@@ -118,7 +120,7 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return max(0.0, when.timestamp() - time.time())
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
 def sign(secrets: list[str], delivery: DeliveryRecord, body: str, timestamp: int) -> str:
@@ -212,12 +214,14 @@ class Sender:
         queue: WebhookQueue,
         guard: UrlGuard,
         settings: SenderSettings,
+        clock: Clock,
     ) -> None:
         self.store = store
         self.deliveries = deliveries
         self.queue = queue
         self.guard = guard
         self.settings = settings
+        self.clock = clock  # the retry window, the backoff's next try, the breaker's open time
 
     def post(self, delivery: DeliveryRecord, body: str, secrets: list[str]) -> Outcome:
         return post(delivery, body, secrets, self.guard, self.settings)
@@ -229,6 +233,10 @@ class Sender:
 
 def _attempt(sender: Sender, message: dict[str, Any]) -> str:
     queue, settings, store = sender.queue, sender.settings, sender.store
+
+    def now() -> float:
+        return sender.clock.now().timestamp()
+
     try:
         delivery = sender.deliveries.get(str(message["delivery_id"]), None)
     except NotFound:
@@ -239,7 +247,7 @@ def _attempt(sender: Sender, message: dict[str, Any]) -> str:
         or int(message.get("attempt", delivery.attempt_count)) != delivery.attempt_count
     ):
         return "stale"  # settled, redelivered, or this attempt was made already (a duplicate message)
-    wait = float(message.get("not_before") or 0) - time.time()
+    wait = float(message.get("not_before") or 0) - now()
     if wait > 0.5:  # a backoff longer than SQS's 900 s delay: hop again
         queue.enqueue(delivery, math.ceil(wait), float(message["not_before"]))
         return "hop"
@@ -249,12 +257,13 @@ def _attempt(sender: Sender, message: dict[str, Any]) -> str:
         delivery.url,
         failures=settings.breaker_failures,
         seconds=settings.breaker_seconds,
+        now=now(),
     )
-    if (reopens := breaker.open_until()) is not None and time.time() < delivery.give_up_at:
+    if (reopens := breaker.open_until()) is not None and now() < delivery.give_up_at:
         # The endpoint's circuit is open: wait for it (the last try of a window that ends meanwhile
         # goes at its end, and settles the delivery as any failed last try does).
         not_before = min(reopens, delivery.give_up_at)
-        queue.enqueue(delivery, math.ceil(not_before - time.time()), not_before)
+        queue.enqueue(delivery, math.ceil(not_before - now()), not_before)
         return "deferred"
     body: str = store.payloads.load(delivery.payload)
     result = sender.post(delivery, body, active(sender.deliveries.secrets.for_tenant(delivery.tenant_id)))
@@ -276,7 +285,7 @@ def _attempt(sender: Sender, message: dict[str, Any]) -> str:
         status, next_at = "delivered", None
     elif result.retryable:
         delay = max(result.retry_after or 0.0, settings.backoff(count))
-        next_at = time.time() + delay
+        next_at = now() + delay
         last = next_at > delivery.give_up_at or count >= settings.max_attempts
         status = "failed" if last else "pending"
         if status == "pending":
@@ -298,7 +307,7 @@ def _attempt(sender: Sender, message: dict[str, Any]) -> str:
     )
     if status == "pending":
         assert next_at is not None
-        queue.enqueue(updated, math.ceil(next_at - time.time()), next_at)
+        queue.enqueue(updated, math.ceil(next_at - now()), next_at)
         return "retry"
     if status == "failed" and result.retryable:
         queue.dead_letter(updated, result.error or f"HTTP {result.status_code}")
