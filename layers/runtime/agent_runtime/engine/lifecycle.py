@@ -112,7 +112,7 @@ class Lifecycle:
     # -- on the way ------------------------------------------------------------------------------
     def start(self, record: RunRecord) -> RunRecord:
         """queued -> running, the first Execute (ChangedMeanwhile if another worker started it)."""
-        return self._move(record.run_id, TRANSITIONS["start"], events=[self._event("start")])
+        return self._move(record.run_id, TRANSITIONS["start"], events=[self._event("start")], seen=record)
 
     def park(
         self,
@@ -121,10 +121,13 @@ class Lifecycle:
         events: Sequence[NewEvent] = (),
         entries: Sequence[dict[str, Any]] = (),
         expect: Mapping[str, Any] | None = None,
+        seen: RunRecord | None = None,
     ) -> RunRecord:
         """running -> waiting_for_input: a step raised a checkpoint (its `checkpoint.created` and item
         come as `events` and `entries`), or a durable run suspended with one pending."""
-        return self._move(run_id, TRANSITIONS["park"], events=events, entries=entries, expect=expect)
+        return self._move(
+            run_id, TRANSITIONS["park"], events=events, entries=entries, expect=expect, seen=seen
+        )
 
     def resume(
         self,
@@ -135,12 +138,14 @@ class Lifecycle:
         updates: Mapping[str, Any] | None = None,
         expect: Mapping[str, Any] | None = None,
         or_running: bool = False,
+        seen: RunRecord | None = None,
     ) -> RunRecord:
         """waiting_for_input -> running: its checkpoint was answered or expired with a default, or a
         durable run was woken. `or_running`: a run already running takes the same write with no
         transition (a durable run's code asked and went on, and is answered meanwhile: decision 67)."""
         # A durable run moves between running and waiting_for_input on its own (it suspends, it is
-        # woken), so the write follows the status it finds, a few times, before giving up.
+        # woken), so the write follows the status it finds, a few times, before giving up; each try
+        # starts from the run the last one found.
         for _ in range(RESUME_ATTEMPTS):
             try:
                 return self._move(
@@ -150,10 +155,12 @@ class Lifecycle:
                     entries=entries,
                     updates=updates,
                     expect=expect,
+                    seen=seen,
                 )
             except ChangedMeanwhile as moved:
                 if not or_running or moved.current.status != RunStatus.RUNNING:
                     raise
+                seen = moved.current
             try:
                 return self.runs.commit(
                     run_id,
@@ -162,10 +169,12 @@ class Lifecycle:
                     expect_status={RunStatus.RUNNING},
                     expect=expect,
                     extra_entries=entries,
+                    seen=seen,
                 )
             except ChangedMeanwhile as moved:
                 if moved.current.status != RunStatus.WAITING_FOR_INPUT:
                     raise
+                seen = moved.current
         raise ChangedMeanwhile(self.runs.get(run_id))
 
     def redrive(self, seen: RunRecord, execution: str) -> RunRecord:
@@ -182,6 +191,7 @@ class Lifecycle:
                 "parked_redrives": seen.parked_redrives + parked,
             },
             expect={"version": seen.version},
+            seen=seen,
         )
 
     # -- endings ---------------------------------------------------------------------------------
@@ -213,6 +223,7 @@ class Lifecycle:
                 updates=updates,
                 entries=self.thread_state(record, output),
                 metric=False,
+                seen=record,
             )
         except EntryConditionFailed:  # the thread was deleted meanwhile: the run still succeeds
             ended = self._move(record.run_id, succeed, events=events, updates=updates, metric=False)
@@ -275,6 +286,9 @@ class Lifecycle:
                     entries=closed.entries,
                     expect={"version": current.version},
                     metric=False,
+                    # The ending decides on the version just read; a cancel that aborts a parked
+                    # wait reads again in the commit, for the freshest wake_token (not versioned).
+                    seen=None if abort_waits else current,
                 )
             except ChangedMeanwhile as moved:
                 if moved.current.status not in transition.source:
@@ -340,8 +354,10 @@ class Lifecycle:
         entries: Sequence[dict[str, Any]] = (),
         expect: Mapping[str, Any] | None = None,
         metric: bool = True,
+        seen: RunRecord | None = None,
     ) -> RunRecord:
-        """Commit one row of TRANSITIONS: from its source statuses, to its target, with `events`."""
+        """Commit one row of TRANSITIONS: from its source statuses, to its target, with `events`.
+        `seen`: the run as the caller holds it, so the commit needn't read it (store/run_items.py)."""
         changes = dict(updates or {})
         if transition.target is not None:
             changes["status"] = str(transition.target)
@@ -352,6 +368,7 @@ class Lifecycle:
             expect_status=transition.source,
             expect=expect,
             extra_entries=entries,
+            seen=seen,
         )
         if metric:
             observability.metric(

@@ -2,7 +2,9 @@
 
 Every change to a run goes through `commit`: one transaction that updates the run item under an
 optimistic version guard and appends its events with the next gap-free sequence numbers (plus any
-further entries the change needs, e.g. a checkpoint's transition), all or nothing.
+further entries the change needs, e.g. a checkpoint's transition), all or nothing. A caller that holds
+the run as it last read or wrote it passes it as `seen`: the commit decides on it without reading, and
+reads only when the guard says the run moved on since.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from agent_runtime.store.event_items import EventItems, NewEvent
 from agent_runtime.store.payloads import to_json
 
 COMMIT_ATTEMPTS = 8
+# Fields written without moving the version (add_model_usage, park, wake): the version guard can't vouch
+# for a held record's values of these, so a commit that expects one of them reads the run first.
+UNVERSIONED_FIELDS: Final = frozenset({"usage_models", "wake_marker", "wake_token"})
 
 
 class RunStatus(StrEnum):
@@ -259,19 +264,26 @@ class RunItems:
         expect_status: Collection[str] | None = None,
         expect: Mapping[str, Any] | None = None,
         extra_entries: Sequence[dict[str, Any]] = (),
+        seen: RunRecord | None = None,
     ) -> RunRecord:
         """Apply `updates` to the run and append `events`, atomically, if the run still satisfies the
         expectations. ChangedMeanwhile (with the current run) when it does not; EntryConditionFailed
-        naming which of `extra_entries` failed its condition."""
+        naming which of `extra_entries` failed its condition.
+
+        `seen`: the run as the caller last read or committed it. The first try decides on it with no
+        read; the version guard fails if the run moved on since, and the next try reads it. Its
+        UNVERSIONED_FIELDS may be stale: the record returned carries them as `seen` had them."""
         updates = dict(updates or {})
         unknown = set(updates) - _FIELDS
         if unknown:
             raise ValueError(f"unknown run fields {sorted(unknown)}")
+        if seen is not None and (seen.run_id != run_id or UNVERSIONED_FIELDS.intersection(expect or {})):
+            seen = None
         # What the invocation did for the run since its last commit rides on this one (usage_meter.py).
         meter = usage_meter.current(run_id)
         pending = meter.take() if meter is not None else {}
         try:
-            return self._commit(run_id, events, updates, expect_status, expect, extra_entries, pending)
+            return self._commit(run_id, events, updates, expect_status, expect, extra_entries, pending, seen)
         except BaseException:
             if meter is not None:
                 meter.give_back(pending)
@@ -286,15 +298,19 @@ class RunItems:
         expect: Mapping[str, Any] | None,
         extra_entries: Sequence[dict[str, Any]],
         pending: dict[str, int],
+        seen: RunRecord | None,
     ) -> RunRecord:
         for attempt in range(COMMIT_ATTEMPTS):
-            current = self.get(run_id)
+            # A `seen` that fails the expectations may just be stale: the run as it is decides then.
+            held = attempt == 0 and seen is not None and _satisfies(seen, expect_status, expect)
+            current = seen if held and seen is not None else self.get(run_id)
             current_size = usage_meter.item_size(self._meta(current))
-            usage_meter.add(pending, {"read_units": usage_meter.read_units(current_size)})
-            if expect_status is not None and current.status not in expect_status:
-                raise ChangedMeanwhile(current, f"run {run_id} is {current.status}")
-            if expect and any(getattr(current, k) != v for k, v in expect.items()):
-                raise ChangedMeanwhile(current, f"run {run_id} moved on")
+            if not held:
+                usage_meter.add(pending, {"read_units": usage_meter.read_units(current_size)})
+                if expect_status is not None and current.status not in expect_status:
+                    raise ChangedMeanwhile(current, f"run {run_id} is {current.status}")
+                if not _satisfies(current, None, expect):
+                    raise ChangedMeanwhile(current, f"run {run_id} moved on")
             now = now_iso()
             new = replace(
                 current,
@@ -336,7 +352,9 @@ class RunItems:
             if reasons is None:
                 return _with_usage(new, delta)
             usage_meter.add(pending, {"write_units": own["write_units"]})  # a cancelled one is billed too
-            _raise_entry_failure(reasons, first_extra=1 + len(puts), count=len(extra_entries))
+            if not (held and reasons[0] == "ConditionalCheckFailed"):
+                # (an entry failing beside a stale `seen`'s guard is judged again on the run as it is)
+                _raise_entry_failure(reasons, first_extra=1 + len(puts), count=len(extra_entries))
             time.sleep(0.005 * (attempt + 1))
         raise Transient(f"could not commit to run {run_id}: contention")
 
@@ -572,6 +590,14 @@ def sweep_keys(table: Table, kind: str, shard: str) -> Iterator[dict[str, Any]]:
         if not page.last_key:
             return
         start = page.last_key
+
+
+def _satisfies(
+    record: RunRecord, expect_status: Collection[str] | None, expect: Mapping[str, Any] | None
+) -> bool:
+    if expect_status is not None and record.status not in expect_status:
+        return False
+    return not expect or all(getattr(record, k) == v for k, v in expect.items())
 
 
 def _with_usage(record: RunRecord, delta: Mapping[str, int]) -> RunRecord:
