@@ -187,3 +187,40 @@ def test_a_run_record_holds_only_flat_values_so_its_item_is_a_shallow_copy() -> 
     # RunItems._meta copies the record's fields with vars(), not asdict(): a list, dict or nested
     # dataclass field would be shared with the item written, and this would have to change.
     assert {f.type for f in fields(RunRecord)} <= {"str", "int", "str | None", "int | None"}
+
+
+def test_a_wake_is_one_write_that_brings_back_the_parked_token(dynamodb: Any) -> None:
+    client, stubber = dynamodb
+    parked = {**run_item(), **to_item({"wake_token": "tok", "wake_marker": "m2"})}
+    stubber.add_response(
+        "update_item",
+        {"Attributes": parked},
+        {
+            "TableName": TABLE,
+            "Key": to_item({"PK": "RUN#r1", "SK": "META"}),
+            "UpdateExpression": "SET wake_marker = :marker",
+            "ConditionExpression": "attribute_exists(PK)",
+            "ExpressionAttributeValues": ANY,
+            "ReturnValues": "ALL_NEW",
+        },
+    )  # and no read after it
+    assert runs(client).wake("r1") == "tok"
+
+
+def test_a_park_is_one_write_that_brings_back_the_run_it_left(dynamodb: Any) -> None:
+    client, stubber = dynamodb
+    stubber.add_response(
+        "update_item",
+        {"Attributes": {**run_item(status="cancelled"), **to_item({"wake_token": "tok"})}},
+        {
+            "TableName": TABLE,
+            "Key": to_item({"PK": "RUN#r1", "SK": "META"}),
+            "UpdateExpression": "SET wake_token = :token",
+            "ConditionExpression": "attribute_not_exists(wake_marker)",
+            "ExpressionAttributeValues": ANY,
+            "ReturnValues": "ALL_NEW",
+        },
+    )
+    parked = runs(client).park("r1", None, "tok")
+    # A run cancelled meanwhile reads as such from the write itself (Lifecycle.hold then aborts).
+    assert parked is not None and (parked.status, parked.wake_token) == ("cancelled", "tok")

@@ -329,7 +329,8 @@ class Lifecycle:
     def hold(self, run_id: str, wake_mark: str | None, task_token: str) -> dict[str, bool]:
         """The Suspend task of a durable run: keep the token for whatever wakes the run. If something did
         since its invocation ended (the wake mark moved), go on at once; a run that ended stops."""
-        if self.runs.park(run_id, wake_mark, task_token) and self.runs.get(run_id).status in ACTIVE_STATUSES:
+        parked = self.runs.park(run_id, wake_mark, task_token)
+        if parked is not None and parked.status in ACTIVE_STATUSES:
             return {"parked": True}
         current = self.runs.get(run_id)
         if current.status not in ACTIVE_STATUSES or current.stop_requested:

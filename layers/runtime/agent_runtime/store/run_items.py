@@ -456,32 +456,35 @@ class RunItems:
         except ConditionFailed:
             return False
 
-    def park(self, run_id: str, marker: str | None, task_token: str) -> bool:
+    def park(self, run_id: str, marker: str | None, task_token: str) -> RunRecord | None:
         """Keep the parked execution's task token, if nothing changed since the invocation that parked
-        read `marker` (False: something did, and the caller goes on at once)."""
+        read `marker`: the run as the write left it. None if something did, and the caller goes on at
+        once."""
         condition = "wake_marker = :marker" if marker is not None else "attribute_not_exists(wake_marker)"
         try:
-            self.table.update_expression(
+            item = self.table.update_expression(
                 keys.run(run_id),
                 "SET wake_token = :token",
                 condition=condition,
                 values={":token": task_token, **({":marker": marker} if marker is not None else {})},
+                return_item=True,
             )
-            return True
         except ConditionFailed:
-            return False
+            return None
+        assert item is not None  # return_item
+        return record_from(item)
 
     def wake(self, run_id: str) -> str | None:
         """Mark that something the run may wait for changed; the token of its parked execution, if any
-        (a park after this mark finds it and goes on by itself)."""
-        self.table.update_expression(
+        (a park after this mark finds it and goes on by itself). One write: the token comes back with it."""
+        item = self.table.update_expression(
             keys.run(run_id),
             "SET wake_marker = :marker",
             condition="attribute_exists(PK)",
             values={":marker": uuid.uuid4().hex},
+            return_item=True,
         )
-        values = self.table.get(keys.run(run_id))
-        return None if values is None else values.get("wake_token")
+        return None if item is None else item.get("wake_token")
 
     def active_ids(self, shard: str) -> Iterator[str]:
         """The ids of the active runs in one sweep partition (keys only, eventually consistent)."""
