@@ -111,3 +111,25 @@ def test_a_queued_run_can_be_cancelled_before_any_worker_starts_it(tier: Tier) -
     assert tier.engine.runs.cancel(tier.tenant, run.run_id).status == "cancelled"
     with pytest.raises(ChangedMeanwhile):  # the late worker finds it ended
         tier.engine.lifecycle.start(tier.engine.store.runs.get(run.run_id))
+
+
+def test_a_step_run_starts_in_the_commit_of_its_first_steps_start(tier: Tier) -> None:
+    from agent_runtime.engine.execute import execute_steps
+
+    run, _ = tier.engine.runs.create(tier.tenant, RunSpec("echo", input={"a": 1}))
+    assert execute_steps(tier.engine, run.run_id, lambda: 900_000)["outcome"] == "done"
+    record = tier.engine.store.runs.get(run.run_id)
+    assert event_types(tier, run.run_id) == [
+        "run.created", "run.started", "step.started", "step.completed", "run.succeeded"
+    ]  # fmt: skip
+    # Created (version 1), then three commits: started with the step's start, the step's end, the end.
+    assert (record.status, record.version) == ("succeeded", 4)
+
+
+def test_a_run_cancelled_while_queued_is_never_started_by_its_worker(tier: Tier) -> None:
+    from agent_runtime.engine.execute import execute_steps
+
+    run, _ = tier.engine.runs.create(tier.tenant, RunSpec("echo", input={"a": 1}))
+    tier.engine.runs.cancel(tier.tenant, run.run_id)
+    assert execute_steps(tier.engine, run.run_id, lambda: 900_000)["outcome"] == "done"
+    assert event_types(tier, run.run_id) == ["run.created", "run.cancelled"]

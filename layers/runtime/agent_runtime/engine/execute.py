@@ -66,8 +66,8 @@ def _execute(engine: Engine, record: RunRecord, remaining_ms: Callable[[], int])
         pending = [c for c in store.checkpoints.list_for_run(record.run_id) if c.status == PENDING]
         if pending:  # a repeated invocation while a human is asked: park again on the same checkpoint
             return outcome("checkpoint", pending[0].checkpoint_id, seconds_left(pending[0]))
-    if record.status == RunStatus.QUEUED:
-        record = engine.lifecycle.start(record)
+    if record.status == RunStatus.QUEUED and (workflow.handler is not None or not workflow.steps):
+        record = engine.lifecycle.start(record)  # else the first step's commit starts it (_run_steps)
     runtime = StepRuntime(engine, record, workflow)
     try:
         if workflow.handler is not None:
@@ -107,16 +107,19 @@ def _run_steps(
         index = record.next_step
         step = workflow.steps[index]
         ctx.begin_step(step.name)
-        record = runtime.commit(
-            events=[
-                NewEvent(
-                    "step.started", {"step": step.name, "index": index, "attempt": record.step_attempt + 1}
-                )
-            ],
-            updates={"resuming": None},  # a worker has it: a cancel now stops it (engine/runs.py)
-            expect_status={RunStatus.RUNNING},
-            expect={"next_step": index, "stop_requested": None},
+        started = NewEvent(
+            "step.started", {"step": step.name, "index": index, "attempt": record.step_attempt + 1}
         )
+        updates = {"resuming": None}  # a worker has it: a cancel now stops it (engine/runs.py)
+        expect = {"next_step": index, "stop_requested": None}
+        if record.status == RunStatus.QUEUED:  # the run's start and its first step's, one transaction
+            record = runtime.latest = engine.lifecycle.start(
+                record, then=[started], updates=updates, expect=expect
+            )
+        else:
+            record = runtime.commit(
+                events=[started], updates=updates, expect_status={RunStatus.RUNNING}, expect=expect
+            )
         try:
             result = step.fn(ctx)
             if runtime.suspended is not None:

@@ -110,9 +110,25 @@ class Lifecycle:
         self.thread_state = thread_state
 
     # -- on the way ------------------------------------------------------------------------------
-    def start(self, record: RunRecord) -> RunRecord:
-        """queued -> running, the first Execute (ChangedMeanwhile if another worker started it)."""
-        return self._move(record.run_id, TRANSITIONS["start"], events=[self._event("start")], seen=record)
+    def start(
+        self,
+        record: RunRecord,
+        *,
+        then: Sequence[NewEvent] = (),
+        updates: Mapping[str, Any] | None = None,
+        expect: Mapping[str, Any] | None = None,
+    ) -> RunRecord:
+        """queued -> running, the first Execute (ChangedMeanwhile if another worker started it). `then`,
+        `updates`, `expect`: what the first step's own commit would carry, in the same transaction (its
+        `step.started` after `run.started`: engine/execute.py)."""
+        return self._move(
+            record.run_id,
+            TRANSITIONS["start"],
+            events=[self._event("start"), *then],
+            updates=updates,
+            expect=expect,
+            seen=record,
+        )
 
     def park(
         self,
