@@ -63,16 +63,16 @@ def test_an_echo_run_makes_exactly_these_calls_and_its_usage_says_so(api: Api, t
         "create_run dynamodb:TransactWriteItems": 1,
         "create_run stepfunctions:StartExecution": 1,
         # Its first look at the run; each of its commits starts from the run the last one left: the
-        # start with the step's start, the step's end, the run's end.
+        # run's start with its one step's start, then the step's end with the run's.
         "step_worker dynamodb:GetItem": 1,
-        "step_worker dynamodb:TransactWriteItems": 3,
+        "step_worker dynamodb:TransactWriteItems": 2,
     }
     usage = run["usage"]
     assert usage["transitions"] == transitions(run_id) == 3
     assert usage["express_executions"] == 1  # echo declares a bound: its run goes on Express
     assert usage["lambda_invocations"] == sum(tally.invocations[f] for f in WORKERS) == 1
     assert usage["events"] == len(api.events(run_id)) == 5
-    assert usage["write_units"] == transactional_write_units(tally) == 16
+    assert usage["write_units"] == transactional_write_units(tally) == 12
     assert usage["read_units"] == 0  # no commit read the run (the one GetItem, the first look, isn't counted)
     assert usage["lambda_gb_seconds"] > 0
     assert 0 < run["estimated_cost_usd"] < 0.001
@@ -102,7 +102,7 @@ def test_an_approval_run_makes_exactly_these_calls_and_its_usage_says_so(api: Ap
         "create_run stepfunctions:StartExecution": 1,
         # Per invocation its first look at the run, and per checkpoint raised a look for it: 2 x 2.
         "step_worker dynamodb:GetItem": 4,
-        "step_worker dynamodb:TransactWriteItems": 10,
+        "step_worker dynamodb:TransactWriteItems": 9,
         "step_worker s3:PutObject": 1,
     }
     usage: dict[str, Any] = run["usage"]

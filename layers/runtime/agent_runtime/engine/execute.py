@@ -174,19 +174,22 @@ def _run_steps(
         runtime.events.flush()
         ctx.results[step.name] = result
         payloads = store.payloads
+        completed = [NewEvent("step.completed", {"step": step.name, "index": index})]
+        # Per-step object names: a commit that loses its race never leaves its S3 copy referenced.
+        progress = {
+            "next_step": index + 1,
+            "step_attempt": 0,
+            "state": payloads.dump(record.tenant_id, record.run_id, f"state-{index + 1}", ctx.state),
+            "results": payloads.dump(record.tenant_id, record.run_id, f"results-{index + 1}", ctx.results),
+        }
+        expect = {"next_step": index, "stop_requested": None}
+        if index == len(workflow.steps) - 1:  # the last step's end and the run's, one transaction
+            engine.lifecycle.succeed(
+                runtime.latest, workflow, result, first=completed, updates=progress, expect=expect
+            )
+            return outcome("done")
         record = runtime.commit(
-            events=[NewEvent("step.completed", {"step": step.name, "index": index})],
-            # Per-step object names: a commit that loses its race never leaves its S3 copy referenced.
-            updates={
-                "next_step": index + 1,
-                "step_attempt": 0,
-                "state": payloads.dump(record.tenant_id, record.run_id, f"state-{index + 1}", ctx.state),
-                "results": payloads.dump(
-                    record.tenant_id, record.run_id, f"results-{index + 1}", ctx.results
-                ),
-            },
-            expect_status={RunStatus.RUNNING},
-            expect={"next_step": index, "stop_requested": None},
+            events=completed, updates=progress, expect_status={RunStatus.RUNNING}, expect=expect
         )
     engine.lifecycle.succeed(
         runtime.latest, workflow, ctx.results.get(workflow.steps[-1].name) if workflow.steps else None

@@ -83,6 +83,23 @@ TRANSITIONS: Final[Mapping[str, Transition]] = {
 }
 
 
+def _output_problem(workflow: Workflow, output: Any) -> tuple[str, str] | None:
+    """Why `output` can't be the run's (an error type and message), or None."""
+    try:
+        workflow.output_model.model_validate(output)
+    except ValidationError as error:
+        return "OutputValidationError", "; ".join(
+            f"{e['field']}: {e['message']}" for e in field_errors(error, "output")
+        )
+    size = len(to_json(output).encode())
+    if size > MAX_OUTPUT_BYTES:
+        return (
+            "OutputTooLarge",
+            f"output is {size} bytes, over {MAX_OUTPUT_BYTES}: return large results as artifacts",
+        )
+    return None
+
+
 class Orchestration(Protocol):
     """What the lifecycle asks of Step Functions (engine/orchestration.py Orchestrator)."""
 
@@ -211,38 +228,56 @@ class Lifecycle:
         )
 
     # -- endings ---------------------------------------------------------------------------------
-    def succeed(self, record: RunRecord, workflow: Workflow, output: Any) -> None:
+    def succeed(
+        self,
+        record: RunRecord,
+        workflow: Workflow,
+        output: Any,
+        *,
+        first: Sequence[NewEvent] = (),
+        updates: Mapping[str, Any] | None = None,
+        expect: Mapping[str, Any] | None = None,
+    ) -> None:
         """End the run `succeeded` with `output` (a pydantic model is dumped), if it matches the
         workflow's output model and fits (else it fails, saying why). A thread run's output becomes its
-        thread's state in the same transaction."""
+        thread's state in the same transaction. `first`, `updates`, `expect`: the last step's own
+        commit (its `step.completed`), made in the same transaction, or on its own before a failure."""
         if isinstance(output, BaseModel):
             output = output.model_dump(mode="json")
-        try:
-            workflow.output_model.model_validate(output)
-        except ValidationError as error:
-            detail = "; ".join(f"{e['field']}: {e['message']}" for e in field_errors(error, "output"))
-            self.fail(record.run_id, "OutputValidationError", detail)
-            return
-        size = len(to_json(output).encode())
-        if size > MAX_OUTPUT_BYTES:
-            message = f"output is {size} bytes, over {MAX_OUTPUT_BYTES}: return large results as artifacts"
-            self.fail(record.run_id, "OutputTooLarge", message)
+        problem = _output_problem(workflow, output)
+        if problem is not None:
+            if first or updates:  # the step's end stands; the run fails after it
+                record = self.runs.commit(
+                    record.run_id,
+                    events=first,
+                    updates=updates,
+                    expect_status=TRANSITIONS["succeed"].source,
+                    expect=expect,
+                    seen=record,
+                )
+            self.fail(record.run_id, *problem)
             return
         succeed = TRANSITIONS["succeed"]
-        events = [self._event("succeed", output=output)]
-        updates = {"output": self.payloads.dump(record.tenant_id, record.run_id, "output", output)}
+        events = [*first, self._event("succeed", output=output)]
+        changes = {
+            **(updates or {}),
+            "output": self.payloads.dump(record.tenant_id, record.run_id, "output", output),
+        }
         try:
             ended = self._move(
                 record.run_id,
                 succeed,
                 events=events,
-                updates=updates,
+                updates=changes,
                 entries=self.thread_state(record, output),
+                expect=expect,
                 metric=False,
                 seen=record,
             )
         except EntryConditionFailed:  # the thread was deleted meanwhile: the run still succeeds
-            ended = self._move(record.run_id, succeed, events=events, updates=updates, metric=False)
+            ended = self._move(
+                record.run_id, succeed, events=events, updates=changes, expect=expect, metric=False
+            )
         self._ended(ended)
 
     def fail(self, run_id: str, error_type: str, message: str, step: str | None = None) -> RunRecord:
