@@ -111,3 +111,43 @@ def test_a_queued_run_can_be_cancelled_before_any_worker_starts_it(tier: Tier) -
     assert tier.engine.runs.cancel(tier.tenant, run.run_id).status == "cancelled"
     with pytest.raises(ChangedMeanwhile):  # the late worker finds it ended
         tier.engine.lifecycle.start(tier.engine.store.runs.get(run.run_id))
+
+
+def test_a_step_run_starts_with_its_first_steps_start_and_ends_with_its_last_steps_end(tier: Tier) -> None:
+    from agent_runtime.engine.execute import execute_steps
+
+    run, _ = tier.engine.runs.create(tier.tenant, RunSpec("echo", input={"a": 1}))
+    assert execute_steps(tier.engine, run.run_id, lambda: 900_000)["outcome"] == "done"
+    record = tier.engine.store.runs.get(run.run_id)
+    assert event_types(tier, run.run_id) == [
+        "run.created", "run.started", "step.started", "step.completed", "run.succeeded"
+    ]  # fmt: skip
+    # Created (version 1), then two commits: the run's start with the step's, the step's end with the run's.
+    assert (record.status, record.version) == ("succeeded", 3)
+
+
+def test_a_run_cancelled_while_queued_is_never_started_by_its_worker(tier: Tier) -> None:
+    from agent_runtime.engine.execute import execute_steps
+
+    run, _ = tier.engine.runs.create(tier.tenant, RunSpec("echo", input={"a": 1}))
+    tier.engine.runs.cancel(tier.tenant, run.run_id)
+    assert execute_steps(tier.engine, run.run_id, lambda: 900_000)["outcome"] == "done"
+    assert event_types(tier, run.run_id) == ["run.created", "run.cancelled"]
+
+
+def test_a_last_steps_end_stands_when_its_output_fails_the_run(tier: Tier) -> None:
+    from agent_runtime.store.event_items import NewEvent
+
+    run, _ = tier.engine.runs.create(tier.tenant, RunSpec("approval", input={"title": "t"}))
+    record = tier.engine.lifecycle.start(tier.engine.store.runs.get(run.run_id))
+    tier.engine.lifecycle.succeed(
+        record,
+        tier.engine.workflows.get("approval", None),
+        {"nope": 1},
+        first=[NewEvent("step.completed", {"step": "publish", "index": 0})],
+        updates={"next_step": 1},
+        expect={"next_step": 0},
+    )
+    failed = tier.engine.store.runs.get(run.run_id)
+    assert (failed.status, failed.next_step) == ("failed", 1)
+    assert event_types(tier, run.run_id) == ["run.created", "run.started", "step.completed", "run.failed"]

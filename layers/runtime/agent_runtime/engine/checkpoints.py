@@ -295,6 +295,7 @@ class Checkpoints:
             run.run_id,
             events=[NewEvent("checkpoint.created", created)],
             entries=[self.items.put_entry(record)],
+            seen=run,
         )
         raise Suspend(checkpoint_id, request.timeout_seconds or MAX_WAIT_SECONDS)
 
@@ -353,6 +354,7 @@ class Checkpoints:
                 or_running=record.wakes_run,
                 expect={"stop_requested": None},  # a cancel that marked the run first wins
                 entries=[self._transition(record, "resolved", resolution["at"], resolution)],
+                seen=run,  # the run `resuming` was decided on: the commit is guarded on its version
             )
         except ChangedMeanwhile as lost:
             if lost.current.stop_requested:

@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -68,8 +68,8 @@ def _execute(engine: Engine, record: RunRecord, remaining_ms: Callable[[], int])
             return outcome(
                 "checkpoint", pending[0].checkpoint_id, seconds_left(pending[0], engine.clock.now())
             )
-    if record.status == RunStatus.QUEUED:
-        record = engine.lifecycle.start(record)
+    if record.status == RunStatus.QUEUED and (workflow.handler is not None or not workflow.steps):
+        record = engine.lifecycle.start(record)  # else the first step's commit starts it (_run_steps)
     runtime = StepRuntime(engine, record, workflow)
     try:
         if workflow.handler is not None:
@@ -109,17 +109,19 @@ def _run_steps(
         index = record.next_step
         step = workflow.steps[index]
         ctx.begin_step(step.name)
-        record = store.runs.commit(
-            record.run_id,
-            events=[
-                NewEvent(
-                    "step.started", {"step": step.name, "index": index, "attempt": record.step_attempt + 1}
-                )
-            ],
-            updates={"resuming": None},  # a worker has it: a cancel now stops it (engine/runs.py)
-            expect_status={RunStatus.RUNNING},
-            expect={"next_step": index, "stop_requested": None},
+        started = NewEvent(
+            "step.started", {"step": step.name, "index": index, "attempt": record.step_attempt + 1}
         )
+        updates = {"resuming": None}  # a worker has it: a cancel now stops it (engine/runs.py)
+        expect = {"next_step": index, "stop_requested": None}
+        if record.status == RunStatus.QUEUED:  # the run's start and its first step's, one transaction
+            record = runtime.latest = engine.lifecycle.start(
+                record, then=[started], updates=updates, expect=expect
+            )
+        else:
+            record = runtime.commit(
+                events=[started], updates=updates, expect_status={RunStatus.RUNNING}, expect=expect
+            )
         try:
             result = step.fn(ctx)
             if runtime.suspended is not None:
@@ -145,7 +147,7 @@ def _run_steps(
             runtime.events.flush()  # what it emitted happened
             attempt = record.step_attempt + 1
             if attempt < step.retry.max_attempts:
-                return _retry_later(engine, record, step, index, attempt, error)
+                return _retry_later(runtime, step, index, attempt, error)
             engine.lifecycle.fail(
                 record.run_id,
                 type(error).__name__,
@@ -174,36 +176,37 @@ def _run_steps(
         runtime.events.flush()
         ctx.results[step.name] = result
         payloads = store.payloads
-        record = store.runs.commit(
-            record.run_id,
-            events=[NewEvent("step.completed", {"step": step.name, "index": index})],
-            # Per-step object names: a commit that loses its race never leaves its S3 copy referenced.
-            updates={
-                "next_step": index + 1,
-                "step_attempt": 0,
-                "state": payloads.dump(record.tenant_id, record.run_id, f"state-{index + 1}", ctx.state),
-                "results": payloads.dump(
-                    record.tenant_id, record.run_id, f"results-{index + 1}", ctx.results
-                ),
-            },
-            expect_status={RunStatus.RUNNING},
-            expect={"next_step": index, "stop_requested": None},
+        completed = [NewEvent("step.completed", {"step": step.name, "index": index})]
+        # Per-step object names: a commit that loses its race never leaves its S3 copy referenced.
+        progress = {
+            "next_step": index + 1,
+            "step_attempt": 0,
+            "state": payloads.dump(record.tenant_id, record.run_id, f"state-{index + 1}", ctx.state),
+            "results": payloads.dump(record.tenant_id, record.run_id, f"results-{index + 1}", ctx.results),
+        }
+        expect = {"next_step": index, "stop_requested": None}
+        if index == len(workflow.steps) - 1:  # the last step's end and the run's, one transaction
+            engine.lifecycle.succeed(
+                runtime.latest, workflow, result, first=completed, updates=progress, expect=expect
+            )
+            return outcome("done")
+        record = runtime.commit(
+            events=completed, updates=progress, expect_status={RunStatus.RUNNING}, expect=expect
         )
     engine.lifecycle.succeed(
-        record, workflow, ctx.results.get(workflow.steps[-1].name) if workflow.steps else None
+        runtime.latest, workflow, ctx.results.get(workflow.steps[-1].name) if workflow.steps else None
     )
     return outcome("done")
 
 
 def _retry_later(
-    engine: Engine, record: RunRecord, step: Step, index: int, attempt: int, error: BaseException
+    runtime: StepRuntime, step: Step, index: int, attempt: int, error: BaseException
 ) -> StepOutcome:
     """A failed attempt the step's retry policy tries again: say so, and wait (no compute) until then.
     What the attempt set in ctx.state and results is not kept: the step runs again from its start."""
     delay = step.retry.delay_after(attempt)
     retry_at = datetime.now(UTC) + timedelta(seconds=delay)
-    engine.store.runs.commit(
-        record.run_id,
+    runtime.commit(
         events=[
             NewEvent(
                 "step.retrying",
@@ -228,20 +231,39 @@ class StepRuntime:
 
     def __init__(self, engine: Engine, record: RunRecord, workflow: Workflow) -> None:
         self.engine = engine
-        self.record = record
+        self.record = record  # as the invocation found it: what the step's context is made of
+        # The run as this invocation last committed it: its next commit decides on it with no read
+        # (store/run_items.py `seen`), and reads only if anyone else moved the run on meanwhile.
+        self.latest = record
         self.workflow = workflow
         self.events = EventBuffer(self._commit_events, flush_seconds=engine.config.event_flush_seconds)
         # The checkpoint a step suspended on in this invocation: set when ctx.checkpoint raises Suspend,
         # so a step that catches it and returns is seen (its run would wait on a human nobody resumes).
         self.suspended: str | None = None
 
-    def _commit_events(self, events: list[NewEvent]) -> None:
-        self.engine.store.runs.commit(
+    def commit(
+        self,
+        *,
+        events: Sequence[NewEvent] = (),
+        updates: Mapping[str, Any] | None = None,
+        expect_status: Collection[str] | None = None,
+        expect: Mapping[str, Any] | None = None,
+        extra_entries: Sequence[dict[str, Any]] = (),
+    ) -> RunRecord:
+        """A commit to the run (store/run_items.py RunItems.commit), starting from `latest`."""
+        self.latest = self.engine.store.runs.commit(
             self.record.run_id,
             events=events,
-            expect_status={RunStatus.RUNNING},
-            expect={"stop_requested": None},
+            updates=updates,
+            expect_status=expect_status,
+            expect=expect,
+            extra_entries=extra_entries,
+            seen=self.latest,
         )
+        return self.latest
+
+    def _commit_events(self, events: list[NewEvent]) -> None:
+        self.commit(events=events, expect_status={RunStatus.RUNNING}, expect={"stop_requested": None})
 
     def context(self) -> StepContext:
         record, workflow, payloads = self.record, self.workflow, self.engine.store.payloads
@@ -264,7 +286,7 @@ class StepRuntime:
     def checkpoint(self, step_name: str, sequence: int, request: CheckpointRequest) -> Resolution:
         self.events.flush()
         try:
-            return self.engine.checkpoints.raise_checkpoint(self.record, step_name, sequence, request)
+            return self.engine.checkpoints.raise_checkpoint(self.latest, step_name, sequence, request)
         except Suspend as suspend:
             self.suspended = suspend.checkpoint_id
             raise
@@ -290,8 +312,7 @@ class StepRuntime:
         self.events.flush()
         event = {k: v for k, v in record.__dict__.items() if k not in {"object_key", "tenant_id"}}
         with contextlib.suppress(EntryConditionFailed):  # a retried step stored it already
-            store.runs.commit(
-                run.run_id,
+            self.commit(
                 events=[NewEvent("artifact.created", event)],
                 expect_status={RunStatus.RUNNING},
                 extra_entries=store.artifacts.put_entries(record),

@@ -83,6 +83,23 @@ TRANSITIONS: Final[Mapping[str, Transition]] = {
 }
 
 
+def _output_problem(workflow: Workflow, output: Any) -> tuple[str, str] | None:
+    """Why `output` can't be the run's (an error type and message), or None."""
+    try:
+        workflow.output_model.model_validate(output)
+    except ValidationError as error:
+        return "OutputValidationError", "; ".join(
+            f"{e['field']}: {e['message']}" for e in field_errors(error, "output")
+        )
+    size = len(to_json(output).encode())
+    if size > MAX_OUTPUT_BYTES:
+        return (
+            "OutputTooLarge",
+            f"output is {size} bytes, over {MAX_OUTPUT_BYTES}: return large results as artifacts",
+        )
+    return None
+
+
 class Orchestration(Protocol):
     """What the lifecycle asks of Step Functions (engine/orchestration.py Orchestrator)."""
 
@@ -110,9 +127,25 @@ class Lifecycle:
         self.thread_state = thread_state
 
     # -- on the way ------------------------------------------------------------------------------
-    def start(self, record: RunRecord) -> RunRecord:
-        """queued -> running, the first Execute (ChangedMeanwhile if another worker started it)."""
-        return self._move(record.run_id, TRANSITIONS["start"], events=[self._event("start")])
+    def start(
+        self,
+        record: RunRecord,
+        *,
+        then: Sequence[NewEvent] = (),
+        updates: Mapping[str, Any] | None = None,
+        expect: Mapping[str, Any] | None = None,
+    ) -> RunRecord:
+        """queued -> running, the first Execute (ChangedMeanwhile if another worker started it). `then`,
+        `updates`, `expect`: what the first step's own commit would carry, in the same transaction (its
+        `step.started` after `run.started`: engine/execute.py)."""
+        return self._move(
+            record.run_id,
+            TRANSITIONS["start"],
+            events=[self._event("start"), *then],
+            updates=updates,
+            expect=expect,
+            seen=record,
+        )
 
     def park(
         self,
@@ -121,10 +154,13 @@ class Lifecycle:
         events: Sequence[NewEvent] = (),
         entries: Sequence[dict[str, Any]] = (),
         expect: Mapping[str, Any] | None = None,
+        seen: RunRecord | None = None,
     ) -> RunRecord:
         """running -> waiting_for_input: a step raised a checkpoint (its `checkpoint.created` and item
         come as `events` and `entries`), or a durable run suspended with one pending."""
-        return self._move(run_id, TRANSITIONS["park"], events=events, entries=entries, expect=expect)
+        return self._move(
+            run_id, TRANSITIONS["park"], events=events, entries=entries, expect=expect, seen=seen
+        )
 
     def resume(
         self,
@@ -135,12 +171,14 @@ class Lifecycle:
         updates: Mapping[str, Any] | None = None,
         expect: Mapping[str, Any] | None = None,
         or_running: bool = False,
+        seen: RunRecord | None = None,
     ) -> RunRecord:
         """waiting_for_input -> running: its checkpoint was answered or expired with a default, or a
         durable run was woken. `or_running`: a run already running takes the same write with no
         transition (a durable run's code asked and went on, and is answered meanwhile: decision 67)."""
         # A durable run moves between running and waiting_for_input on its own (it suspends, it is
-        # woken), so the write follows the status it finds, a few times, before giving up.
+        # woken), so the write follows the status it finds, a few times, before giving up; each try
+        # starts from the run the last one found.
         for _ in range(RESUME_ATTEMPTS):
             try:
                 return self._move(
@@ -150,10 +188,12 @@ class Lifecycle:
                     entries=entries,
                     updates=updates,
                     expect=expect,
+                    seen=seen,
                 )
             except ChangedMeanwhile as moved:
                 if not or_running or moved.current.status != RunStatus.RUNNING:
                     raise
+                seen = moved.current
             try:
                 return self.runs.commit(
                     run_id,
@@ -162,10 +202,12 @@ class Lifecycle:
                     expect_status={RunStatus.RUNNING},
                     expect=expect,
                     extra_entries=entries,
+                    seen=seen,
                 )
             except ChangedMeanwhile as moved:
                 if moved.current.status != RunStatus.WAITING_FOR_INPUT:
                     raise
+                seen = moved.current
         raise ChangedMeanwhile(self.runs.get(run_id))
 
     def redrive(self, seen: RunRecord, execution: str) -> RunRecord:
@@ -182,40 +224,60 @@ class Lifecycle:
                 "parked_redrives": seen.parked_redrives + parked,
             },
             expect={"version": seen.version},
+            seen=seen,
         )
 
     # -- endings ---------------------------------------------------------------------------------
-    def succeed(self, record: RunRecord, workflow: Workflow, output: Any) -> None:
+    def succeed(
+        self,
+        record: RunRecord,
+        workflow: Workflow,
+        output: Any,
+        *,
+        first: Sequence[NewEvent] = (),
+        updates: Mapping[str, Any] | None = None,
+        expect: Mapping[str, Any] | None = None,
+    ) -> None:
         """End the run `succeeded` with `output` (a pydantic model is dumped), if it matches the
         workflow's output model and fits (else it fails, saying why). A thread run's output becomes its
-        thread's state in the same transaction."""
+        thread's state in the same transaction. `first`, `updates`, `expect`: the last step's own
+        commit (its `step.completed`), made in the same transaction, or on its own before a failure."""
         if isinstance(output, BaseModel):
             output = output.model_dump(mode="json")
-        try:
-            workflow.output_model.model_validate(output)
-        except ValidationError as error:
-            detail = "; ".join(f"{e['field']}: {e['message']}" for e in field_errors(error, "output"))
-            self.fail(record.run_id, "OutputValidationError", detail)
-            return
-        size = len(to_json(output).encode())
-        if size > MAX_OUTPUT_BYTES:
-            message = f"output is {size} bytes, over {MAX_OUTPUT_BYTES}: return large results as artifacts"
-            self.fail(record.run_id, "OutputTooLarge", message)
+        problem = _output_problem(workflow, output)
+        if problem is not None:
+            if first or updates:  # the step's end stands; the run fails after it
+                record = self.runs.commit(
+                    record.run_id,
+                    events=first,
+                    updates=updates,
+                    expect_status=TRANSITIONS["succeed"].source,
+                    expect=expect,
+                    seen=record,
+                )
+            self.fail(record.run_id, *problem)
             return
         succeed = TRANSITIONS["succeed"]
-        events = [self._event("succeed", output=output)]
-        updates = {"output": self.payloads.dump(record.tenant_id, record.run_id, "output", output)}
+        events = [*first, self._event("succeed", output=output)]
+        changes = {
+            **(updates or {}),
+            "output": self.payloads.dump(record.tenant_id, record.run_id, "output", output),
+        }
         try:
             ended = self._move(
                 record.run_id,
                 succeed,
                 events=events,
-                updates=updates,
+                updates=changes,
                 entries=self.thread_state(record, output),
+                expect=expect,
                 metric=False,
+                seen=record,
             )
         except EntryConditionFailed:  # the thread was deleted meanwhile: the run still succeeds
-            ended = self._move(record.run_id, succeed, events=events, updates=updates, metric=False)
+            ended = self._move(
+                record.run_id, succeed, events=events, updates=changes, expect=expect, metric=False
+            )
         self._ended(ended)
 
     def fail(self, run_id: str, error_type: str, message: str, step: str | None = None) -> RunRecord:
@@ -275,6 +337,9 @@ class Lifecycle:
                     entries=closed.entries,
                     expect={"version": current.version},
                     metric=False,
+                    # The ending decides on the version just read; a cancel that aborts a parked
+                    # wait reads again in the commit, for the freshest wake_token (not versioned).
+                    seen=None if abort_waits else current,
                 )
             except ChangedMeanwhile as moved:
                 if moved.current.status not in transition.source:
@@ -315,7 +380,8 @@ class Lifecycle:
     def hold(self, run_id: str, wake_mark: str | None, task_token: str) -> dict[str, bool]:
         """The Suspend task of a durable run: keep the token for whatever wakes the run. If something did
         since its invocation ended (the wake mark moved), go on at once; a run that ended stops."""
-        if self.runs.park(run_id, wake_mark, task_token) and self.runs.get(run_id).status in ACTIVE_STATUSES:
+        parked = self.runs.park(run_id, wake_mark, task_token)
+        if parked is not None and parked.status in ACTIVE_STATUSES:
             return {"parked": True}
         current = self.runs.get(run_id)
         if current.status not in ACTIVE_STATUSES or current.stop_requested:
@@ -340,8 +406,10 @@ class Lifecycle:
         entries: Sequence[dict[str, Any]] = (),
         expect: Mapping[str, Any] | None = None,
         metric: bool = True,
+        seen: RunRecord | None = None,
     ) -> RunRecord:
-        """Commit one row of TRANSITIONS: from its source statuses, to its target, with `events`."""
+        """Commit one row of TRANSITIONS: from its source statuses, to its target, with `events`.
+        `seen`: the run as the caller holds it, so the commit needn't read it (store/run_items.py)."""
         changes = dict(updates or {})
         if transition.target is not None:
             changes["status"] = str(transition.target)
@@ -352,6 +420,7 @@ class Lifecycle:
             expect_status=transition.source,
             expect=expect,
             extra_entries=entries,
+            seen=seen,
         )
         if metric:
             observability.metric(

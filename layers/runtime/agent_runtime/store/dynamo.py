@@ -140,22 +140,28 @@ class Table:
         condition: str,
         values: Mapping[str, Any],
         names: Mapping[str, str] | None = None,
-    ) -> None:
-        """An update written as an expression (e.g. an atomic increment, which needs no read first)."""
+        return_item: bool = False,
+    ) -> dict[str, Any] | None:
+        """An update written as an expression (e.g. an atomic increment, which needs no read first).
+        `return_item`: the whole item as the update left it (ReturnValues ALL_NEW: no read, no read
+        units), instead of None."""
         request: dict[str, Any] = {
             "TableName": self.name,
             "Key": to_item(key),
             "UpdateExpression": expression,
         }
         _add_condition(request, condition, values, names)
-        self._write(self.client.update_item, request)
+        if return_item:
+            request["ReturnValues"] = "ALL_NEW"
+        response = self._write(self.client.update_item, request)
+        return from_item(response["Attributes"]) if return_item else None
 
     def delete(self, key: Mapping[str, Any]) -> None:
         self._write(self.client.delete_item, {"TableName": self.name, "Key": to_item(key)})
 
-    def _write(self, call: Any, request: dict[str, Any]) -> None:
+    def _write(self, call: Any, request: dict[str, Any]) -> Any:
         try:
-            call(**request)
+            return call(**request)
         except client_error() as error:
             if error_code(error) == "ConditionalCheckFailedException":
                 raise ConditionFailed(str(error)) from error

@@ -2,7 +2,9 @@
 
 Every change to a run goes through `commit`: one transaction that updates the run item under an
 optimistic version guard and appends its events with the next gap-free sequence numbers (plus any
-further entries the change needs, e.g. a checkpoint's transition), all or nothing.
+further entries the change needs, e.g. a checkpoint's transition), all or nothing. A caller that holds
+the run as it last read or wrote it passes it as `seen`: the commit decides on it without reading, and
+reads only when the guard says the run moved on since.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import json
 import time
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from enum import StrEnum
 from typing import Any, Final
 
@@ -31,6 +33,9 @@ from agent_runtime.store.event_items import EventItems, NewEvent
 from agent_runtime.store.payloads import to_json
 
 COMMIT_ATTEMPTS = 8
+# Fields written without moving the version (add_model_usage, park, wake): the version guard can't vouch
+# for a held record's values of these, so a commit that expects one of them reads the run first.
+UNVERSIONED_FIELDS: Final = frozenset({"usage_models", "wake_marker", "wake_token"})
 
 
 class RunStatus(StrEnum):
@@ -156,7 +161,9 @@ class RunItems:
         return {
             # An absent attribute reads as its default (record_from): None ones aren't stored, since every
             # byte of the run item is billed again by each of its commits (store/usage_meter.py).
-            **{k: v for k, v in asdict(record).items() if v is not None},
+            # vars, not asdict: every field is a str, an int or None, and asdict's deep copy of each
+            # was most of our own CPU in a commit (80 us a call, two or three calls a transaction).
+            **{k: v for k, v in vars(record).items() if v is not None},
             **keys.run(record.run_id),
             schema.GSI_TENANT.partition_key: keys.tenant_runs(record.tenant_id),
             schema.GSI_STATUS.partition_key: keys.tenant_runs_in_status(record.tenant_id, record.status),
@@ -260,19 +267,26 @@ class RunItems:
         expect_status: Collection[str] | None = None,
         expect: Mapping[str, Any] | None = None,
         extra_entries: Sequence[dict[str, Any]] = (),
+        seen: RunRecord | None = None,
     ) -> RunRecord:
         """Apply `updates` to the run and append `events`, atomically, if the run still satisfies the
         expectations. ChangedMeanwhile (with the current run) when it does not; EntryConditionFailed
-        naming which of `extra_entries` failed its condition."""
+        naming which of `extra_entries` failed its condition.
+
+        `seen`: the run as the caller last read or committed it. The first try decides on it with no
+        read; the version guard fails if the run moved on since, and the next try reads it. Its
+        UNVERSIONED_FIELDS may be stale: the record returned carries them as `seen` had them."""
         updates = dict(updates or {})
         unknown = set(updates) - _FIELDS
         if unknown:
             raise ValueError(f"unknown run fields {sorted(unknown)}")
+        if seen is not None and (seen.run_id != run_id or UNVERSIONED_FIELDS.intersection(expect or {})):
+            seen = None
         # What the invocation did for the run since its last commit rides on this one (usage_meter.py).
         meter = usage_meter.for_run(self.meter, run_id)
         pending = meter.take() if meter is not None else {}
         try:
-            return self._commit(run_id, events, updates, expect_status, expect, extra_entries, pending)
+            return self._commit(run_id, events, updates, expect_status, expect, extra_entries, pending, seen)
         except BaseException:
             if meter is not None:
                 meter.give_back(pending)
@@ -287,15 +301,19 @@ class RunItems:
         expect: Mapping[str, Any] | None,
         extra_entries: Sequence[dict[str, Any]],
         pending: dict[str, int],
+        seen: RunRecord | None,
     ) -> RunRecord:
         for attempt in range(COMMIT_ATTEMPTS):
-            current = self.get(run_id)
+            # A `seen` that fails the expectations may just be stale: the run as it is decides then.
+            held = attempt == 0 and seen is not None and _satisfies(seen, expect_status, expect)
+            current = seen if held and seen is not None else self.get(run_id)
             current_size = usage_meter.item_size(self._meta(current))
-            usage_meter.add(pending, {"read_units": usage_meter.read_units(current_size)})
-            if expect_status is not None and current.status not in expect_status:
-                raise ChangedMeanwhile(current, f"run {run_id} is {current.status}")
-            if expect and any(getattr(current, k) != v for k, v in expect.items()):
-                raise ChangedMeanwhile(current, f"run {run_id} moved on")
+            if not held:
+                usage_meter.add(pending, {"read_units": usage_meter.read_units(current_size)})
+                if expect_status is not None and current.status not in expect_status:
+                    raise ChangedMeanwhile(current, f"run {run_id} is {current.status}")
+                if not _satisfies(current, None, expect):
+                    raise ChangedMeanwhile(current, f"run {run_id} moved on")
             now = now_iso()
             new = replace(
                 current,
@@ -337,7 +355,9 @@ class RunItems:
             if reasons is None:
                 return _with_usage(new, delta)
             usage_meter.add(pending, {"write_units": own["write_units"]})  # a cancelled one is billed too
-            _raise_entry_failure(reasons, first_extra=1 + len(puts), count=len(extra_entries))
+            if not (held and reasons[0] == "ConditionalCheckFailed"):
+                # (an entry failing beside a stale `seen`'s guard is judged again on the run as it is)
+                _raise_entry_failure(reasons, first_extra=1 + len(puts), count=len(extra_entries))
             time.sleep(0.005 * (attempt + 1))
         raise Transient(f"could not commit to run {run_id}: contention")
 
@@ -437,32 +457,35 @@ class RunItems:
         except ConditionFailed:
             return False
 
-    def park(self, run_id: str, marker: str | None, task_token: str) -> bool:
+    def park(self, run_id: str, marker: str | None, task_token: str) -> RunRecord | None:
         """Keep the parked execution's task token, if nothing changed since the invocation that parked
-        read `marker` (False: something did, and the caller goes on at once)."""
+        read `marker`: the run as the write left it. None if something did, and the caller goes on at
+        once."""
         condition = "wake_marker = :marker" if marker is not None else "attribute_not_exists(wake_marker)"
         try:
-            self.table.update_expression(
+            item = self.table.update_expression(
                 keys.run(run_id),
                 "SET wake_token = :token",
                 condition=condition,
                 values={":token": task_token, **({":marker": marker} if marker is not None else {})},
+                return_item=True,
             )
-            return True
         except ConditionFailed:
-            return False
+            return None
+        assert item is not None  # return_item
+        return record_from(item)
 
     def wake(self, run_id: str) -> str | None:
         """Mark that something the run may wait for changed; the token of its parked execution, if any
-        (a park after this mark finds it and goes on by itself)."""
-        self.table.update_expression(
+        (a park after this mark finds it and goes on by itself). One write: the token comes back with it."""
+        item = self.table.update_expression(
             keys.run(run_id),
             "SET wake_marker = :marker",
             condition="attribute_exists(PK)",
             values={":marker": uuid.uuid4().hex},
+            return_item=True,
         )
-        values = self.table.get(keys.run(run_id))
-        return None if values is None else values.get("wake_token")
+        return None if item is None else item.get("wake_token")
 
     def active_ids(self, shard: str) -> Iterator[str]:
         """The ids of the active runs in one sweep partition (keys only, eventually consistent)."""
@@ -573,6 +596,14 @@ def sweep_keys(table: Table, kind: str, shard: str) -> Iterator[dict[str, Any]]:
         if not page.last_key:
             return
         start = page.last_key
+
+
+def _satisfies(
+    record: RunRecord, expect_status: Collection[str] | None, expect: Mapping[str, Any] | None
+) -> bool:
+    if expect_status is not None and record.status not in expect_status:
+        return False
+    return not expect or all(getattr(record, k) == v for k, v in expect.items())
 
 
 def _with_usage(record: RunRecord, delta: Mapping[str, int]) -> RunRecord:

@@ -337,6 +337,7 @@ def execute_durable(
             expect_status={RunStatus.RUNNING},
             expect={"stop_requested": None},
         )
+    runtime.latest = record  # what the invocation's next commit starts from (engine/execute.py)
     marker = record.wake_marker
     payloads = store.payloads
     scope = RunScope(
@@ -367,7 +368,7 @@ def execute_durable(
         )
     events.flush()
     if done.status == "succeeded":
-        engine.lifecycle.succeed(record, workflow, done.result)
+        engine.lifecycle.succeed(runtime.latest, workflow, done.result)
         return outcome("done")
     if done.status == "failed":
         engine.lifecycle.fail(record.run_id, done.error_type or "Error", done.error_message or "")
@@ -433,8 +434,7 @@ class _Services:
         current = json.loads(engine.store.runs.get(run_id).budget or "{}")
         current.update(raised.model_dump(exclude_none=True))
         self.runtime.events.flush()
-        engine.store.runs.commit(
-            run_id,
+        self.runtime.commit(
             events=[NewEvent("run.budget_raised", {"budget": current})],
             updates={"budget": to_json(current)},
             expect_status={RunStatus.RUNNING},
