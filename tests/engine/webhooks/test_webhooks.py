@@ -118,7 +118,10 @@ def test_an_acp_run_calls_its_webhook_with_the_acp_run_on_each_status_change(api
         api.wait(run["run_id"])
         eventually(lambda: settled(api, run["run_id"], 4))
 
-    bodies = [Webhook(secret).verify(r.body, r.headers) for r in hooks.accepted()]
+    # A delivery that was accepted but timed out on a loaded machine is sent again with the same id:
+    # receivers dedupe on webhook-id (Standard Webhooks), and so does this count.
+    unique = {r.webhook_id: r for r in hooks.accepted()}.values()
+    bodies = [Webhook(secret).verify(r.body, r.headers) for r in unique]
     for body in bodies:
         validate_acp(body, pointer("components", "schemas", "RunStateless"))
         assert body["run_id"] == run["run_id"] and body["creation"]["webhook"] == hooks.url
