@@ -55,11 +55,17 @@ TEST_WORKERS ?= 4
 # is set: the workers and the processes tests start import the same modules, so one compiles them and
 # the rest read them.
 TEST_ENV := PYTHONDONTWRITEBYTECODE=
-test: $(FULL_STAMP)  ## lint, types, then every test tier (fast, stack, e2e, infra, browser) on $(TEST_WORKERS) xdist workers
+# mypy runs beside pytest, not before it: without its cache (a fresh clone) it is ~40 s of one core,
+# which the xdist workers leave idle while tests wait on timers and streams. Its report is printed
+# after pytest's, and either failing fails the target.
+test: $(FULL_STAMP)  ## lint, then types beside every test tier (fast, stack, e2e, infra, browser) on $(TEST_WORKERS) xdist workers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy
-	$(TEST_ENV) $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
+	@types=$$(mktemp); trap 'rm -f "$$types"' EXIT; \
+	$(VENV)/bin/mypy > "$$types" 2>&1 & mypy=$$!; \
+	$(TEST_ENV) $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup; tests=$$?; \
+	wait $$mypy; typed=$$?; echo "mypy:"; cat "$$types"; \
+	exit $$(( tests != 0 ? tests : typed ))
 
 # The inner loop: every test that needs no tier (tests/conftest.py marks them). The folders it ignores
 # are tiers by folder there, so ignoring them only skips collecting what the marks would deselect.
