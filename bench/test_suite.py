@@ -80,6 +80,9 @@ def measure(suite: str, workers: int) -> Measured:
     lines = [line for line in done.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)]
     summary = lines[-1].strip("= ") if lines else f"exit {done.returncode}"
     print(f"{suite}:{workers} {wall:.0f} s wall, {cpu:.0f} s CPU: {summary}", flush=True)
+    for line in done.stdout.splitlines():  # which, when some failed (-ra lists them)
+        if line.startswith(("FAILED", "ERROR")):
+            print(f"  {line}", flush=True)
     return Measured(suite, workers, wall, cpu, summary)
 
 
