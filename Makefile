@@ -33,7 +33,7 @@ $(UV):
 # --compile-bytecode: every module's .pyc is written once here. Without it, under PYTHONDONTWRITEBYTECODE
 # (set on some machines and CI images) every Python process compiles every module it imports from
 # source: each xdist worker, each `agent-runtime dev` and README block a test starts (about 20 s of CPU
-# per process that imports the whole test suite; bench/reports/tests.md). It costs ~50 s of CPU once.
+# per process that imports the whole test suite; bench/reports/tests-cpu.md). It costs ~50 s of CPU once.
 $(DEV_STAMP): $(UV) pyproject.toml uv.lock
 	$(UV) sync --frozen --extra local --no-default-groups --compile-bytecode
 	@rm -f $(FULL_STAMP)
