@@ -30,13 +30,17 @@ $(UV):
 	$(PYTHON) -m venv .venv-tools
 	.venv-tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# --compile-bytecode: every module's .pyc is written once here. Without it, under PYTHONDONTWRITEBYTECODE
+# (set on some machines and CI images) every Python process compiles every module it imports from
+# source: each xdist worker, each `agent-runtime dev` and README block a test starts (about 20 s of CPU
+# per process that imports the whole test suite; bench/reports/tests-cpu.md). It costs ~50 s of CPU once.
 $(DEV_STAMP): $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --extra local --no-default-groups
+	$(UV) sync --frozen --extra local --no-default-groups --compile-bytecode
 	@rm -f $(FULL_STAMP)
 	@touch $(DEV_STAMP)
 
 $(FULL_STAMP): $(UV) pyproject.toml uv.lock
-	$(UV) sync --frozen --extra local --group infra
+	$(UV) sync --frozen --extra local --group infra --compile-bytecode
 	@touch $(FULL_STAMP) $(DEV_STAMP)
 
 venv: $(FULL_STAMP)  ## the full .venv (what test, lint, bench, synth and deploy use), e.g. for an IDE
@@ -47,11 +51,21 @@ dev: $(DEV_STAMP)  ## start the local stack on http://127.0.0.1:$(PORT) (install
 # Workers for `make test` (pytest-xdist): each starts its own local stack; many tests wait on timers and
 # streams rather than compute, so more workers than cores still shortens the run (bench/reports/tests.md).
 TEST_WORKERS ?= 4
-test: $(FULL_STAMP)  ## lint, types, then every test tier (fast, stack, e2e, infra, browser) on $(TEST_WORKERS) xdist workers
+# The tests write the project's own .pyc (git-ignored __pycache__) even where PYTHONDONTWRITEBYTECODE
+# is set: the workers and the processes tests start import the same modules, so one compiles them and
+# the rest read them.
+TEST_ENV := PYTHONDONTWRITEBYTECODE=
+# mypy runs beside pytest, not before it: without its cache (a fresh clone) it is ~40 s of one core,
+# which the xdist workers leave idle while tests wait on timers and streams. Its report is printed
+# after pytest's, and either failing fails the target.
+test: $(FULL_STAMP)  ## lint, then types beside every test tier (fast, stack, e2e, infra, browser) on $(TEST_WORKERS) xdist workers
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup
+	@types=$$(mktemp); trap 'rm -f "$$types"' EXIT; \
+	$(VENV)/bin/mypy > "$$types" 2>&1 & mypy=$$!; \
+	$(TEST_ENV) $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadgroup; tests=$$?; \
+	wait $$mypy; typed=$$?; echo "mypy:"; cat "$$types"; \
+	exit $$(( tests != 0 ? tests : typed ))
 
 # The inner loop: every test that needs no tier (tests/conftest.py marks them). The folders it ignores
 # are tiers by folder there, so ignoring them only skips collecting what the marks would deselect.
@@ -59,7 +73,7 @@ test: $(FULL_STAMP)  ## lint, types, then every test tier (fast, stack, e2e, inf
 # only deselected tests use them; pytest-timeout is loaded for the `timeout` setting, xdist for two workers.
 FAST_TIERS := not (stack or e2e or infra or browser or slow)
 test-fast: $(FULL_STAMP)  ## the inner loop: the tests that need no stack, HTTP, CDK or browser (CONTRIBUTING.md)
-	PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(VENV)/bin/pytest -p pytest_timeout -p xdist.plugin -n 2 -q -m "$(FAST_TIERS)" \
+	$(TEST_ENV) PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 $(VENV)/bin/pytest -p pytest_timeout -p xdist.plugin -n 2 -q -m "$(FAST_TIERS)" \
 	  --ignore=tests/infra --ignore=tests/console --ignore=tests/e2e --ignore=tests/docs
 
 lint: $(FULL_STAMP)

@@ -6,6 +6,10 @@ Each argument is `<suite>:<workers>`: `fast` is `make test-fast`'s selection, `f
 pytest (lint and types not included); workers 0 runs without xdist. Wall time, and the CPU of pytest
 and everything it started (user + system, from the children's rusage), so a noisy machine shows as CPU
 that stayed the same while the wall time moved.
+
+Each measurement starts as a fresh clone would: the project's own `__pycache__` folders are deleted
+first (the .venv keeps the .pyc `make venv` compiled), and Python may write .pyc as `make test` lets it
+(PYTHONDONTWRITEBYTECODE unset).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -37,7 +42,7 @@ class Measured:
 
 def command(suite: str, workers: int) -> tuple[list[str], dict[str, str]]:
     pytest = [str(ROOT / ".venv" / "bin" / "pytest"), "-q", "-p", "no:cacheprovider"]
-    env = dict(os.environ)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}  # as the Makefile's TEST_ENV
     if suite == "fast":
         env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
         pytest += ["-p", "pytest_timeout", "-p", "xdist.plugin", "-m", FAST_TIERS, *FAST_IGNORES]
@@ -48,8 +53,24 @@ def command(suite: str, workers: int) -> tuple[list[str], dict[str, str]]:
     return pytest, env
 
 
+KEEP_CACHES = {".venv", ".venv-tools", ".git", "node_modules", ".work"}
+
+
+def forget_project_bytecode() -> int:
+    """Delete the project's __pycache__ folders (not the environments'): a fresh clone has none."""
+    found = 0
+    for folder, subfolders, _files in os.walk(ROOT):
+        subfolders[:] = [name for name in subfolders if name not in KEEP_CACHES]
+        if "__pycache__" in subfolders:
+            shutil.rmtree(Path(folder) / "__pycache__")
+            subfolders.remove("__pycache__")
+            found += 1
+    return found
+
+
 def measure(suite: str, workers: int) -> Measured:
     argv, env = command(suite, workers)
+    forget_project_bytecode()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -59,6 +80,9 @@ def measure(suite: str, workers: int) -> Measured:
     lines = [line for line in done.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)]
     summary = lines[-1].strip("= ") if lines else f"exit {done.returncode}"
     print(f"{suite}:{workers} {wall:.0f} s wall, {cpu:.0f} s CPU: {summary}", flush=True)
+    for line in done.stdout.splitlines():  # which, when some failed (-ra lists them)
+        if line.startswith(("FAILED", "ERROR")):
+            print(f"  {line}", flush=True)
     return Measured(suite, workers, wall, cpu, summary)
 
 
