@@ -16,7 +16,9 @@
    for every Lambda task (~150 ms of CPU here, a third of an echo run). Its credentials and config are
    fixed, so one client behaves the same as many. It calls moto unsigned, as every local client
    (unsigned.py).
-5. What moto redoes on every call though its answer never changes is done once: the member names its
+5. What moto redoes on every call though its answer never changes is done once: which handler serves a
+   URL (moto scanned every service's URL patterns and rebuilt the chosen backend's URL table per call),
+   the member names its
    response serializer tries on a dict, the parse tree of a state machine definition, each JSONPath,
    the list of a response class's methods, the parse tree of each DynamoDB UpdateExpression; a
    DynamoDB attribute value already in its wire form is not walked member by member again.
@@ -58,6 +60,7 @@ def _expect_signature(function: Any, parameters: list[str]) -> None:
 
 
 def install() -> None:
+    _route_each_url_once()
     _serialize_requests()
     _roll_back_touched_items_only()
     _reuse_lambda_clients()
@@ -88,6 +91,90 @@ def _service_of(url: str) -> str:
     return host.split(".", 1)[0]
 
 
+# Distinct request URLs (scheme, host and path) whose moto handler is kept: a few dozen here; each S3
+# object key is one, so the table is bounded.
+ROUTE_CACHE_LIMIT = 4096
+
+
+def _route_each_url_once() -> None:
+    """moto finds the handler of every request by matching its URL against each service's patterns in
+    turn (about 250), then rebuilding the chosen backend's URL table and matching that: about a tenth
+    of an echo run's CPU here, for an answer fixed by the URL once moto is configured. The handler moto
+    picks for a URL (scheme, host, path) is kept, and the request goes to it as moto's own dispatch
+    sends it (the same request object, recorder and HTTPException answer). URLs that moto rewrites
+    (ISO regions, custom S3 endpoints), passes through or refuses, or has no handler for, go through
+    moto's own process_request every time."""
+    from moto.core import botocore_stubber
+
+    stubber = botocore_stubber.BotocoreStubber
+    original = stubber.process_request
+    if getattr(original, "_routed_once", False):
+        return
+    _expect_signature(original, ["self", "request"])
+    routes: dict[str, Callable[..., Any]] = {}
+
+    def process_request(self: Any, request: Any) -> Any:
+        url = request.url.split("?", 1)[0].split("#", 1)[0]
+        handler = routes.get(url)
+        if handler is None:
+            handler = _moto_handler(url)
+            if handler is None:
+                return original(self, request)
+            if len(routes) >= ROUTE_CACHE_LIMIT:
+                routes.clear()
+            routes[url] = handler
+        from moto.core.request import normalize_request
+        from moto.moto_api import recorder
+        from werkzeug.exceptions import HTTPException
+
+        normalized = normalize_request(request)
+        try:
+            recorder._record_request(normalized)
+            status, headers, body = handler(normalized, normalized.raw_url, normalized.headers)
+        except HTTPException as error:
+            status, headers, body = error.code, error.get_headers(), error.get_body()
+        return status, headers, body
+
+    process_request._routed_once = True  # type: ignore[attr-defined]
+    process_request.__wrapped__ = original  # type: ignore[attr-defined]
+    stubber.process_request = process_request  # type: ignore[method-assign]
+
+
+def _moto_handler(url: str) -> Callable[..., Any] | None:
+    """The handler moto's BotocoreStubber.process_request dispatches `url` (no query) to, found as it
+    finds it; None where it would not dispatch it as it is (see _route_each_url_once)."""
+    import re
+    import urllib.parse
+
+    import moto.backend_index as backend_index
+    import moto.backends as backends
+    from moto.core.base_backend import BackendDict
+    from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.core.utils import get_equivalent_url_in_aws_domain
+
+    parsed, rewritten = get_equivalent_url_in_aws_domain(url)
+    clean_url = f"{parsed.scheme}://{parsed.netloc}{parsed.path}"
+    if rewritten or clean_url != url or urllib.parse.urlparse(url).params or passthrough_url(clean_url):
+        return None
+    for service, pattern in backend_index.backend_url_patterns:
+        if not pattern.match(clean_url):
+            continue
+        if passthrough_service(service) or not service_whitelisted(service):
+            return None
+        backend_dict: Any = backends.get_backend(service)  # type: ignore[call-overload]
+        if isinstance(backend_dict, BackendDict):
+            regions = backend_dict[DEFAULT_ACCOUNT_ID]
+            backend = regions["us-east-1"] if "us-east-1" in regions else regions["aws"]
+        else:
+            backend = backend_dict["global"]
+        for pattern_of_url, handler in backend.urls.items():
+            if re.compile(pattern_of_url).match(clean_url):
+                return handler  # type: ignore[no-any-return]
+        # no path of this service's matched: moto tries the next service's patterns
+    return None
+
+
 def _serialize_requests() -> None:
     from moto.core.botocore_stubber import BotocoreStubber
 
@@ -115,6 +202,7 @@ def _serialize_requests() -> None:
             return response
 
     process_request._serialized = True  # type: ignore[attr-defined]
+    process_request.__wrapped__ = original  # type: ignore[attr-defined]
     BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
     BotocoreStubber.__call__ = call  # type: ignore[method-assign]
 
