@@ -20,7 +20,8 @@
    URL (moto scanned every service's URL patterns and rebuilt the chosen backend's URL table per call),
    the member names its
    response serializer tries on a dict, the parse tree of a state machine definition, each JSONPath,
-   the list of a response class's methods, the parse tree of each DynamoDB UpdateExpression; a
+   the list of a response class's methods, the parse tree of each DynamoDB UpdateExpression and its
+   shape checks, each tree pass's processor table; a
    DynamoDB attribute value already in its wire form is not walked member by member again.
    Together they were about 60% of an echo run's CPU here (bench/reports/profile-after.md).
 
@@ -69,6 +70,8 @@ def install() -> None:
     _parse_each_json_path_once()
     _list_response_methods_once()
     _parse_each_update_expression_once()
+    _check_each_expression_shape_once()
+    _look_processors_up_once()
     _pass_plain_attribute_values_through()
 
 
@@ -464,6 +467,8 @@ def _parse_each_update_expression_once() -> None:
                 if len(trees) >= UPDATE_EXPRESSION_CACHE_LIMIT:
                     trees.clear()
                     pickles.clear()
+                # Copies (unpickled) carry the text: _check_each_expression_shape_once's key.
+                tree.agent_runtime_expression = expression_str
                 trees[expression_str] = tree
                 pickles[id(tree)] = (tree, pickle.dumps(tree, pickle.HIGHEST_PROTOCOL))
         return tree
@@ -478,6 +483,81 @@ def _parse_each_update_expression_once() -> None:
     make._original = original  # type: ignore[attr-defined]
     parser.make = classmethod(make)
     setattr(validators, "deepcopy", deepcopy)  # noqa: B010 (not re-exported for mypy)
+
+
+# Expression texts (with their attribute names) whose shape checks passed: a few dozen here.
+SHAPE_CHECK_CACHE_LIMIT = 4096
+
+
+def _check_each_expression_shape_once() -> None:
+    """Of the ten passes moto makes over an UpdateExpression's tree on each Update, the first two check
+    only its shape: at most one SET, ADD and REMOVE clause, and no two actions on overlapping paths
+    (with ExpressionAttributeNames resolved). Each does so at every node of the tree, collecting the
+    clauses below it again: quadratic in the expression, a third of a transaction's CPU here for the
+    runtime's dozen-attribute updates. They read only the tree, which moto parses from the text alone
+    (and has not changed yet when they run), and the names: so a text (with the same names) that
+    passed them once passes them again and they are skipped; one that failed fails in moto's own
+    check every time (failures are not kept). Trees that don't come from the parse cache (no text on
+    them) are always checked."""
+    from moto.dynamodb.parsing import validators
+
+    passed: set[tuple[str, str, tuple[tuple[str, str], ...]]] = set()
+    lock = threading.Lock()
+    for checker in (validators.ActionCountValidator, validators.OverlappingPathsValidator):
+        original = checker.traverse
+        if getattr(original, "_checked_once", False):
+            continue
+        _expect_signature(original, ["self", "node"])
+
+        def traverse(self: Any, node: Any, _original: Any = original) -> Any:
+            text = getattr(node, "agent_runtime_expression", None)
+            if text is None:
+                return _original(self, node)
+            names = getattr(self, "expression_attribute_names", None) or {}
+            key = (type(self).__name__, text, tuple(sorted(names.items())))
+            if key in passed:
+                return node
+            node = _original(self, node)
+            with lock:
+                if len(passed) >= SHAPE_CHECK_CACHE_LIMIT:
+                    passed.clear()
+                passed.add(key)
+            return node
+
+        traverse._checked_once = True  # type: ignore[attr-defined]
+        checker.traverse = traverse
+
+
+def _look_processors_up_once() -> None:
+    """moto's tree passes build their {node class: processor} table twice for every node they visit
+    (to test the node's class, then to pick its processor). Each pass's table holds only its own bound
+    methods, fixed for its life (one Update), so it is built once per pass and kept on it."""
+    from moto.dynamodb.parsing import ast_nodes
+
+    traverser: Any = getattr(ast_nodes, "DepthFirstTraverser")  # noqa: B009 (untyped for mypy)
+    if getattr(traverser.process, "_looked_up_once", False):
+        return
+    _expect_signature(traverser.process, ["self", "node"])
+    _expect_signature(traverser.nodes_to_be_processed, ["self"])
+
+    def table(self: Any) -> dict[type, Callable[[Any], Any]]:
+        found: dict[type, Callable[[Any], Any]] | None = self.__dict__.get("_agent_runtime_processors")
+        if found is None:
+            found = self.__dict__["_agent_runtime_processors"] = self._processing_map()
+        return found
+
+    def nodes_to_be_processed(self: Any) -> tuple[type, ...]:
+        return tuple(table(self))
+
+    def process(self: Any, node: Any) -> Any:
+        for class_key, processor in table(self).items():
+            if isinstance(node, class_key):
+                return processor(node)
+        return None
+
+    process._looked_up_once = True  # type: ignore[attr-defined]
+    traverser.nodes_to_be_processed = nodes_to_be_processed
+    traverser.process = process
 
 
 # The members of DynamoDB's (and DynamoDB Streams') AttributeValue shape.

@@ -119,3 +119,60 @@ def test_an_item_serializes_as_moto_serializes_it(cloud: Resources, item: dict[s
     assert getattr(structure, "_plain_values", False)
     members = getattr(service.shape_for("AttributeValue"), "members")  # noqa: B009 (a StructureShape)
     assert set(members) == moto_patches.ATTRIBUTE_VALUE_MEMBERS
+
+
+def _update(client: Any, key: dict[str, Any], expression: str, names: dict[str, str]) -> None:
+    client.update_item(
+        TableName=TABLE,
+        Key=key,
+        UpdateExpression=expression,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues={":v": {"S": "value"}},
+    )
+
+
+def test_an_expression_s_shape_is_checked_once_per_text_and_names(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's clause-count check, counting the trees it walks
+    from moto.dynamodb.parsing import validators
+
+    walked: list[Any] = []
+    check = validators.ActionCountValidator.verify_action_counts
+    monkeypatch.setattr(
+        validators.ActionCountValidator,
+        "verify_action_counts",
+        lambda self, node: walked.append(node) or check(self, node),
+    )
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"SHAPE#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+    placeholder = f"#u{uuid.uuid4().hex}"  # a text no earlier test has sent
+    expression, names = f"SET #a = :v, {placeholder} = :v", {"#a": "a", placeholder: "b"}
+    # When the same update is made, then made twice more
+    _update(client, key, expression, names)
+    first = len(walked)
+    for _ in range(2):
+        _update(client, key, expression, names)
+    # Then its shape was checked on the first only
+    assert first > 0
+    assert len(walked) == first
+
+
+def test_a_shape_that_fails_with_other_names_fails_every_time(cloud: Resources) -> None:
+    # Given an expression that passed its shape checks with two distinct names
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"SHAPE#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+    expression = "SET #one = :v, #two = :v"
+    _update(client, key, expression, {"#one": "a", "#two": "b"})
+    # When it names one attribute twice, twice over
+    for _ in range(2):
+        with pytest.raises(ClientError) as refused:
+            _update(client, key, expression, {"#one": "a", "#two": "a"})
+        # Then each is refused as moto refuses two actions on one path
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+        assert "Two document paths overlap" in refused.value.response["Error"]["Message"]
+    # And two SET clauses are refused every time, as moto refuses them
+    for _ in range(2):
+        with pytest.raises(ClientError) as refused:
+            _update(client, key, "SET #one = :v SET #two = :v", {"#one": "a", "#two": "b"})
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
