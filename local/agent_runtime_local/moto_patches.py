@@ -11,7 +11,8 @@
    until executions starved. What a transaction changes is its items and the table's stream; both
    are restored exactly, so the outcome of every transaction is moto's own.
 3. Writes are reported, inside their service's lock, to `write_committed` when it is set
-   (persistence.py's journal): in each service's commit order, and before anyone can read them.
+   (persistence.py's journal): in each service's commit order, and before anyone can read them. Every
+   answered call is reported to the `answered` listeners (the queue pollers wake on a send).
 4. The Step Functions interpreter reuses one Lambda client per region: moto builds a new boto3 client
    for every Lambda task (~150 ms of CPU here, a third of an echo run). Its credentials and config are
    fixed, so one client behaves the same as many. It calls moto unsigned, as every local client
@@ -46,6 +47,9 @@ _service_locks_guard = threading.Lock()
 # Called with ("before-send.<service>.<Operation>", HTTP status) after moto answers a DynamoDB or S3
 # call, still inside moto_lock; None (the default) costs nothing.
 write_committed: Callable[[str, int], None] | None = None
+# Called with the event name ("before-send.sqs.SendMessage") after moto answers any call, outside
+# its lock: the queue pollers listen for sends instead of polling an empty queue ten times a second.
+answered: list[Callable[[str], None]] = []
 # Set while a transaction runs: moto's table backup is then the table itself (ours is item-level).
 _sharing_tables: contextvars.ContextVar[bool] = contextvars.ContextVar("sharing_tables", default=False)
 
@@ -197,12 +201,15 @@ def _serialize_requests() -> None:
     def call(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
         report = write_committed
         if report is None or not event_name.startswith(("before-send.dynamodb.", "before-send.s3.")):
-            return original_call(self, event_name, request, **kwargs)
-        with service_lock(_service_of(request.url)):
             response = original_call(self, event_name, request, **kwargs)
-            if response is not None:
-                report(event_name, response.status_code)
-            return response
+        else:
+            with service_lock(_service_of(request.url)):
+                response = original_call(self, event_name, request, **kwargs)
+                if response is not None:
+                    report(event_name, response.status_code)
+        for listener in answered:
+            listener(event_name)
+        return response
 
     process_request._serialized = True  # type: ignore[attr-defined]
     process_request.__wrapped__ = original  # type: ignore[attr-defined]
