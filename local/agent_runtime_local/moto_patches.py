@@ -22,7 +22,7 @@
    the member names its
    response serializer tries on a dict, the parse tree of a state machine definition, each JSONPath,
    the list of a response class's methods, the parse tree of each DynamoDB UpdateExpression and its
-   shape checks, each tree pass's processor table; a
+   shape checks, each tree pass's processor table, the size of a new item; a
    DynamoDB attribute value already in its wire form is not walked member by member again.
    Together they were about 60% of an echo run's CPU here (bench/reports/profile-after.md).
 
@@ -76,6 +76,7 @@ def install() -> None:
     _parse_each_update_expression_once()
     _check_each_expression_shape_once()
     _look_processors_up_once()
+    _size_each_new_item_once()
     _pass_plain_attribute_values_through()
 
 
@@ -565,6 +566,46 @@ def _look_processors_up_once() -> None:
     process._looked_up_once = True  # type: ignore[attr-defined]
     traverser.nodes_to_be_processed = nodes_to_be_processed
     traverser.process = process
+
+
+def _size_each_new_item_once() -> None:
+    """moto builds an item (every Put, and every Update of a new item) one attribute at a time into a
+    dict that sums the size of every attribute already in it on each insert, to refuse items over
+    DynamoDB's 400 KB: quadratic in the attributes. The sizes of the attributes already in a new item
+    don't change while it is built, so the sum is kept as it goes; each attribute is converted and
+    checked in moto's order, and the first one that takes the item over moto's limit raises moto's
+    ItemSizeTooLarge, as it would have."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.utilities import bytesize
+
+    item_class = dynamo_type.Item
+    if getattr(item_class.__init__, "_sized_once", False):
+        return
+    _expect_signature(item_class.__init__, ["self", "hash_key", "range_key", "attrs"])
+    limited, typed = dynamo_type.LimitedSizeDict, dynamo_type.DynamoType
+    _expect_signature(limited.__setitem__, ["self", "key", "value"])
+
+    def __init__(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        self.attrs = limited()
+        size = 0
+        for key, value in attrs.items():
+            converted = typed(value)
+            size += bytesize(key) + converted.size()
+            if size > ITEM_SIZE_LIMIT:
+                raise ItemSizeTooLarge
+            dict.__setitem__(self.attrs, key, converted)
+
+    __init__._sized_once = True  # type: ignore[attr-defined]
+    __init__.__wrapped__ = item_class.__init__  # type: ignore[attr-defined]
+    item_class.__init__ = __init__  # type: ignore[method-assign]
+
+
+# moto's limit on an item's size (LimitedSizeDict.__setitem__): between the 400 KB DynamoDB documents
+# and the 409-410 KB it measured.
+ITEM_SIZE_LIMIT = 405_000
 
 
 # The members of DynamoDB's (and DynamoDB Streams') AttributeValue shape.

@@ -176,3 +176,55 @@ def test_a_shape_that_fails_with_other_names_fails_every_time(cloud: Resources) 
         with pytest.raises(ClientError) as refused:
             _update(client, key, "SET #one = :v SET #two = :v", {"#one": "a", "#two": "b"})
         assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def _item_of_size(size: int) -> dict[str, Any]:
+    """Attributes whose sizes (as moto counts them: name + value) add up to `size`."""
+    filler = size - len("k") - len("pad")
+    return {"k": {"S": "v"}, "pad": {"S": "x" * (filler - len("v"))}}
+
+
+@pytest.mark.parametrize("size", [moto_patches.ITEM_SIZE_LIMIT, moto_patches.ITEM_SIZE_LIMIT + 1])
+def test_a_new_item_is_sized_as_moto_sizes_it(cloud: Resources, size: int) -> None:
+    # Given moto's own item constructor beside the patched one
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    moto_init = getattr(Item.__init__, "__wrapped__")  # noqa: B009 (set by moto_patches)
+    hash_key = DynamoType({"S": "SIZE"})
+    outcomes = []
+    # When an item of exactly moto's limit, and one a byte over it, is built by each
+    for init in (Item.__init__, moto_init):
+        item = Item.__new__(Item)
+        try:
+            init(item, hash_key, None, _item_of_size(size))
+            outcomes.append(("built", dict(item.attrs)))
+        except ItemSizeTooLarge:
+            outcomes.append(("too large", None))
+    # Then both agree: the first is built, the second refused
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == ("built" if size <= moto_patches.ITEM_SIZE_LIMIT else "too large")
+
+
+def test_a_new_item_s_attributes_are_sized_once_each(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's attribute sizing, counted
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    sized: list[int] = []
+    size = DynamoType.size
+    monkeypatch.setattr(DynamoType, "size", lambda self: sized.append(1) or size(self))
+    # When an item of 30 attributes is built
+    Item(DynamoType({"S": "SIZE"}), None, {f"a{i}": {"S": "v"} for i in range(30)})
+    # Then each attribute was sized once (moto summed them all again on each insert: 465 times)
+    assert len(sized) == 30
+
+
+def test_a_put_over_dynamodb_s_limit_is_refused(cloud: Resources) -> None:
+    client = boto3.client("dynamodb", region_name=REGION)
+    item = {"PK": {"S": f"SIZE#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}, "big": {"S": "x" * 410_000}}
+    with pytest.raises(ClientError) as refused:
+        client.put_item(TableName=TABLE, Item=item)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Item size has exceeded the maximum allowed size" in refused.value.response["Error"]["Message"]
