@@ -49,8 +49,8 @@ QUEUE_BATCH = 10
 # Attempts at once: a receiver that hangs holds one worker for one attempt's time budget, not the rest.
 QUEUE_WORKERS = 16
 IDLE_SECONDS = 0.1
-# An empty queue is received from again when a message is sent to it (moto_patches.answered) or, for
-# messages that come back by themselves (a visibility timeout or a delay ending), after this long.
+# A queue with nothing to receive is received from again when a message is sent to it
+# (moto_patches.answered), when its first message in flight or delayed comes due, or after this long.
 QUEUE_IDLE_SECONDS = 1.0
 _SENDS = frozenset(
     f"before-send.sqs.{operation}"
@@ -211,8 +211,31 @@ class QueuePoller(_Poller):
             self._sent.set()
 
     def idle(self) -> None:
-        self._sent.wait(self.idle_seconds)
+        self._sent.wait(self._due_in())
         self._sent.clear()  # before the next receive: a send after it wakes the wait after it
+
+    def _due_in(self) -> float:
+        """How long until the queue's first message that can't be received now can be (its visibility
+        timeout or delay ends), read from moto's queue as ReceiveMessage reads it, at most
+        idle_seconds; IDLE_SECONDS when one can be received now (every worker is busy)."""
+        from moto.core.utils import unix_time_millis
+        from moto.sqs.models import sqs_backends
+
+        from agent_runtime_local.cloud import ACCOUNT, REGION
+
+        try:
+            with moto_patches.service_lock("sqs"):
+                queue = sqs_backends[ACCOUNT][REGION].get_queue(self._url.rsplit("/", 1)[-1])
+                due = [max(m.visible_at, m.delayed_until) for m in queue._messages]
+        except Exception:  # the queue is gone (a test's): the next receive says so
+            return self.idle_seconds
+        if not due:
+            return self.idle_seconds
+        wait = (min(due) - unix_time_millis()) / 1000
+        if wait <= 0:
+            return IDLE_SECONDS
+        # moto makes a message visible strictly after its time: a millisecond's margin.
+        return min(self.idle_seconds, wait + 0.002)
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop_event.set()

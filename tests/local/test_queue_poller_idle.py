@@ -57,3 +57,25 @@ def test_an_idle_queue_is_received_from_when_a_message_is_sent(
         poller.stop()
     # And stopping does not wait out the idle wait either
     assert not poller.is_alive()
+
+
+def test_a_delayed_message_is_received_when_its_delay_ends(
+    queue: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an idle poller whose idle wait outlasts the test
+    sqs, url, arn = queue
+    delivered = threading.Event()
+    monkeypatch.setattr(pollers, "resolve_handler", lambda spec: lambda event, context: delivered.set())
+    spec = manifest.FunctionSpec("idle_consumer", "tests.idle.handler", "a test consumer")
+    poller = pollers.QueuePoller(url, arn, spec)
+    poller.idle_seconds = IDLE_SECONDS
+    poller.start()
+    try:
+        # When a message is sent with a one-second delay
+        sent = time.monotonic()
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": 1}), DelaySeconds=1)
+        # Then it is delivered once the delay ends, not after the idle wait
+        assert delivered.wait(IDLE_SECONDS / 2)
+        assert 1.0 <= time.monotonic() - sent < 3.0
+    finally:
+        poller.stop()
