@@ -11,14 +11,18 @@
    until executions starved. What a transaction changes is its items and the table's stream; both
    are restored exactly, so the outcome of every transaction is moto's own.
 3. Writes are reported, inside their service's lock, to `write_committed` when it is set
-   (persistence.py's journal): in each service's commit order, and before anyone can read them.
+   (persistence.py's journal): in each service's commit order, and before anyone can read them. Every
+   answered call is reported to the `answered` listeners (the queue pollers wake on a send).
 4. The Step Functions interpreter reuses one Lambda client per region: moto builds a new boto3 client
    for every Lambda task (~150 ms of CPU here, a third of an echo run). Its credentials and config are
    fixed, so one client behaves the same as many. It calls moto unsigned, as every local client
    (unsigned.py).
-5. What moto redoes on every call though its answer never changes is done once: the member names its
+5. What moto redoes on every call though its answer never changes is done once: which handler serves a
+   URL (moto scanned every service's URL patterns and rebuilt the chosen backend's URL table per call),
+   the member names its
    response serializer tries on a dict, the parse tree of a state machine definition, each JSONPath,
-   the list of a response class's methods, the parse tree of each DynamoDB UpdateExpression; a
+   the list of a response class's methods, the parse tree of each DynamoDB UpdateExpression and its
+   shape checks, each tree pass's processor table, the size of a new item; a
    DynamoDB attribute value already in its wire form is not walked member by member again.
    Together they were about 60% of an echo run's CPU here (bench/reports/profile-after.md).
 
@@ -43,6 +47,9 @@ _service_locks_guard = threading.Lock()
 # Called with ("before-send.<service>.<Operation>", HTTP status) after moto answers a DynamoDB or S3
 # call, still inside moto_lock; None (the default) costs nothing.
 write_committed: Callable[[str, int], None] | None = None
+# Called with the event name ("before-send.sqs.SendMessage") after moto answers any call, outside
+# its lock: the queue pollers listen for sends instead of polling an empty queue ten times a second.
+answered: list[Callable[[str], None]] = []
 # Set while a transaction runs: moto's table backup is then the table itself (ours is item-level).
 _sharing_tables: contextvars.ContextVar[bool] = contextvars.ContextVar("sharing_tables", default=False)
 
@@ -58,6 +65,7 @@ def _expect_signature(function: Any, parameters: list[str]) -> None:
 
 
 def install() -> None:
+    _route_each_url_once()
     _serialize_requests()
     _roll_back_touched_items_only()
     _reuse_lambda_clients()
@@ -66,6 +74,9 @@ def install() -> None:
     _parse_each_json_path_once()
     _list_response_methods_once()
     _parse_each_update_expression_once()
+    _check_each_expression_shape_once()
+    _look_processors_up_once()
+    _size_each_new_item_once()
     _pass_plain_attribute_values_through()
 
 
@@ -88,6 +99,90 @@ def _service_of(url: str) -> str:
     return host.split(".", 1)[0]
 
 
+# Distinct request URLs (scheme, host and path) whose moto handler is kept: a few dozen here; each S3
+# object key is one, so the table is bounded.
+ROUTE_CACHE_LIMIT = 4096
+
+
+def _route_each_url_once() -> None:
+    """moto finds the handler of every request by matching its URL against each service's patterns in
+    turn (about 250), then rebuilding the chosen backend's URL table and matching that: about a tenth
+    of an echo run's CPU here, for an answer fixed by the URL once moto is configured. The handler moto
+    picks for a URL (scheme, host, path) is kept, and the request goes to it as moto's own dispatch
+    sends it (the same request object, recorder and HTTPException answer). URLs that moto rewrites
+    (ISO regions, custom S3 endpoints), passes through or refuses, or has no handler for, go through
+    moto's own process_request every time."""
+    from moto.core import botocore_stubber
+
+    stubber = botocore_stubber.BotocoreStubber
+    original = stubber.process_request
+    if getattr(original, "_routed_once", False):
+        return
+    _expect_signature(original, ["self", "request"])
+    routes: dict[str, Callable[..., Any]] = {}
+
+    def process_request(self: Any, request: Any) -> Any:
+        url = request.url.split("?", 1)[0].split("#", 1)[0]
+        handler = routes.get(url)
+        if handler is None:
+            handler = _moto_handler(url)
+            if handler is None:
+                return original(self, request)
+            if len(routes) >= ROUTE_CACHE_LIMIT:
+                routes.clear()
+            routes[url] = handler
+        from moto.core.request import normalize_request
+        from moto.moto_api import recorder
+        from werkzeug.exceptions import HTTPException
+
+        normalized = normalize_request(request)
+        try:
+            recorder._record_request(normalized)
+            status, headers, body = handler(normalized, normalized.raw_url, normalized.headers)
+        except HTTPException as error:
+            status, headers, body = error.code, error.get_headers(), error.get_body()
+        return status, headers, body
+
+    process_request._routed_once = True  # type: ignore[attr-defined]
+    process_request.__wrapped__ = original  # type: ignore[attr-defined]
+    stubber.process_request = process_request  # type: ignore[method-assign]
+
+
+def _moto_handler(url: str) -> Callable[..., Any] | None:
+    """The handler moto's BotocoreStubber.process_request dispatches `url` (no query) to, found as it
+    finds it; None where it would not dispatch it as it is (see _route_each_url_once)."""
+    import re
+    import urllib.parse
+
+    import moto.backend_index as backend_index
+    import moto.backends as backends
+    from moto.core.base_backend import BackendDict
+    from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+    from moto.core.utils import get_equivalent_url_in_aws_domain
+
+    parsed, rewritten = get_equivalent_url_in_aws_domain(url)
+    clean_url = f"{parsed.scheme}://{parsed.netloc}{parsed.path}"
+    if rewritten or clean_url != url or urllib.parse.urlparse(url).params or passthrough_url(clean_url):
+        return None
+    for service, pattern in backend_index.backend_url_patterns:
+        if not pattern.match(clean_url):
+            continue
+        if passthrough_service(service) or not service_whitelisted(service):
+            return None
+        backend_dict: Any = backends.get_backend(service)  # type: ignore[call-overload]
+        if isinstance(backend_dict, BackendDict):
+            regions = backend_dict[DEFAULT_ACCOUNT_ID]
+            backend = regions["us-east-1"] if "us-east-1" in regions else regions["aws"]
+        else:
+            backend = backend_dict["global"]
+        for pattern_of_url, handler in backend.urls.items():
+            if re.compile(pattern_of_url).match(clean_url):
+                return handler  # type: ignore[no-any-return]
+        # no path of this service's matched: moto tries the next service's patterns
+    return None
+
+
 def _serialize_requests() -> None:
     from moto.core.botocore_stubber import BotocoreStubber
 
@@ -107,14 +202,18 @@ def _serialize_requests() -> None:
     def call(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
         report = write_committed
         if report is None or not event_name.startswith(("before-send.dynamodb.", "before-send.s3.")):
-            return original_call(self, event_name, request, **kwargs)
-        with service_lock(_service_of(request.url)):
             response = original_call(self, event_name, request, **kwargs)
-            if response is not None:
-                report(event_name, response.status_code)
-            return response
+        else:
+            with service_lock(_service_of(request.url)):
+                response = original_call(self, event_name, request, **kwargs)
+                if response is not None:
+                    report(event_name, response.status_code)
+        for listener in answered:
+            listener(event_name)
+        return response
 
     process_request._serialized = True  # type: ignore[attr-defined]
+    process_request.__wrapped__ = original  # type: ignore[attr-defined]
     BotocoreStubber.process_request = process_request  # type: ignore[method-assign]
     BotocoreStubber.__call__ = call  # type: ignore[method-assign]
 
@@ -376,6 +475,8 @@ def _parse_each_update_expression_once() -> None:
                 if len(trees) >= UPDATE_EXPRESSION_CACHE_LIMIT:
                     trees.clear()
                     pickles.clear()
+                # Copies (unpickled) carry the text: _check_each_expression_shape_once's key.
+                tree.agent_runtime_expression = expression_str
                 trees[expression_str] = tree
                 pickles[id(tree)] = (tree, pickle.dumps(tree, pickle.HIGHEST_PROTOCOL))
         return tree
@@ -390,6 +491,121 @@ def _parse_each_update_expression_once() -> None:
     make._original = original  # type: ignore[attr-defined]
     parser.make = classmethod(make)
     setattr(validators, "deepcopy", deepcopy)  # noqa: B010 (not re-exported for mypy)
+
+
+# Expression texts (with their attribute names) whose shape checks passed: a few dozen here.
+SHAPE_CHECK_CACHE_LIMIT = 4096
+
+
+def _check_each_expression_shape_once() -> None:
+    """Of the ten passes moto makes over an UpdateExpression's tree on each Update, the first two check
+    only its shape: at most one SET, ADD and REMOVE clause, and no two actions on overlapping paths
+    (with ExpressionAttributeNames resolved). Each does so at every node of the tree, collecting the
+    clauses below it again: quadratic in the expression, a third of a transaction's CPU here for the
+    runtime's dozen-attribute updates. They read only the tree, which moto parses from the text alone
+    (and has not changed yet when they run), and the names: so a text (with the same names) that
+    passed them once passes them again and they are skipped; one that failed fails in moto's own
+    check every time (failures are not kept). Trees that don't come from the parse cache (no text on
+    them) are always checked."""
+    from moto.dynamodb.parsing import validators
+
+    passed: set[tuple[str, str, tuple[tuple[str, str], ...]]] = set()
+    lock = threading.Lock()
+    for checker in (validators.ActionCountValidator, validators.OverlappingPathsValidator):
+        original = checker.traverse
+        if getattr(original, "_checked_once", False):
+            continue
+        _expect_signature(original, ["self", "node"])
+
+        def traverse(self: Any, node: Any, _original: Any = original) -> Any:
+            text = getattr(node, "agent_runtime_expression", None)
+            if text is None:
+                return _original(self, node)
+            names = getattr(self, "expression_attribute_names", None) or {}
+            key = (type(self).__name__, text, tuple(sorted(names.items())))
+            if key in passed:
+                return node
+            node = _original(self, node)
+            with lock:
+                if len(passed) >= SHAPE_CHECK_CACHE_LIMIT:
+                    passed.clear()
+                passed.add(key)
+            return node
+
+        traverse._checked_once = True  # type: ignore[attr-defined]
+        checker.traverse = traverse
+
+
+def _look_processors_up_once() -> None:
+    """moto's tree passes build their {node class: processor} table twice for every node they visit
+    (to test the node's class, then to pick its processor). Each pass's table holds only its own bound
+    methods, fixed for its life (one Update), so it is built once per pass and kept on it."""
+    from moto.dynamodb.parsing import ast_nodes
+
+    traverser: Any = getattr(ast_nodes, "DepthFirstTraverser")  # noqa: B009 (untyped for mypy)
+    if getattr(traverser.process, "_looked_up_once", False):
+        return
+    _expect_signature(traverser.process, ["self", "node"])
+    _expect_signature(traverser.nodes_to_be_processed, ["self"])
+
+    def table(self: Any) -> dict[type, Callable[[Any], Any]]:
+        found: dict[type, Callable[[Any], Any]] | None = self.__dict__.get("_agent_runtime_processors")
+        if found is None:
+            found = self.__dict__["_agent_runtime_processors"] = self._processing_map()
+        return found
+
+    def nodes_to_be_processed(self: Any) -> tuple[type, ...]:
+        return tuple(table(self))
+
+    def process(self: Any, node: Any) -> Any:
+        for class_key, processor in table(self).items():
+            if isinstance(node, class_key):
+                return processor(node)
+        return None
+
+    process._looked_up_once = True  # type: ignore[attr-defined]
+    traverser.nodes_to_be_processed = nodes_to_be_processed
+    traverser.process = process
+
+
+def _size_each_new_item_once() -> None:
+    """moto builds an item (every Put, and every Update of a new item) one attribute at a time into a
+    dict that sums the size of every attribute already in it on each insert, to refuse items over
+    DynamoDB's 400 KB: quadratic in the attributes. The sizes of the attributes already in a new item
+    don't change while it is built, so the sum is kept as it goes; each attribute is converted and
+    checked in moto's order, and the first one that takes the item over moto's limit raises moto's
+    ItemSizeTooLarge, as it would have."""
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models import dynamo_type
+    from moto.dynamodb.models.utilities import bytesize
+
+    item_class = dynamo_type.Item
+    if getattr(item_class.__init__, "_sized_once", False):
+        return
+    _expect_signature(item_class.__init__, ["self", "hash_key", "range_key", "attrs"])
+    limited, typed = dynamo_type.LimitedSizeDict, dynamo_type.DynamoType
+    _expect_signature(limited.__setitem__, ["self", "key", "value"])
+
+    def __init__(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        self.hash_key = hash_key
+        self.range_key = range_key
+        self.attrs = limited()
+        size = 0
+        for key, value in attrs.items():
+            converted = typed(value)
+            size += bytesize(key) + converted.size()
+            if size > ITEM_SIZE_LIMIT:
+                raise ItemSizeTooLarge
+            dict.__setitem__(self.attrs, key, converted)
+
+    __init__._sized_once = True  # type: ignore[attr-defined]
+    __init__.__wrapped__ = item_class.__init__  # type: ignore[attr-defined]
+    item_class.__init__ = __init__  # type: ignore[method-assign]
+
+
+# moto's limit on an item's size (LimitedSizeDict.__setitem__): between the 400 KB DynamoDB documents
+# and the 409-410 KB it measured.
+ITEM_SIZE_LIMIT = 405_000
 
 
 # The members of DynamoDB's (and DynamoDB Streams') AttributeValue shape.

@@ -119,3 +119,112 @@ def test_an_item_serializes_as_moto_serializes_it(cloud: Resources, item: dict[s
     assert getattr(structure, "_plain_values", False)
     members = getattr(service.shape_for("AttributeValue"), "members")  # noqa: B009 (a StructureShape)
     assert set(members) == moto_patches.ATTRIBUTE_VALUE_MEMBERS
+
+
+def _update(client: Any, key: dict[str, Any], expression: str, names: dict[str, str]) -> None:
+    client.update_item(
+        TableName=TABLE,
+        Key=key,
+        UpdateExpression=expression,
+        ExpressionAttributeNames=names,
+        ExpressionAttributeValues={":v": {"S": "value"}},
+    )
+
+
+def test_an_expression_s_shape_is_checked_once_per_text_and_names(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's clause-count check, counting the trees it walks
+    from moto.dynamodb.parsing import validators
+
+    walked: list[Any] = []
+    check = validators.ActionCountValidator.verify_action_counts
+    monkeypatch.setattr(
+        validators.ActionCountValidator,
+        "verify_action_counts",
+        lambda self, node: walked.append(node) or check(self, node),
+    )
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"SHAPE#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+    placeholder = f"#u{uuid.uuid4().hex}"  # a text no earlier test has sent
+    expression, names = f"SET #a = :v, {placeholder} = :v", {"#a": "a", placeholder: "b"}
+    # When the same update is made, then made twice more
+    _update(client, key, expression, names)
+    first = len(walked)
+    for _ in range(2):
+        _update(client, key, expression, names)
+    # Then its shape was checked on the first only
+    assert first > 0
+    assert len(walked) == first
+
+
+def test_a_shape_that_fails_with_other_names_fails_every_time(cloud: Resources) -> None:
+    # Given an expression that passed its shape checks with two distinct names
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"SHAPE#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+    expression = "SET #one = :v, #two = :v"
+    _update(client, key, expression, {"#one": "a", "#two": "b"})
+    # When it names one attribute twice, twice over
+    for _ in range(2):
+        with pytest.raises(ClientError) as refused:
+            _update(client, key, expression, {"#one": "a", "#two": "a"})
+        # Then each is refused as moto refuses two actions on one path
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+        assert "Two document paths overlap" in refused.value.response["Error"]["Message"]
+    # And two SET clauses are refused every time, as moto refuses them
+    for _ in range(2):
+        with pytest.raises(ClientError) as refused:
+            _update(client, key, "SET #one = :v SET #two = :v", {"#one": "a", "#two": "b"})
+        assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def _item_of_size(size: int) -> dict[str, Any]:
+    """Attributes whose sizes (as moto counts them: name + value) add up to `size`."""
+    filler = size - len("k") - len("pad")
+    return {"k": {"S": "v"}, "pad": {"S": "x" * (filler - len("v"))}}
+
+
+@pytest.mark.parametrize("size", [moto_patches.ITEM_SIZE_LIMIT, moto_patches.ITEM_SIZE_LIMIT + 1])
+def test_a_new_item_is_sized_as_moto_sizes_it(cloud: Resources, size: int) -> None:
+    # Given moto's own item constructor beside the patched one
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    moto_init = getattr(Item.__init__, "__wrapped__")  # noqa: B009 (set by moto_patches)
+    hash_key = DynamoType({"S": "SIZE"})
+    outcomes = []
+    # When an item of exactly moto's limit, and one a byte over it, is built by each
+    for init in (Item.__init__, moto_init):
+        item = Item.__new__(Item)
+        try:
+            init(item, hash_key, None, _item_of_size(size))
+            outcomes.append(("built", dict(item.attrs)))
+        except ItemSizeTooLarge:
+            outcomes.append(("too large", None))
+    # Then both agree: the first is built, the second refused
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0] == ("built" if size <= moto_patches.ITEM_SIZE_LIMIT else "too large")
+
+
+def test_a_new_item_s_attributes_are_sized_once_each(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's attribute sizing, counted
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    sized: list[int] = []
+    size = DynamoType.size
+    monkeypatch.setattr(DynamoType, "size", lambda self: sized.append(1) or size(self))
+    # When an item of 30 attributes is built
+    Item(DynamoType({"S": "SIZE"}), None, {f"a{i}": {"S": "v"} for i in range(30)})
+    # Then each attribute was sized once (moto summed them all again on each insert: 465 times)
+    assert len(sized) == 30
+
+
+def test_a_put_over_dynamodb_s_limit_is_refused(cloud: Resources) -> None:
+    client = boto3.client("dynamodb", region_name=REGION)
+    item = {"PK": {"S": f"SIZE#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}, "big": {"S": "x" * 410_000}}
+    with pytest.raises(ClientError) as refused:
+        client.put_item(TableName=TABLE, Item=item)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert "Item size has exceeded the maximum allowed size" in refused.value.response["Error"]["Message"]

@@ -1,0 +1,81 @@
+"""An empty queue is not polled ten times a second: the local queue poller waits for a send (as
+Lambda's long poll does), and a message sent to an idle queue is delivered at once."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from agent_runtime_local import pollers
+from agent_runtime_local.cloud import REGION, Resources
+from functions import manifest
+
+IDLE_SECONDS = 30.0  # longer than the test: only a send can wake the poller
+
+
+@pytest.fixture
+def queue(cloud: Resources) -> Iterator[tuple[Any, str, str]]:
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.create_queue(QueueName=f"idle-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    yield sqs, url, arn
+    sqs.delete_queue(QueueUrl=url)
+
+
+def test_an_idle_queue_is_received_from_when_a_message_is_sent(
+    queue: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a poller on an empty queue, counting its receives
+    sqs, url, arn = queue
+    delivered = threading.Event()
+    monkeypatch.setattr(pollers, "resolve_handler", lambda spec: lambda event, context: delivered.set())
+    spec = manifest.FunctionSpec("idle_consumer", "tests.idle.handler", "a test consumer")
+    poller = pollers.QueuePoller(url, arn, spec)
+    poller.idle_seconds = IDLE_SECONDS
+    receives: list[float] = []
+    receive = poller._sqs.receive_message
+    monkeypatch.setattr(poller._sqs, "receive_message", lambda **kw: receives.append(1) or receive(**kw))
+    poller.start()
+    try:
+        # When nothing is sent for a second
+        time.sleep(1.0)
+        # Then the queue was received from once (before: ten times)
+        assert len(receives) == 1
+        # And a message sent then is delivered at once, not after the idle wait
+        sent = time.monotonic()
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": 1}))
+        assert delivered.wait(IDLE_SECONDS / 2)
+        assert time.monotonic() - sent < 2.0
+    finally:
+        poller.stop()
+    # And stopping does not wait out the idle wait either
+    assert not poller.is_alive()
+
+
+def test_a_delayed_message_is_received_when_its_delay_ends(
+    queue: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an idle poller whose idle wait outlasts the test
+    sqs, url, arn = queue
+    delivered = threading.Event()
+    monkeypatch.setattr(pollers, "resolve_handler", lambda spec: lambda event, context: delivered.set())
+    spec = manifest.FunctionSpec("idle_consumer", "tests.idle.handler", "a test consumer")
+    poller = pollers.QueuePoller(url, arn, spec)
+    poller.idle_seconds = IDLE_SECONDS
+    poller.start()
+    try:
+        # When a message is sent with a one-second delay
+        sent = time.monotonic()
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": 1}), DelaySeconds=1)
+        # Then it is delivered once the delay ends, not after the idle wait
+        assert delivered.wait(IDLE_SECONDS / 2)
+        assert 1.0 <= time.monotonic() - sent < 3.0
+    finally:
+        poller.stop()
