@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from agent_runtime.store import schema
+from agent_runtime.store import run_changes, schema
 from functions import manifest
 
 REGION = "us-east-1"
@@ -225,6 +225,12 @@ class LocalCloud:
         for observer in (permissions.watch, faults.watch, unsigned):
             if observer not in aws.client_observers:
                 aws.client_observers.append(observer)
+        # Every writer of a run's item is in this process: a run's wait wakes at its write, not a poll
+        # later (agent_runtime/store/run_changes.py).
+        if run_changes.installed() is None:
+            changes = run_changes.Notified()
+            aws.client_observers.append(changes.observe)
+            run_changes.install(changes)
         if self._data_dir is not None:
             self._data = DataDir(self._data_dir)
             self._data.open()

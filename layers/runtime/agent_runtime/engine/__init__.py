@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from agent_runtime.engine.webhooks.sender import Sender
     from agent_runtime.engine.webhooks.urls import UrlGuard
     from agent_runtime.store import Store
+    from agent_runtime.store.run_changes import RunChanges
     from agent_runtime.store.usage_meter import Meter
     from agent_runtime.workflows.registry import Registry
 
@@ -56,11 +57,14 @@ class Engine:
         workflows: Registry | None = None,
         config: Settings | None = None,
         clock: Clock | None = None,
+        run_changes: RunChanges | None = None,
     ) -> None:
         from agent_runtime.clock import SYSTEM
 
         self.store = store
         self.clock: Clock = clock or SYSTEM  # what every deadline reads (agent_runtime/clock.py)
+        # How a wait hears that a run moved: polling unless the host hears every write (run_changes.py)
+        self._run_changes = run_changes
         self._orchestrator = orchestrator
         self._webhook_queue = webhook_queue
         self._workflows = workflows
@@ -71,10 +75,14 @@ class Engine:
         """Over the deployment's clients and resources, each created when first needed. `meter`: a
         worker's invocation for one run (engine/usage.py `invocation_meter`), what it counts."""
         from agent_runtime.config import settings
-        from agent_runtime.store import Store
+        from agent_runtime.store import Store, run_changes
 
         store = Store.default()
-        return cls(store.metered(meter) if meter is not None else store, config=settings())
+        return cls(
+            store.metered(meter) if meter is not None else store,
+            config=settings(),
+            run_changes=run_changes.installed(),
+        )
 
     @property
     def meter(self) -> Meter | None:
@@ -90,12 +98,19 @@ class Engine:
             self._workflows,
             self._config,
             self.clock,
+            self._run_changes,
         )
 
     def clocked(self, clock: Clock) -> Engine:
         """This engine's parts over another clock (a test's scripted one)."""
         return Engine(
-            self.store, self._orchestrator, self._webhook_queue, self._workflows, self._config, clock
+            self.store,
+            self._orchestrator,
+            self._webhook_queue,
+            self._workflows,
+            self._config,
+            clock,
+            self._run_changes,
         )
 
     @cached_property
@@ -134,6 +149,7 @@ class Engine:
     @cached_property
     def runs(self) -> Runs:
         from agent_runtime.engine.runs import Runs
+        from agent_runtime.store import run_changes
 
         return Runs(
             self.store,
@@ -143,6 +159,7 @@ class Engine:
             self.workflows,
             self.url_guard,
             self.clock,
+            self._run_changes or run_changes.Polling(self.clock),
         )
 
     @cached_property

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from agent_runtime.engine.threads import Threads
     from agent_runtime.engine.webhooks.urls import UrlGuard
     from agent_runtime.store import Store
+    from agent_runtime.store.run_changes import RunChanges
     from agent_runtime.workflows.registry import Registry
     from agent_runtime.workflows.sdk import Workflow
 
@@ -96,6 +97,7 @@ class Runs:
         workflows: Registry,
         url_guard: UrlGuard,
         clock: Clock,
+        changes: RunChanges,
     ) -> None:
         self.store = store
         self.lifecycle = lifecycle
@@ -104,6 +106,7 @@ class Runs:
         self.workflows = workflows
         self.url_guard = url_guard
         self.clock = clock
+        self.changes = changes
 
     # -- create ----------------------------------------------------------------------------------
     def check(self, spec: RunSpec, *, tenant_id: str = "") -> Workflow:
@@ -369,13 +372,16 @@ class Runs:
         are loaded once, for the answer."""
         clock = self.clock
         deadline = clock.monotonic() + timeout
-        polls = itertools.chain(WAIT_FIRST_POLLS, itertools.repeat(WAIT_POLL_SECONDS))
-        while True:
-            record = self.record(tenant_id, run_id)
-            progress = RunProgress(record.run_id, record.status, record.event_seq)
-            if until(progress) or clock.monotonic() >= deadline:
-                return self.view(record)
-            clock.sleep(next(polls))
+        # Woken by each write of the run, a wait needs no quick first polls (store/run_changes.py).
+        first = () if self.changes.notifies else WAIT_FIRST_POLLS
+        polls = itertools.chain(first, itertools.repeat(WAIT_POLL_SECONDS))
+        with self.changes.watch(run_id) as changed:
+            while True:
+                record = self.record(tenant_id, run_id)
+                progress = RunProgress(record.run_id, record.status, record.event_seq)
+                if until(progress) or clock.monotonic() >= deadline:
+                    return self.view(record)
+                changed.wait(next(polls))
 
     # -- callback --------------------------------------------------------------------------------
     def set_callback(
