@@ -49,8 +49,9 @@ dev: $(DEV_STAMP)  ## start the local stack on http://127.0.0.1:$(PORT) (install
 	$(VENV)/bin/agent-runtime dev --port $(PORT)
 
 # Workers for `make test` (pytest-xdist): each starts its own local stack; many tests wait on timers and
-# streams rather than compute, so more workers than cores still shortens the run (bench/reports/tests.md).
-TEST_WORKERS ?= 4
+# streams rather than compute, so more workers than cores still shortens the run, but each worker also
+# costs a collection and a stack: on 2 cores 3 beat 4 (329 vs 367 s wall, bench/reports/tests.md).
+TEST_WORKERS ?= 3
 # The tests write the project's own .pyc (git-ignored __pycache__) even where PYTHONDONTWRITEBYTECODE
 # is set: the workers and the processes tests start import the same modules, so one compiles them and
 # the rest read them.
