@@ -113,20 +113,25 @@ class Notified:
 
     def observe(self, client: Any) -> None:
         """Hear the run items a DynamoDB `client` writes (an aws.client_observers entry)."""
-        if client.meta.service_model.service_name != "dynamodb":
-            return
-        events = client.meta.events
-        for operation in _WRITES:
-            events.register(f"before-parameter-build.dynamodb.{operation}", _note_runs)
-            events.register(f"after-call.dynamodb.{operation}", self._after_call)
+        for event, handler in self._hooks(client):
+            client.meta.events.register(event, handler)
 
     def unobserve(self, client: Any) -> None:
+        for event, handler in self._hooks(client):
+            client.meta.events.unregister(event, handler)
+
+    def _hooks(self, client: Any) -> list[tuple[str, Any]]:
+        """Before each write, which runs it writes (from its parameters); after a 2xx, wake them."""
         if client.meta.service_model.service_name != "dynamodb":
-            return
-        events = client.meta.events
-        for operation in _WRITES:
-            events.unregister(f"before-parameter-build.dynamodb.{operation}", _note_runs)
-            events.unregister(f"after-call.dynamodb.{operation}", self._after_call)
+            return []
+        return [
+            hook
+            for operation in _WRITES
+            for hook in (
+                (f"before-parameter-build.dynamodb.{operation}", _note_runs),
+                (f"after-call.dynamodb.{operation}", self._after_call),
+            )
+        ]
 
     def _after_call(self, http_response: Any, context: dict[str, Any], **_: Any) -> None:
         run_ids = context.get("written_runs")
