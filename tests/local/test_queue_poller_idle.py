@@ -29,16 +29,24 @@ def queue(cloud: Resources) -> Iterator[tuple[Any, str, str]]:
     sqs.delete_queue(QueueUrl=url)
 
 
-def test_an_idle_queue_is_received_from_when_a_message_is_sent(
-    queue: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Given a poller on an empty queue, counting its receives
-    sqs, url, arn = queue
+def _idle_poller(
+    url: str, arn: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[pollers.QueuePoller, threading.Event]:
+    """A poller of the queue whose idle wait outlasts the test, and what its consumer sets."""
     delivered = threading.Event()
     monkeypatch.setattr(pollers, "resolve_handler", lambda spec: lambda event, context: delivered.set())
     spec = manifest.FunctionSpec("idle_consumer", "tests.idle.handler", "a test consumer")
     poller = pollers.QueuePoller(url, arn, spec)
     poller.idle_seconds = IDLE_SECONDS
+    return poller, delivered
+
+
+def test_an_idle_queue_is_received_from_when_a_message_is_sent(
+    queue: tuple[Any, str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a poller on an empty queue, counting its receives
+    sqs, url, arn = queue
+    poller, delivered = _idle_poller(url, arn, monkeypatch)
     receives: list[float] = []
     receive = poller._sqs.receive_message
     monkeypatch.setattr(poller._sqs, "receive_message", lambda **kw: receives.append(1) or receive(**kw))
@@ -64,11 +72,7 @@ def test_a_delayed_message_is_received_when_its_delay_ends(
 ) -> None:
     # Given an idle poller whose idle wait outlasts the test
     sqs, url, arn = queue
-    delivered = threading.Event()
-    monkeypatch.setattr(pollers, "resolve_handler", lambda spec: lambda event, context: delivered.set())
-    spec = manifest.FunctionSpec("idle_consumer", "tests.idle.handler", "a test consumer")
-    poller = pollers.QueuePoller(url, arn, spec)
-    poller.idle_seconds = IDLE_SECONDS
+    poller, delivered = _idle_poller(url, arn, monkeypatch)
     poller.start()
     try:
         # When a message is sent with a one-second delay
