@@ -381,10 +381,15 @@ PARSE_CACHE_LIMIT = 64
 
 def _parse_each_definition_once() -> None:
     """moto's Step Functions interpreter parses the state machine's definition with ANTLR (pure
-    Python) for every execution: a quarter of an echo run's CPU. The parse tree depends only on the
-    definition's text and is only read afterwards, so it is kept per definition; each execution still
-    gets its own program, built from that tree by a fresh Preprocessor as moto's parse does. A
-    definition with syntax errors raises from moto's own parse every time."""
+    Python) for every execution, then builds the execution's program from the parse tree: a quarter of
+    an echo run's CPU, then (the parse kept) a tenth. Both depend only on the definition's text, so the
+    first execution's program is pickled before it runs, and each later execution gets its own program
+    unpickled from that: the same objects a fresh Preprocessor builds, shared with no other execution,
+    in a twentieth of the time (0.2 vs 4.1 ms for run.asl.json). A program that can't be pickled is
+    built from the kept tree each time, as before; a definition with syntax errors raises from moto's
+    own parse every time."""
+    import pickle
+
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
     from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
@@ -392,20 +397,28 @@ def _parse_each_definition_once() -> None:
     if getattr(original, "_parse_once", False):
         return
     _expect_signature(original, ["definition"])
-    trees: dict[str, Any] = {}
+    # definition -> (its parse tree, its unrun program's pickle or None)
+    parsed: dict[str, tuple[Any, bytes | None]] = {}
     lock = threading.Lock()
 
     def parse(definition: str) -> tuple[Any, Any]:
         with lock:
-            tree = trees.get(definition)
-        if tree is None:
+            kept = parsed.get(definition)
+        if kept is None:
             program, tree = original(definition)
+            try:
+                frozen: bytes | None = pickle.dumps(program, pickle.HIGHEST_PROTOCOL)
+            except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+                frozen = None
             with lock:
-                if len(trees) >= PARSE_CACHE_LIMIT:
-                    trees.clear()
-                trees[definition] = tree
+                if len(parsed) >= PARSE_CACHE_LIMIT:
+                    parsed.clear()
+                parsed[definition] = (tree, frozen)
             return program, tree
-        return Preprocessor().visit(tree), tree
+        tree, frozen = kept
+        if frozen is None:
+            return Preprocessor().visit(tree), tree
+        return pickle.loads(frozen), tree  # noqa: S301 (our own pickle of moto's program)
 
     parse._parse_once = True  # type: ignore[attr-defined]
     AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign]

@@ -5,15 +5,20 @@ as written, and a state machine executes the same on every execution."""
 from __future__ import annotations
 
 import json
+import pickle
 import uuid
+from pathlib import Path
 from typing import Any
 
 import boto3
 from moto.core import serialize
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 from agent_runtime_local.cloud import ACCOUNT, REGION, TABLE, Resources
 from tests.conftest import eventually
+
+ROOT = Path(__file__).resolve().parents[2]
 
 EVERY_TYPE: dict[str, Any] = {
     "s": {"S": "text"},
@@ -97,3 +102,17 @@ def test_a_state_machine_runs_the_same_on_every_execution(cloud: Resources) -> N
         outputs.append(json.loads(sfn.describe_execution(executionArn=execution)["output"]))
     # Then each output is computed from its own input
     assert outputs == [{"input": {"n": n}, "shaped": {"value": n, "tag": "fixed"}} for n in range(3)]
+
+
+def test_each_execution_gets_a_program_of_its_own_that_is_the_one_moto_builds(cloud: Resources) -> None:
+    # Given the runtime's own state machine definition, parsed once already
+    definition = (ROOT / "functions" / "statemachine" / "run.asl.json").read_text()
+    first, tree = AmazonStateLanguageParser.parse(definition)
+    # When two more executions ask for its program
+    second, third = (AmazonStateLanguageParser.parse(definition)[0] for _ in range(2))
+    # Then each gets objects no other execution holds
+    assert len({id(first), id(second), id(third)}) == 3
+    assert id(first.states) != id(second.states) != id(third.states)
+    # And each is the program moto's Preprocessor builds from the definition, member for member
+    built = pickle.dumps(Preprocessor().visit(tree))
+    assert pickle.dumps(second) == pickle.dumps(third) == built
