@@ -110,9 +110,10 @@ def test_each_execution_gets_a_program_of_its_own_that_is_the_one_moto_builds(cl
     first, tree = AmazonStateLanguageParser.parse(definition)
     # When two more executions ask for its program
     second, third = (AmazonStateLanguageParser.parse(definition)[0] for _ in range(2))
+    programs: list[Any] = [first, second, third]
     # Then each gets objects no other execution holds
-    assert len({id(first), id(second), id(third)}) == 3
-    assert id(first.states) != id(second.states) != id(third.states)
+    assert len({id(program) for program in programs}) == 3
+    assert len({id(program.states) for program in programs}) == 3
     # And each is the program moto's Preprocessor builds from the definition, member for member
     built = pickle.dumps(Preprocessor().visit(tree))
     assert pickle.dumps(second) == pickle.dumps(third) == built
