@@ -274,6 +274,7 @@ class LocalCloud:
                 },
             )
             self._pollers.start()
+            memory.collect_cycles_less_often()
             memory.release_freed_memory()
         except BaseException:
             self.stop()

@@ -1,18 +1,23 @@
 """The local stack leaves out of memory what it never uses and holds once what it would hold many
 times (local/agent_runtime_local/memory.py): moto's EC2 instance type tables are not loaded (checked in
-a process of its own, as `agent-runtime dev` starts), and boto3 sessions share one data loader."""
+a process of its own, as `agent-runtime dev` starts), boto3 sessions share one data loader, and the
+garbage collector leaves start-up's objects alone."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from typing import Any
 
 import boto3
+import pytest
 
 from agent_runtime_local.cloud import Resources
+from agent_runtime_local.memory import GC_THRESHOLDS
 
 PROBE = """
+import gc
 import json
 from agent_runtime_local.cloud import LocalCloud
 from moto.utilities.utils import load_resource
@@ -23,19 +28,38 @@ with LocalCloud():
         "instance_types": len(instance_types.INSTANCE_TYPES),
         "offerings": sum(len(o) for z in instance_types.INSTANCE_TYPE_OFFERINGS.values() for o in z.values()),
         "amis": len(load_resource("ec2/resources/amis.json")),
+        "gc_thresholds": gc.get_threshold(),
+        "gc_frozen": gc.get_freeze_count(),
     }))
 """
 
 
-def test_moto_ec2_instance_tables_are_not_loaded_and_other_resources_are() -> None:
-    # When the local stack starts in a fresh process
+@pytest.fixture(scope="module")
+def started() -> dict[str, Any]:
+    """What the local stack's start-up leaves, in a fresh process of its own."""
     out = subprocess.run(
         [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True, timeout=120
     )
-    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    loaded: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_moto_ec2_instance_tables_are_not_loaded_and_other_resources_are(started: dict[str, Any]) -> None:
+    # When the local stack starts in a fresh process
+    loaded = started
     # Then moto's EC2 instance types and offerings are empty, and its other resources load as they are
     assert (loaded["instance_types"], loaded["offerings"]) == (0, 0)
     assert loaded["amis"] > 0
+
+
+def test_the_collector_never_scans_what_start_up_left_and_runs_less_often(started: dict[str, Any]) -> None:
+    # When the local stack starts in a fresh process
+    loaded = started
+    # Then start-up's objects (moto, botocore's models, the runtime: hundreds of thousands) are frozen
+    assert loaded["gc_frozen"] > 100_000
+    # And each generation is collected less often than CPython's default (700, 10, 10)
+    assert loaded["gc_thresholds"] == list(GC_THRESHOLDS)
+    assert all(ours > default for ours, default in zip(GC_THRESHOLDS, (700, 10, 10), strict=True))
 
 
 def test_boto3_sessions_share_one_data_loader_and_so_their_service_models(cloud: Resources) -> None:
