@@ -425,17 +425,21 @@ def _parse_each_definition_once() -> None:
 
 
 def _parse_each_json_path_once() -> None:
-    """The interpreter also parses every JSONPath (InputPath, Parameters' "x.$": "$.y" ...) with
-    jsonpath_ng's yacc parser each time it evaluates one. A parsed path is an immutable expression that
-    only reads the data it is applied to, so each path string is parsed once."""
+    """The interpreter also parses every JSONPath (InputPath, Parameters' "x.$": "$.y", ResultPath ...)
+    with jsonpath_ng's yacc parser each time it evaluates one. A parsed path is an immutable expression
+    that only reads or updates the data it is applied to, so each path string is parsed once: through
+    the interpreter's own helper (jsonpath_ng.ext's grammar) and in ResultPath, which imports
+    jsonpath_ng's plain parse itself."""
+    from moto.stepfunctions.parser.asl.component.common.path import result_path
     from moto.stepfunctions.parser.asl.utils import json_path
 
-    parse = getattr(json_path, "parse")  # noqa: B009 (not re-exported for mypy)
-    if getattr(parse, "_parse_once", False):
-        return
-    cached = functools.lru_cache(maxsize=1024)(parse)
-    cached._parse_once = True  # type: ignore[attr-defined]
-    setattr(json_path, "parse", cached)  # noqa: B010 (not re-exported for mypy)
+    for module in (json_path, result_path):
+        parse = getattr(module, "parse")  # noqa: B009 (not re-exported for mypy)
+        if getattr(parse, "_parse_once", False):
+            continue
+        cached = functools.lru_cache(maxsize=1024)(parse)
+        cached._parse_once = True  # type: ignore[attr-defined]
+        setattr(module, "parse", cached)  # noqa: B010 (not re-exported for mypy)
 
 
 def _list_response_methods_once() -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import boto3
 from moto.core import serialize
+from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
@@ -35,6 +36,7 @@ EVERY_TYPE: dict[str, Any] = {
 def test_the_caches_are_installed(cloud: Resources) -> None:
     assert getattr(serialize.ResponseSerializer.get_value, "_cached_aliases", False)
     assert getattr(AmazonStateLanguageParser.parse, "_parse_once", False)
+    assert getattr(getattr(result_path, "parse"), "_parse_once", False)  # noqa: B009 (not re-exported)
 
 
 def test_items_and_stream_records_of_every_attribute_type_come_back_as_written(cloud: Resources) -> None:
