@@ -119,6 +119,15 @@ class AuthorizerFailed(Exception):
     process died): API Gateway answers AUTHORIZER_FAILURE, which infra/api.py makes a 503."""
 
 
+def keyless_identity(request: Request, require_auth: bool) -> tuple[str, str] | None:
+    """The default tenant for a request without credentials (neither an Authorization nor an X-API-Key
+    header) unless require_auth; None when the authorizer has to judge. Reads no store, so the gateway
+    answers it on its event loop instead of a worker thread."""
+    if require_auth or any(name in request.headers for name in ("authorization", "x-api-key")):
+        return None
+    return LOCAL_TENANT, f"local:{LOCAL_TENANT}"
+
+
 def authorize(request: Request, require_auth: bool, key_header: str | None = None) -> tuple[str, str] | None:
     """Run the same REQUEST authorizer the cloud runs. A request without credentials (neither an
     Authorization nor an X-API-Key header) is served as the default tenant unless require_auth; any
@@ -126,8 +135,8 @@ def authorize(request: Request, require_auth: bool, key_header: str | None = Non
     authorizer's to judge: a 401 unless they name a key, as in the cloud. Credentials without the
     route family's `key_header` (manifest.key_header) are a 401, as API Gateway answers them."""
     headers = dict(request.headers)
-    if not require_auth and not any(name in headers for name in ("authorization", "x-api-key")):
-        return LOCAL_TENANT, f"local:{LOCAL_TENANT}"
+    if (keyless := keyless_identity(request, require_auth)) is not None:
+        return keyless
     if key_header is not None and key_header.lower() not in headers:
         return None  # the route family's one key header is missing: API Gateway's 401 (key_header)
     spec = manifest.by_name(manifest.AUTHORIZER)
@@ -293,9 +302,8 @@ def create_app(
             identity = (
                 None
                 if route.spec.public
-                else await run_in_threadpool(
-                    authorize, request, require_auth, manifest.key_header(route.spec)
-                )
+                else keyless_identity(request, require_auth)
+                or await run_in_threadpool(authorize, request, require_auth, manifest.key_header(route.spec))
             )
         except AuthorizerFailed:
             detail = "the API key could not be checked just now; try again"
