@@ -15,6 +15,7 @@ from moto.core import serialize
 from moto.stepfunctions.parser.asl.component.common.path import result_path
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
+from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from agent_runtime_local.cloud import ACCOUNT, REGION, TABLE, Resources
 from tests.conftest import eventually
@@ -119,3 +120,25 @@ def test_each_execution_gets_a_program_of_its_own_that_is_the_one_moto_builds(cl
     # And each is the program moto's Preprocessor builds from the definition, member for member
     built = pickle.dumps(Preprocessor().visit(tree))
     assert pickle.dumps(second) == pickle.dumps(third) == built
+
+
+def test_the_threads_of_finished_executions_are_not_kept(cloud: Resources) -> None:
+    # Given a state machine with a state that has a timeout (the interpreter gives it a thread)
+    definition = {
+        "StartAt": "Wait",
+        "States": {"Wait": {"Type": "Wait", "Seconds": 0, "End": True}},
+    }
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = sfn.create_state_machine(
+        name=f"threads-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(definition),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/agent-runtime-local",
+    )["stateMachineArn"]
+    # When ten executions have run to their end one after the other
+    for _ in range(10):
+        execution = sfn.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex)["executionArn"]
+        eventually(lambda: sfn.describe_execution(executionArn=execution)["status"] != "RUNNING")  # noqa: B023
+    # Then moto's list of the threads it started holds no more than are alive (the session's other runs'
+    # threads may be among them), not the finished ones of every execution before
+    eventually(lambda: sum(not thread.is_alive() for thread in TMP_THREADS) <= 3)
+    assert len(TMP_THREADS) < 10
