@@ -67,6 +67,8 @@ app = typer.Typer(
 # var: AGENT_RUNTIME_…"). A narrower terminal wraps the lines, whole words intact. TERMINAL_WIDTH, if
 # set, is typer's own override and wins.
 MIN_HELP_WIDTH = 80
+# How long `agent-runtime dev`'s threads hold the GIL before handing it over when asked (CPython: 5 ms).
+GIL_SWITCH_SECONDS = 0.02
 
 
 def _wide_help_console(make: Callable[..., Console]) -> Callable[..., Console]:
@@ -342,6 +344,10 @@ def dev(
         )
         # The gateway serves no WebSocket route: uvicorn need not load a WebSocket library.
         config = uvicorn.Config(app, log_level=log_level, ws="none")
+        # Every run's threads (requests, executions, pollers) take turns at one GIL; CPython asks the
+        # holder to hand it over every 5 ms, and each hand-over is a context switch. Under 8 echo
+        # clients, 20 ms cut the server's CPU per run by 8% (34.8 -> 32.0 ms, interleaved runs).
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         # uvicorn.Server re-raises the Ctrl-C it handled (uvicorn.run swallows it the same way).
         with contextlib.suppress(KeyboardInterrupt):
             uvicorn.Server(config).run(sockets=[listener])
