@@ -218,6 +218,7 @@ class LocalCloud:
         memory.skip_ec2_tables()  # before lambda_bridge imports moto's Lambda (and with it EC2)
         memory.share_malloc_arenas()
         memory.share_service_models()
+        memory.pack_stream_records()
         lambda_bridge.install()
         moto_patches.install()
         # Every client the runtime makes is held to its function's grants and carries the fault switch

@@ -9,7 +9,8 @@ to the system. Every boto3 session (the runtime makes one per client, moto one p
 list) gets botocore's one data loader instead of one each, so each service model is parsed and held
 once, as within one session. glibc gives each thread that allocates a malloc arena of its own, up to
 eight per core, and the local stack runs many (request workers, one or two per Step Functions
-execution): two arenas are shared instead, as MALLOC_ARENA_MAX=2 would set. The cyclic garbage
+execution): two arenas are shared instead, as MALLOC_ARENA_MAX=2 would set. DynamoDB's stream records
+are held pickled (pack_stream_records). The cyclic garbage
 collector runs less often, and never over what start-up left (collect_cycles_less_often).
 """
 
@@ -19,6 +20,7 @@ import ctypes
 import ctypes.util
 import functools
 import gc
+import pickle
 import sys
 from typing import Any
 
@@ -44,6 +46,32 @@ def skip_ec2_tables() -> None:
 
     load_resource._lean = True  # type: ignore[attr-defined]
     utils.load_resource = load_resource
+
+
+def pack_stream_records() -> None:
+    """Hold each DynamoDB stream record as one pickle instead of moto's nested dicts: moto keeps every
+    record for the life of the process (DynamoDB keeps them 24 hours), with both images of the item, a
+    dict per attribute: 52.7 of the about 110 KB an echo run left resident, 7.8 KB pickled. A record is
+    read as moto built it (its `to_json`, which GetRecords and the stream poller read), a copy of its
+    own each time; packing and one read cost about 30 µs a record."""
+    from moto.dynamodb.models.table import StreamRecord
+
+    original = StreamRecord.__init__
+    if getattr(original, "_packed", False):
+        return
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.packed = pickle.dumps(self.__dict__.pop("record"), pickle.HIGHEST_PROTOCOL)
+
+    def to_json(self: Any) -> dict[str, Any]:
+        record: dict[str, Any] = pickle.loads(self.packed)  # noqa: S301 (our own pickle of moto's record)
+        return record
+
+    __init__._packed = True  # type: ignore[attr-defined]
+    __init__._original = original  # type: ignore[attr-defined]
+    StreamRecord.__init__ = __init__  # type: ignore[method-assign]
+    StreamRecord.to_json = to_json  # type: ignore[method-assign]
 
 
 # mallopt's M_ARENA_MAX (malloc.h).

@@ -70,3 +70,35 @@ def test_boto3_sessions_share_one_data_loader_and_so_their_service_models(cloud:
     assert second._session.get_component("data_loader") is loader
     model = loader.load_service_model("dynamodb", "service-2")
     assert second._session.get_component("data_loader").load_service_model("dynamodb", "service-2") is model
+
+
+def test_stream_records_are_held_packed_and_read_back_as_moto_builds_them(cloud: Resources) -> None:
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.dynamodb.models.table import StreamRecord
+
+    from agent_runtime_local.cloud import ACCOUNT, REGION, TABLE
+
+    # Given an item's old and new images with attributes of several types
+    table = dynamodb_backends[ACCOUNT][REGION].get_table(TABLE)
+    key = {"PK": {"S": "PACKED#1"}, "SK": {"S": "ITEM"}}
+    hash_key, range_key = DynamoType(key["PK"]), DynamoType(key["SK"])
+    old = Item(hash_key, range_key, {**key, "n": {"N": "1"}, "b": {"B": b"\x00\x01"}})
+    new = Item(hash_key, range_key, {**key, "n": {"N": "2"}, "l": {"L": [{"S": "x"}, {"NULL": True}]}})
+    # When moto's record and the packed one are made of them
+    packed: Any = StreamRecord(table, "NEW_AND_OLD_IMAGES", "MODIFY", old, new, 7)
+    plain: Any = StreamRecord.__new__(StreamRecord)
+    StreamRecord.__init__._original(plain, table, "NEW_AND_OLD_IMAGES", "MODIFY", old, new, 7)  # type: ignore[attr-defined]
+    # Then the packed one holds bytes, not moto's dicts
+    assert "record" not in vars(packed) and isinstance(packed.packed, bytes)
+    # And it reads back as moto's, but for what moto makes afresh per record: its id, its time, and the
+    # size moto counts with that time in it (a time on a whole second is written shorter)
+    read, built = packed.to_json(), plain.record  # moto's to_json returns its `record`
+    for record in (read, built):
+        record.pop("eventID")
+        record["dynamodb"].pop("ApproximateCreationDateTime")
+        record["dynamodb"].pop("SizeBytes")
+    assert read == built
+    # And each read is a copy of its own
+    packed.to_json()["dynamodb"]["NewImage"].clear()
+    assert packed.to_json()["dynamodb"]["NewImage"]
