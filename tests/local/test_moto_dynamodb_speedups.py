@@ -3,6 +3,8 @@ written as they are) change what the local stack costs, never what moto answers.
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
 from typing import Any
 
@@ -228,3 +230,123 @@ def test_a_put_over_dynamodb_s_limit_is_refused(cloud: Resources) -> None:
         client.put_item(TableName=TABLE, Item=item)
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert "Item size has exceeded the maximum allowed size" in refused.value.response["Error"]["Message"]
+
+
+# moto_dynamodb (the fourth pass): each group against moto's own code (moto_dynamodb.moto_s_own).
+
+SEED: dict[str, Any] = {
+    "s": {"S": "text"},
+    "n": {"N": "5"},
+    "m": {"M": {"inner": {"M": {"deep": {"S": "x"}}}, "count": {"N": "1"}}},
+    "l": {"L": [{"S": "a"}, {"N": "2"}, {"M": {"k": {"S": "v"}}}]},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "2"]},
+}
+# (UpdateExpression, ExpressionAttributeNames, ExpressionAttributeValues): what moto accepts and refuses.
+ONE, V = {":one": {"N": "1"}}, {":v": {"S": "v"}}
+SETS = {**ONE, ":more": {"SS": ["c"]}, ":gone": {"NS": ["1"]}}
+UPDATES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
+    ("SET #s = :v, #n = #n + :one, #m.inner.deep = :v", {"#s": "s", "#n": "n", "#m": "m"}, {**V, **ONE}),
+    (
+        "SET #a = if_not_exists(#a, :zero), #l = list_append(#l, :more)",
+        {"#a": "a", "#l": "l"},
+        {":zero": {"N": "0"}, ":more": {"L": [{"S": "z"}]}},
+    ),
+    ("SET l[1] = :v, m.#c = m.#c - :one REMOVE l[0], #s", {"#c": "count", "#s": "s"}, {**V, **ONE}),
+    (
+        "ADD #n :one, ss :more DELETE ns :gone",
+        {"#n": "n"},
+        {**ONE, ":more": {"SS": ["c"]}, ":gone": {"NS": ["1"]}},
+    ),
+    ("SET #new.#x = :v", {"#new": "new", "#x": "x"}, V),  # refused: no such map
+    ("SET #a = :v, #a = :w", {"#a": "a"}, {**V, ":w": {"S": "w"}}),  # refused: overlap
+    ("SET SK = :v", {}, V),  # refused: a key attribute
+    ("ADD #s :one", {"#s": "s"}, ONE),  # refused: ADD to a string
+    ("SET #s = :missing", {"#s": "s"}, V),  # refused: unknown placeholder
+    ("SET size = :v", {}, V),  # refused: reserved word
+    ("SET #s = :e, #m = :m", {"#s": "s", "#m": "m"}, {":e": {"S": ""}, ":m": {"M": {}}}),
+    ("REMOVE #gone, m.inner.deep SET #n = :v + #n", {"#gone": "gone", "#n": "n"}, {":v": {"N": "10"}}),
+]
+
+
+def _outcome(call: Any) -> tuple[Any, ...]:
+    """What a call answered: ("ok", its answer) or ("error", its code, its message)."""
+    try:
+        answer = call()
+    except ClientError as error:
+        return ("error", error.response["Error"]["Code"], error.response["Error"]["Message"])
+    answer.pop("ResponseMetadata", None)
+    return ("ok", answer)
+
+
+def _as_moto_answers(group: str, scenario: Any) -> None:
+    """Run `scenario(prefix)` with moto_dynamodb's group on and with moto's own code (each on items of
+    its own), and assert both answered the same."""
+    from agent_runtime_local import moto_dynamodb
+
+    assert moto_dynamodb.PATCHES[group], f"{group} is installed"
+    mine, theirs = f"{uuid.uuid4()}", f"{uuid.uuid4()}"
+    patched = scenario(mine)
+    with moto_dynamodb.moto_s_own(group):
+        own = scenario(theirs)
+    assert json.dumps(patched, default=repr).replace(mine, "P") == json.dumps(own, default=repr).replace(
+        theirs, "P"
+    )
+
+
+def _updates(prefix: str) -> list[tuple[Any, ...]]:
+    client = boto3.client("dynamodb", region_name=REGION)
+    outcomes = []
+    for index, (expression, names, values) in enumerate(UPDATES):
+        key = {"PK": {"S": f"{prefix}#{index}"}, "SK": {"S": "ITEM"}}
+        client.put_item(TableName=TABLE, Item={**key, **SEED})
+        update: dict[str, Any] = {"TableName": TABLE, "Key": key, "UpdateExpression": expression}
+        if names:
+            update["ExpressionAttributeNames"] = names
+        update["ExpressionAttributeValues"] = values
+        outcomes.append(_outcome(functools.partial(client.update_item, **update, ReturnValues="ALL_NEW")))
+        item = client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
+        outcomes.append(("item", {k: v for k, v in item.items() if k not in key}))
+    return outcomes
+
+
+def test_updates_are_validated_and_applied_as_moto_s_own_passes_do(cloud: Resources) -> None:
+    _as_moto_answers("tree dispatch", _updates)
+
+
+def test_a_pass_asks_each_node_class_once_not_each_node(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's abstract-class checks, counted
+    import abc
+
+    from agent_runtime_local import moto_dynamodb
+
+    checks: list[int] = []
+    check = abc.ABCMeta.__instancecheck__
+    monkeypatch.setattr(abc.ABCMeta, "__instancecheck__", lambda cls, x: checks.append(1) or check(cls, x))
+    client = boto3.client("dynamodb", region_name=REGION)
+    expression = ", ".join(f"#a{i} = :v" for i in range(20))
+    names = {f"#a{i}": f"a{i}" for i in range(20)}
+
+    def update() -> int:
+        checks.clear()
+        key = {"PK": {"S": f"DISPATCH#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+        client.put_item(TableName=TABLE, Item=key)
+        client.update_item(
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression=f"SET {expression}",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":v": {"S": "v"}},
+        )
+        return len(checks)
+
+    # When a 20-action update is made with each pass's answers kept per class, and with moto's own walk
+    update()
+    patched = update()
+    with moto_dynamodb.moto_s_own("tree dispatch"):
+        own = update()
+    # Then the checks no longer grow with the nodes (moto's: two per node and pass)
+    assert own > 1000
+    assert patched < own / 5

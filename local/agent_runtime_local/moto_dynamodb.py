@@ -1,0 +1,135 @@
+"""moto's DynamoDB, made cheaper without changing what it answers (decision 92's fourth pass; the first
+three are in moto_patches.py).
+
+Each change keeps moto's request handlers, its checks and their errors: it does what moto's own code
+does, in fewer steps, where the answer can't differ. Each is registered as a named group of
+replacements, so a test or a benchmark can put moto's own code back for a while (`moto_s_own`) and
+compare the two (tests/local/test_moto_dynamodb_speedups.py, bench/dynamo_ops.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Replacement:
+    owner: Any  # a class or module
+    name: str
+    original: Any  # as found in owner.__dict__ (a classmethod stays one)
+    replacement: Any
+
+
+# name -> what it replaces; filled by install(), in install order.
+PATCHES: dict[str, list[Replacement]] = {}
+_installing = threading.Lock()
+
+
+def _replace(group: str, owner: Any, name: str, replacement: Any) -> None:
+    PATCHES.setdefault(group, []).append(Replacement(owner, name, vars(owner)[name], replacement))
+    setattr(owner, name, replacement)
+
+
+@contextlib.contextmanager
+def moto_s_own(*groups: str) -> Iterator[None]:
+    """moto's own code in place of the named groups (all when none is named) while the block runs:
+    for tests and benchmarks that compare the two, never while other threads call moto."""
+    chosen = [r for g in (groups or tuple(PATCHES)) for r in PATCHES[g]]
+    for r in reversed(chosen):
+        setattr(r.owner, r.name, r.original)
+    try:
+        yield
+    finally:
+        for r in chosen:
+            setattr(r.owner, r.name, r.replacement)
+
+
+def install() -> None:
+    with _installing:
+        if PATCHES:
+            return
+        _dispatch_tree_nodes_by_type()
+
+
+def _dispatch_tree_nodes_by_type() -> None:
+    """moto validates an UpdateExpression in ten passes over its parse tree (a hundred-odd nodes for
+    the runtime's dozen-attribute updates). At every node each pass asks whether it is a Node, then
+    whether it is one of the classes it processes, and which: isinstance against moto's abstract base
+    classes, a Python-level check each time, about a fifth of a transaction's CPU. The answers depend
+    only on the node's class (the classes register no virtual subclasses), so each pass keeps them per
+    class; the walk, its order, its hooks and what it replaces are moto's."""
+    from moto.dynamodb.parsing import ast_nodes
+
+    traverser: Any = getattr(ast_nodes, "DepthFirstTraverser")  # noqa: B009 (untyped for mypy)
+    node_class: Any = getattr(ast_nodes, "Node")  # noqa: B009
+    original = vars(traverser)["traverse_node_recursively"]
+    base_process, base_listing = traverser.process, traverser.nodes_to_be_processed
+    base_hook = traverser.pre_processing_of_child
+    is_node: dict[type, bool] = {}
+
+    def processor_of(self: Any, kind: type) -> Callable[[Any], Any] | None:
+        # A pass lives for one validation: its table of bound methods, and its answers, are kept on it.
+        state: tuple[dict[type, Any], dict[type, Any]] | None = self.__dict__.get("_agent_runtime_by_type")
+        if state is None:
+            state = self.__dict__["_agent_runtime_by_type"] = (self._processing_map(), {})
+        table, found = state
+        if kind in found:
+            return found[kind]  # type: ignore[no-any-return]
+        chosen = None
+        for class_key, processor in table.items():
+            if issubclass(kind, class_key):
+                chosen = processor
+                break
+        found[kind] = chosen
+        return chosen
+
+    def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
+        cls = type(self)
+        if cls.process is not base_process or cls.nodes_to_be_processed is not base_listing:
+            return original(self, node, child_id)  # a pass that chooses its nodes its own way
+        kind = type(node)
+        node_like = is_node.get(kind)
+        if node_like is None:
+            node_like = is_node[kind] = isinstance(node, node_class)
+        if not node_like:
+            return node
+        parent_node = node.parent
+        if node.children is not None:
+            hook = None if cls.pre_processing_of_child is base_hook else self.pre_processing_of_child
+            for i, child_node in enumerate(node.children):
+                if hook is not None:
+                    hook(node, i)
+                self.traverse_node_recursively(child_node, i)
+        processor = processor_of(self, kind)
+        if processor is not None:
+            node = processor(node)
+            node.parent = parent_node
+            if parent_node:
+                parent_node.children[child_id] = node
+        return node
+
+    _replace("tree dispatch", traverser, "traverse_node_recursively", traverse_node_recursively)
+
+    # The pass that resolves attribute paths asks the same of every child's parent: is it one of the
+    # four actions, whose first child is the path written and the others the values read?
+    from moto.dynamodb.parsing import validators
+
+    resolver: Any = getattr(validators, "ExpressionAttributeResolvingProcessor")  # noqa: B009
+    actions = tuple(
+        getattr(ast_nodes, f"UpdateExpression{action}Action") for action in ("Set", "Remove", "Delete", "Add")
+    )
+    is_action: dict[type, bool] = {}
+
+    def pre_processing_of_child(self: Any, parent_node: Any, child_id: int) -> None:
+        kind = type(parent_node)
+        action = is_action.get(kind)
+        if action is None:
+            action = is_action[kind] = isinstance(parent_node, actions)
+        if action:
+            self.resolving = child_id != 0
+
+    _replace("tree dispatch", resolver, "pre_processing_of_child", pre_processing_of_child)
