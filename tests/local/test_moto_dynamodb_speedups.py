@@ -350,3 +350,106 @@ def test_a_pass_asks_each_node_class_once_not_each_node(
     # Then the checks no longer grow with the nodes (moto's: two per node and pass)
     assert own > 1000
     assert patched < own / 5
+
+
+VALUES: list[dict[str, Any]] = [
+    {"S": "text"},
+    {"S": ""},
+    {"S": "déjà vu ✓ 🙂"},
+    {"N": "12.5"},
+    {"N": "-1E+10"},
+    {"B": b"\x00\xff"},
+    {"B": "AP8="},  # binary as moto may hold it: base64 text
+    {"BOOL": True},
+    {"BOOL": False},
+    {"NULL": True},
+    {"SS": ["a", "bé"]},
+    {"NS": ["1", "2.50"]},
+    {"BS": [b"\x01", b"\x02\x03"]},
+    {"L": [{"S": "x"}, {"N": "1"}, {"M": {"k": {"BOOL": False}}}]},
+    {"M": {"inner": {"L": [{"S": "é"}, {"NULL": True}]}, "n": {"N": "7"}}},
+]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=lambda value: next(iter(value)))
+def test_a_value_is_sized_as_moto_sizes_it(cloud: Resources, value: dict[str, Any]) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from agent_runtime_local import moto_dynamodb
+
+    patched = DynamoType(value).size()
+    with moto_dynamodb.moto_s_own("item sizes"):
+        own = DynamoType(value).size()
+    assert patched == own
+
+
+def _sized_updates(prefix: str) -> list[tuple[Any, ...]]:
+    """Updates that take an item to moto's limit and a byte over it, by a plain value and by a map."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    outcomes = []
+    for extra in (0, 1):
+        for kind in ("S", "M"):
+            key = {"PK": {"S": f"{prefix}#{extra}{kind}"}, "SK": {"S": "ITEM"}}
+            client.put_item(TableName=TABLE, Item={**key, "n": {"N": "1"}})
+            # moto counts names and values: PK, SK, n and pad, with their values
+            filler = moto_patches.ITEM_SIZE_LIMIT - len(f"PKSKnpad{key['PK']['S']}ITEM1") + extra
+            value = {"S": "x" * filler} if kind == "S" else {"M": {"x": {"S": "y" * (filler - 1)}}}
+            update = functools.partial(
+                client.update_item,
+                TableName=TABLE,
+                Key=key,
+                UpdateExpression="SET #a = :v",
+                ExpressionAttributeNames={"#a": "pad"},
+                ExpressionAttributeValues={":v": value},
+                ReturnValues="UPDATED_NEW",
+            )
+            outcomes.append(_outcome(update))
+    return [(o[0], o[1] if o[0] == "error" else "", len(json.dumps(o[1:]))) for o in outcomes]
+
+
+def test_updates_near_the_limit_are_refused_as_moto_refuses_them(cloud: Resources) -> None:
+    _as_moto_answers("item sizes", _sized_updates)
+    outcomes = _sized_updates(f"{uuid.uuid4()}")
+    assert [o[0] for o in outcomes] == [
+        "ok",
+        "ok",
+        "error",
+        "error",
+    ]  # at the limit (a string, a map), then over
+    assert all(o[1] == "ValidationException" for o in outcomes[2:])
+
+
+def test_plain_values_are_sized_without_moto_s_type_tests(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's number test (the first of its size's type tests), counted
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from agent_runtime_local import moto_dynamodb
+
+    tests: list[int] = []
+    is_number = DynamoType.is_number
+    monkeypatch.setattr(DynamoType, "is_number", lambda self: tests.append(1) or is_number(self))
+    client = boto3.client("dynamodb", region_name=REGION)
+    names = {f"#a{i}": f"a{i}" for i in range(10)}
+
+    def update() -> int:
+        key = {"PK": {"S": f"SIZES#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+        client.put_item(TableName=TABLE, Item={**key, **{f"b{i}": {"S": "v"} for i in range(30)}})
+        tests.clear()
+        client.update_item(
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression="SET " + ", ".join(f"{name} = :v" for name in names),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":v": {"S": "v"}},
+        )
+        return len(tests)
+
+    # When ten attributes are set on a 32-attribute item with plain values sized directly, and by moto
+    patched = update()
+    with moto_dynamodb.moto_s_own("item sizes"):
+        own = update()
+    # Then moto tested each attribute's type on each set (over 300 times); directly, none was
+    assert own > 300
+    assert patched < 20
