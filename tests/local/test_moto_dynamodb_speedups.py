@@ -453,3 +453,46 @@ def test_plain_values_are_sized_without_moto_s_type_tests(
     # Then moto tested each attribute's type on each set (over 300 times); directly, none was
     assert own > 300
     assert patched < 20
+
+
+def _reserved_words(prefix: str) -> list[tuple[Any, ...]]:
+    """Names that are DynamoDB reserved words (any case) and names that aren't, in a condition, an
+    update's path and a projection."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"{prefix}#WORDS"}, "SK": {"S": "ITEM"}}
+    client.put_item(TableName=TABLE, Item={**key, "plain": {"S": "x"}})
+    outcomes = []
+    for name in ("status", "Size", "VALUE", "plain", "statuses", "pk"):
+        calls = (
+            functools.partial(
+                client.put_item, TableName=TABLE, Item=key, ConditionExpression=f"attribute_exists({name})"
+            ),
+            functools.partial(
+                client.update_item,
+                TableName=TABLE,
+                Key=key,
+                UpdateExpression=f"SET {name} = :v",
+                ExpressionAttributeValues={":v": {"S": "v"}},
+            ),
+            functools.partial(client.get_item, TableName=TABLE, Key=key, ProjectionExpression=name),
+        )
+        outcomes += [_outcome(call) for call in calls]
+    return outcomes
+
+
+def test_reserved_words_are_refused_as_moto_refuses_them(cloud: Resources) -> None:
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+
+    _as_moto_answers("reserved words", _reserved_words)
+    refused = ["reserved keyword" in str(o[-1]) for o in _reserved_words(f"{uuid.uuid4()}")]
+    assert refused == [True] * 9 + [False] * 9  # status, Size, VALUE are; plain, statuses, pk aren't
+    assert "SIZE" in ReservedKeywords.get_reserved_keywords()
+    assert "size" not in ReservedKeywords.get_reserved_keywords()  # the list is upper case, as moto's
+
+
+def test_a_name_is_looked_up_in_the_reserved_words_in_one_step(cloud: Resources) -> None:
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+
+    words = ReservedKeywords.get_reserved_keywords()
+    assert len(words) > 500
+    assert type(words).__contains__ is not list.__contains__
