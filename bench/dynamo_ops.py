@@ -82,21 +82,32 @@ def time_phases(spent: dict[str, float]) -> None:
     import importlib
     import threading
 
-    me = threading.get_ident()
-    for label, (module, owner_name, name) in PHASES.items():
-        owner = getattr(importlib.import_module(module), owner_name)
-        original = getattr(owner, name)
+    from agent_runtime_local import moto_dynamodb
 
-        def timed(*args: Any, _original: Any = original, _label: str = label, **kwargs: Any) -> Any:
+    me = threading.get_ident()
+
+    def timed(function: Any, label: str) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
             if threading.get_ident() != me:
-                return _original(*args, **kwargs)
+                return function(*args, **kwargs)
             started = time.thread_time()
             try:
-                return _original(*args, **kwargs)
+                return function(*args, **kwargs)
             finally:
-                spent[_label] += time.thread_time() - started
+                spent[label] += time.thread_time() - started
 
-        setattr(owner, name, timed)
+        return timed
+
+    for label, (module, owner_name, name) in PHASES.items():
+        owner = getattr(importlib.import_module(module), owner_name)
+        setattr(owner, name, timed(getattr(owner, name), label))
+        # A phase moto_dynamodb replaces is timed on both sides of moto_s_own's swap.
+        for replacements in moto_dynamodb.PATCHES.values():
+            for i, r in enumerate(replacements):
+                if r.owner is owner and r.name == name:
+                    replacements[i] = moto_dynamodb.Replacement(
+                        owner, name, timed(r.original, label), getattr(owner, name)
+                    )
 
 
 @contextlib.contextmanager

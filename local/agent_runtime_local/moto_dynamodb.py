@@ -55,6 +55,7 @@ def install() -> None:
         _dispatch_tree_nodes_by_type()
         _size_plain_values_directly()
         _look_reserved_words_up_in_a_set()
+        _parse_each_condition_text_once()
 
 
 def _dispatch_tree_nodes_by_type() -> None:
@@ -205,3 +206,61 @@ def _look_reserved_words_up_in_a_set() -> None:
 
     words = ReservedKeywords.get_reserved_keywords()
     _replace("reserved words", ReservedKeywords, "KEYWORDS", _Keywords(words))
+
+
+# Distinct condition texts whose tokens (and, without placeholders, parses) are kept: a handful here.
+CONDITION_CACHE_LIMIT = 1024
+
+
+def _parse_each_condition_text_once() -> None:
+    """moto parses a transaction's or a write's ConditionExpression three times per item (checking the
+    request, checking the condition, writing), each time splitting the text into tokens by trying six
+    regular expressions at every position: a third of the parse. The tokens depend on the text alone,
+    so each text is split once (what doesn't split raises from moto's lexer every time). A condition
+    with no ExpressionAttributeNames or Values, such as the runtime's `attribute_not_exists(PK)`,
+    depends on its text alone too: its parse is kept whole (the operator tree, which evaluating only
+    reads, and the names moto records as used), so three parses of it cost one."""
+    from collections import deque
+
+    from moto.dynamodb import comparisons
+
+    parser: Any = getattr(comparisons, "ConditionExpressionParser")  # noqa: B009 (untyped for mypy)
+    lex, parse = vars(parser)["_lex_condition_expression"], vars(parser)["parse"]
+    tokens: dict[str, tuple[tuple[str, str, str, str], ...]] = {}
+    parsed: dict[str, tuple[Any, tuple[str, ...], tuple[str, ...]]] = {}
+
+    def _lex_condition_expression(self: Any) -> Any:
+        text = self.condition_expression
+        found = tokens.get(text)
+        if found is None:
+            nodes = lex(self)
+            if len(tokens) >= CONDITION_CACHE_LIMIT:
+                tokens.clear()
+            tokens[text] = tuple((n.nonterminal, n.kind, n.text, n.value) for n in nodes)
+            return nodes
+        node = self.Node
+        return deque(node(nonterminal=a, kind=b, text=c, value=d, children=[]) for a, b, c, d in found)
+
+    def parse_once(self: Any) -> Any:
+        text = self.condition_expression
+        if not text or self.expression_attribute_names or self.expression_attribute_values:
+            return parse(self)
+        found = parsed.get(text)
+        if found is None:
+            names, values = len(self.expr_attr_names_found), len(self.expr_attr_values_found)
+            op = parse(self)
+            if len(parsed) >= CONDITION_CACHE_LIMIT:
+                parsed.clear()
+            found = parsed[text] = (
+                op,
+                tuple(self.expr_attr_names_found[names:]),
+                tuple(self.expr_attr_values_found[values:]),
+            )
+            return op
+        op, names_found, values_found = found
+        self.expr_attr_names_found.extend(names_found)
+        self.expr_attr_values_found.extend(values_found)
+        return op
+
+    _replace("condition parse", parser, "_lex_condition_expression", _lex_condition_expression)
+    _replace("condition parse", parser, "parse", parse_once)

@@ -270,11 +270,13 @@ UPDATES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
 
 
 def _outcome(call: Any) -> tuple[Any, ...]:
-    """What a call answered: ("ok", its answer) or ("error", its code, its message)."""
+    """What a call answered: ("ok", its answer), ("error", its code, its message) or what it raised."""
     try:
         answer = call()
     except ClientError as error:
         return ("error", error.response["Error"]["Code"], error.response["Error"]["Message"])
+    except Exception as error:  # moto raises some refusals as they are, not as an answer
+        return ("raised", type(error).__name__, str(error))
     answer.pop("ResponseMetadata", None)
     return ("ok", answer)
 
@@ -496,3 +498,96 @@ def test_a_name_is_looked_up_in_the_reserved_words_in_one_step(cloud: Resources)
     words = ReservedKeywords.get_reserved_keywords()
     assert len(words) > 500
     assert type(words).__contains__ is not list.__contains__
+
+
+# (ConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues) on a seeded item.
+CONDITIONS: list[tuple[str, dict[str, str] | None, dict[str, Any] | None]] = [
+    ("attribute_not_exists(PK)", None, None),
+    ("attribute_exists(PK)", None, None),
+    ("attribute_exists(m.inner.deep) AND size(l) > :two", None, {":two": {"N": "2"}}),
+    (
+        "#n BETWEEN :lo AND :hi OR NOT (#s IN (:a, :b))",
+        {"#n": "n", "#s": "s"},
+        {":lo": {"N": "1"}, ":hi": {"N": "9"}, ":a": {"S": "a"}, ":b": {"S": "b"}},
+    ),
+    (
+        "begins_with(#s, :t) AND contains(ss, :a) AND attribute_type(n, :N)",
+        {"#s": "s"},
+        {":t": {"S": "te"}, ":a": {"S": "a"}, ":N": {"S": "N"}},
+    ),
+    ("l[0] = :a AND #n <> :five", {"#n": "n"}, {":a": {"S": "a"}, ":five": {"N": "5"}}),
+    ("attribute_not_exists(PK) OR attribute_not_exists(SK)", None, None),
+    ("((attribute_exists(s)))", None, None),  # refused: redundant parentheses
+    ("attribute_exists(status)", None, None),  # refused: a reserved word
+    ("#n = :missing", {"#n": "n"}, {":v": {"S": "v"}}),  # refused: unknown placeholder
+    ("#n = :v", None, None),  # refused: no names or values
+    ("attribute_exists(s) AND", None, None),  # refused: incomplete
+    ("s = 'text'", None, None),  # refused: not a token moto knows
+]
+
+
+def _conditions(prefix: str) -> list[tuple[Any, ...]]:
+    client = boto3.client("dynamodb", region_name=REGION)
+    outcomes = []
+    for index, (condition, names, values) in enumerate(CONDITIONS):
+        key = {"PK": {"S": f"{prefix}#{index}"}, "SK": {"S": "ITEM"}}
+        client.put_item(TableName=TABLE, Item={**key, **SEED})
+        for _ in range(2):  # the second from what the first kept
+            put: dict[str, Any] = {
+                "TableName": TABLE,
+                "Item": {**key, **SEED},
+                "ConditionExpression": condition,
+            }
+            if names is not None:
+                put["ExpressionAttributeNames"] = names
+            if values is not None:
+                put["ExpressionAttributeValues"] = values
+            outcomes.append(_outcome(functools.partial(client.put_item, **put)))
+            item = {"Update": {"Key": key, "UpdateExpression": "SET z = :z", **put}}
+            del item["Update"]["Item"]
+            item["Update"]["ExpressionAttributeValues"] = {**(values or {}), ":z": {"S": "z"}}
+            outcomes.append(_outcome(functools.partial(client.transact_write_items, TransactItems=[item])))
+    return outcomes
+
+
+def test_conditions_are_parsed_and_judged_as_moto_does(cloud: Resources) -> None:
+    _as_moto_answers("condition parse", _conditions)
+
+
+def test_a_condition_is_split_into_tokens_once_per_text(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's condition lexer and grammar, counted
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    lexed: list[str] = []
+    grammar: list[str] = []
+    lex_one, functions = ConditionExpressionParser._lex_one_node, ConditionExpressionParser._apply_functions
+    monkeypatch.setattr(
+        ConditionExpressionParser,
+        "_lex_one_node",
+        lambda self, rest: lexed.append(rest) or lex_one(self, rest),
+    )
+    monkeypatch.setattr(
+        ConditionExpressionParser,
+        "_apply_functions",
+        lambda self, nodes: grammar.append(1) or functions(self, nodes),
+    )
+    client = boto3.client("dynamodb", region_name=REGION)
+    marker = f"m{uuid.uuid4().hex}"  # a text no earlier test has sent
+    with_values = f"attribute_not_exists({marker}) OR {marker} = :v"
+    without = f"attribute_not_exists({marker})"
+    # When a transaction writes with each condition, twice
+    for condition, values in ((with_values, {":v": {"S": "v"}}), (without, None)):
+        for _ in range(2):
+            key = {"PK": {"S": f"LEX#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+            put: dict[str, Any] = {"TableName": TABLE, "Item": key, "ConditionExpression": condition}
+            if values:
+                put["ExpressionAttributeValues"] = values
+            client.transact_write_items(TransactItems=[{"Put": put}])
+    # Then each text was split into tokens once: at its first parse
+    assert [rest for rest in lexed if marker in rest][:1] == [with_values]
+    assert sum(rest == with_values for rest in lexed) == 1
+    assert sum(rest == without for rest in lexed) == 1
+    # And the condition with values went through moto's grammar at each of its 6 parses, the other once
+    assert len(grammar) == 6 + 1
