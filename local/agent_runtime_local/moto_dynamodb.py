@@ -76,7 +76,8 @@ def _dispatch_tree_nodes_by_type() -> None:
     whether it is one of the classes it processes, and which: isinstance against moto's abstract base
     classes, a Python-level check each time, about a fifth of a transaction's CPU. The answers depend
     only on the node's class (the classes register no virtual subclasses), so each pass keeps them per
-    class; the walk, its order, its hooks and what it replaces are moto's."""
+    class, and walks its tree with what it looked up once (its table, its hook) rather than per node;
+    the walk, its order, its hooks and what it replaces are moto's."""
     from moto.dynamodb.parsing import ast_nodes
 
     traverser: Any = getattr(ast_nodes, "DepthFirstTraverser")  # noqa: B009 (untyped for mypy)
@@ -86,46 +87,48 @@ def _dispatch_tree_nodes_by_type() -> None:
     base_hook = traverser.pre_processing_of_child
     is_node: dict[type, bool] = {}
 
-    def processor_of(self: Any, kind: type) -> Callable[[Any], Any] | None:
+    def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
+        cls = type(self)
+        if cls.process is not base_process or cls.nodes_to_be_processed is not base_listing:
+            return original(self, node, child_id)  # a pass that chooses its nodes its own way
         # A pass lives for one validation: its table of bound methods, and its answers, are kept on it.
         state: tuple[dict[type, Any], dict[type, Any]] | None = self.__dict__.get("_agent_runtime_by_type")
         if state is None:
             state = self.__dict__["_agent_runtime_by_type"] = (self._processing_map(), {})
         table, found = state
-        if kind in found:
-            return found[kind]  # type: ignore[no-any-return]
-        chosen = None
-        for class_key, processor in table.items():
-            if issubclass(kind, class_key):
-                chosen = processor
-                break
-        found[kind] = chosen
-        return chosen
+        hook = None if cls.pre_processing_of_child is base_hook else self.pre_processing_of_child
 
-    def traverse_node_recursively(self: Any, node: Any, child_id: int = -1) -> Any:
-        cls = type(self)
-        if cls.process is not base_process or cls.nodes_to_be_processed is not base_listing:
-            return original(self, node, child_id)  # a pass that chooses its nodes its own way
-        kind = type(node)
-        node_like = is_node.get(kind)
-        if node_like is None:
-            node_like = is_node[kind] = isinstance(node, node_class)
-        if not node_like:
+        def processor_of(kind: type) -> Callable[[Any], Any] | None:
+            chosen = None
+            for class_key, processor in table.items():
+                if issubclass(kind, class_key):
+                    chosen = processor
+                    break
+            found[kind] = chosen
+            return chosen
+
+        def walk(node: Any, child_id: int) -> Any:  # moto's traverse_node_recursively, its checks kept
+            kind = type(node)
+            node_like = is_node.get(kind)
+            if node_like is None:
+                node_like = is_node[kind] = isinstance(node, node_class)
+            if not node_like:
+                return node
+            parent_node = node.parent
+            if node.children is not None:
+                for i, child_node in enumerate(node.children):
+                    if hook is not None:
+                        hook(node, i)
+                    walk(child_node, i)
+            processor = found[kind] if kind in found else processor_of(kind)
+            if processor is not None:
+                node = processor(node)
+                node.parent = parent_node
+                if parent_node:
+                    parent_node.children[child_id] = node
             return node
-        parent_node = node.parent
-        if node.children is not None:
-            hook = None if cls.pre_processing_of_child is base_hook else self.pre_processing_of_child
-            for i, child_node in enumerate(node.children):
-                if hook is not None:
-                    hook(node, i)
-                self.traverse_node_recursively(child_node, i)
-        processor = processor_of(self, kind)
-        if processor is not None:
-            node = processor(node)
-            node.parent = parent_node
-            if parent_node:
-                parent_node.children[child_id] = node
-        return node
+
+        return walk(node, child_id)
 
     _replace("tree dispatch", traverser, "traverse_node_recursively", traverse_node_recursively)
 
