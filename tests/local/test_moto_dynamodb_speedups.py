@@ -666,3 +666,81 @@ def test_an_update_sizes_each_plain_attribute_once(cloud: Resources, monkeypatch
     # Then each attribute was sized about once (moto: each on every set, over 300 times)
     assert own > 300
     assert kept < 80
+
+
+def _answers(prefix: str) -> list[tuple[Any, ...]]:
+    """Items of every attribute type read back by GetItem, Query and BatchGetItem, and a cancelled
+    transaction's reasons with the item it found."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"{prefix}#ANSWERS"}, "SK": {"S": "ITEM"}}
+    item = {**key, **{f"v{i}": value for i, value in enumerate(VALUES)}}
+    client.put_item(TableName=TABLE, Item=item)
+    condition = {
+        "ConditionExpression": "attribute_not_exists(PK)",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    calls = (
+        functools.partial(client.get_item, TableName=TABLE, Key=key, ConsistentRead=True),
+        functools.partial(client.get_item, TableName=TABLE, Key=key, ProjectionExpression="v3, v13, v14"),
+        functools.partial(
+            client.query,
+            TableName=TABLE,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": key["PK"]},
+        ),
+        functools.partial(client.batch_get_item, RequestItems={TABLE: {"Keys": [key]}}),
+        functools.partial(
+            client.transact_write_items,
+            TransactItems=[{"Put": {"TableName": TABLE, "Item": item, **condition}}],
+        ),
+    )
+    outcomes = []
+    for call in calls:
+        outcome = _outcome(call)
+        if outcome[0] == "error":  # the cancellation reasons, with the item found
+            outcome = outcome[:2]
+        outcomes.append(outcome)
+    return outcomes
+
+
+def test_answers_holding_items_are_built_as_moto_builds_them(cloud: Resources) -> None:
+    _as_moto_answers("answers built", _answers)
+    outcomes = _answers(f"{uuid.uuid4()}")
+    assert outcomes[0][1]["Item"]["v5"] == {"B": b"\x00\xff"}
+    assert outcomes[4][:2] == ("error", "TransactionCanceledException")
+
+
+def test_a_plain_item_is_answered_without_moto_s_checks_per_value(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the first of dynamo_to_dict's checks on each value (is it a datetime?), counted
+    import datetime
+
+    from moto.dynamodb.models import utilities
+
+    from agent_runtime_local import moto_dynamodb
+
+    checks: list[int] = []
+
+    class Counted(type):
+        def __instancecheck__(cls, value: Any) -> bool:
+            checks.append(1)
+            return isinstance(value, datetime.datetime)
+
+    monkeypatch.setattr(utilities, "datetime", Counted("datetime", (), {}))
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"ANSWER#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+    client.put_item(TableName=TABLE, Item={**key, **{f"a{i}": {"S": "v"} for i in range(40)}})
+
+    def read() -> int:
+        checks.clear()
+        client.get_item(TableName=TABLE, Key=key)
+        return len(checks)
+
+    # When a 42-attribute plain item is read with the answer built directly, and by moto
+    patched = read()
+    with moto_dynamodb.moto_s_own("answers built"):
+        own = read()
+    # Then moto checked each value and its payload; directly, none was
+    assert own > 84
+    assert patched == 0
