@@ -74,6 +74,7 @@ PHASES = {
     "ConditionExpression parse": ("moto.dynamodb.comparisons", "ConditionExpressionParser", "parse"),
     "stream record": ("moto.dynamodb.models.table", "StreamShard", "add"),
     "GetItem's answer built": ("moto.dynamodb.responses", "DynamoResult", "__init__"),
+    "request parsed": ("moto.core.responses", "BaseResponse", "parse_parameters"),
 }
 
 

@@ -69,6 +69,7 @@ def install() -> None:
         _look_reserved_words_up_in_a_set()
         _parse_each_condition_text_once()
         _build_plain_answers_directly()
+        _take_plain_request_values_as_they_are()
 
 
 def _dispatch_tree_nodes_by_type() -> None:
@@ -361,3 +362,32 @@ def _build_plain_answers_directly() -> None:
 
     _replace("answers built", utilities, "dynamo_to_dict", dynamo_to_dict)
     _replace("answers built", responses, "dynamo_to_dict", dynamo_to_dict)
+
+
+def _take_plain_request_values_as_they_are() -> None:
+    """moto parses every DynamoDB request's JSON body against the operation's input shape, walking each
+    attribute value as an AttributeValue structure: ten member lookups per value, then each member's
+    own handler, for a transaction's 40-attribute item about half of the request's parsing. What the
+    walk builds from a value in wire form ({"S": "text"}, {"M": {...}}; moto_patches'
+    _plain_attribute_value, which leaves binary to moto) is an equal dict of the same members, and the
+    JSON it walks is the request's own, parsed for this request alone: such a value is taken as it is.
+    Anything else, and any other protocol's parser, is moto's."""
+    from moto.core import parse
+
+    from agent_runtime_local.moto_patches import ATTRIBUTE_VALUE_MEMBERS, _plain_attribute_value
+
+    json_parser: Any = parse.JSONParser
+    original = vars(parse.BaseJSONParser)["_parse_structure"]
+
+    def _parse_structure(self: Any, shape: Any, value: Any) -> Any:
+        if (
+            type(self) is json_parser
+            and self.MAP_TYPE is dict
+            and shape.name == "AttributeValue"
+            and shape.members.keys() == ATTRIBUTE_VALUE_MEMBERS
+            and _plain_attribute_value(value)
+        ):
+            return value
+        return original(self, shape, value)
+
+    _replace("plain values parsed", parse.BaseJSONParser, "_parse_structure", _parse_structure)

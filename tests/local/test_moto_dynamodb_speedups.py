@@ -744,3 +744,111 @@ def test_a_plain_item_is_answered_without_moto_s_checks_per_value(
     # Then moto checked each value and its payload; directly, none was
     assert own > 84
     assert patched == 0
+
+
+def _requests(prefix: str) -> list[tuple[Any, ...]]:
+    """Writes and reads whose requests carry every attribute type, and values not in wire form."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"{prefix}#REQUESTS"}, "SK": {"S": "ITEM"}}
+    item = {**key, **{f"v{i}": value for i, value in enumerate(VALUES)}}
+    values = {f":v{i}": value for i, value in enumerate(VALUES)}
+    calls = (
+        functools.partial(client.put_item, TableName=TABLE, Item=item),
+        functools.partial(
+            client.update_item,
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression="SET " + ", ".join(f"w{i} = :v{i}" for i in range(len(VALUES))),
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        ),
+        functools.partial(
+            client.query,
+            TableName=TABLE,
+            KeyConditionExpression="PK = :pk",
+            FilterExpression="v5 = :b AND v13 = :l",
+            ExpressionAttributeValues={":pk": key["PK"], ":b": VALUES[5], ":l": VALUES[13]},
+        ),
+        functools.partial(
+            client.transact_write_items,
+            TransactItems=[{"Put": {"TableName": TABLE, "Item": {**item, "n": {"N": "1"}}}}],
+        ),
+        functools.partial(client.get_item, TableName=TABLE, Key=key, ConsistentRead=True),
+    )
+    return [_outcome(call) for call in calls]
+
+
+def test_requests_are_read_as_moto_reads_them(cloud: Resources) -> None:
+    _as_moto_answers("plain values parsed", _requests)
+    outcomes = _requests(f"{uuid.uuid4()}")
+    assert [o[0] for o in outcomes] == ["ok"] * 5
+    assert outcomes[2][1]["Count"] == 1  # the filter matched the binary and the list
+    assert outcomes[4][1]["Item"]["v5"] == {"B": b"\x00\xff"}
+
+
+def test_a_request_body_is_parsed_as_moto_parses_it(cloud: Resources) -> None:
+    # Given a TransactWriteItems body with every attribute type, and values that aren't in wire form
+    from moto.core import parse
+
+    from agent_runtime_local import moto_dynamodb
+
+    odd: list[Any] = [
+        {"S": "x", "N": "1"},
+        {"S": None},
+        {"N": 5},
+        {"M": {"k": {"S": 1}}},
+        {"L": [{"B": "AP8="}]},
+    ]
+    item = {
+        **{f"v{i}": value for i, value in enumerate(VALUES)},
+        **{f"o{i}": value for i, value in enumerate(odd)},
+    }
+    for name, value in item.items():
+        if "B" in value and isinstance(value["B"], bytes):
+            item[name] = {"B": "AP8="}  # on the wire, binary is base64 text
+        if "BS" in value:
+            item[name] = {"BS": ["AQ=="]}
+    body = json.dumps({"TransactItems": [{"Put": {"TableName": TABLE, "Item": item}}]}).encode()
+    operation = get_service_model("dynamodb").operation_model("TransactWriteItems")
+
+    def parsed() -> Any:
+        return parse.JSONParser(operation, map_type=dict).parse({"body": body})
+
+    # When it is parsed with plain values taken as they are, and by moto's walk
+    patched = parsed()
+    with moto_dynamodb.moto_s_own("plain values parsed"):
+        own = parsed()
+    # Then both read the same, binary decoded
+    assert patched == own
+    assert patched["TransactItems"][0]["Put"]["Item"]["v5"] == {"B": b"\x00\xff"}
+
+
+def test_plain_values_are_not_walked_member_by_member(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's parser's handler of plain members (strings, booleans), counted
+    from moto.core import parse
+
+    from agent_runtime_local import moto_dynamodb
+
+    handled: list[int] = []
+    default = parse.RequestParser._default_handle
+    monkeypatch.setattr(
+        parse.RequestParser,
+        "_default_handle",
+        lambda self, shape, value: handled.append(1) or default(self, shape, value),
+    )
+    client = boto3.client("dynamodb", region_name=REGION)
+
+    def put() -> int:
+        handled.clear()
+        key = {"PK": {"S": f"PARSE#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+        client.put_item(TableName=TABLE, Item={**key, **{f"a{i}": {"S": "v"} for i in range(40)}})
+        return len(handled)
+
+    # When a 42-attribute item is put with plain values taken as they are, and by moto's walk
+    patched = put()
+    with moto_dynamodb.moto_s_own("plain values parsed"):
+        own = put()
+    # Then moto handled each of the 42 values' member (and, both ways, each name and the table's)
+    assert own - patched == 42
