@@ -75,6 +75,7 @@ PHASES = {
     "stream record": ("moto.dynamodb.models.table", "StreamShard", "add"),
     "GetItem's answer built": ("moto.dynamodb.responses", "DynamoResult", "__init__"),
     "request parsed": ("moto.core.responses", "BaseResponse", "parse_parameters"),
+    "item copied": ("moto.dynamodb.models.dynamo_type", "Item", "__deepcopy__"),
 }
 
 

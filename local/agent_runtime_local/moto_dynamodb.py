@@ -70,6 +70,7 @@ def install() -> None:
         _parse_each_condition_text_once()
         _build_plain_answers_directly()
         _take_plain_request_values_as_they_are()
+        _copy_plain_values_directly()
 
 
 def _dispatch_tree_nodes_by_type() -> None:
@@ -391,3 +392,48 @@ def _take_plain_request_values_as_they_are() -> None:
         return original(self, shape, value)
 
     _replace("plain values parsed", parse.BaseJSONParser, "_parse_structure", _parse_structure)
+
+
+def _copy_plain_values_directly() -> None:
+    """An Update deep-copies the item it changes twice (moto's copy of it as it was, for the stream
+    record; the local stack's, to roll a failed transaction back), through copy.deepcopy and
+    DynamoType.__deepcopy__ for each attribute. moto's copy of a plain value (a str, bytes or bool
+    payload, which nothing in moto changes in place) is a new DynamoType with the same type and
+    payload, entered in the copy's memo: made here without the two calls per value. Keys, sets, lists
+    and maps are copied by moto's own code, with the same memo."""
+    import copy
+
+    from moto.dynamodb.models import dynamo_type
+
+    typed: Any = dynamo_type.DynamoType
+    item_class: Any = dynamo_type.Item
+    limited: Any = dynamo_type.LimitedSizeDict
+    new_value: Any = typed.__new__  # as DynamoType.__deepcopy__ makes its copy
+
+    def __deepcopy__(self: Any, memo: dict[int, Any]) -> Any:
+        if id(self) in memo:
+            return memo[id(self)]
+        result = self.__class__.__new__(self.__class__)  # moto's: its models count their instances
+        memo[id(self)] = result
+        result.hash_key = copy.deepcopy(self.hash_key, memo)
+        result.range_key = copy.deepcopy(self.range_key, memo)
+        attrs = limited.__new__(limited)
+        dict.__init__(attrs)
+        for key, value in self.attrs.items():
+            if (
+                type(value) is typed
+                and value.type not in COMPOSITE_TYPES
+                and type(value.value) in PLAIN_PAYLOADS
+                and id(value) not in memo
+            ):
+                copied = new_value(typed)
+                copied.type = value.type
+                copied.value = value.value
+                memo[id(value)] = copied
+            else:
+                copied = copy.deepcopy(value, memo)
+            dict.__setitem__(attrs, key, copied)
+        result.attrs = attrs
+        return result
+
+    _replace("item copies", item_class, "__deepcopy__", __deepcopy__)

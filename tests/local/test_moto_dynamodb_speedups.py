@@ -852,3 +852,65 @@ def test_plain_values_are_not_walked_member_by_member(
         own = put()
     # Then moto handled each of the 42 values' member (and, both ways, each name and the table's)
     assert own - patched == 42
+
+
+def test_an_item_is_copied_as_moto_copies_it(cloud: Resources) -> None:
+    # Given an item of every attribute type, one plain value held by two attributes, and a map
+    import copy
+
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    from agent_runtime_local import moto_dynamodb
+
+    def item() -> Any:
+        built = Item(
+            DynamoType({"S": "H"}), DynamoType({"S": "R"}), {f"v{i}": v for i, v in enumerate(VALUES)}
+        )
+        built.attrs["shared"] = built.attrs["again"] = built.attrs["v0"]
+        return built
+
+    def described(copied: Any, source: Any) -> Any:
+        shared = copied.attrs["shared"] is copied.attrs["again"]
+        fresh = all(copied.attrs[name] is not source.attrs[name] for name in source.attrs)
+        return (copied.to_json(), copied.hash_key, copied.range_key, shared, fresh, type(copied.attrs))
+
+    # When it is deep-copied with plain values made directly, and by moto
+    source = item()
+    tracked = len(Item.instances_tracked)  # type: ignore[attr-defined]
+    patched = described(copy.deepcopy(source), source)
+    assert len(Item.instances_tracked) == tracked + 1  # type: ignore[attr-defined]
+    with moto_dynamodb.moto_s_own("item copies"):
+        own = described(copy.deepcopy(source), source)
+    # Then the copies are alike: equal values, each a new object, one copy of the shared value
+    assert patched == own
+    assert patched[3:5] == (True, True)
+
+
+def test_plain_values_are_copied_without_a_deepcopy_each(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's DynamoType.__deepcopy__, counted
+    import copy
+
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    from agent_runtime_local import moto_dynamodb
+
+    copies: list[int] = []
+    deepcopy = DynamoType.__deepcopy__
+    monkeypatch.setattr(
+        DynamoType, "__deepcopy__", lambda self, memo: copies.append(1) or deepcopy(self, memo)
+    )
+    item = Item(DynamoType({"S": "H"}), DynamoType({"S": "R"}), {f"a{i}": {"S": "v"} for i in range(40)})
+
+    def copied() -> int:
+        copies.clear()
+        copy.deepcopy(item)
+        return len(copies)
+
+    # When a 40-attribute plain item is copied with plain values made directly, and by moto
+    patched = copied()
+    with moto_dynamodb.moto_s_own("item copies"):
+        own = copied()
+    # Then only its keys went through DynamoType.__deepcopy__ (moto: every value too)
+    assert (patched, own) == (2, 42)
