@@ -208,7 +208,14 @@ class LocalCloud:
         from moto import mock_aws
 
         from agent_runtime import aws
-        from agent_runtime_local import faults, lambda_bridge, memory, moto_patches, permissions
+        from agent_runtime_local import (
+            faults,
+            lambda_bridge,
+            memory,
+            moto_dynamodb,
+            moto_patches,
+            permissions,
+        )
         from agent_runtime_local.downloads import DownloadServer
         from agent_runtime_local.persistence import DataDir
         from agent_runtime_local.unsigned import unsigned
@@ -221,6 +228,7 @@ class LocalCloud:
         memory.pack_stream_records()
         lambda_bridge.install()
         moto_patches.install()
+        moto_dynamodb.install()
         # Every client the runtime makes is held to its function's grants and carries the fault switch
         # (a list check per call while no fault is armed); it calls moto unsigned (unsigned.py).
         for observer in (permissions.watch, faults.watch, unsigned):

@@ -3,6 +3,8 @@ written as they are) change what the local stack costs, never what moto answers.
 
 from __future__ import annotations
 
+import functools
+import json
 import uuid
 from typing import Any
 
@@ -228,3 +230,687 @@ def test_a_put_over_dynamodb_s_limit_is_refused(cloud: Resources) -> None:
         client.put_item(TableName=TABLE, Item=item)
     assert refused.value.response["Error"]["Code"] == "ValidationException"
     assert "Item size has exceeded the maximum allowed size" in refused.value.response["Error"]["Message"]
+
+
+# moto_dynamodb (the fourth pass): each group against moto's own code (moto_dynamodb.moto_s_own).
+
+SEED: dict[str, Any] = {
+    "s": {"S": "text"},
+    "n": {"N": "5"},
+    "m": {"M": {"inner": {"M": {"deep": {"S": "x"}}}, "count": {"N": "1"}}},
+    "l": {"L": [{"S": "a"}, {"N": "2"}, {"M": {"k": {"S": "v"}}}]},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "2"]},
+}
+# (UpdateExpression, ExpressionAttributeNames, ExpressionAttributeValues): what moto accepts and refuses.
+ONE, V = {":one": {"N": "1"}}, {":v": {"S": "v"}}
+SETS = {**ONE, ":more": {"SS": ["c"]}, ":gone": {"NS": ["1"]}}
+UPDATES: list[tuple[str, dict[str, str], dict[str, Any]]] = [
+    ("SET #s = :v, #n = #n + :one, #m.inner.deep = :v", {"#s": "s", "#n": "n", "#m": "m"}, {**V, **ONE}),
+    (
+        "SET #a = if_not_exists(#a, :zero), #l = list_append(#l, :more)",
+        {"#a": "a", "#l": "l"},
+        {":zero": {"N": "0"}, ":more": {"L": [{"S": "z"}]}},
+    ),
+    ("SET l[1] = :v, m.#c = m.#c - :one REMOVE l[0], #s", {"#c": "count", "#s": "s"}, {**V, **ONE}),
+    (
+        "ADD #n :one, ss :more DELETE ns :gone",
+        {"#n": "n"},
+        {**ONE, ":more": {"SS": ["c"]}, ":gone": {"NS": ["1"]}},
+    ),
+    ("SET #new.#x = :v", {"#new": "new", "#x": "x"}, V),  # refused: no such map
+    ("SET #a = :v, #a = :w", {"#a": "a"}, {**V, ":w": {"S": "w"}}),  # refused: overlap
+    ("SET SK = :v", {}, V),  # refused: a key attribute
+    ("ADD #s :one", {"#s": "s"}, ONE),  # refused: ADD to a string
+    ("SET #s = :missing", {"#s": "s"}, V),  # refused: unknown placeholder
+    ("SET size = :v", {}, V),  # refused: reserved word
+    ("SET #s = :e, #m = :m", {"#s": "s", "#m": "m"}, {":e": {"S": ""}, ":m": {"M": {}}}),
+    ("REMOVE #gone, m.inner.deep SET #n = :v + #n", {"#gone": "gone", "#n": "n"}, {":v": {"N": "10"}}),
+]
+
+
+def _outcome(call: Any) -> tuple[Any, ...]:
+    """What a call answered: ("ok", its answer), ("error", its code, its message) or what it raised."""
+    try:
+        answer = call()
+    except ClientError as error:
+        return ("error", error.response["Error"]["Code"], error.response["Error"]["Message"])
+    except Exception as error:  # moto raises some refusals as they are, not as an answer
+        return ("raised", type(error).__name__, str(error))
+    answer.pop("ResponseMetadata", None)
+    return ("ok", answer)
+
+
+def _as_moto_answers(group: str, scenario: Any) -> None:
+    """Run `scenario(prefix)` with moto_dynamodb's group on and with moto's own code (each on items of
+    its own), and assert both answered the same."""
+    from agent_runtime_local import moto_dynamodb
+
+    assert moto_dynamodb.PATCHES[group], f"{group} is installed"
+    mine, theirs = f"{uuid.uuid4()}", f"{uuid.uuid4()}"
+    patched = scenario(mine)
+    with moto_dynamodb.moto_s_own(group):
+        own = scenario(theirs)
+    assert json.dumps(patched, default=repr).replace(mine, "P") == json.dumps(own, default=repr).replace(
+        theirs, "P"
+    )
+
+
+def _updates(prefix: str) -> list[tuple[Any, ...]]:
+    client = boto3.client("dynamodb", region_name=REGION)
+    outcomes = []
+    for index, (expression, names, values) in enumerate(UPDATES):
+        key = {"PK": {"S": f"{prefix}#{index}"}, "SK": {"S": "ITEM"}}
+        client.put_item(TableName=TABLE, Item={**key, **SEED})
+        update: dict[str, Any] = {"TableName": TABLE, "Key": key, "UpdateExpression": expression}
+        if names:
+            update["ExpressionAttributeNames"] = names
+        update["ExpressionAttributeValues"] = values
+        outcomes.append(_outcome(functools.partial(client.update_item, **update, ReturnValues="ALL_NEW")))
+        item = client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
+        outcomes.append(("item", {k: v for k, v in item.items() if k not in key}))
+    return outcomes
+
+
+def test_updates_are_validated_and_applied_as_moto_s_own_passes_do(cloud: Resources) -> None:
+    _as_moto_answers("tree dispatch", _updates)
+
+
+def test_a_pass_asks_each_node_class_once_not_each_node(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's abstract-class checks, counted
+    import abc
+
+    from agent_runtime_local import moto_dynamodb
+
+    checks: list[int] = []
+    check = abc.ABCMeta.__instancecheck__
+    monkeypatch.setattr(abc.ABCMeta, "__instancecheck__", lambda cls, x: checks.append(1) or check(cls, x))
+    client = boto3.client("dynamodb", region_name=REGION)
+    expression = ", ".join(f"#a{i} = :v" for i in range(20))
+    names = {f"#a{i}": f"a{i}" for i in range(20)}
+
+    def update() -> int:
+        checks.clear()
+        key = {"PK": {"S": f"DISPATCH#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+        client.put_item(TableName=TABLE, Item=key)
+        client.update_item(
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression=f"SET {expression}",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":v": {"S": "v"}},
+        )
+        return len(checks)
+
+    # When a 20-action update is made with each pass's answers kept per class, and with moto's own walk
+    update()
+    patched = update()
+    with moto_dynamodb.moto_s_own("tree dispatch"):
+        own = update()
+    # Then the checks no longer grow with the nodes (moto's: two per node and pass)
+    assert own > 1000
+    assert patched < own / 5
+
+
+VALUES: list[dict[str, Any]] = [
+    {"S": "text"},
+    {"S": ""},
+    {"S": "déjà vu ✓ 🙂"},
+    {"N": "12.5"},
+    {"N": "-1E+10"},
+    {"B": b"\x00\xff"},
+    {"B": "AP8="},  # binary as moto may hold it: base64 text
+    {"BOOL": True},
+    {"BOOL": False},
+    {"NULL": True},
+    {"SS": ["a", "bé"]},
+    {"NS": ["1", "2.50"]},
+    {"BS": [b"\x01", b"\x02\x03"]},
+    {"L": [{"S": "x"}, {"N": "1"}, {"M": {"k": {"BOOL": False}}}]},
+    {"M": {"inner": {"L": [{"S": "é"}, {"NULL": True}]}, "n": {"N": "7"}}},
+]
+
+
+@pytest.mark.parametrize("value", VALUES, ids=lambda value: next(iter(value)))
+def test_a_value_is_sized_as_moto_sizes_it(cloud: Resources, value: dict[str, Any]) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from agent_runtime_local import moto_dynamodb
+
+    patched = DynamoType(value).size()
+    with moto_dynamodb.moto_s_own("item sizes"):
+        own = DynamoType(value).size()
+    assert patched == own
+
+
+def _sized_updates(prefix: str) -> list[tuple[Any, ...]]:
+    """Updates that take an item to moto's limit and a byte over it, by a plain value and by a map."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    outcomes = []
+    for extra in (0, 1):
+        for kind in ("S", "M"):
+            key = {"PK": {"S": f"{prefix}#{extra}{kind}"}, "SK": {"S": "ITEM"}}
+            client.put_item(TableName=TABLE, Item={**key, "n": {"N": "1"}})
+            # moto counts names and values: PK, SK, n and pad, with their values
+            filler = moto_patches.ITEM_SIZE_LIMIT - len(f"PKSKnpad{key['PK']['S']}ITEM1") + extra
+            value = {"S": "x" * filler} if kind == "S" else {"M": {"x": {"S": "y" * (filler - 1)}}}
+            update = functools.partial(
+                client.update_item,
+                TableName=TABLE,
+                Key=key,
+                UpdateExpression="SET #a = :v",
+                ExpressionAttributeNames={"#a": "pad"},
+                ExpressionAttributeValues={":v": value},
+                ReturnValues="UPDATED_NEW",
+            )
+            outcomes.append(_outcome(update))
+    return [(o[0], o[1] if o[0] == "error" else "", len(json.dumps(o[1:]))) for o in outcomes]
+
+
+def test_updates_near_the_limit_are_refused_as_moto_refuses_them(cloud: Resources) -> None:
+    _as_moto_answers("item sizes", _sized_updates)
+    outcomes = _sized_updates(f"{uuid.uuid4()}")
+    assert [o[0] for o in outcomes] == [
+        "ok",
+        "ok",
+        "error",
+        "error",
+    ]  # at the limit (a string, a map), then over
+    assert all(o[1] == "ValidationException" for o in outcomes[2:])
+
+
+def test_plain_values_are_sized_without_moto_s_type_tests(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's number test (the first of its size's type tests), counted
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from agent_runtime_local import moto_dynamodb
+
+    tests: list[int] = []
+    is_number = DynamoType.is_number
+    monkeypatch.setattr(DynamoType, "is_number", lambda self: tests.append(1) or is_number(self))
+    client = boto3.client("dynamodb", region_name=REGION)
+    names = {f"#a{i}": f"a{i}" for i in range(10)}
+
+    def update() -> int:
+        key = {"PK": {"S": f"SIZES#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+        client.put_item(TableName=TABLE, Item={**key, **{f"b{i}": {"S": "v"} for i in range(30)}})
+        tests.clear()
+        client.update_item(
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression="SET " + ", ".join(f"{name} = :v" for name in names),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":v": {"S": "v"}},
+        )
+        return len(tests)
+
+    # When ten attributes are set on a 32-attribute item with plain values sized directly, and by moto
+    patched = update()
+    with moto_dynamodb.moto_s_own("item sizes", "sizes kept"):
+        own = update()
+    # Then moto tested each attribute's type on each set (over 300 times); directly, none was
+    assert own > 300
+    assert patched < 20
+
+
+def _reserved_words(prefix: str) -> list[tuple[Any, ...]]:
+    """Names that are DynamoDB reserved words (any case) and names that aren't, in a condition, an
+    update's path and a projection."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"{prefix}#WORDS"}, "SK": {"S": "ITEM"}}
+    client.put_item(TableName=TABLE, Item={**key, "plain": {"S": "x"}})
+    outcomes = []
+    for name in ("status", "Size", "VALUE", "plain", "statuses", "pk"):
+        calls = (
+            functools.partial(
+                client.put_item, TableName=TABLE, Item=key, ConditionExpression=f"attribute_exists({name})"
+            ),
+            functools.partial(
+                client.update_item,
+                TableName=TABLE,
+                Key=key,
+                UpdateExpression=f"SET {name} = :v",
+                ExpressionAttributeValues={":v": {"S": "v"}},
+            ),
+            functools.partial(client.get_item, TableName=TABLE, Key=key, ProjectionExpression=name),
+        )
+        outcomes += [_outcome(call) for call in calls]
+    return outcomes
+
+
+def test_reserved_words_are_refused_as_moto_refuses_them(cloud: Resources) -> None:
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+
+    _as_moto_answers("reserved words", _reserved_words)
+    refused = ["reserved keyword" in str(o[-1]) for o in _reserved_words(f"{uuid.uuid4()}")]
+    assert refused == [True] * 9 + [False] * 9  # status, Size, VALUE are; plain, statuses, pk aren't
+    assert "SIZE" in ReservedKeywords.get_reserved_keywords()
+    assert "size" not in ReservedKeywords.get_reserved_keywords()  # the list is upper case, as moto's
+
+
+def test_a_name_is_looked_up_in_the_reserved_words_in_one_step(cloud: Resources) -> None:
+    from moto.dynamodb.parsing.reserved_keywords import ReservedKeywords
+
+    words = ReservedKeywords.get_reserved_keywords()
+    assert len(words) > 500
+    assert type(words).__contains__ is not list.__contains__
+
+
+# (ConditionExpression, ExpressionAttributeNames, ExpressionAttributeValues) on a seeded item.
+CONDITIONS: list[tuple[str, dict[str, str] | None, dict[str, Any] | None]] = [
+    ("attribute_not_exists(PK)", None, None),
+    ("attribute_exists(PK)", None, None),
+    ("attribute_exists(m.inner.deep) AND size(l) > :two", None, {":two": {"N": "2"}}),
+    (
+        "#n BETWEEN :lo AND :hi OR NOT (#s IN (:a, :b))",
+        {"#n": "n", "#s": "s"},
+        {":lo": {"N": "1"}, ":hi": {"N": "9"}, ":a": {"S": "a"}, ":b": {"S": "b"}},
+    ),
+    (
+        "begins_with(#s, :t) AND contains(ss, :a) AND attribute_type(n, :N)",
+        {"#s": "s"},
+        {":t": {"S": "te"}, ":a": {"S": "a"}, ":N": {"S": "N"}},
+    ),
+    ("l[0] = :a AND #n <> :five", {"#n": "n"}, {":a": {"S": "a"}, ":five": {"N": "5"}}),
+    ("attribute_not_exists(PK) OR attribute_not_exists(SK)", None, None),
+    ("((attribute_exists(s)))", None, None),  # refused: redundant parentheses
+    ("attribute_exists(status)", None, None),  # refused: a reserved word
+    ("#n = :missing", {"#n": "n"}, {":v": {"S": "v"}}),  # refused: unknown placeholder
+    ("#n = :v", None, None),  # refused: no names or values
+    ("attribute_exists(s) AND", None, None),  # refused: incomplete
+    ("s = 'text'", None, None),  # refused: not a token moto knows
+]
+
+
+def _conditions(prefix: str) -> list[tuple[Any, ...]]:
+    client = boto3.client("dynamodb", region_name=REGION)
+    outcomes = []
+    for index, (condition, names, values) in enumerate(CONDITIONS):
+        key = {"PK": {"S": f"{prefix}#{index}"}, "SK": {"S": "ITEM"}}
+        client.put_item(TableName=TABLE, Item={**key, **SEED})
+        for _ in range(2):  # the second from what the first kept
+            put: dict[str, Any] = {
+                "TableName": TABLE,
+                "Item": {**key, **SEED},
+                "ConditionExpression": condition,
+            }
+            if names is not None:
+                put["ExpressionAttributeNames"] = names
+            if values is not None:
+                put["ExpressionAttributeValues"] = values
+            outcomes.append(_outcome(functools.partial(client.put_item, **put)))
+            item = {"Update": {"Key": key, "UpdateExpression": "SET z = :z", **put}}
+            del item["Update"]["Item"]
+            item["Update"]["ExpressionAttributeValues"] = {**(values or {}), ":z": {"S": "z"}}
+            outcomes.append(_outcome(functools.partial(client.transact_write_items, TransactItems=[item])))
+    return outcomes
+
+
+def test_conditions_are_parsed_and_judged_as_moto_does(cloud: Resources) -> None:
+    _as_moto_answers("condition parse", _conditions)
+
+
+def test_a_condition_is_split_into_tokens_once_per_text(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's condition lexer and grammar, counted
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    lexed: list[str] = []
+    grammar: list[str] = []
+    lex_one, functions = ConditionExpressionParser._lex_one_node, ConditionExpressionParser._apply_functions
+    monkeypatch.setattr(
+        ConditionExpressionParser,
+        "_lex_one_node",
+        lambda self, rest: lexed.append(rest) or lex_one(self, rest),
+    )
+    monkeypatch.setattr(
+        ConditionExpressionParser,
+        "_apply_functions",
+        lambda self, nodes: grammar.append(1) or functions(self, nodes),
+    )
+    client = boto3.client("dynamodb", region_name=REGION)
+    marker = f"m{uuid.uuid4().hex}"  # a text no earlier test has sent
+    with_values = f"attribute_not_exists({marker}) OR {marker} = :v"
+    without = f"attribute_not_exists({marker})"
+    # When a transaction writes with each condition, twice
+    for condition, values in ((with_values, {":v": {"S": "v"}}), (without, None)):
+        for _ in range(2):
+            key = {"PK": {"S": f"LEX#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+            put: dict[str, Any] = {"TableName": TABLE, "Item": key, "ConditionExpression": condition}
+            if values:
+                put["ExpressionAttributeValues"] = values
+            client.transact_write_items(TransactItems=[{"Put": put}])
+    # Then each text was split into tokens once: at its first parse
+    assert [rest for rest in lexed if marker in rest][:1] == [with_values]
+    assert sum(rest == with_values for rest in lexed) == 1
+    assert sum(rest == without for rest in lexed) == 1
+    # And the condition with values went through moto's grammar at each of its 6 parses, the other once
+    assert len(grammar) == 6 + 1
+
+
+def _growing_updates(prefix: str) -> list[tuple[Any, ...]]:
+    """Updates that change attributes of an item near moto's limit, then set another: the sum after a
+    change must count what the attribute holds now."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    outcomes = []
+    half = moto_patches.ITEM_SIZE_LIMIT // 2
+    steps = [
+        ("SET pad = :big, other = :small", {":big": {"S": "x" * (half + 10)}, ":small": {"S": "y" * 10}}),
+        ("SET pad = :big, other = :small", {":big": {"S": "x" * (half - 10)}, ":small": {"S": "y" * 10}}),
+        ("SET m.inner = :big, other = :small", {":big": {"S": "x" * half}, ":small": {"S": "y"}}),
+        ("ADD n :one SET other = :small", {":one": {"N": "1"}, ":small": {"S": "y"}}),
+        ("REMOVE pad SET other = :small", {":small": {"S": "y" * half}}),
+    ]
+    for index in range(len(steps)):
+        key = {"PK": {"S": f"{prefix}#{index}"}, "SK": {"S": "ITEM"}}
+        seed = {"pad": {"S": "p" * (half - 100)}, "n": {"N": "1"}, "m": {"M": {"inner": {"S": "i"}}}}
+        client.put_item(TableName=TABLE, Item={**key, **seed})
+        for expression, values in steps[index:] + steps[:index]:
+            update = functools.partial(
+                client.update_item,
+                TableName=TABLE,
+                Key=key,
+                UpdateExpression=expression,
+                ExpressionAttributeValues=values,
+            )
+            outcomes.append(_outcome(update))
+        item = client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
+        outcomes.append(
+            ("sizes", {name: len(json.dumps(value)) for name, value in item.items() if name not in key})
+        )
+    return outcomes
+
+
+def test_sizes_kept_across_sets_sum_as_moto_sums_them(cloud: Resources) -> None:
+    _as_moto_answers("sizes kept", _growing_updates)
+    _as_moto_answers("sizes kept", _sized_updates)
+    _as_moto_answers("sizes kept", _updates)
+    assert "error" in [o[0] for o in _growing_updates(f"{uuid.uuid4()}")]  # some went over
+
+
+def test_an_update_sizes_each_plain_attribute_once(cloud: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given moto's own sizing, its number test counted
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    from agent_runtime_local import moto_dynamodb
+
+    tests: list[int] = []
+    is_number = DynamoType.is_number
+    monkeypatch.setattr(DynamoType, "is_number", lambda self: tests.append(1) or is_number(self))
+    client = boto3.client("dynamodb", region_name=REGION)
+    names = {f"#a{i}": f"a{i}" for i in range(10)}
+
+    def update() -> int:
+        key = {"PK": {"S": f"KEPT#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+        client.put_item(TableName=TABLE, Item={**key, **{f"b{i}": {"S": "v"} for i in range(30)}})
+        tests.clear()
+        client.update_item(
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression="SET " + ", ".join(f"{name} = :v" for name in names),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues={":v": {"S": "v"}},
+        )
+        return len(tests)
+
+    # When ten attributes are set on a 32-attribute item, with sizes kept and without
+    with moto_dynamodb.moto_s_own("item sizes"):
+        kept = update()
+    with moto_dynamodb.moto_s_own("item sizes", "sizes kept"):
+        own = update()
+    # Then each attribute was sized about once (moto: each on every set, over 300 times)
+    assert own > 300
+    assert kept < 80
+
+
+def _answers(prefix: str) -> list[tuple[Any, ...]]:
+    """Items of every attribute type read back by GetItem, Query and BatchGetItem, and a cancelled
+    transaction's reasons with the item it found."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"{prefix}#ANSWERS"}, "SK": {"S": "ITEM"}}
+    item = {**key, **{f"v{i}": value for i, value in enumerate(VALUES)}}
+    client.put_item(TableName=TABLE, Item=item)
+    condition = {
+        "ConditionExpression": "attribute_not_exists(PK)",
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }
+    calls = (
+        functools.partial(client.get_item, TableName=TABLE, Key=key, ConsistentRead=True),
+        functools.partial(client.get_item, TableName=TABLE, Key=key, ProjectionExpression="v3, v13, v14"),
+        functools.partial(
+            client.query,
+            TableName=TABLE,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": key["PK"]},
+        ),
+        functools.partial(client.batch_get_item, RequestItems={TABLE: {"Keys": [key]}}),
+        functools.partial(
+            client.transact_write_items,
+            TransactItems=[{"Put": {"TableName": TABLE, "Item": item, **condition}}],
+        ),
+    )
+    outcomes = []
+    for call in calls:
+        outcome = _outcome(call)
+        if outcome[0] == "error":  # the cancellation reasons, with the item found
+            outcome = outcome[:2]
+        outcomes.append(outcome)
+    return outcomes
+
+
+def test_answers_holding_items_are_built_as_moto_builds_them(cloud: Resources) -> None:
+    _as_moto_answers("answers built", _answers)
+    outcomes = _answers(f"{uuid.uuid4()}")
+    assert outcomes[0][1]["Item"]["v5"] == {"B": b"\x00\xff"}
+    assert outcomes[4][:2] == ("error", "TransactionCanceledException")
+
+
+def test_a_plain_item_is_answered_without_moto_s_checks_per_value(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the first of dynamo_to_dict's checks on each value (is it a datetime?), counted
+    import datetime
+
+    from moto.dynamodb.models import utilities
+
+    from agent_runtime_local import moto_dynamodb
+
+    checks: list[int] = []
+
+    class Counted(type):
+        def __instancecheck__(cls, value: Any) -> bool:
+            checks.append(1)
+            return isinstance(value, datetime.datetime)
+
+    monkeypatch.setattr(utilities, "datetime", Counted("datetime", (), {}))
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"ANSWER#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+    client.put_item(TableName=TABLE, Item={**key, **{f"a{i}": {"S": "v"} for i in range(40)}})
+
+    def read() -> int:
+        checks.clear()
+        client.get_item(TableName=TABLE, Key=key)
+        return len(checks)
+
+    # When a 42-attribute plain item is read with the answer built directly, and by moto
+    patched = read()
+    with moto_dynamodb.moto_s_own("answers built"):
+        own = read()
+    # Then moto checked each value and its payload; directly, none was
+    assert own > 84
+    assert patched == 0
+
+
+def _requests(prefix: str) -> list[tuple[Any, ...]]:
+    """Writes and reads whose requests carry every attribute type, and values not in wire form."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"{prefix}#REQUESTS"}, "SK": {"S": "ITEM"}}
+    item = {**key, **{f"v{i}": value for i, value in enumerate(VALUES)}}
+    values = {f":v{i}": value for i, value in enumerate(VALUES)}
+    calls = (
+        functools.partial(client.put_item, TableName=TABLE, Item=item),
+        functools.partial(
+            client.update_item,
+            TableName=TABLE,
+            Key=key,
+            UpdateExpression="SET " + ", ".join(f"w{i} = :v{i}" for i in range(len(VALUES))),
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        ),
+        functools.partial(
+            client.query,
+            TableName=TABLE,
+            KeyConditionExpression="PK = :pk",
+            FilterExpression="v5 = :b AND v13 = :l",
+            ExpressionAttributeValues={":pk": key["PK"], ":b": VALUES[5], ":l": VALUES[13]},
+        ),
+        functools.partial(
+            client.transact_write_items,
+            TransactItems=[{"Put": {"TableName": TABLE, "Item": {**item, "n": {"N": "1"}}}}],
+        ),
+        functools.partial(client.get_item, TableName=TABLE, Key=key, ConsistentRead=True),
+    )
+    return [_outcome(call) for call in calls]
+
+
+def test_requests_are_read_as_moto_reads_them(cloud: Resources) -> None:
+    _as_moto_answers("plain values parsed", _requests)
+    outcomes = _requests(f"{uuid.uuid4()}")
+    assert [o[0] for o in outcomes] == ["ok"] * 5
+    assert outcomes[2][1]["Count"] == 1  # the filter matched the binary and the list
+    assert outcomes[4][1]["Item"]["v5"] == {"B": b"\x00\xff"}
+
+
+def test_a_request_body_is_parsed_as_moto_parses_it(cloud: Resources) -> None:
+    # Given a TransactWriteItems body with every attribute type, and values that aren't in wire form
+    from moto.core import parse
+
+    from agent_runtime_local import moto_dynamodb
+
+    odd: list[Any] = [
+        {"S": "x", "N": "1"},
+        {"S": None},
+        {"N": 5},
+        {"M": {"k": {"S": 1}}},
+        {"L": [{"B": "AP8="}]},
+    ]
+    item = {
+        **{f"v{i}": value for i, value in enumerate(VALUES)},
+        **{f"o{i}": value for i, value in enumerate(odd)},
+    }
+    for name, value in item.items():
+        if "B" in value and isinstance(value["B"], bytes):
+            item[name] = {"B": "AP8="}  # on the wire, binary is base64 text
+        if "BS" in value:
+            item[name] = {"BS": ["AQ=="]}
+    body = json.dumps({"TransactItems": [{"Put": {"TableName": TABLE, "Item": item}}]}).encode()
+    operation = get_service_model("dynamodb").operation_model("TransactWriteItems")
+
+    def parsed() -> Any:
+        return parse.JSONParser(operation, map_type=dict).parse({"body": body})
+
+    # When it is parsed with plain values taken as they are, and by moto's walk
+    patched = parsed()
+    with moto_dynamodb.moto_s_own("plain values parsed"):
+        own = parsed()
+    # Then both read the same, binary decoded
+    assert patched == own
+    assert patched["TransactItems"][0]["Put"]["Item"]["v5"] == {"B": b"\x00\xff"}
+
+
+def test_plain_values_are_not_walked_member_by_member(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's parser's handler of plain members (strings, booleans), counted
+    from moto.core import parse
+
+    from agent_runtime_local import moto_dynamodb
+
+    handled: list[int] = []
+    default = parse.RequestParser._default_handle
+    monkeypatch.setattr(
+        parse.RequestParser,
+        "_default_handle",
+        lambda self, shape, value: handled.append(1) or default(self, shape, value),
+    )
+    client = boto3.client("dynamodb", region_name=REGION)
+
+    def put() -> int:
+        handled.clear()
+        key = {"PK": {"S": f"PARSE#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+        client.put_item(TableName=TABLE, Item={**key, **{f"a{i}": {"S": "v"} for i in range(40)}})
+        return len(handled)
+
+    # When a 42-attribute item is put with plain values taken as they are, and by moto's walk
+    patched = put()
+    with moto_dynamodb.moto_s_own("plain values parsed"):
+        own = put()
+    # Then moto handled each of the 42 values' member (and, both ways, each name and the table's)
+    assert own - patched == 42
+
+
+def test_an_item_is_copied_as_moto_copies_it(cloud: Resources) -> None:
+    # Given an item of every attribute type, one plain value held by two attributes, and a map
+    import copy
+
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    from agent_runtime_local import moto_dynamodb
+
+    def item() -> Any:
+        built = Item(
+            DynamoType({"S": "H"}), DynamoType({"S": "R"}), {f"v{i}": v for i, v in enumerate(VALUES)}
+        )
+        built.attrs["shared"] = built.attrs["again"] = built.attrs["v0"]
+        return built
+
+    def described(copied: Any, source: Any) -> Any:
+        shared = copied.attrs["shared"] is copied.attrs["again"]
+        fresh = all(copied.attrs[name] is not source.attrs[name] for name in source.attrs)
+        return (copied.to_json(), copied.hash_key, copied.range_key, shared, fresh, type(copied.attrs))
+
+    # When it is deep-copied with plain values made directly, and by moto
+    source = item()
+    tracked = len(Item.instances_tracked)  # type: ignore[attr-defined]
+    patched = described(copy.deepcopy(source), source)
+    assert len(Item.instances_tracked) == tracked + 1  # type: ignore[attr-defined]
+    with moto_dynamodb.moto_s_own("item copies"):
+        own = described(copy.deepcopy(source), source)
+    # Then the copies are alike: equal values, each a new object, one copy of the shared value
+    assert patched == own
+    assert patched[3:5] == (True, True)
+
+
+def test_plain_values_are_copied_without_a_deepcopy_each(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's DynamoType.__deepcopy__, counted
+    import copy
+
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+
+    from agent_runtime_local import moto_dynamodb
+
+    copies: list[int] = []
+    deepcopy = DynamoType.__deepcopy__
+    monkeypatch.setattr(
+        DynamoType, "__deepcopy__", lambda self, memo: copies.append(1) or deepcopy(self, memo)
+    )
+    item = Item(DynamoType({"S": "H"}), DynamoType({"S": "R"}), {f"a{i}": {"S": "v"} for i in range(40)})
+
+    def copied() -> int:
+        copies.clear()
+        copy.deepcopy(item)
+        return len(copies)
+
+    # When a 40-attribute plain item is copied with plain values made directly, and by moto
+    patched = copied()
+    with moto_dynamodb.moto_s_own("item copies"):
+        own = copied()
+    # Then only its keys went through DynamoType.__deepcopy__ (moto: every value too)
+    assert (patched, own) == (2, 42)
