@@ -39,3 +39,19 @@ def test_a_request_over_lambdas_6_mb_is_the_cloud_s_413(monkeypatch: pytest.Monk
     body = b'{"input":"' + b"x" * (7 * 1024 * 1024) + b'"}'
     reply = send("POST", "/v1/runs", content=body, headers={"Content-Type": "application/json"})
     assert reply.status_code == 413
+
+
+def test_a_method_no_route_takes_is_a_405_problem_naming_the_ones_it_does() -> None:
+    # When a path the functions serve is asked with a method none of its routes takes (TRACE)
+    reply = send("TRACE", "/v1/workflows")
+    # Then the gateway answers as API Gateway's routing would, with its problem and the methods it takes
+    assert reply.status_code == 405
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert reply.headers["allow"] == "GET"
+
+
+def test_the_local_routes_still_answer_and_their_paths_other_methods_reach_the_gateway() -> None:
+    # The docs page is FastAPI's route; a method it doesn't take is the gateway's 404 problem
+    assert send("GET", "/docs").status_code == 200
+    refused = send("DELETE", "/docs")
+    assert (refused.status_code, refused.headers["content-type"]) == (404, "application/problem+json")
