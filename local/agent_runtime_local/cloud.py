@@ -283,6 +283,7 @@ class LocalCloud:
             )
             self._pollers.start()
             memory.release_freed_memory()
+            memory.freeze_start_up_objects()
         except BaseException:
             self.stop()
             raise

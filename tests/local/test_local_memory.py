@@ -1,6 +1,7 @@
 """The local stack leaves out of memory what it never uses and holds once what it would hold many
 times (local/agent_runtime_local/memory.py): moto's EC2 instance type tables are not loaded (checked in
-a process of its own, as `agent-runtime dev` starts), and boto3 sessions share one data loader."""
+a process of its own, as `agent-runtime dev` starts), and boto3 sessions share one data loader. What
+start-up leaves alive is frozen out of the cyclic collector's walks."""
 
 from __future__ import annotations
 
@@ -46,3 +47,29 @@ def test_boto3_sessions_share_one_data_loader_and_so_their_service_models(cloud:
     assert second._session.get_component("data_loader") is loader
     model = loader.load_service_model("dynamodb", "service-2")
     assert second._session.get_component("data_loader").load_service_model("dynamodb", "service-2") is model
+
+
+def test_start_up_objects_are_frozen_out_of_the_collector_and_later_garbage_is_collected(
+    cloud: Resources,
+) -> None:
+    import gc
+    import weakref
+
+    from moto.dynamodb.models import dynamodb_backends
+
+    # Given a started local stack: moto's backends (start-up state) are out of the collector's walks
+    assert gc.get_freeze_count() > 100_000
+    assert gc.is_tracked(dynamodb_backends)
+    assert all(tracked is not dynamodb_backends for tracked in gc.get_objects())
+
+    # When a cycle made afterwards becomes garbage
+    class Node:
+        other: object = None
+
+    first, second = Node(), Node()
+    first.other, second.other = second, first
+    gone = weakref.ref(first)
+    del first, second
+    gc.collect()
+    # Then the collector still frees it
+    assert gone() is None
