@@ -284,6 +284,7 @@ class LocalCloud:
             self._pollers.start()
             memory.release_freed_memory()
             memory.freeze_start_up_objects()
+            memory.collect_young_objects_less_often()
         except BaseException:
             self.stop()
             raise

@@ -10,8 +10,9 @@ list) gets botocore's one data loader instead of one each, so each service model
 once, as within one session. glibc gives each thread that allocates a malloc arena of its own, up to
 eight per core, and the local stack runs many (request workers, one or two per Step Functions
 execution): two arenas are shared instead, as MALLOC_ARENA_MAX=2 would set. What start-up leaves alive
-(moto's models, botocore's service models: about 300,000 objects) is then frozen out of the cyclic
-garbage collector's reach: it would otherwise walk them all on every full collection.
+(moto's models, botocore's service models: about 270,000 objects) is then frozen out of the cyclic
+garbage collector's reach: it would otherwise walk them all on every full collection. And the youngest
+generation is collected every YOUNG_THRESHOLD allocations instead of every 700.
 """
 
 from __future__ import annotations
@@ -89,6 +90,20 @@ def release_freed_memory() -> None:
 def freeze_start_up_objects() -> None:
     """Move every object alive now out of the cyclic GC's generations (gc.freeze), after a collection
     (release_freed_memory's). They are start-up's long-lived state, which full collections walked
-    every time: about 4 ms of CPU per echo run here (bench/reports/gc_freeze.md). Reference counting
+    every time (bench/reports/gc_freeze.md, gc_both.md). Reference counting
     still frees them; only a cycle among them that later becomes garbage stays."""
     gc.freeze()
+
+
+# Container allocations between collections of the youngest generation (Python's default: 700).
+YOUNG_THRESHOLD = 20_000
+
+
+def collect_young_objects_less_often() -> None:
+    """Collect the youngest generation every YOUNG_THRESHOLD allocations. Each of the stack's requests
+    allocates thousands of containers; at 700, a collection came every few hundred microseconds and
+    promoted whatever the requests in flight held, so the old generations filled with objects about to
+    die and full collections came often: 4.5 -> 1.0 ms of GC per echo run (bench/reports/gc_threshold.md).
+    Reference counting frees what isn't in a cycle as before; cyclic garbage waits a little longer."""
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, middle, old)

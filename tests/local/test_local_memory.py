@@ -73,3 +73,11 @@ def test_start_up_objects_are_frozen_out_of_the_collector_and_later_garbage_is_c
     gc.collect()
     # Then the collector still frees it
     assert gone() is None
+
+
+def test_the_youngest_generation_is_collected_less_often(cloud: Resources) -> None:
+    import gc
+
+    from agent_runtime_local import memory
+
+    assert gc.get_threshold()[0] == memory.YOUNG_THRESHOLD > 700
