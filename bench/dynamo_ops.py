@@ -76,6 +76,7 @@ PHASES = {
     "GetItem's answer built": ("moto.dynamodb.responses", "DynamoResult", "__init__"),
     "request parsed": ("moto.core.responses", "BaseResponse", "parse_parameters"),
     "item copied": ("moto.dynamodb.models.dynamo_type", "Item", "__deepcopy__"),
+    "actions put in order": ("moto.dynamodb.parsing.ast_nodes", "Node", "normalize"),
 }
 
 

@@ -283,8 +283,9 @@ class LocalCloud:
                 },
             )
             self._pollers.start()
-            memory.collect_cycles_less_often()
             memory.release_freed_memory()
+            memory.freeze_start_up_objects()
+            memory.collect_young_objects_less_often()
         except BaseException:
             self.stop()
             raise

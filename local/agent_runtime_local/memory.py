@@ -10,8 +10,10 @@ list) gets botocore's one data loader instead of one each, so each service model
 once, as within one session. glibc gives each thread that allocates a malloc arena of its own, up to
 eight per core, and the local stack runs many (request workers, one or two per Step Functions
 execution): two arenas are shared instead, as MALLOC_ARENA_MAX=2 would set. DynamoDB's stream records
-are held pickled (pack_stream_records). The cyclic garbage
-collector runs less often, and never over what start-up left (collect_cycles_less_often).
+are held pickled (pack_stream_records). What start-up leaves alive (moto's models, botocore's service
+models: about 270,000 objects) is then frozen out of the cyclic garbage collector's reach: it would
+otherwise walk them all on every full collection. And the youngest generation is collected every
+YOUNG_THRESHOLD allocations instead of every 700.
 """
 
 from __future__ import annotations
@@ -106,25 +108,30 @@ def share_service_models() -> None:
 
 
 def release_freed_memory() -> None:
-    """Return the C heap's free pages to the system (glibc; elsewhere a no-op): call it after a collection."""
+    """Collect garbage and return the C heap's free pages to the system (glibc; elsewhere a no-op)."""
+    gc.collect()
     trim = getattr(_libc(), "malloc_trim", None)
     if trim is not None:
         trim(0)
 
 
-# CPython collects its youngest generation every 700 net allocations, and the older ones after 10 of
-# those each. A served echo run allocates enough for about 2.5 collections, and every fourth or so
-# reaches the oldest generation: the whole heap, moto's state and every module included. That was 13%
-# of `agent-runtime dev`'s CPU under 8 echo clients (5.9 of 44.5 ms per run, timed by gc.callbacks);
-# with these thresholds and start-up's objects frozen, 1.5-1.7 ms. Garbage cycles live a little longer:
-# the resident memory after the same load did not move (203-205 MB).
-GC_THRESHOLDS = (10_000, 20, 20)
-
-
-def collect_cycles_less_often() -> None:
-    """Collect what start-up left, then move the survivors out of the collector's sight (gc.freeze:
-    they are never scanned again) and collect each generation less often (GC_THRESHOLDS). Call once
-    start-up is done; again later, it freezes what is alive then too."""
-    gc.collect()
+def freeze_start_up_objects() -> None:
+    """Move every object alive now out of the cyclic GC's generations (gc.freeze), after a collection
+    (release_freed_memory's). They are start-up's long-lived state, which full collections walked
+    every time (bench/reports/gc_freeze.md, gc_both.md). Reference counting
+    still frees them; only a cycle among them that later becomes garbage stays."""
     gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+
+
+# Container allocations between collections of the youngest generation (Python's default: 700).
+YOUNG_THRESHOLD = 20_000
+
+
+def collect_young_objects_less_often() -> None:
+    """Collect the youngest generation every YOUNG_THRESHOLD allocations. Each of the stack's requests
+    allocates thousands of containers; at 700, a collection came every few hundred microseconds and
+    promoted whatever the requests in flight held, so the old generations filled with objects about to
+    die and full collections came often: 4.5 -> 1.0 ms of GC per echo run (bench/reports/gc_threshold.md).
+    Reference counting frees what isn't in a cycle as before; cyclic garbage waits a little longer."""
+    _, middle, old = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, middle, old)

@@ -36,9 +36,10 @@ def _replace(group: str, owner: Any, name: str, replacement: Any) -> None:
 
 @contextlib.contextmanager
 def moto_s_own(*groups: str) -> Iterator[None]:
-    """moto's own code in place of the named groups (all when none is named) while the block runs:
-    for tests and benchmarks that compare the two, never while other threads call moto. Where groups
-    replaced one attribute in turn, it gets the last replacement of a group not named, else moto's."""
+    """moto's own code in place of the named groups (all when none is named) while the block runs, for
+    tests and benchmarks that compare the two (other threads calling moto meanwhile get either, which
+    answer alike). Where groups replaced one attribute in turn, it gets the last replacement of a group
+    not named, else moto's."""
     chosen = set(groups or PATCHES)
     chains: dict[tuple[int, str], list[tuple[str, Replacement]]] = {}
     for group, replacements in PATCHES.items():
@@ -71,6 +72,7 @@ def install() -> None:
         _build_plain_answers_directly()
         _take_plain_request_values_as_they_are()
         _copy_plain_values_directly()
+        _search_clauses_by_class()
 
 
 def _dispatch_tree_nodes_by_type() -> None:
@@ -437,3 +439,31 @@ def _copy_plain_values_directly() -> None:
         return result
 
     _replace("item copies", item_class, "__deepcopy__", __deepcopy__)
+
+
+def _search_clauses_by_class() -> None:
+    """moto looks for an UpdateExpression's clauses (its names when checking the request, its actions
+    when putting them in order) by walking the tree and asking each child, with isinstance against
+    abstract classes, whether it is an Expression or a function to look into. The answer depends on the
+    child's class alone, so it is kept per class; what is found, and in what order, is moto's."""
+    from moto.dynamodb.parsing import ast_nodes
+
+    node_class: Any = getattr(ast_nodes, "Node")  # noqa: B009 (untyped for mypy)
+    into = (getattr(ast_nodes, "Expression"), getattr(ast_nodes, "UpdateExpressionFunction"))  # noqa: B009
+    look_into: dict[type, bool] = {}
+
+    def find_clauses(self: Any, clause_types: Any) -> list[Any]:
+        clauses: list[Any] = []
+        for child in self.children or []:
+            kind = type(child)
+            if kind in clause_types:
+                clauses.append(child)
+                continue
+            deeper = look_into.get(kind)
+            if deeper is None:
+                deeper = look_into[kind] = isinstance(child, into)
+            if deeper:
+                clauses.extend(child.find_clauses(clause_types))
+        return clauses
+
+    _replace("clause search", node_class, "find_clauses", find_clauses)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import sys
 import uuid
 from typing import Any
 
@@ -914,3 +915,72 @@ def test_plain_values_are_copied_without_a_deepcopy_each(
         own = copied()
     # Then only its keys went through DynamoType.__deepcopy__ (moto: every value too)
     assert (patched, own) == (2, 42)
+
+
+def test_clauses_are_found_as_moto_finds_them(cloud: Resources) -> None:
+    # Given parse trees of updates with every clause, nested paths and functions
+    from moto.dynamodb.parsing import ast_nodes
+
+    from agent_runtime_local import moto_dynamodb
+
+    kinds = [
+        [ast_nodes.ExpressionAttributeName],  # type: ignore[attr-defined]
+        [ast_nodes.ExpressionAttributeValue],  # type: ignore[attr-defined]
+        [
+            ast_nodes.UpdateExpressionAddAction,  # type: ignore[attr-defined]
+            ast_nodes.UpdateExpressionDeleteAction,  # type: ignore[attr-defined]
+            ast_nodes.UpdateExpressionRemoveAction,  # type: ignore[attr-defined]
+            ast_nodes.UpdateExpressionSetAction,  # type: ignore[attr-defined]
+        ],
+        [ast_nodes.UpdateExpressionSetClause],  # type: ignore[attr-defined]
+    ]
+
+    def found() -> list[list[Any]]:
+        return [
+            [_shape(clause) for clause in tree.find_clauses(kind)]
+            for expression, _, _ in UPDATES
+            for tree in [UpdateExpressionParser.make.__func__._original(UpdateExpressionParser, expression)]
+            for kind in kinds
+        ]
+
+    # When their clauses are searched by class, and by moto
+    patched = found()
+    with moto_dynamodb.moto_s_own("clause search"):
+        own = found()
+    # Then both find the same, in the same order; and updates come out alike
+    assert patched == own
+    assert any(patched)
+    _as_moto_answers("clause search", _updates)
+
+
+def test_a_clause_search_asks_each_class_once(cloud: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given moto's abstract-class checks made while searching clauses, counted
+    import abc
+
+    from agent_runtime_local import moto_dynamodb
+
+    checks: list[int] = []
+    check = abc.ABCMeta.__instancecheck__
+
+    def counted(cls: Any, value: Any) -> bool:
+        if sys._getframe(1).f_code.co_name == "find_clauses":
+            checks.append(1)
+        return check(cls, value)
+
+    monkeypatch.setattr(abc.ABCMeta, "__instancecheck__", counted)
+    names = {f"#a{i}": f"a{i}" for i in range(20)}
+    tree = UpdateExpressionParser.make("SET " + ", ".join(f"{name} = :v" for name in names))
+
+    def search() -> int:
+        checks.clear()
+        tree.find_clauses([])
+        return len(checks)
+
+    # When a 20-action update's clauses are searched, after a first search, and by moto
+    search()
+    patched = search()
+    with moto_dynamodb.moto_s_own("clause search"):
+        own = search()
+    # Then no class was asked again (moto: each node's, twice)
+    assert own > 40
+    assert patched == 0
