@@ -226,6 +226,7 @@ class LocalCloud:
         memory.share_malloc_arenas()
         memory.share_service_models()
         memory.pack_stream_records()
+        memory.track_only_what_moto_reads()
         lambda_bridge.install()
         moto_patches.install()
         moto_dynamodb.install()

@@ -10,7 +10,8 @@ list) gets botocore's one data loader instead of one each, so each service model
 once, as within one session. glibc gives each thread that allocates a malloc arena of its own, up to
 eight per core, and the local stack runs many (request workers, one or two per Step Functions
 execution): two arenas are shared instead, as MALLOC_ARENA_MAX=2 would set. DynamoDB's stream records
-are held pickled (pack_stream_records). What start-up leaves alive (moto's models, botocore's service
+are held pickled (pack_stream_records), and moto's models are registered only where moto reads the
+register (track_only_what_moto_reads). What start-up leaves alive (moto's models, botocore's service
 models: about 270,000 objects) is then frozen out of the cyclic garbage collector's reach: it would
 otherwise walk them all on every full collection. And the youngest generation is collected every
 YOUNG_THRESHOLD allocations instead of every 700.
@@ -74,6 +75,30 @@ def pack_stream_records() -> None:
     __init__._original = original  # type: ignore[attr-defined]
     StreamRecord.__init__ = __init__  # type: ignore[method-assign]
     StreamRecord.to_json = to_json  # type: ignore[method-assign]
+
+
+def track_only_what_moto_reads() -> None:
+    """moto's BaseModel appends every instance of every model class to its class's `instances_tracked`
+    for good: each DynamoDB Item (the copies an Update makes included: four per echo run), each stream
+    record, each Lambda invocation's models. moto reads that register for its dashboard (the
+    /moto-api/ the local stack doesn't serve) and, for S3's keys and multipart uploads, to close their
+    buffers on reset; so only those two classes are registered, and the other instances live as long
+    as the state that holds them."""
+    from moto.core.common_models import BaseModel
+    from moto.s3.models import FakeKey, FakeMultipart
+
+    original = BaseModel.__new__
+    if getattr(original, "_tracks_only_what_is_read", False):
+        return
+    read = (FakeKey, FakeMultipart)
+
+    def __new__(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        if issubclass(cls, read):
+            return original(cls, *args, **kwargs)
+        return object.__new__(cls)
+
+    __new__._tracks_only_what_is_read = True  # type: ignore[attr-defined]
+    BaseModel.__new__ = staticmethod(__new__)  # type: ignore[method-assign]
 
 
 # mallopt's M_ARENA_MAX (malloc.h).

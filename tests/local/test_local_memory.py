@@ -122,3 +122,20 @@ def test_the_youngest_generation_is_collected_less_often(cloud: Resources) -> No
     from agent_runtime_local import memory
 
     assert gc.get_threshold()[0] == memory.YOUNG_THRESHOLD > 700
+
+
+def test_moto_registers_only_the_models_it_reads_the_register_of(cloud: Resources) -> None:
+    import weakref
+
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
+    from moto.s3.models import FakeKey
+
+    # When a DynamoDB item is made and dropped, and an S3 key is made
+    key = DynamoType({"S": "REGISTER#1"})
+    item = Item(key, None, {"PK": {"S": "REGISTER#1"}})
+    gone = weakref.ref(item)
+    del item
+    s3_key = FakeKey("key", b"value", account_id="123456789012", region_name="us-east-1")
+    # Then nothing holds the item any more, and the S3 key is in the register moto closes buffers from
+    assert gone() is None
+    assert any(tracked is s3_key for tracked in FakeKey.instances_tracked)  # type: ignore[attr-defined]
