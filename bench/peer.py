@@ -371,8 +371,8 @@ def report(results: dict[str, Any]) -> str:
         "",
     ]
     lines += [
-        "Where our server's CPU goes, moto's share included: bench/reports/profile-after.md",
-        "(`bench/profile_local.py`, py-spy under the same 8-client load).",
+        "Where our server's CPU goes, moto's share included: the newest bench/reports/profile-*.md",
+        "(`bench/profile_local.py`, py-spy under the same 8-client load; decisions 92 and 96).",
         "",
     ]
     for name in ("langgraph", "ours"):
