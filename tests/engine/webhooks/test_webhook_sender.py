@@ -161,6 +161,28 @@ def test_the_breaker_opens_after_failures_in_a_row_and_defers_without_posting(
     assert stored(tier, deliveries[-1]).attempt_count == 0
 
 
+def test_failures_that_record_at_once_all_count(tier: Tier) -> None:
+    """Attempts that read the endpoint's health before any of them recorded (deliveries failing
+    together) each add a failure: before, the first write won and the others were dropped, so N
+    deliveries failing at once counted as one and the circuit took N times too many failures to open."""
+    from agent_runtime.engine.webhooks.breaker import Breaker
+
+    url = f"https://{uuid.uuid4().hex}.example.com/hooks"
+    now = time.time()
+
+    def breaker() -> Breaker:
+        return Breaker(
+            tier.engine.store.endpoints, tier.tenant, url, failures=BREAKER_FAILURES, seconds=2, now=now
+        )
+
+    together = [breaker() for _ in range(BREAKER_FAILURES)]  # all read the same, closed, health
+    for attempt_ in together:
+        assert attempt_.open_until() is None
+        attempt_.failed()
+    assert breaker().seen.failures == BREAKER_FAILURES
+    assert breaker().open_until() is not None
+
+
 def test_a_success_closes_the_count_so_failures_must_be_in_a_row(tier: Tier, receiver: Receiver) -> None:
     deliveries = [pending(tier) for _ in range(BREAKER_FAILURES + 2)]
     failures: list[tuple[int, float | None]] = [(503, None)] * (BREAKER_FAILURES - 1)

@@ -1,7 +1,7 @@
 """Webhook endpoint health: `WEBHOOKENDPOINT#<tenant>#<sha256 of scheme://host:port> / BREAKER`, the
 consecutive failed attempts to one endpoint and until when its circuit is open. Versioned: of two
-attempts recording at once one wins and the other's record is dropped (the count is advice, not a
-ledger). Expires (TTL) a day after its last failure."""
+attempts recording at once one wins and the other reads the item again and records on top of it (the
+breaker, engine/webhooks/breaker.py). Expires (TTL) a day after its last failure."""
 
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ class EndpointItems:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def get(self, tenant_id: str, endpoint: str) -> EndpointHealth:
-        values = self.table.get(keys.webhook_endpoint(tenant_id, endpoint), consistent=False)
+    def get(self, tenant_id: str, endpoint: str, *, consistent: bool = False) -> EndpointHealth:
+        values = self.table.get(keys.webhook_endpoint(tenant_id, endpoint), consistent=consistent)
         if values is None:
             return HEALTHY
         return EndpointHealth(int(values["failures"]), float(values["open_until"]), int(values["version"]))

@@ -11,6 +11,10 @@ from urllib.parse import urlsplit
 
 from agent_runtime.store.endpoint_items import EndpointHealth, EndpointItems
 
+# Writes a failure tries before it gives up on a contended endpoint item (each loss means another
+# attempt's record went in; past this many the count is short by one, and the breaker still opens).
+RECORD_TRIES = 5
+
 
 def endpoint(url: str) -> str:
     parts = urlsplit(url)
@@ -41,11 +45,17 @@ class Breaker:
         return self.seen.open_until + random.uniform(0, self.seconds / 10)
 
     def failed(self) -> None:
+        """Count the failure. Attempts that fail at once all count: one that loses the write reads the
+        count again and adds to it (else N deliveries failing together would count as one, and the
+        circuit would open only after N times the failures it allows)."""
         now = self.now
-        failures = self.seen.failures + 1
-        opens = failures >= self.failures
-        health = EndpointHealth(failures, now + self.seconds if opens else self.seen.open_until, 0)
-        self.items.put(self.tenant_id, self.endpoint, health, self.seen, now)
+        for _ in range(RECORD_TRIES):
+            failures = self.seen.failures + 1
+            opens = failures >= self.failures
+            health = EndpointHealth(failures, now + self.seconds if opens else self.seen.open_until, 0)
+            if self.items.put(self.tenant_id, self.endpoint, health, self.seen, now):
+                return
+            self.seen = self.items.get(self.tenant_id, self.endpoint, consistent=True)
 
     def succeeded(self) -> None:
         if self.seen.failures:
