@@ -230,19 +230,28 @@ def tiers_of(fixtures: set[str], folder: str) -> set[str]:
 # `make test` runs under pytest-xdist with --dist loadgroup: a folder's tests named here run on one
 # worker, so the infra tier synthesizes the CDK app once (its session fixtures) and the README's blocks
 # run in their order against one stack, not one per worker.
+# A tier a test declares itself counts too: tests/console/test_cloud.py (marked infra) synthesizes a
+# CDK stack of its own, which on the infra worker needs no second aws_cdk import and Node kernel.
 XDIST_GROUPS = {"infra": "infra", "docs": "readme"}  # a tier's or a top-level folder's name -> group
+
+
+def xdist_group_of(tiers: set[str], folder: str) -> str | None:
+    """The group of a test with these tiers (given or declared) in this top-level folder, if any."""
+    # A group runs first on its worker (xdist schedules the biggest first), so one that started the
+    # in-process stack would leave later tests/engine tests on that worker behind it: those stay out.
+    if "stack" in tiers:
+        return None
+    return next((XDIST_GROUPS[name] for name in sorted(tiers | {folder}) if name in XDIST_GROUPS), None)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
     """The xdist group, marked as each test is collected: xdist reads the marks in its own
     pytest_collection_modifyitems, which runs before this file's."""
     folder, tiers = _folder_and_tiers(item)
-    # A group runs first on its worker (xdist schedules the biggest first), so one that started the
-    # in-process stack would leave later tests/engine tests on that worker behind it: those stay out.
-    for name in sorted(tiers | {folder}) if "stack" not in tiers else ():
-        if name in XDIST_GROUPS:
-            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[name]))
-            break
+    declared = {mark.name for mark in item.iter_markers()} & set(TIER_FIXTURES)
+    group = xdist_group_of(tiers | declared, folder)
+    if group is not None:
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _folder_and_tiers(item: pytest.Item) -> tuple[str, set[str]]:
