@@ -6,6 +6,7 @@ see another test's runs (which is also what tenancy must guarantee).
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
@@ -25,6 +26,20 @@ from tests.apigw import Reply, call
 
 if TYPE_CHECKING:
     import httpx
+
+# Garbage collection: a test process builds a large heap that lives all session (moto, botocore's
+# models, ~1,650 collected tests, the stack's tables), and CPython's default thresholds (700, 10, 10)
+# run ~2,300 collections while collecting alone, full ones walking all of it: ~30% of collection's CPU,
+# ~15% of a stack test's. Collections are fewer here, and what exists once the tests are collected is
+# frozen (gc.freeze) out of every later one; cyclic garbage is still collected, a little later
+# (bench/reports/tests-cpu.md has the figures).
+gc.set_threshold(10_000, 10, 10)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.collect()
+    gc.freeze()
+
 
 TEST_ENVIRONMENT = {
     "AGENT_RUNTIME_WORKFLOW_MODULES": ",".join(
