@@ -10,6 +10,10 @@ that stayed the same while the wall time moved.
 Each measurement starts as a fresh clone would: the project's own `__pycache__` folders are deleted
 first (the .venv keeps the .pyc `make venv` compiled), and Python may write .pyc as `make test` lets it
 (PYTHONDONTWRITEBYTECODE unset).
+
+With SUITE_CPU_DIR set, the runs also load bench/suite_cpu.py, which records in that folder where the
+CPU went (`.venv/bin/python bench/suite_cpu.py <dir>` prints the tables): measure one suite per run then,
+as its files are one per worker.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ def command(suite: str, workers: int) -> tuple[list[str], dict[str, str]]:
         raise SystemExit(f"unknown suite {suite!r}: fast or full")
     if workers:
         pytest += ["-n", str(workers), "--dist", "loadgroup"]
+    if os.environ.get("SUITE_CPU_DIR"):  # where the CPU went, by file and phase, in the same run
+        pytest += ["-p", "bench.suite_cpu"]
     return pytest, env
 
 

@@ -6,6 +6,7 @@ see another test's runs (which is also what tenancy must guarantee).
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
@@ -25,6 +26,20 @@ from tests.apigw import Reply, call
 
 if TYPE_CHECKING:
     import httpx
+
+# Garbage collection: a test process builds a large heap that lives all session (moto, botocore's
+# models, ~1,650 collected tests, the stack's tables), and CPython's default thresholds (700, 10, 10)
+# run ~2,300 collections while collecting alone, full ones walking all of it: ~30% of collection's CPU,
+# ~15% of a stack test's. Collections are fewer here, and what exists once the tests are collected is
+# frozen (gc.freeze) out of every later one; cyclic garbage is still collected, a little later
+# (bench/reports/tests-cpu.md has the figures).
+gc.set_threshold(10_000, 10, 10)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    gc.collect()
+    gc.freeze()
+
 
 TEST_ENVIRONMENT = {
     "AGENT_RUNTIME_WORKFLOW_MODULES": ",".join(
@@ -230,19 +245,28 @@ def tiers_of(fixtures: set[str], folder: str) -> set[str]:
 # `make test` runs under pytest-xdist with --dist loadgroup: a folder's tests named here run on one
 # worker, so the infra tier synthesizes the CDK app once (its session fixtures) and the README's blocks
 # run in their order against one stack, not one per worker.
+# A tier a test declares itself counts too: tests/console/test_cloud.py (marked infra) synthesizes a
+# CDK stack of its own, which on the infra worker needs no second aws_cdk import and Node kernel.
 XDIST_GROUPS = {"infra": "infra", "docs": "readme"}  # a tier's or a top-level folder's name -> group
+
+
+def xdist_group_of(tiers: set[str], folder: str) -> str | None:
+    """The group of a test with these tiers (given or declared) in this top-level folder, if any."""
+    # A group runs first on its worker (xdist schedules the biggest first), so one that started the
+    # in-process stack would leave later tests/engine tests on that worker behind it: those stay out.
+    if "stack" in tiers:
+        return None
+    return next((XDIST_GROUPS[name] for name in sorted(tiers | {folder}) if name in XDIST_GROUPS), None)
 
 
 def pytest_itemcollected(item: pytest.Item) -> None:
     """The xdist group, marked as each test is collected: xdist reads the marks in its own
     pytest_collection_modifyitems, which runs before this file's."""
     folder, tiers = _folder_and_tiers(item)
-    # A group runs first on its worker (xdist schedules the biggest first), so one that started the
-    # in-process stack would leave later tests/engine tests on that worker behind it: those stay out.
-    for name in sorted(tiers | {folder}) if "stack" not in tiers else ():
-        if name in XDIST_GROUPS:
-            item.add_marker(pytest.mark.xdist_group(XDIST_GROUPS[name]))
-            break
+    declared = {mark.name for mark in item.iter_markers()} & set(TIER_FIXTURES)
+    group = xdist_group_of(tiers | declared, folder)
+    if group is not None:
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _folder_and_tiers(item: pytest.Item) -> tuple[str, set[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import tiers_of
+from tests.conftest import tiers_of, xdist_group_of
 
 
 def test_a_test_on_the_shared_stack_is_marked_stack() -> None:
@@ -38,3 +38,12 @@ def test_tierless_tests_are_ordered_before_the_stack_starts(request: pytest.Fixt
         if {m.name for m in item.iter_markers()} & {"stack", "e2e", "infra", "browser"}
     ]
     assert all(i > order.index(request.node.nodeid) for i in tiered)
+
+
+def test_what_shares_an_expensive_session_runs_on_one_worker_unless_it_needs_the_stack() -> None:
+    assert xdist_group_of(tiers_of(set(), "infra"), "infra") == "infra"
+    # tests/console/test_cloud.py declares infra: it synthesizes on the worker that already has the CDK.
+    assert xdist_group_of(tiers_of(set(), "console") | {"infra"}, "console") == "infra"
+    assert xdist_group_of(tiers_of(set(), "docs"), "docs") == "readme"
+    assert xdist_group_of(tiers_of({"cloud"}, "infra"), "infra") is None
+    assert xdist_group_of(tiers_of(set(), "console"), "console") is None

@@ -7,6 +7,7 @@ otherwise a placeholder directory stands in: its content never changes the templ
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -48,9 +49,11 @@ def cdk_import_error() -> str | None:
     return None
 
 
-# Without aws_cdk (the infra dependency group) the test modules can't even be imported. Outside CI they
-# are left out and test_cdk_available.py reports one skip with the reason; in CI they fail loudly.
-if cdk_import_error() is not None and os.environ.get("CI") != "true":
+# Without aws_cdk (the infra dependency group) the tests can't run. Outside CI they are left out and
+# test_cdk_available.py reports one skip with the reason; in CI they fail loudly. Whether it is installed
+# is asked without importing it: every xdist worker collects tests/infra, and the import starts jsii's
+# Node kernel (loading the CDK's assemblies, ~1 s of CPU), which only the worker that runs them needs.
+if importlib.util.find_spec("aws_cdk") is None and os.environ.get("CI") != "true":
     collect_ignore = [
         p.name for p in Path(__file__).parent.glob("test_*.py") if p.name != "test_cdk_available.py"
     ]

@@ -7,9 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from infra.compute import stage_function_code, stage_runtime_layer
-from infra.config import StackConfig
-
 pytestmark = pytest.mark.infra
 
 
@@ -22,6 +19,9 @@ def _files(root: Path) -> set[str]:
 
 
 def test_the_runtime_layer_holds_only_agent_runtime() -> None:
+    from infra.compute import stage_runtime_layer
+    from infra.config import StackConfig
+
     layer = stage_runtime_layer(StackConfig())
     assert _top_levels(layer) == {"python"}
     assert _top_levels(layer / "python") == {"agent_runtime"}
@@ -32,6 +32,8 @@ def test_the_runtime_layer_holds_only_agent_runtime() -> None:
 
 
 def test_the_function_code_holds_only_functions_with_the_state_machine_definition() -> None:
+    from infra.compute import stage_function_code
+
     code = stage_function_code()
     assert _top_levels(code) == {"functions"}
     files = _files(code)

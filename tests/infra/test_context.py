@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from functions import manifest
-from infra.config import default_context
 
 from .conftest import CUSTOM_ACCOUNT, CUSTOM_CONTEXT, CUSTOM_REGION, Synth
 
@@ -21,6 +20,8 @@ MEMORY_OVERRIDES: dict[str, int] = json.loads(CUSTOM_CONTEXT["memoryOverrides"])
 
 def test_the_custom_context_differs_from_every_default() -> None:
     """So that each assertion below can only pass because the setting took effect."""
+    from infra.config import default_context
+
     defaults = default_context()
     same = [key for key, value in CUSTOM_CONTEXT.items() if str(defaults[key]).lower() == str(value).lower()]
     assert not same, f"CUSTOM_CONTEXT repeats the defaults of {same}"

@@ -12,10 +12,8 @@ import pytest
 from agent_runtime.store import schema
 from functions import manifest
 from functions.manifest import GRANT_ACTIONS, Grant
-from infra.compute import GRANT_RESOURCES
-from infra.config import REPO_ROOT
 
-from .conftest import Synth
+from .conftest import REPO_ROOT, Synth
 
 pytestmark = pytest.mark.infra
 
@@ -94,6 +92,8 @@ def expected_actions(spec: manifest.FunctionSpec) -> set[str]:
 
 
 def test_every_manifest_grant_has_its_resources() -> None:
+    from infra.compute import GRANT_RESOURCES
+
     assert set(GRANT_RESOURCES) == set(Grant)
     assert GRANT_RESOURCES[Grant.EXECUTION_START] == "state-machine"
     assert GRANT_RESOURCES[Grant.EXECUTION_STOP] == "executions"

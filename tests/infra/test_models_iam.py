@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 
-from infra.config import StackConfig
-
 from .conftest import CUSTOM_ACCOUNT, CUSTOM_CONTEXT, CUSTOM_REGION, Synth
 from .test_iam import _as_list, statements
 
@@ -80,5 +78,7 @@ def test_the_default_model_reaches_the_functions(custom_synth: Synth) -> None:
 def test_bad_model_settings_are_refused(
     model_ids: tuple[str, ...], default_model: str | None, message: str
 ) -> None:
+    from infra.config import StackConfig
+
     with pytest.raises(ValueError, match=message):
         StackConfig(model_ids=model_ids, default_model=default_model).validate()

@@ -5,21 +5,37 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 import yaml
 
 from agent_runtime.store import schema
 from functions import manifest
-from infra.config import REPO_ROOT, StackConfig, default_context
 
-from .conftest import Synth
+from .conftest import REPO_ROOT, Synth
+
+if TYPE_CHECKING:
+    from infra.config import StackConfig
 
 pytestmark = pytest.mark.infra
 
 OPENAPI = REPO_ROOT / "openapi" / "agent-runtime.yaml"
 ACP_OPENAPI = REPO_ROOT / "openapi" / "acp-openapi-0.2.3.json"
+
+
+# infra (and so aws_cdk, whose import starts jsii's Node kernel) is imported when a test runs, not when
+# the module is collected: every xdist worker collects this file, one runs it.
+def default_context() -> dict[str, Any]:
+    from infra.config import default_context as read
+
+    return read()
+
+
+def _stack_config(node: Any) -> StackConfig:
+    from infra.config import StackConfig
+
+    return StackConfig.from_node(node)
 
 
 def _functions_by_name(synth: Synth) -> dict[str, dict[str, Any]]:
@@ -368,7 +384,7 @@ def test_alarms_false_creates_no_alarms() -> None:
 
     stack = cdk.Stack(cdk.App())
     unused = cast(Any, None)
-    config = StackConfig.from_node(cdk.App(context={**default_context(), "alarms": "false"}).node)
+    config = _stack_config(cdk.App(context={**default_context(), "alarms": "false"}).node)
     Observability(
         stack,
         "Observability",
@@ -450,7 +466,7 @@ def test_bad_context_is_refused_before_synth(change: dict[str, Any]) -> None:
 
     app = cdk.App(context={**default_context(), **change})
     with pytest.raises(ValueError):
-        StackConfig.from_node(app.node)
+        _stack_config(app.node)
 
 
 def test_context_strings_from_the_cli_are_parsed() -> None:
@@ -463,7 +479,7 @@ def test_context_strings_from_the_cli_are_parsed() -> None:
         "artifactRetentionDays": "45",
         "alarmEmail": " ops@example.com ",
     }
-    config = StackConfig.from_node(cdk.App(context={**default_context(), **cli}).node)
+    config = _stack_config(cdk.App(context={**default_context(), **cli}).node)
     assert config.tracing is False
     assert config.workflow_modules == ("a.b", "c.d")
     assert config.memory_overrides == {"step_worker": 2048}
@@ -476,7 +492,7 @@ def test_optional_settings_can_be_unset_from_the_cli(unset: str) -> None:
     import aws_cdk as cdk
 
     cli = {"artifactRetentionDays": unset, "alarmEmail": unset}
-    config = StackConfig.from_node(cdk.App(context={**default_context(), **cli}).node)
+    config = _stack_config(cdk.App(context={**default_context(), **cli}).node)
     assert config.artifact_retention_days is None
     assert config.alarm_email is None
 
@@ -599,7 +615,7 @@ def test_a_schedule_spec_without_its_expression_is_refused() -> None:
 
     app = cdk.App(context=default_context())
     stack = cdk.Stack(app)
-    queues = CallbackQueues(stack, "Queues", config=StackConfig.from_node(app.node))
+    queues = CallbackQueues(stack, "Queues", config=_stack_config(app.node))
     functions: dict[str, lambda_.IFunction] = {
         spec.name: lambda_.Function.from_function_name(stack, spec.name, spec.name)
         for spec in manifest.FUNCTIONS

@@ -14,6 +14,7 @@ Also: the API serves its own contract (GET /v1/openapi.json is the YAML as JSON,
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib
 import json
@@ -22,11 +23,11 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -43,6 +44,7 @@ VENV_BIN = Path(sys.executable).parent
 GENERATED = "agent_runtime_generated"
 ARTICLE = {"title": "Generated", "points": ["from the contract"], "reviewer": "ana"}
 DOCUMENT = "# Generated\n\n- from the contract\n"
+T = TypeVar("T")
 
 
 @pytest.mark.e2e
@@ -256,17 +258,35 @@ class Generators:
     typescript: Future[str]
 
 
+def _once(shared: Path, name: str, build: Callable[[Path], T]) -> T:
+    """`build` into shared/name once per test session: the first xdist worker to get here builds while
+    holding the lock, the others wait for it and read what it returned. A build that raised left no
+    result, so the next worker builds again (and fails the same way, with its own output)."""
+    folder, result = shared / name, shared / f"{name}.json"
+    with (shared / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not result.exists():
+            folder.mkdir()
+            result.write_text(json.dumps(build(folder)))
+        built: T = json.loads(result.read_text())
+        return built
+
+
 @pytest.fixture(scope="session", autouse=True)  # autouse: set up before the local stack starts
 def generators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generators]:
     """The generators and the TypeScript toolchain run in the background while the local stack starts
-    and the other tests run: each mostly waits on something else."""
-    python_dir, typescript_dir = tmp_path_factory.mktemp("python"), tmp_path_factory.mktemp("ts")
+    and the other tests run: each mostly waits on something else. Under xdist this module's tests land
+    on several workers; they share one build (~10 s of CPU: npm ci, three generators, tsc) in the
+    session's temporary folder, which the workers' own folders are in."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
     with ThreadPoolExecutor(2) as pool:
         yield Generators(
-            python_dir,
-            pool.submit(_generate_python, python_dir),
-            typescript_dir,
-            pool.submit(_build_typescript, typescript_dir),
+            shared / "python",
+            pool.submit(_once, shared, "python", _generate_python),
+            shared / "ts",
+            pool.submit(_once, shared, "ts", _build_typescript),
         )
 
 
