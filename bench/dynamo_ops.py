@@ -143,6 +143,9 @@ def main() -> None:
     }
     replay_cpu: dict[str, list[float]] = {v: [] for v in variants}
     echo_cpu: dict[str, list[float]] = {v: [] for v in variants}
+    registered: dict[str, list[float]] = {v: [] for v in variants}
+    from moto.dynamodb.models.dynamo_type import Item as registry
+
     with LocalCloud(), httpx.Client(base_url=serve(create_app()), timeout=60) as http:
         groups = args.group or list(moto_dynamodb.PATCHES)
         for _ in range(3):  # warm up: imports, clients, caches
@@ -173,10 +176,11 @@ def main() -> None:
                             phase_cpu[name][label].append(phases[label])
             for name in order:
                 with variant(name, groups):
-                    started = time.process_time()
+                    started, items = time.process_time(), len(registry.instances_tracked)
                     for _ in range(args.echo_runs):
                         echo(http)
                     echo_cpu[name].append((time.process_time() - started) / args.echo_runs)
+                    registered[name].append((len(registry.instances_tracked) - items) / args.echo_runs)
     counts = collections.Counter(op for op, _ in calls)
 
     def ms(values: list[float]) -> str:
@@ -219,6 +223,9 @@ def main() -> None:
     a, b = echo_cpu[mine], echo_cpu[own]
     ratio = statistics.median(a) / statistics.median(b)
     lines.append(f"| an echo run (process CPU ms) | {ms(a)} | {ms(b)} | {ratio:.2f} |")
+    a, b = registered[mine], registered[own]
+    kept = f"{statistics.median(a):.1f} | {statistics.median(b):.1f}"
+    lines.append(f"| Items left in moto's registry per echo run | {kept} | |")
     lines.append("")
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / f"dynamo_ops-{args.name}.md").write_text("\n".join(lines))

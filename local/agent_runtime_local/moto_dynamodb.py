@@ -402,7 +402,12 @@ def _copy_plain_values_directly() -> None:
     DynamoType.__deepcopy__ for each attribute. moto's copy of a plain value (a str, bytes or bool
     payload, which nothing in moto changes in place) is a new DynamoType with the same type and
     payload, entered in the copy's memo: made here without the two calls per value. Keys, sets, lists
-    and maps are copied by moto's own code, with the same memo."""
+    and maps are copied by moto's own code, with the same memo.
+
+    And the copy is not entered in moto's registry of every model instance (BaseModel.__new__'s
+    `instances_tracked`, which only moto's dashboard reads, and the local stack doesn't serve it): the
+    two copies of the run item an Update makes stayed there, unused, for the life of the process, and
+    every later full collection walked them. The items a table holds are registered as moto does."""
     import copy
 
     from moto.dynamodb.models import dynamo_type
@@ -415,7 +420,7 @@ def _copy_plain_values_directly() -> None:
     def __deepcopy__(self: Any, memo: dict[int, Any]) -> Any:
         if id(self) in memo:
             return memo[id(self)]
-        result = self.__class__.__new__(self.__class__)  # moto's: its models count their instances
+        result = object.__new__(type(self))  # moto's BaseModel.__new__, less the registry entry
         memo[id(self)] = result
         result.hash_key = copy.deepcopy(self.hash_key, memo)
         result.range_key = copy.deepcopy(self.range_key, memo)

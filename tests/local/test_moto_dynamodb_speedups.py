@@ -879,9 +879,10 @@ def test_an_item_is_copied_as_moto_copies_it(cloud: Resources) -> None:
     source = item()
     tracked = len(Item.instances_tracked)  # type: ignore[attr-defined]
     patched = described(copy.deepcopy(source), source)
-    assert len(Item.instances_tracked) == tracked + 1  # type: ignore[attr-defined]
+    assert len(Item.instances_tracked) == tracked  # type: ignore[attr-defined]
     with moto_dynamodb.moto_s_own("item copies"):
         own = described(copy.deepcopy(source), source)
+    assert len(Item.instances_tracked) == tracked + 1  # moto registers its copy  # type: ignore[attr-defined]
     # Then the copies are alike: equal values, each a new object, one copy of the shared value
     assert patched == own
     assert patched[3:5] == (True, True)
@@ -984,3 +985,31 @@ def test_a_clause_search_asks_each_class_once(cloud: Resources, monkeypatch: pyt
     # Then no class was asked again (moto: each node's, twice)
     assert own > 40
     assert patched == 0
+
+
+def test_an_update_leaves_no_item_copies_in_moto_s_registry(cloud: Resources) -> None:
+    # Given an item in the table
+    from moto.dynamodb.models.dynamo_type import Item
+
+    from agent_runtime_local import moto_dynamodb
+
+    client = boto3.client("dynamodb", region_name=REGION)
+    key = {"PK": {"S": f"REGISTRY#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+    client.put_item(TableName=TABLE, Item={**key, "n": {"N": "1"}})
+    update = {"Update": {"TableName": TABLE, "Key": key, "UpdateExpression": "ADD n :one", **{}}}
+    update["Update"]["ExpressionAttributeValues"] = {":one": {"N": "1"}}
+
+    def registered() -> int:
+        before = len(Item.instances_tracked)  # type: ignore[attr-defined]
+        client.transact_write_items(TransactItems=[update])
+        return len(Item.instances_tracked) - before  # type: ignore[attr-defined]
+
+    # When it is updated in a transaction with copies left out of the registry, and as moto leaves them
+    mine = registered()
+    with moto_dynamodb.moto_s_own("item copies"):
+        own = registered()
+    # Then moto kept its copy and the rollback's; now neither stays, and the update counted both times
+    assert (mine, own) == (0, 2)
+    item = client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
+    assert item["n"] == {"N": "3"}
+    _as_moto_answers("item copies", _updates)
