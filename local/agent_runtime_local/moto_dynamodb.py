@@ -415,7 +415,7 @@ def _copy_plain_values_directly() -> None:
     def __deepcopy__(self: Any, memo: dict[int, Any]) -> Any:
         if id(self) in memo:
             return memo[id(self)]
-        result = self.__class__.__new__(self.__class__)  # moto's: its models count their instances
+        result = self.__class__.__new__(self.__class__)  # moto's (its register: memory.py)
         memo[id(self)] = result
         result.hash_key = copy.deepcopy(self.hash_key, memo)
         result.range_key = copy.deepcopy(self.range_key, memo)
