@@ -7,6 +7,7 @@ import functools
 import json
 import sys
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -422,13 +423,10 @@ def test_updates_near_the_limit_are_refused_as_moto_refuses_them(cloud: Resource
     assert all(o[1] == "ValidationException" for o in outcomes[2:])
 
 
-def test_plain_values_are_sized_without_moto_s_type_tests(
-    cloud: Resources, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Given moto's number test (the first of its size's type tests), counted
+def _type_tests_of_an_update(monkeypatch: pytest.MonkeyPatch, prefix: str) -> Callable[[], int]:
+    """An update of ten attributes on a fresh 32-attribute item, answering how many times moto tested
+    a value's type (DynamoType.is_number, the first of its size's type tests) while applying it."""
     from moto.dynamodb.models.dynamo_type import DynamoType
-
-    from agent_runtime_local import moto_dynamodb
 
     tests: list[int] = []
     is_number = DynamoType.is_number
@@ -437,7 +435,7 @@ def test_plain_values_are_sized_without_moto_s_type_tests(
     names = {f"#a{i}": f"a{i}" for i in range(10)}
 
     def update() -> int:
-        key = {"PK": {"S": f"SIZES#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
+        key = {"PK": {"S": f"{prefix}#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
         client.put_item(TableName=TABLE, Item={**key, **{f"b{i}": {"S": "v"} for i in range(30)}})
         tests.clear()
         client.update_item(
@@ -448,6 +446,17 @@ def test_plain_values_are_sized_without_moto_s_type_tests(
             ExpressionAttributeValues={":v": {"S": "v"}},
         )
         return len(tests)
+
+    return update
+
+
+def test_plain_values_are_sized_without_moto_s_type_tests(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given moto's number test (the first of its size's type tests), counted
+    from agent_runtime_local import moto_dynamodb
+
+    update = _type_tests_of_an_update(monkeypatch, "SIZES")
 
     # When ten attributes are set on a 32-attribute item with plain values sized directly, and by moto
     patched = update()
@@ -636,28 +645,9 @@ def test_sizes_kept_across_sets_sum_as_moto_sums_them(cloud: Resources) -> None:
 
 def test_an_update_sizes_each_plain_attribute_once(cloud: Resources, monkeypatch: pytest.MonkeyPatch) -> None:
     # Given moto's own sizing, its number test counted
-    from moto.dynamodb.models.dynamo_type import DynamoType
-
     from agent_runtime_local import moto_dynamodb
 
-    tests: list[int] = []
-    is_number = DynamoType.is_number
-    monkeypatch.setattr(DynamoType, "is_number", lambda self: tests.append(1) or is_number(self))
-    client = boto3.client("dynamodb", region_name=REGION)
-    names = {f"#a{i}": f"a{i}" for i in range(10)}
-
-    def update() -> int:
-        key = {"PK": {"S": f"KEPT#{uuid.uuid4()}"}, "SK": {"S": "ITEM"}}
-        client.put_item(TableName=TABLE, Item={**key, **{f"b{i}": {"S": "v"} for i in range(30)}})
-        tests.clear()
-        client.update_item(
-            TableName=TABLE,
-            Key=key,
-            UpdateExpression="SET " + ", ".join(f"{name} = :v" for name in names),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues={":v": {"S": "v"}},
-        )
-        return len(tests)
+    update = _type_tests_of_an_update(monkeypatch, "KEPT")
 
     # When ten attributes are set on a 32-attribute item, with sizes kept and without
     with moto_dynamodb.moto_s_own("item sizes"):

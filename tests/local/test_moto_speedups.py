@@ -76,6 +76,17 @@ def test_items_and_stream_records_of_every_attribute_type_come_back_as_written(c
     assert images == [{**key, **EVERY_TYPE}]
 
 
+def _state_machine(prefix: str, definition: dict[str, Any]) -> tuple[Any, str]:
+    """A Step Functions client and a new state machine of the definition."""
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = sfn.create_state_machine(
+        name=f"{prefix}-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(definition),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/agent-runtime-local",
+    )["stateMachineArn"]
+    return sfn, str(arn)
+
+
 def test_a_state_machine_runs_the_same_on_every_execution(cloud: Resources) -> None:
     # Given a state machine with JSONPath parameters and a result path
     definition = {
@@ -89,12 +100,7 @@ def test_a_state_machine_runs_the_same_on_every_execution(cloud: Resources) -> N
             }
         },
     }
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = sfn.create_state_machine(
-        name=f"speedup-{uuid.uuid4().hex[:8]}",
-        definition=json.dumps(definition),
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/agent-runtime-local",
-    )["stateMachineArn"]
+    sfn, arn = _state_machine("speedup", definition)
     # When it executes several times with different inputs
     outputs = []
     for n in range(3):
@@ -128,12 +134,7 @@ def test_the_threads_of_finished_executions_are_not_kept(cloud: Resources) -> No
         "StartAt": "Wait",
         "States": {"Wait": {"Type": "Wait", "Seconds": 0, "End": True}},
     }
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = sfn.create_state_machine(
-        name=f"threads-{uuid.uuid4().hex[:8]}",
-        definition=json.dumps(definition),
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/agent-runtime-local",
-    )["stateMachineArn"]
+    sfn, arn = _state_machine("threads", definition)
     # When nine executions have run to their end one after the other, and a tenth starts
     for _ in range(9):
         execution = sfn.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex)["executionArn"]
