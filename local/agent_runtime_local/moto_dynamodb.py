@@ -301,9 +301,8 @@ def _keep_sizes_across_one_item_s_sets() -> None:
 
     typed: Any = dynamo_type.DynamoType
     limited: Any = dynamo_type.LimitedSizeDict
-    last = (
-        threading.local()
-    )  # .item: the attributes last written; .sizes: name -> (value, type, payload, size)
+    # Per thread: .item, the attributes last written; .sizes, name -> (value, type, payload, size)
+    last = threading.local()
 
     def size_of(member: Any) -> int:
         return member.size() if type(member) is typed else bytesize(str(member))
