@@ -192,7 +192,8 @@ def test_a_running_run_whose_execution_was_stopped_behind_its_back_is_redriven_a
     assert ATTEMPTS[key] == 2
     record = engine.store.runs.get(run_id)
     assert (record.execution, record.redrives) == (f"{run_id}.r1", 1)
-    assert execution_status(engine, f"{run_id}.r1") == "SUCCEEDED"
+    # (the run is written succeeded by its last step, a moment before its execution ends)
+    assert wait_execution_ended(engine, f"{run_id}.r1") == "SUCCEEDED"
     started = [e["data"]["step"] for e in api.events(run_id) if e["type"] == "step.started"]
     assert started == ["before", "gate", "gate", "after"]  # the finished step was not run again
 
@@ -260,7 +261,8 @@ def test_a_waiting_run_whose_execution_vanished_parks_again_and_is_answered_exac
     assert (run["status"], run["output"]["comment"]) == ("succeeded", "ok")
     types = Counter(e["type"] for e in api.events(run_id))
     assert (types["checkpoint.created"], types["checkpoint.resolved"], types["run.succeeded"]) == (1, 1, 1)
-    assert execution_status(engine, f"{run_id}.r1") == "SUCCEEDED"
+    # (the run is written succeeded by its last step, a moment before its execution ends)
+    assert wait_execution_ended(engine, f"{run_id}.r1") == "SUCCEEDED"
 
 
 def test_a_parked_run_is_left_alone(api: Api, engine: Engine) -> None:
