@@ -212,6 +212,7 @@ class LocalCloud:
             faults,
             lambda_bridge,
             memory,
+            moto_direct,
             moto_dynamodb,
             moto_patches,
             permissions,
@@ -231,8 +232,9 @@ class LocalCloud:
         moto_patches.install()
         moto_dynamodb.install()
         # Every client the runtime makes is held to its function's grants and carries the fault switch
-        # (a list check per call while no fault is armed); it calls moto unsigned (unsigned.py).
-        for observer in (permissions.watch, faults.watch, unsigned):
+        # (a list check per call while no fault is armed); it calls moto unsigned (unsigned.py), and
+        # DynamoDB's item calls reach moto's backend without the HTTP round trip (moto_direct.py).
+        for observer in (permissions.watch, faults.watch, unsigned, moto_direct.watch):
             if observer not in aws.client_observers:
                 aws.client_observers.append(observer)
         # Every writer of a run's item is in this process: a run's wait wakes at its write, not a poll
