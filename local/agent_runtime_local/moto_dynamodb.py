@@ -10,6 +10,8 @@ compare the two (tests/local/test_moto_dynamodb_speedups.py, bench/dynamo_ops.py
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import inspect
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -73,6 +75,7 @@ def install() -> None:
         _take_plain_request_values_as_they_are()
         _copy_plain_values_directly()
         _search_clauses_by_class()
+        _query_only_the_key_s_partition()
 
 
 def _dispatch_tree_nodes_by_type() -> None:
@@ -466,3 +469,57 @@ def _search_clauses_by_class() -> None:
         return clauses
 
     _replace("clause search", node_class, "find_clauses", find_clauses)
+
+
+# The table and partition key of the Query on a table's own key that this thread is answering.
+_queried_partition: contextvars.ContextVar[tuple[Any, Any] | None] = contextvars.ContextVar(
+    "queried_partition", default=None
+)
+
+
+def _query_only_the_key_s_partition() -> None:
+    """moto answers a Query on a table's own key by listing every item of the table, sorting them all,
+    then keeping those of the partition asked for: a Query cost what the whole table held (a test
+    session's thousands of runs, a long dev session), though its answer is one partition's. The table
+    keeps its items by partition key (Table.items), so for such a Query that list is made of the one
+    partition, in moto's order; what moto does with it (key conditions, sort, filter, pages, limits)
+    is unchanged. A Query of an index still lists the whole table."""
+    from moto.dynamodb.models.table import Table
+
+    original_query, original_all_items = vars(Table)["query"], vars(Table)["all_items"]
+    parameters = list(inspect.signature(original_query).parameters)
+    if parameters[:9] != [
+        "self",
+        "hash_key",
+        "range_comparison",
+        "range_objs",
+        "limit",
+        "exclusive_start_key",
+        "scan_index_forward",
+        "projection_expressions",
+        "index_name",
+    ]:
+        raise RuntimeError("moto's Table.query changed: check moto_dynamodb's partition query against it")
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
+        if index_name or hash_key is None:
+            return original_query(self, hash_key, *args, **kwargs)
+        token = _queried_partition.set((self, hash_key))
+        try:
+            return original_query(self, hash_key, *args, **kwargs)
+        finally:
+            _queried_partition.reset(token)
+
+    def all_items(self: Any) -> list[Any]:
+        queried = _queried_partition.get()
+        if queried is None or queried[0] is not self:
+            return original_all_items(self)  # type: ignore[no-any-return]
+        partition = self.items.get(queried[1])  # .get: Table.items is a defaultdict
+        if partition is None:
+            return []
+        items = list(partition.values()) if self.range_key_attr else [partition]
+        return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+    _replace("partition query", Table, "query", query)
+    _replace("partition query", Table, "all_items", all_items)

@@ -977,3 +977,92 @@ def test_a_clause_search_asks_each_class_once(cloud: Resources, monkeypatch: pyt
     # Then no class was asked again (moto: each node's, twice)
     assert own > 40
     assert patched == 0
+
+
+def _queries(prefix: str) -> list[tuple[Any, ...]]:
+    """Queries of the table's key (and one of an index) over three partitions of the prefix's own."""
+    client = boto3.client("dynamodb", region_name=REGION)
+    for partition in ("A", "B", "C"):
+        for n in range(7):
+            item = {"PK": {"S": f"{prefix}#{partition}"}, "SK": {"S": f"ITEM#{n}"}, "n": {"N": f"{n}"}}
+            client.put_item(
+                TableName=TABLE, Item={**item, "gsi1pk": {"S": f"{prefix}#G"}, "created_key": item["SK"]}
+            )
+    b = {":pk": {"S": f"{prefix}#B"}}
+    queries: list[dict[str, Any]] = [
+        {"KeyConditionExpression": "PK = :pk", "ExpressionAttributeValues": b},
+        {"KeyConditionExpression": "PK = :pk", "ExpressionAttributeValues": {":pk": {"S": f"{prefix}#none"}}},
+        {
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :s)",
+            "ExpressionAttributeValues": {**b, ":s": {"S": "ITEM#"}},
+            "ScanIndexForward": False,
+            "Limit": 3,
+        },
+        {
+            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {**b, ":lo": {"S": "ITEM#2"}, ":hi": {"S": "ITEM#5"}},
+            "FilterExpression": "n <> :three",
+            "ExpressionAttributeValues_extra": {":three": {"N": "3"}},
+        },
+        {
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": b,
+            "ExclusiveStartKey": {"PK": {"S": f"{prefix}#B"}, "SK": {"S": "ITEM#4"}},
+            "ProjectionExpression": "SK",
+        },
+        {"KeyConditionExpression": "PK = :pk", "ExpressionAttributeValues": b, "Select": "COUNT"},
+        {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :g",
+            "ExpressionAttributeValues": {":g": {"S": f"{prefix}#G"}},
+            "Limit": 10,
+        },
+    ]
+    outcomes = []
+    for query in queries:
+        extra = query.pop("ExpressionAttributeValues_extra", {})
+        query["ExpressionAttributeValues"] = {**query["ExpressionAttributeValues"], **extra}
+        outcomes.append(_outcome(functools.partial(client.query, TableName=TABLE, **query)))
+    return outcomes
+
+
+def test_a_query_of_the_table_s_key_answers_as_moto_s_own_does(cloud: Resources) -> None:
+    _as_moto_answers("partition query", _queries)
+    outcomes = _queries(f"{uuid.uuid4()}")
+    assert [o[1]["Count"] for o in outcomes] == [7, 0, 3, 3, 2, 7, 10]
+
+
+def test_a_query_of_the_table_s_key_lists_only_its_partition(
+    cloud: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given what the table lists for each query, counted
+    from moto.dynamodb.models.table import Table
+
+    listed: list[int] = []
+    all_items = Table.all_items
+
+    def counted(self: Any) -> list[Any]:
+        items = all_items(self)
+        listed.append(len(items))
+        return items
+
+    monkeypatch.setattr(Table, "all_items", counted)
+    prefix = f"{uuid.uuid4()}"
+    _queries(prefix)
+    # When the table's key is queried, and then an index
+    client = boto3.client("dynamodb", region_name=REGION)
+    listed.clear()
+    client.query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"{prefix}#B"}},
+    )
+    client.query(
+        TableName=TABLE,
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :g",
+        ExpressionAttributeValues={":g": {"S": f"{prefix}#G"}},
+    )
+    # Then the first listed its partition's 7 items, the index query the whole table (21 of them here)
+    assert listed[0] == 7
+    assert listed[1] >= 21
