@@ -37,8 +37,9 @@ def test_a_message_received_while_another_hangs_is_handled_at_once(
             handled["quick"].set()
         return {}
 
-    monkeypatch.setattr(pollers, "resolve_handler", lambda spec: consumer)
     spec = manifest.FunctionSpec("hang_test_consumer", "tests.hang.handler", "a test consumer")
+    resolve = pollers.resolve_handler  # the session stack's pollers resolve their own functions through it
+    monkeypatch.setattr(pollers, "resolve_handler", lambda of: consumer if of == spec else resolve(of))
     poller = pollers.QueuePoller(url, arn, spec)
     poller.start()
     try:

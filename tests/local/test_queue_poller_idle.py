@@ -34,8 +34,15 @@ def _idle_poller(
 ) -> tuple[pollers.QueuePoller, threading.Event]:
     """A poller of the queue whose idle wait outlasts the test, and what its consumer sets."""
     delivered = threading.Event()
-    monkeypatch.setattr(pollers, "resolve_handler", lambda spec: lambda event, context: delivered.set())
     spec = manifest.FunctionSpec("idle_consumer", "tests.idle.handler", "a test consumer")
+    resolve = pollers.resolve_handler
+
+    def resolve_handler(of: manifest.FunctionSpec) -> Any:
+        # The session stack's own pollers resolve through this module too (a webhook dispatch still
+        # under way from an earlier test): only this poller's function is the test's consumer.
+        return (lambda event, context: delivered.set()) if of == spec else resolve(of)
+
+    monkeypatch.setattr(pollers, "resolve_handler", resolve_handler)
     poller = pollers.QueuePoller(url, arn, spec)
     poller.idle_seconds = IDLE_SECONDS
     return poller, delivered
