@@ -9,12 +9,18 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 from standardwebhooks.webhooks import Webhook
 
 from tests.e2e.conftest import free_port, stream_until_end, wait_until_serving
 from tests.webhook_receiver import receiver
+
+
+def deliveries(base: str, run_id: str) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = httpx.get(f"{base}/v1/runs/{run_id}/deliveries").json()["data"]
+    return listed
 
 
 def test_dev_server_serves_the_readme_session_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -51,9 +57,14 @@ def test_dev_server_serves_the_readme_session_and_stops_on_ctrl_c(tmp_path: Path
             while len(hooks.accepted()) < 3:
                 assert time.monotonic() < deadline, "webhooks did not arrive"
                 time.sleep(0.1)
+            # (a delivery is recorded delivered after its receiver answered: a moment after it was heard)
+            listed = deliveries(base, hooked["run_id"])
+            while any(d["status"] == "pending" for d in listed):
+                assert time.monotonic() < deadline, "deliveries were not recorded"
+                time.sleep(0.1)
+                listed = deliveries(base, hooked["run_id"])
         types = [Webhook(secret).verify(r.body, r.headers)["type"] for r in hooks.accepted()]
         assert sorted(types) == sorted(["run.created", "run.started", "run.succeeded"])
-        listed = httpx.get(f"{base}/v1/runs/{hooked['run_id']}/deliveries").json()["data"]
         assert [d["status"] for d in listed] == ["delivered"] * 3
     finally:
         process.send_signal(signal.SIGINT)

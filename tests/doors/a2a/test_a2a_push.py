@@ -126,7 +126,13 @@ def test_push_notifications_are_signed_sent_on_every_state_change_and_logged(
     assert len(ids) == len(set(ids))
     # The same delivery log as v1 webhooks.
     (task_id,) = task_ids
-    deliveries = http.get(f"/v1/runs/{task_id}/deliveries").json()["data"]
+
+    def delivery_log() -> list[dict[str, Any]]:
+        listed: list[dict[str, Any]] = http.get(f"/v1/runs/{task_id}/deliveries").json()["data"]
+        return listed
+
+    # (a delivery is recorded delivered after its receiver answered: a moment after it was heard)
+    deliveries = wait_for(delivery_log, lambda log: all(d["status"] != "pending" for d in log))
     assert {d["status"] for d in deliveries} == {"delivered"}
     assert len(deliveries) == len(got)
 

@@ -62,6 +62,8 @@ def test_every_status_change_of_an_approval_run_arrives_signed(api: Api) -> None
         api("POST", f"/v1/runs/{run_id}/checkpoints/review-1/approve", body={"comment": "ok"})
         api.wait(run_id)
         eventually(lambda: len(hooks.accepted()) == len(APPROVAL_EVENTS))
+        # (a delivery is recorded delivered after its receiver answered: a moment after it was heard)
+        eventually(lambda: settled(api, run_id, len(APPROVAL_EVENTS)))
 
     bodies = []
     for request in hooks.accepted():
