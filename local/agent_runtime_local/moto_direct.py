@@ -16,11 +16,13 @@ handler supply the response:
   got over HTTP, and answers with its own DynamoHandler method under DynamoDB's service lock, where
   writes are reported to the journal (moto_patches.write_committed) as before; the `answered`
   listeners hear it after;
-- a success is moto's result with the members of the operation's output shape, copied (the caller
-  owns what it gets, as it owned parsed JSON); an error is the response moto would have sent, parsed
-  by botocore's own parser, so the caller raises the same ClientError with the same fields.
+- a success is moto's result with the members of the operation's output shape, shaped after the write
+  is journaled (moto builds the attribute values of each answer afresh, so the caller owns them); an
+  error is the response moto would have sent, parsed by botocore's own parser, so the caller raises
+  the same ClientError with the same fields.
 
-Skipped: the HTTP request and response, moto's URL routing, and botocore's retry loop (moto answers no
+Skipped: the HTTP request and response (ResponseMetadata's HTTPHeaders carry no date or CRC32; nothing
+reads them), moto's URL routing and request recorder, and botocore's retry loop (moto answers no
 throttle; faults are raised before it, as they always were). moto's own IAM emulation is not consulted,
 so the direct path is off when it is enabled (INITIAL_NO_AUTH_ACTION_COUNT); permissions.py does the
 local stack's checks. tests/local/test_moto_direct.py runs every operation here both ways and compares
@@ -63,15 +65,23 @@ def enabled() -> bool:
 
 
 def watch(client: Any) -> None:
-    """Answer `client`'s item calls in process (an aws.client_observers entry; DynamoDB clients only)."""
-    if client.meta.service_model.service_name != "dynamodb" or not enabled():
+    """Answer `client`'s item calls in process (an aws.client_observers entry; DynamoDB clients only,
+    and only those that call the AWS endpoint moto intercepts, not one of an endpoint_url's)."""
+    region = client.meta.region_name
+    if (
+        client.meta.service_model.service_name != "dynamodb"
+        or client.meta.endpoint_url != f"https://dynamodb.{region}.amazonaws.com"
+        or not enabled()
+    ):
         return
+    from moto.core.models import botocore_stubber
+
     events = client.meta.events
     service_id = client.meta.service_model.service_id.hyphenize()
-    region = client.meta.region_name
 
     def answer(model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> Any:
-        if model.name not in DIRECT_OPERATIONS:
+        # Only while moto intercepts calls (a client made under a stopped LocalCloud goes out as sent).
+        if model.name not in DIRECT_OPERATIONS or not botocore_stubber.enabled:
             return None
         try:
             return _answer(model, params["body"], region)
@@ -99,12 +109,13 @@ def _answer(model: Any, body: bytes, region: str) -> tuple[Any, dict[str, Any]]:
     handler.body = handler.params = _parse_request(name, body)
     event_name = f"before-send.dynamodb.{name}"
     with moto_patches.service_lock("dynamodb"):
-        status, headers, parsed = _call(handler, model)
+        status, headers, answered = _call(handler, model)
         report = moto_patches.write_committed
-        if report is not None:
+        if report is not None:  # journaled before anything else can fail or read it
             report(event_name, status)
     for listener in moto_patches.answered:
         listener(event_name)
+    parsed = answered if status >= 300 else _as_parsed(answered, model.output_shape)
     request_id = secrets.token_urlsafe(39)  # 52 characters, as moto's request ids
     headers = {**headers, "x-amzn-requestid": request_id}
     parsed["ResponseMetadata"] = {
@@ -135,7 +146,8 @@ def _moto_operation(name: str) -> Any:
 
 
 def _call(handler: Any, model: Any) -> tuple[int, dict[str, str], dict[str, Any]]:
-    """Run moto's handler method as its call_action would, without serializing a success."""
+    """Run moto's handler method as its call_action would, without serializing a success: the status,
+    headers, and moto's result (a success, shaped after) or the parsed error."""
     from moto.core.exceptions import ServiceException
     from moto.core.responses import ActionResult
     from moto.core.utils import camelcase_to_underscores
@@ -151,9 +163,8 @@ def _call(handler: Any, model: Any) -> tuple[int, dict[str, str], dict[str, Any]
         status = error.code or 500
         headers = dict(error.get_headers() or [])
         return status, _lower(headers), _parse_error(model, status, headers, error.description or "")
-    values = result.result if isinstance(result, ActionResult) else result
-    parsed = _as_parsed(values or {}, model.output_shape) if model.output_shape is not None else {}
-    return 200, {"content-type": CONTENT_TYPE, "server": "amazon.com"}, parsed
+    values: Any = (result.result if isinstance(result, ActionResult) else result) or {}
+    return 200, {"content-type": CONTENT_TYPE, "server": "amazon.com"}, values
 
 
 def _parse_error(model: Any, status: int, headers: dict[str, Any], body: str | bytes) -> dict[str, Any]:
@@ -183,11 +194,14 @@ def _lower(headers: Any) -> dict[str, str]:
 
 def _as_parsed(value: Any, shape: Any) -> Any:
     """moto's result as botocore would have parsed it from moto's JSON: only the shape's members, none
-    that is null, doubles as floats (moto may hold an int), and copied (lists and maps of a result may
-    be the stored item's own; the caller owns what it gets). The output shapes of DIRECT_OPERATIONS
-    hold no timestamps (tests/local/test_moto_direct.py checks), the one type moto keeps otherwise."""
+    that is null, doubles as floats (moto may hold an int). Attribute values are kept as moto built
+    them: its answers build them afresh from the stored item (dynamo_to_dict), so the caller owns them
+    (tests/local/test_moto_direct.py changes what it got and reads the item again). The output shapes
+    of DIRECT_OPERATIONS hold no timestamps (the test checks), the one type moto keeps otherwise."""
+    if shape is None:
+        return {}
     if shape.name == "AttributeValue":  # strings, bytes and booleans, in nested lists and maps
-        return _copy(value)
+        return value
     kind = shape.type_name
     if kind == "structure":
         members = shape.members
@@ -204,12 +218,4 @@ def _as_parsed(value: Any, shape: Any) -> Any:
         return float(value)
     if kind in ("integer", "long"):
         return int(value)
-    return value
-
-
-def _copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_copy(item) for item in value]
     return value

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -221,26 +222,34 @@ def _neutral(outcomes: list[Outcome], prefix: str) -> list[str]:
     return [text.replace(prefix, "<prefix>") for text in neutral]
 
 
-def _sends(client: Any) -> list[str]:
-    """The operations `client` sends over moto's HTTP path from this thread."""
-    sent: list[str] = []
+@contextmanager
+def _sends(*clients: Any) -> Iterator[list[list[str]]]:
+    """The operations each client sends over moto's HTTP path from this thread, while the block runs."""
+    sent: list[list[str]] = [[] for _ in clients]
     test_thread = threading.get_ident()
+    recorders = []
+    for client, into in zip(clients, sent, strict=True):
 
-    def record(event_name: str, **_: Any) -> None:
-        if threading.get_ident() == test_thread:
-            sent.append(event_name.rsplit(".", 1)[-1])
+        def record(event_name: str, into: list[str] = into, **_: Any) -> None:
+            if threading.get_ident() == test_thread:
+                into.append(event_name.rsplit(".", 1)[-1])
 
-    client.meta.events.register_first("before-send", record)
-    return sent
+        client.meta.events.register_first("before-send", record)
+        recorders.append((client, record))
+    try:
+        yield sent
+    finally:
+        for client, record in recorders:
+            client.meta.events.unregister("before-send", record)
 
 
 def test_every_direct_operation_answers_as_moto_does_over_http(cloud: Resources) -> None:
     # Given the runtime's client (answered in process) and a plain client (moto over HTTP)
     direct, plain = aws.dynamodb(), boto3.client("dynamodb", region_name=REGION)
-    direct_sends, plain_sends = _sends(direct), _sends(plain)
     a, b = f"DIRECT#{uuid.uuid4()}", f"DIRECT#{uuid.uuid4()}"
     # When each runs the same calls over its own items
-    over_http, in_process = _scenario(plain, a), _scenario(direct, b)
+    with _sends(direct, plain) as (direct_sends, plain_sends):
+        over_http, in_process = _scenario(plain, a), _scenario(direct, b)
     # Then each call's outcome is the same, and the scenario covered successes and errors of both kinds
     assert _neutral(in_process, b) == _neutral(over_http, a)
     kinds = [outcome[0] for outcome in in_process]
@@ -308,8 +317,8 @@ def test_the_stack_hooks_still_hear_each_direct_call(cloud: Resources) -> None:
 
 def test_table_calls_still_go_over_http(cloud: Resources) -> None:
     client = aws.dynamodb()
-    sent = _sends(client)
-    assert client.describe_table(TableName=TABLE)["Table"]["TableName"] == TABLE
+    with _sends(client) as (sent,):
+        assert client.describe_table(TableName=TABLE)["Table"]["TableName"] == TABLE
     assert sent == ["DescribeTable"]
     assert "DescribeTable" not in moto_direct.DIRECT_OPERATIONS
 
@@ -334,3 +343,20 @@ def test_no_direct_answer_holds_a_type_moto_keeps_otherwise_than_botocore_parses
         walk(model.operation_model(operation).output_shape, set())
     assert found & {"timestamp", "blob"} == set()
     assert {"structure", "map", "list", "string", "double"} <= found
+
+
+def test_a_client_of_another_endpoint_is_not_answered_here(cloud: Resources) -> None:
+    # Given a DynamoDB client pointed elsewhere (DynamoDB Local, say), watched as the stack watches
+    client = boto3.client("dynamodb", region_name=REGION, endpoint_url="http://127.0.0.1:9")
+    moto_direct.watch(client)
+
+    class Sent(Exception):
+        pass
+
+    def refuse(**_: Any) -> None:
+        raise Sent
+
+    client.meta.events.register_first("before-send", refuse)
+    # When it reads an item, then the call goes out to its endpoint instead of moto's table
+    with pytest.raises(Sent):
+        client.get_item(TableName=TABLE, Key=_key("DIRECT#elsewhere", "ITEM"))
