@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import inspect
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -491,20 +490,28 @@ def _query_only_the_key_s_partition() -> None:
     each comparison a Python call, was four fifths of such a Query's CPU (55 ms at 5,000 items)."""
     from moto.dynamodb.models.table import Table
 
+    from agent_runtime_local import moto_patches
+
     original_query, original_all_items = vars(Table)["query"], vars(Table)["all_items"]
-    parameters = list(inspect.signature(original_query).parameters)
-    if parameters[:9] != [
-        "self",
-        "hash_key",
-        "range_comparison",
-        "range_objs",
-        "limit",
-        "exclusive_start_key",
-        "scan_index_forward",
-        "projection_expressions",
-        "index_name",
-    ]:
-        raise RuntimeError("moto's Table.query changed: check moto_dynamodb's partition query against it")
+    moto_patches._expect_signature(
+        original_query,
+        [
+            "self",
+            "hash_key",
+            "range_comparison",
+            "range_objs",
+            "limit",
+            "exclusive_start_key",
+            "scan_index_forward",
+            "projection_expressions",
+            "index_name",  # read by position below
+            "consistent_read",
+            "filter_expression",
+            "hash_key_conditions",
+            "range_key_conditions",
+            "filter_kwargs",
+        ],
+    )
 
     def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         index_name = args[6] if len(args) > 6 else kwargs.get("index_name")
