@@ -128,6 +128,13 @@ class Api:
             if page["next_cursor"] is None or not page["data"]:
                 return events
 
+    def deliveries(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's webhook delivery log."""
+        reply = self("GET", f"/v1/runs/{run_id}/deliveries")
+        assert reply.status == 200
+        data: list[dict[str, Any]] = reply.json()["data"]
+        return data
+
 
 @pytest.fixture
 def api(tenant: str) -> Api:

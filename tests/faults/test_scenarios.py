@@ -142,11 +142,6 @@ def test_an_acp_thread_run_with_its_commit_throttled_keeps_the_thread_consistent
     assert [m["content"] for m in state["messages"]] == ["one", "one"]
 
 
-def deliveries_of(api: Api, run_id: str) -> list[dict[str, Any]]:
-    listed: list[dict[str, Any]] = api("GET", f"/v1/runs/{run_id}/deliveries").json()["data"]
-    return listed
-
-
 def test_webhooks_survive_a_throttled_queue_and_a_killed_dispatcher(api: Api) -> None:
     """The dispatcher's SendMessage throttled, then the dispatcher dying after queueing: its stream
     batch is retried, every event arrives, and the delivery log holds one delivery per event."""
@@ -162,9 +157,9 @@ def test_webhooks_survive_a_throttled_queue_and_a_killed_dispatcher(api: Api) ->
         api.wait(run_id)
         eventually(lambda: len({r.webhook_id for r in hooks.accepted()}) == 3, timeout=20)
         # (a delivery is recorded delivered after its receiver answered: a moment after it was heard)
-        eventually(lambda: all(d["status"] != "pending" for d in deliveries_of(api, run_id)), timeout=10)
+        eventually(lambda: all(d["status"] != "pending" for d in api.deliveries(run_id)), timeout=10)
     assert (throttled.hits, killed.hits) == (1, 1)
-    listed = deliveries_of(api, run_id)
+    listed = api.deliveries(run_id)
     assert [d["event_type"] for d in listed] == ["run.created", "run.started", "run.succeeded"]
     assert all(d["status"] == "delivered" for d in listed)
     # At least once, under one webhook-id per event: a receiver deduplicating on it sees each once.

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from datetime import datetime
-from typing import Any
 
 import pytest
 
@@ -20,15 +19,8 @@ from tests.webhook_receiver import receiver
 ECHO_DELIVERIES = 3  # run.created, run.started, run.succeeded
 
 
-def deliveries(api: Api, run_id: str) -> list[dict[str, Any]]:
-    reply = api("GET", f"/v1/runs/{run_id}/deliveries")
-    assert reply.status == 200
-    data: list[dict[str, Any]] = reply.json()["data"]
-    return data
-
-
 def settled(api: Api, run_id: str) -> bool:
-    found = deliveries(api, run_id)
+    found = api.deliveries(run_id)
     return len(found) == ECHO_DELIVERIES and all(d["status"] != "pending" for d in found)
 
 
@@ -55,7 +47,7 @@ def test_retry_after_zero_does_not_bring_the_retry_back_at_once(api: Api, retry_
     # each time it reopens within the window, plus each delivery's last try at the window's end.
     rounds = math.ceil(config.webhook_retry_window_seconds / config.webhook_breaker_seconds)
     assert posts <= most_posts(config.webhook_breaker_failures, rounds), posts
-    for delivery in deliveries(api, run_id):
+    for delivery in api.deliveries(run_id):
         assert delivery["status"] == "failed"
         for attempt in delivery["attempts"]:
             assert attempt["status_code"] == 429
@@ -79,7 +71,7 @@ def test_a_delivery_stops_after_its_maximum_attempts(api: Api, monkeypatch: pyte
         eventually(lambda: settled(api, run_id), timeout=20)
         posts = len(hooks.all())
     assert posts == 2 * ECHO_DELIVERIES
-    for delivery in deliveries(api, run_id):
+    for delivery in api.deliveries(run_id):
         assert (delivery["status"], delivery["attempt_count"]) == ("failed", 2)
         assert delivery["attempts"][-1]["next_retry_at"] is None
 
@@ -97,9 +89,9 @@ def test_an_endpoint_that_keeps_failing_gets_no_attempts_while_its_circuit_is_op
         ok = api.create("echo", {}, callback_url=healthy.url).json()["run_id"]
         api.wait(ok)
         eventually(lambda: settled(api, ok), timeout=20)
-    attempts = sum(d["attempt_count"] for run_id in runs for d in deliveries(api, run_id))
+    attempts = sum(d["attempt_count"] for run_id in runs for d in api.deliveries(run_id))
     assert attempts == failed_posts
     # 10 failures open the circuit for 2 s; then a try per delivery that comes back, each round.
     rounds = math.ceil(config.webhook_retry_window_seconds / config.webhook_breaker_seconds)
     assert failed_posts <= most_posts(config.webhook_breaker_failures, rounds, 2 * ECHO_DELIVERIES)
-    assert all(d["status"] == "delivered" and d["attempt_count"] == 1 for d in deliveries(api, ok))
+    assert all(d["status"] == "delivered" and d["attempt_count"] == 1 for d in api.deliveries(ok))

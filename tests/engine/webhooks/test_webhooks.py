@@ -40,15 +40,8 @@ def rotate(api: Api) -> str:
     return secret
 
 
-def deliveries(api: Api, run_id: str) -> list[dict[str, Any]]:
-    reply = api("GET", f"/v1/runs/{run_id}/deliveries")
-    assert reply.status == 200
-    data: list[dict[str, Any]] = reply.json()["data"]
-    return data
-
-
 def settled(api: Api, run_id: str, count: int) -> bool:
-    found = deliveries(api, run_id)
+    found = api.deliveries(run_id)
     return len(found) == count and all(d["status"] != "pending" for d in found)
 
 
@@ -90,7 +83,7 @@ def test_every_status_change_of_an_approval_run_arrives_signed(api: Api) -> None
     assert all(b["data"]["run"]["updated_at"] == b["occurred_at"] for b in bodies)
     assert "task_token" not in json.dumps(bodies)
     # and the deliveries are visible, one attempt each
-    listed = deliveries(api, run_id)
+    listed = api.deliveries(run_id)
     assert [d["event_type"] for d in listed] == APPROVAL_EVENTS
     assert {d["delivery_id"] for d in listed} == {r.webhook_id for r in hooks.accepted()}
     assert all(d["status"] == "delivered" and d["attempt_count"] == 1 for d in listed)
@@ -130,7 +123,7 @@ def test_an_acp_run_calls_its_webhook_with_the_acp_run_on_each_status_change(api
     bodies.sort(key=lambda b: b["updated_at"])
     assert [b["status"] for b in bodies] == ["pending", "interrupted", "pending", "success"]
     # run.started, step and artifact events don't change an ACP run's status: no callback for them
-    assert [d["event_type"] for d in deliveries(api, run["run_id"])] == [
+    assert [d["event_type"] for d in api.deliveries(run["run_id"])] == [
         "run.created",
         "checkpoint.created",
         "checkpoint.resolved",
@@ -152,7 +145,7 @@ def test_a_receiver_failing_three_times_gets_each_event_exactly_once(api: Api) -
     assert sorted(r.json["event_id"] for r in accepted) == sorted({r.json["event_id"] for r in accepted})
     assert sorted(r.json["type"] for r in accepted) == sorted(ECHO_EVENTS)
     assert len({r.webhook_id for r in hooks.all()}) == len(ECHO_EVENTS)
-    for delivery in deliveries(api, run_id):
+    for delivery in api.deliveries(run_id):
         assert delivery["status"] == "delivered"
         attempts = delivery["attempts"]
         assert [a["status_code"] for a in attempts] == [500, None, 429, 200]
@@ -184,7 +177,7 @@ def test_a_receiver_down_throughout_ends_in_the_dlq_and_redeliver_sends_it_again
     run_id = api.create("echo", {"n": 2}, callback_url=url).json()["run_id"]
     api.wait(run_id)
     eventually(lambda: settled(api, run_id, len(ECHO_EVENTS)), timeout=25)
-    listed = deliveries(api, run_id)
+    listed = api.deliveries(run_id)
     for delivery in listed:
         assert delivery["status"] == "failed"
         assert delivery["attempt_count"] >= 2
@@ -206,19 +199,19 @@ def test_a_receiver_down_throughout_ends_in_the_dlq_and_redeliver_sends_it_again
         run2 = api.create("echo", {"n": 3}, callback_url=hooks.url).json()["run_id"]
         api.wait(run2)
         eventually(lambda: settled(api, run2, len(ECHO_EVENTS)))
-        target = deliveries(api, run2)[-1]
+        target = api.deliveries(run2)[-1]
         reply = api("POST", f"/v1/deliveries/{target['delivery_id']}/redeliver")
         assert reply.status == 202
         assert reply.json()["status"] == "pending"
         eventually(lambda: len(hooks.accepted()) == len(ECHO_EVENTS) + 1)
-        eventually(lambda: deliveries(api, run2)[-1]["attempt_count"] == 2)
+        eventually(lambda: api.deliveries(run2)[-1]["attempt_count"] == 2)
     again = [r for r in hooks.accepted() if r.webhook_id == target["delivery_id"]]
     assert len(again) == 2 and again[0].body == again[1].body
-    assert deliveries(api, run2)[-1]["status"] == "delivered"
+    assert api.deliveries(run2)[-1]["status"] == "delivered"
     # redelivering a failed one starts a new retry window (its receiver is still down)
     reply = api("POST", f"/v1/deliveries/{first['delivery_id']}/redeliver")
     assert reply.status == 202
-    eventually(lambda: deliveries(api, run_id)[0]["attempt_count"] > first["attempt_count"])
+    eventually(lambda: api.deliveries(run_id)[0]["attempt_count"] > first["attempt_count"])
 
 
 def test_redeliver_of_another_tenants_delivery_is_404(api: Api, other_api: Api) -> None:
@@ -226,7 +219,7 @@ def test_redeliver_of_another_tenants_delivery_is_404(api: Api, other_api: Api) 
         run_id = api.create("echo", {}, callback_url=hooks.url).json()["run_id"]
         api.wait(run_id)
         eventually(lambda: settled(api, run_id, len(ECHO_EVENTS)))
-    delivery_id = deliveries(api, run_id)[0]["delivery_id"]
+    delivery_id = api.deliveries(run_id)[0]["delivery_id"]
     assert other_api("POST", f"/v1/deliveries/{delivery_id}/redeliver").status == 404
     assert other_api("GET", f"/v1/runs/{run_id}/deliveries").status == 404
     assert api("POST", "/v1/deliveries/nonsense/redeliver").status == 404
@@ -273,8 +266,8 @@ def test_a_duplicate_queue_message_does_not_start_a_second_retry_chain(api: Api)
     # Given a delivery whose first attempt failed, so its retry (attempt 1) is queued
     with receiver(lambda n: 503) as hooks:
         run_id = api.create("echo", {}, callback_url=hooks.url).json()["run_id"]
-        eventually(lambda: bool(deliveries(api, run_id)) and deliveries(api, run_id)[0]["attempt_count"] >= 1)
-        first = deliveries(api, run_id)[0]
+        eventually(lambda: bool(api.deliveries(run_id)) and api.deliveries(run_id)[0]["attempt_count"] >= 1)
+        first = api.deliveries(run_id)[0]
         # When SQS hands the worker the message of the attempt already made, once more
         outcome = Engine.default().webhook_sender.attempt(
             {"delivery_id": first["delivery_id"], "generation": 1, "attempt": 0}
@@ -316,4 +309,4 @@ def test_a_hanging_receiver_does_not_hold_up_another_receivers_deliveries(api: A
         api.wait(run_id)
         eventually(lambda: settled(api, run_id, len(ECHO_EVENTS)), timeout=20)
     # Then its deliveries went out, each at its first attempt, while the hanging ones were still retried
-    assert all(d["status"] == "delivered" and d["attempt_count"] == 1 for d in deliveries(api, run_id))
+    assert all(d["status"] == "delivered" and d["attempt_count"] == 1 for d in api.deliveries(run_id))
