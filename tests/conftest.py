@@ -215,6 +215,23 @@ def _project_stacks() -> list[str]:
     return lines
 
 
+def new_state_machine(prefix: str, definition: dict[str, Any]) -> tuple[Any, str]:
+    """A Step Functions client of the local stack's moto and a new state machine of the definition."""
+    import json
+
+    import boto3
+
+    from agent_runtime_local.cloud import ACCOUNT, REGION
+
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    arn = sfn.create_state_machine(
+        name=f"{prefix}-{uuid.uuid4().hex[:8]}",
+        definition=json.dumps(definition),
+        roleArn=f"arn:aws:iam::{ACCOUNT}:role/agent-runtime-local",
+    )["stateMachineArn"]
+    return sfn, str(arn)
+
+
 def eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():

@@ -215,6 +215,7 @@ class LocalCloud:
             moto_direct,
             moto_dynamodb,
             moto_patches,
+            moto_stepfunctions,
             permissions,
         )
         from agent_runtime_local.downloads import DownloadServer
@@ -231,6 +232,7 @@ class LocalCloud:
         lambda_bridge.install()
         moto_patches.install()
         moto_dynamodb.install()
+        moto_stepfunctions.install()
         # Every client the runtime makes is held to its function's grants and carries the fault switch
         # (a list check per call while no fault is armed); it calls moto unsigned (unsigned.py), and
         # DynamoDB's item calls reach moto's backend without the HTTP round trip (moto_direct.py).

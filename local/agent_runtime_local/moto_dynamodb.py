@@ -3,78 +3,39 @@ three are in moto_patches.py).
 
 Each change keeps moto's request handlers, its checks and their errors: it does what moto's own code
 does, in fewer steps, where the answer can't differ. Each is registered as a named group of
-replacements, so a test or a benchmark can put moto's own code back for a while (`moto_s_own`) and
-compare the two (tests/local/test_moto_dynamodb_speedups.py, bench/dynamo_ops.py).
+replacements (moto_replacements.py), so a test or a benchmark can put moto's own code back for a while
+(`moto_s_own`) and compare the two (tests/local/test_moto_dynamodb_speedups.py, bench/dynamo_ops.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 
+from agent_runtime_local.moto_replacements import PATCHES, install_once, moto_s_own
+from agent_runtime_local.moto_replacements import replace as _replace
 
-@dataclass(frozen=True)
-class Replacement:
-    owner: Any  # a class or module
-    name: str
-    original: Any  # as found in owner.__dict__ (a classmethod stays one)
-    replacement: Any
-
-
-# name -> what it replaces; filled by install(), in install order.
-PATCHES: dict[str, list[Replacement]] = {}
-_installing = threading.Lock()
-
-
-def _replace(group: str, owner: Any, name: str, replacement: Any) -> None:
-    PATCHES.setdefault(group, []).append(Replacement(owner, name, vars(owner)[name], replacement))
-    setattr(owner, name, replacement)
-
-
-@contextlib.contextmanager
-def moto_s_own(*groups: str) -> Iterator[None]:
-    """moto's own code in place of the named groups (all when none is named) while the block runs, for
-    tests and benchmarks that compare the two (other threads calling moto meanwhile get either, which
-    answer alike). Where groups replaced one attribute in turn, it gets the last replacement of a group
-    not named, else moto's."""
-    chosen = set(groups or PATCHES)
-    chains: dict[tuple[int, str], list[tuple[str, Replacement]]] = {}
-    for group, replacements in PATCHES.items():
-        for r in replacements:
-            chains.setdefault((id(r.owner), r.name), []).append((group, r))
-    swapped = []
-    for chain in chains.values():
-        if not any(group in chosen for group, _ in chain):
-            continue
-        kept = [r for group, r in chain if group not in chosen]
-        first = chain[0][1]
-        swapped.append((first.owner, first.name, vars(first.owner)[first.name]))
-        setattr(first.owner, first.name, kept[-1].replacement if kept else first.original)
-    try:
-        yield
-    finally:
-        for owner, name, value in reversed(swapped):
-            setattr(owner, name, value)
+__all__ = ["PATCHES", "install", "moto_s_own"]
 
 
 def install() -> None:
-    with _installing:
-        if PATCHES:
-            return
-        _dispatch_tree_nodes_by_type()
-        _size_plain_values_directly()
-        _keep_sizes_across_one_item_s_sets()
-        _look_reserved_words_up_in_a_set()
-        _parse_each_condition_text_once()
-        _build_plain_answers_directly()
-        _take_plain_request_values_as_they_are()
-        _copy_plain_values_directly()
-        _search_clauses_by_class()
-        _query_only_the_key_s_partition()
+    install_once(
+        __name__,
+        [
+            _dispatch_tree_nodes_by_type,
+            _size_plain_values_directly,
+            _keep_sizes_across_one_item_s_sets,
+            _look_reserved_words_up_in_a_set,
+            _parse_each_condition_text_once,
+            _build_plain_answers_directly,
+            _take_plain_request_values_as_they_are,
+            _copy_plain_values_directly,
+            _search_clauses_by_class,
+            _query_only_the_key_s_partition,
+        ],
+    )
 
 
 def _dispatch_tree_nodes_by_type() -> None:

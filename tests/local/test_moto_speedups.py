@@ -17,8 +17,8 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
-from agent_runtime_local.cloud import ACCOUNT, REGION, TABLE, Resources
-from tests.conftest import eventually
+from agent_runtime_local.cloud import REGION, TABLE, Resources
+from tests.conftest import eventually, new_state_machine
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -76,17 +76,6 @@ def test_items_and_stream_records_of_every_attribute_type_come_back_as_written(c
     assert images == [{**key, **EVERY_TYPE}]
 
 
-def _state_machine(prefix: str, definition: dict[str, Any]) -> tuple[Any, str]:
-    """A Step Functions client and a new state machine of the definition."""
-    sfn = boto3.client("stepfunctions", region_name=REGION)
-    arn = sfn.create_state_machine(
-        name=f"{prefix}-{uuid.uuid4().hex[:8]}",
-        definition=json.dumps(definition),
-        roleArn=f"arn:aws:iam::{ACCOUNT}:role/agent-runtime-local",
-    )["stateMachineArn"]
-    return sfn, str(arn)
-
-
 def test_a_state_machine_runs_the_same_on_every_execution(cloud: Resources) -> None:
     # Given a state machine with JSONPath parameters and a result path
     definition = {
@@ -100,7 +89,7 @@ def test_a_state_machine_runs_the_same_on_every_execution(cloud: Resources) -> N
             }
         },
     }
-    sfn, arn = _state_machine("speedup", definition)
+    sfn, arn = new_state_machine("speedup", definition)
     # When it executes several times with different inputs
     outputs = []
     for n in range(3):
@@ -134,7 +123,7 @@ def test_the_threads_of_finished_executions_are_not_kept(cloud: Resources) -> No
         "StartAt": "Wait",
         "States": {"Wait": {"Type": "Wait", "Seconds": 0, "End": True}},
     }
-    sfn, arn = _state_machine("threads", definition)
+    sfn, arn = new_state_machine("threads", definition)
     # When nine executions have run to their end one after the other, and a tenth starts
     for _ in range(9):
         execution = sfn.start_execution(stateMachineArn=arn, name=uuid.uuid4().hex)["executionArn"]
