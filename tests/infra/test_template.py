@@ -275,7 +275,7 @@ def test_table_matches_the_local_stack(synth: Synth) -> None:
     ]
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
     assert props["DeletionProtectionEnabled"] is bool(default_context()["deletionProtection"])
     assert table["DeletionPolicy"] == "Retain"
     attributes = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}

@@ -14,8 +14,9 @@ SORT_KEY = "SK"
 # Every index sorts by this attribute: "<created_at>#<id>", so newest-first paging is one Query.
 INDEX_SORT_KEY = "created_key"
 TTL_ATTRIBUTE = "expires_at"
-# The table's stream feeds the webhook dispatcher (event items are the outbox).
-STREAM_VIEW: Final = "NEW_AND_OLD_IMAGES"
+# The table's stream feeds the webhook dispatcher (event items are the outbox), which reads only the
+# new image of an inserted event page: the old images, half of every update's record, go unwritten.
+STREAM_VIEW: Final = "NEW_IMAGE"
 
 
 @dataclass(frozen=True)
