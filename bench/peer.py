@@ -1,14 +1,18 @@
 """Peer benchmark: the same echo workload against LangGraph's in-memory dev server (langgraph-api,
 pinned in bench/requirements-langgraph.txt, installed in its own virtualenv under bench/.work/) and
-against our local stack (`agent-runtime dev`), one after the other in one run, with one client (httpx).
+against our local stack (`agent-runtime dev`), both up for the whole run, with one client (httpx).
 
-Per server: sequential create → result latency (p50/p95), then runs/s with 8 concurrent clients for
-a fixed time, the server's CPU time per run (user + system of the server process and its
-children, from /proc, idle time included) and its resident memory after the load (VmRSS of the process
-tree). LangGraph: POST /runs/wait (stateless); ours: POST /v1/runs then GET /v1/runs/{id}/wait. Writes
+Per server: sequential create → result latency (p50/p95); then runs/s with 8 concurrent clients, the
+server's CPU time per run (user + system of the server process and its children, from /proc, idle
+time included) and its resident memory after the load (VmRSS of the process tree). The load comes in
+rounds that alternate between the two servers (LangGraph, ours; ours, LangGraph; ...): on a shared
+machine whose speed drifts over minutes, each side then meets the same drift, where one block per
+server (as this benchmark first measured) put all of a slow minute on one side. A side's figures are
+its rounds' totals (runs over seconds, CPU over runs); each round's ratio is reported too. LangGraph:
+POST /runs/wait (stateless); ours: POST /v1/runs then GET /v1/runs/{id}/wait. Writes
 bench/reports/peer.md and peer.json with the ratios against the targets of issue 22.
 
-Run: .venv/bin/python bench/peer.py [--sequential N] [--seconds S] [--report NAME]
+Run: .venv/bin/python bench/peer.py [--sequential N] [--seconds S] [--rounds R] [--report NAME]
 (one run on a noisy 2-core machine: compare the ratios, measured in the same run)
 """
 
@@ -39,6 +43,7 @@ PROJECT = WORK / "langgraph-echo"
 REQUIREMENTS = ROOT / "bench" / "requirements-langgraph.txt"
 REPORTS = ROOT / "bench" / "reports"
 CLIENTS = 8
+ROUNDS = 3
 STARTUP_SECONDS = 180
 INPUT = {"n": 1}
 # Issue 22's targets: ours / LangGraph's.
@@ -227,9 +232,7 @@ def concurrent(
     return sum(done), time.perf_counter() - started, errors
 
 
-def measure(
-    base_url: str, pid: int, one_run: Callable[[httpx.Client], None], runs: int, seconds: float
-) -> dict[str, Any]:
+def sequential(base_url: str, pid: int, one_run: Callable[[httpx.Client], None], runs: int) -> dict[str, Any]:
     with httpx.Client(base_url=base_url, timeout=60) as http:
         for _ in range(3):  # warm up: imports, clients, caches
             one_run(http)
@@ -240,10 +243,6 @@ def measure(
             one_run(http)
             latencies.append((time.perf_counter() - started) * 1000)
         sequential_cpu = cpu_seconds(pid) - cpu_before
-
-    cpu_before = cpu_seconds(pid)
-    completed, elapsed, errors = concurrent(base_url, one_run, seconds)
-    concurrent_cpu = cpu_seconds(pid) - cpu_before
     ordered = sorted(latencies)
     return {
         "sequential_runs": runs,
@@ -251,21 +250,44 @@ def measure(
         "p95_ms": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
         "sequential_cpu_ms_per_run": sequential_cpu * 1000 / runs,
         "clients": CLIENTS,
+        "rounds": [],
+        "errors": [],
+    }
+
+
+def load_round(
+    base_url: str, pid: int, one_run: Callable[[httpx.Client], None], seconds: float
+) -> dict[str, Any]:
+    cpu_before = cpu_seconds(pid)
+    completed, elapsed, errors = concurrent(base_url, one_run, seconds)
+    return {
         "seconds": elapsed,
         "completed": completed,
-        "runs_per_second": completed / elapsed,
-        "cpu_ms_per_run": concurrent_cpu * 1000 / max(completed, 1),
-        "server_cpu_seconds": concurrent_cpu,
-        "rss_mb": rss_mb(pid),
+        "server_cpu_seconds": cpu_seconds(pid) - cpu_before,
         "errors": errors[:5],
     }
 
 
-def run_langgraph(runs: int, seconds: float) -> dict[str, Any]:
-    langgraph = ensure_langgraph()
-    port = free_port()
-    command = [
-        str(langgraph),
+def totals(side: dict[str, Any], pid: int) -> None:
+    """A side's load figures from its rounds' totals, and its memory after all of them."""
+    rounds = side["rounds"]
+    completed = sum(r["completed"] for r in rounds)
+    seconds = sum(r["seconds"] for r in rounds)
+    cpu = sum(r["server_cpu_seconds"] for r in rounds)
+    side.update(
+        seconds=seconds,
+        completed=completed,
+        runs_per_second=completed / seconds,
+        cpu_ms_per_run=cpu * 1000 / max(completed, 1),
+        server_cpu_seconds=cpu,
+        rss_mb=rss_mb(pid),
+        errors=[e for r in rounds for e in r["errors"]][:5],
+    )
+
+
+def langgraph_command(port: int) -> list[str]:
+    return [
+        str(ensure_langgraph()),
         "dev",
         "--no-browser",
         "--no-reload",
@@ -274,13 +296,6 @@ def run_langgraph(runs: int, seconds: float) -> dict[str, Any]:
         "--port",
         str(port),
     ]
-    env = {
-        "LANGGRAPH_CLI_NO_ANALYTICS": "1",
-        "LANGSMITH_TRACING": "false",
-        "PATH": f"{VENV / 'bin'}:{os.environ['PATH']}",
-    }
-    with server(command, PROJECT, f"http://127.0.0.1:{port}/ok", env) as pid:
-        return measure(f"http://127.0.0.1:{port}", pid, langgraph_run, runs, seconds)
 
 
 def ours_command(port: int) -> list[str]:
@@ -292,11 +307,32 @@ def ours_command(port: int) -> list[str]:
     return [agent_runtime, "dev", "--port", str(port), "--data-dir", str(data), "--tenant-rate", "0"]
 
 
-def run_ours(runs: int, seconds: float) -> dict[str, Any]:
-    port = free_port()
-    command = ours_command(port)
-    with server(command, ROOT, f"http://127.0.0.1:{port}/v1/workflows", {}) as pid:
-        return measure(f"http://127.0.0.1:{port}", pid, ours_run, runs, seconds)
+def run_both(runs: int, seconds: float, rounds: int) -> dict[str, Any]:
+    """Both servers up; each measured sequentially, then loaded in alternating rounds."""
+    lg_port = free_port()
+    lg_env = {
+        "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+        "LANGSMITH_TRACING": "false",
+        "PATH": f"{VENV / 'bin'}:{os.environ['PATH']}",
+    }
+    lg_url = f"http://127.0.0.1:{lg_port}"
+    with server(langgraph_command(lg_port), PROJECT, f"{lg_url}/ok", lg_env) as lg_pid:
+        our_port = free_port()
+        our_url = f"http://127.0.0.1:{our_port}"
+        with server(ours_command(our_port), ROOT, f"{our_url}/v1/workflows", {}) as our_pid:
+            sides = {
+                "langgraph": (lg_url, lg_pid, langgraph_run),
+                "ours": (our_url, our_pid, ours_run),
+            }
+            results = {name: sequential(url, pid, run, runs) for name, (url, pid, run) in sides.items()}
+            for index in range(rounds):
+                order = ["langgraph", "ours"] if index % 2 == 0 else ["ours", "langgraph"]
+                for name in order:
+                    url, pid, run = sides[name]
+                    results[name]["rounds"].append(load_round(url, pid, run, seconds / rounds))
+            for name, (_, pid, _) in sides.items():
+                totals(results[name], pid)
+    return results
 
 
 def langgraph_version() -> str:
@@ -345,8 +381,9 @@ def report(results: dict[str, Any]) -> str:
         "POST /runs/wait stateless. Ours: `agent-runtime dev` (moto in-process; a fresh --data-dir,",
         "--tenant-rate 0), POST /v1/runs then GET /v1/runs/{id}/wait.",
         f"Sequential: {lg['sequential_runs']} runs after 3 warm-up runs; concurrent: {CLIENTS} clients for "
-        f"{results['seconds']:.0f} s. Server CPU: user + system time of the server process tree, idle",
-        "time included.",
+        f"{results['seconds']:.0f} s per server, in {len(lg['rounds'])} rounds that alternate between the",
+        "two (both servers up throughout).",
+        "Server CPU: user + system time of the server process tree, idle time included.",
         "",
         "| | LangGraph | ours | ours / LangGraph |",
         "| --- | ---: | ---: | ---: |",
@@ -356,6 +393,14 @@ def report(results: dict[str, Any]) -> str:
         row(f"runs/s at {CLIENTS} clients", "runs_per_second", ".1f"),
         row(f"CPU ms / run at {CLIENTS} clients", "cpu_ms_per_run", ".1f"),
         row("resident memory MB after the load", "rss_mb", ".0f"),
+        "",
+        "| load round | LangGraph runs/s | ours runs/s | ours / LangGraph |",
+        "| --- | ---: | ---: | ---: |",
+        *(
+            f"| {index + 1} | {a['completed'] / a['seconds']:.1f} | {b['completed'] / b['seconds']:.1f} | "
+            f"{(b['completed'] / b['seconds']) / (a['completed'] / a['seconds']):.2f} |"
+            for index, (a, b) in enumerate(zip(lg["rounds"], ours["rounds"], strict=True))
+        ),
         "",
         "| target (issue 22) | ratio | |",
         "| --- | ---: | --- |",
@@ -384,13 +429,15 @@ def report(results: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--sequential", type=int, default=40, help="sequential runs per server")
-    parser.add_argument("--seconds", type=float, default=30, help="seconds of 8-client load per server")
+    parser.add_argument(
+        "--seconds", type=float, default=30, help="seconds of 8-client load per server, all rounds"
+    )
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="alternating load rounds per server")
     parser.add_argument("--report", default="peer", help="report name: bench/reports/NAME.md and NAME.json")
     args = parser.parse_args()
     results: dict[str, Any] = {"date": time.strftime("%Y-%m-%d"), "seconds": args.seconds}
-    results["langgraph"] = run_langgraph(args.sequential, args.seconds)
+    results.update(run_both(args.sequential, args.seconds, args.rounds))
     results["langgraph_version"] = langgraph_version()
-    results["ours"] = run_ours(args.sequential, args.seconds)
     text = report(results)
     REPORTS.mkdir(exist_ok=True)
     (REPORTS / f"{args.report}.md").write_text(text)
