@@ -27,6 +27,20 @@ UpdateExpressionParser: Any = getattr(expressions, "UpdateExpressionParser")  # 
 EXPRESSION = "SET #a = :a, #b = if_not_exists(#b, :zero) REMOVE #gone ADD #n :one"
 
 
+class _Seen(list[Any]):
+    """What a test's hook saw, from the test's own thread only: the session's stack answers other
+    threads' calls meanwhile (its pollers, runs that earlier tests left going), which reach the same
+    hooked moto code."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def append(self, value: Any) -> None:
+        if threading.get_ident() == self.thread:
+            super().append(value)
+
+
 def _shape(node: Any) -> Any:
     """A parse tree as nested (type, children-or-value) tuples: two trees built alike compare equal."""
     children = getattr(node, "children", None)
@@ -142,7 +156,7 @@ def test_an_expression_s_shape_is_checked_once_per_text_and_names(
     # Given moto's clause-count check, counting the trees it walks
     from moto.dynamodb.parsing import validators
 
-    walked: list[Any] = []
+    walked = _Seen()
     check = validators.ActionCountValidator.verify_action_counts
     monkeypatch.setattr(
         validators.ActionCountValidator,
@@ -217,7 +231,7 @@ def test_a_new_item_s_attributes_are_sized_once_each(
     # Given moto's attribute sizing, counted
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
-    sized: list[int] = []
+    sized = _Seen()
     size = DynamoType.size
     monkeypatch.setattr(DynamoType, "size", lambda self: sized.append(1) or size(self))
     # When an item of 30 attributes is built
@@ -327,7 +341,7 @@ def test_a_pass_asks_each_node_class_once_not_each_node(
 
     from agent_runtime_local import moto_dynamodb
 
-    checks: list[int] = []
+    checks = _Seen()
     check = abc.ABCMeta.__instancecheck__
     monkeypatch.setattr(abc.ABCMeta, "__instancecheck__", lambda cls, x: checks.append(1) or check(cls, x))
     client = boto3.client("dynamodb", region_name=REGION)
@@ -429,7 +443,7 @@ def _type_tests_of_an_update(monkeypatch: pytest.MonkeyPatch, prefix: str) -> Ca
     a value's type (DynamoType.is_number, the first of its size's type tests) while applying it."""
     from moto.dynamodb.models.dynamo_type import DynamoType
 
-    tests: list[int] = []
+    tests = _Seen()
     is_number = DynamoType.is_number
     monkeypatch.setattr(DynamoType, "is_number", lambda self: tests.append(1) or is_number(self))
     client = boto3.client("dynamodb", region_name=REGION)
@@ -571,8 +585,7 @@ def test_a_condition_is_split_into_tokens_once_per_text(
     # Given moto's condition lexer and grammar, counted
     from moto.dynamodb.comparisons import ConditionExpressionParser
 
-    lexed: list[str] = []
-    grammar: list[str] = []
+    lexed, grammar = _Seen(), _Seen()
     lex_one, functions = ConditionExpressionParser._lex_one_node, ConditionExpressionParser._apply_functions
     monkeypatch.setattr(
         ConditionExpressionParser,
@@ -712,7 +725,7 @@ def test_a_plain_item_is_answered_without_moto_s_checks_per_value(
 
     from agent_runtime_local import moto_dynamodb
 
-    checks: list[int] = []
+    checks = _Seen()
 
     class Counted(type):
         def __instancecheck__(cls, value: Any) -> bool:
@@ -823,7 +836,7 @@ def test_plain_values_are_not_walked_member_by_member(
 
     from agent_runtime_local import moto_dynamodb
 
-    handled: list[int] = []
+    handled = _Seen()
     default = parse.RequestParser._default_handle
     monkeypatch.setattr(
         parse.RequestParser,
@@ -891,7 +904,7 @@ def test_plain_values_are_copied_without_a_deepcopy_each(
 
     from agent_runtime_local import moto_dynamodb
 
-    copies: list[int] = []
+    copies = _Seen()
     deepcopy = DynamoType.__deepcopy__
     monkeypatch.setattr(
         DynamoType, "__deepcopy__", lambda self, memo: copies.append(1) or deepcopy(self, memo)
@@ -953,7 +966,7 @@ def test_a_clause_search_asks_each_class_once(cloud: Resources, monkeypatch: pyt
 
     from agent_runtime_local import moto_dynamodb
 
-    checks: list[int] = []
+    checks = _Seen()
     check = abc.ABCMeta.__instancecheck__
 
     def counted(cls: Any, value: Any) -> bool:
