@@ -5,7 +5,6 @@ as written, and a state machine executes the same on every execution."""
 from __future__ import annotations
 
 import json
-import pickle
 import uuid
 from pathlib import Path
 from typing import Any
@@ -106,15 +105,98 @@ def test_each_execution_gets_a_program_of_its_own_that_is_the_one_moto_builds(cl
     # Given the runtime's own state machine definition, parsed once already
     definition = (ROOT / "functions" / "statemachine" / "run.asl.json").read_text()
     first, tree = AmazonStateLanguageParser.parse(definition)
+    names = list(first.states.states)
     # When two more executions ask for its program
     second, third = (AmazonStateLanguageParser.parse(definition)[0] for _ in range(2))
     programs: list[Any] = [first, second, third]
-    # Then each gets objects no other execution holds
+    # Then each gets objects no other execution holds, with no state until the execution enters it
     assert len({id(program) for program in programs}) == 3
     assert len({id(program.states) for program in programs}) == 3
-    # And each is the program moto's Preprocessor builds from the definition, member for member
-    built = pickle.dumps(Preprocessor().visit(tree))
-    assert pickle.dumps(second) == pickle.dumps(third) == built
+    assert second.states.states == third.states.states == {}
+    entered = second._get_state(names[1])
+    assert list(second.states.states) == [names[1]] and entered is not third._get_state(names[1])
+    # And once every state is entered (here in the definition's order), a program is the one moto's
+    # Preprocessor builds from the definition, member for member
+    fourth, fifth = (AmazonStateLanguageParser.parse(definition)[0] for _ in range(2))
+    for program in (fourth, fifth):
+        for name in names:
+            program._get_state(name)
+    built = _members(Preprocessor().visit(tree))
+    assert _members(fourth) == _members(fifth) == built
+
+
+def _members(value: Any, path: tuple[int, ...] = ()) -> Any:
+    """An object graph as nested values, member for member: two graphs built alike compare equal,
+    whether or not they share an object between two places (a state unpickled on its own doesn't)."""
+    if id(value) in path:
+        return "(cycle)"
+    inner = (*path, id(value))
+    if isinstance(value, dict):
+        return {repr(k): _members(v, inner) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        members = [_members(v, inner) for v in value]
+        return sorted(members, key=repr) if isinstance(value, (set, frozenset)) else members
+    if hasattr(value, "__dict__") and not isinstance(value, type):
+        return (type(value).__qualname__, _members(vars(value), inner))
+    return repr(value)
+
+
+def _reachable(root: Any) -> dict[int, Any]:
+    """The objects reachable from `root` that could be changed: not strings, numbers, enum members,
+    classes, functions or modules."""
+    import enum
+    import gc
+    import types
+
+    atoms = (str, int, float, bytes, type(None), type, enum.Enum, types.ModuleType)
+    atoms += (types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+    found: dict[int, Any] = {}
+    pending = [root]
+    while pending:
+        current = pending.pop()
+        if id(current) in found or isinstance(current, atoms):
+            continue
+        found[id(current)] = current
+        pending.extend(gc.get_referents(current))
+    return found
+
+
+def test_a_program_s_states_share_nothing_an_execution_changes(cloud: Resources) -> None:
+    """Each top-level state is unpickled on its own (moto_patches._FrozenProgram), so what two states
+    shared in moto's program, each now has a copy of: only objects the interpreter never changes may
+    be shared (the query language, fixed per definition; the interpreter's module and class constants)."""
+    from moto.stepfunctions.parser.asl.component.common.query_language import QueryLanguage
+
+    definition = (ROOT / "functions" / "statemachine" / "run.asl.json").read_text()
+    program = Preprocessor().visit(AmazonStateLanguageParser.parse(definition)[1])
+    states = dict(program.states.states)
+    program.states.states = {}
+    graphs = {
+        "(the program's rest)": _reachable(program),
+        **{name: _reachable(s) for name, s in states.items()},
+    }
+    constants = _interpreter_constants()
+    names = list(graphs)
+    for index, one in enumerate(names):
+        for other in names[index + 1 :]:
+            for shared in set(graphs[one]) & set(graphs[other]):
+                value = graphs[one][shared]
+                owner = value.get("query_language_mode") if isinstance(value, dict) else None
+                assert isinstance(value, QueryLanguage) or owner is not None or shared in constants, (
+                    one,
+                    other,
+                    value,
+                )
+
+
+def _interpreter_constants() -> set[int]:
+    """The objects moto's interpreter holds as module or class constants (read, never changed)."""
+    import sys
+
+    modules = [m for name, m in list(sys.modules.items()) if name.startswith("moto.stepfunctions.parser")]
+    found = {id(value) for module in modules for value in vars(module).values()}
+    classes = [value for module in modules for value in vars(module).values() if isinstance(value, type)]
+    return found | {id(value) for cls in classes for value in vars(cls).values()}
 
 
 def test_the_threads_of_finished_executions_are_not_kept(cloud: Resources) -> None:
