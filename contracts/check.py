@@ -76,8 +76,10 @@ def ensure_optic() -> None:
     node = node_home()
     npm = node / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
     env = {**os.environ, "PATH": f"{node / 'bin'}:{os.environ.get('PATH', '')}"}
+    # --prefer-offline: npm's cache, where a machine has one, without asking the registry again.
+    install = ["ci", "--no-audit", "--no-fund", "--ignore-scripts", "--prefer-offline"]
     subprocess.run(
-        [str(node / "bin" / "node"), str(npm), "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+        [str(node / "bin" / "node"), str(npm), *install],
         cwd=HERE,
         env=env,
         check=True,
@@ -163,6 +165,10 @@ def check_openapi(old: str, new: str, base: str) -> Result:
                 "released.yaml",
                 "current.yaml",
                 "--check",
+                # Whether each document is valid OpenAPI is tests/doors' to check (openapi-spec-validator);
+                # here only what changed between them counts, and strict validation is a tenth of the run.
+                "--validation",
+                "loose",
             ],
             cwd=tmp,
             env=env,
