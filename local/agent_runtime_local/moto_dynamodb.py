@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from agent_runtime_local.moto_replacements import PATCHES, install_once, moto_s_own
+from agent_runtime_local.moto_replacements import PATCHES, expect_signature, install_once, moto_s_own
 from agent_runtime_local.moto_replacements import replace as _replace
 
 __all__ = ["PATCHES", "install", "moto_s_own"]
@@ -451,10 +451,8 @@ def _query_only_the_key_s_partition() -> None:
     each comparison a Python call, was four fifths of such a Query's CPU (55 ms at 5,000 items)."""
     from moto.dynamodb.models.table import Table
 
-    from agent_runtime_local import moto_patches
-
     original_query, original_all_items = vars(Table)["query"], vars(Table)["all_items"]
-    moto_patches._expect_signature(
+    expect_signature(
         original_query,
         [
             "self",

@@ -40,6 +40,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent_runtime_local.moto_replacements import expect_signature as _expect_signature
+
 # The lock of DynamoDB and its stream: the one a test takes to keep other writers out of the table.
 moto_lock = threading.RLock()
 _service_locks: dict[str, threading.RLock] = {"dynamodb": moto_lock}
@@ -52,16 +54,6 @@ write_committed: Callable[[str, int], None] | None = None
 answered: list[Callable[[str], None]] = []
 # Set while a transaction runs: moto's table backup is then the table itself (ours is item-level).
 _sharing_tables: contextvars.ContextVar[bool] = contextvars.ContextVar("sharing_tables", default=False)
-
-
-def _expect_signature(function: Any, parameters: list[str]) -> None:
-    import inspect
-
-    if list(inspect.signature(function).parameters) != parameters:
-        raise RuntimeError(
-            f"moto's {function.__qualname__}({', '.join(parameters)}) changed; the local stack's patch of it "
-            "(local/agent_runtime_local/moto_patches.py) needs checking against the pinned moto version."
-        )
 
 
 def install() -> None:

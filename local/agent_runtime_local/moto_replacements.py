@@ -34,6 +34,18 @@ def install_once(module: str, steps: Sequence[Callable[[], None]]) -> None:
             step()
 
 
+def expect_signature(function: Any, parameters: list[str]) -> None:
+    """Refuse to patch a moto function whose parameters are no longer the ones its patch was written for."""
+    import inspect
+
+    if list(inspect.signature(function).parameters) != parameters:
+        raise RuntimeError(
+            f"moto's {function.__qualname__}({', '.join(parameters)}) changed; the local stack's patch of it "
+            f"({function.__module__} in local/agent_runtime_local/moto_*.py) needs checking against the "
+            "pinned moto version."
+        )
+
+
 def replace(group: str, owner: Any, name: str, replacement: Any) -> None:
     PATCHES.setdefault(group, []).append(Replacement(owner, name, vars(owner)[name], replacement))
     setattr(owner, name, replacement)

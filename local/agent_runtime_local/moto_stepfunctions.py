@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from agent_runtime_local.moto_replacements import install_once, replace
+from agent_runtime_local.moto_replacements import expect_signature, install_once, replace
 
 
 def install() -> None:
@@ -42,8 +42,6 @@ class _Index:
 def _index_executions_by_name_and_arn() -> None:
     from moto.stepfunctions.models import StateMachine, StepFunctionBackend
 
-    from agent_runtime_local.moto_patches import _expect_signature
-
     # Kept beside the state machine, not on it: moto deep-copies a state machine for each execution
     # (its snapshot of the definition), and the index holds live executions, which don't copy.
     indexes: weakref.WeakKeyDictionary[Any, _Index] = weakref.WeakKeyDictionary()
@@ -62,7 +60,7 @@ def _index_executions_by_name_and_arn() -> None:
             return index
 
     idempotency = vars(StateMachine)["_handle_name_input_idempotency"]
-    _expect_signature(idempotency, ["self", "name", "execution_input"])
+    expect_signature(idempotency, ["self", "name", "execution_input"])
 
     def _handle_name_input_idempotency(self: Any, name: str, execution_input: str) -> Any:
         found = index_of(self).by_name.get(name)
@@ -72,14 +70,14 @@ def _index_executions_by_name_and_arn() -> None:
         )
 
     stop = vars(StateMachine)["stop_execution"]
-    _expect_signature(stop, ["self", "execution_arn"])
+    expect_signature(stop, ["self", "execution_arn"])
 
     def stop_execution(self: Any, execution_arn: str) -> Any:
         found = index_of(self).by_arn.get(execution_arn)
         return stop(SimpleNamespace(executions=[] if found is None else [found]), execution_arn)
 
     describe = vars(StepFunctionBackend)["describe_execution"]
-    _expect_signature(describe, ["self", "execution_arn"])
+    expect_signature(describe, ["self", "execution_arn"])
 
     def describe_execution(self: Any, execution_arn: str) -> Any:
         self._validate_execution_arn(execution_arn)
