@@ -215,6 +215,20 @@ def _project_stacks() -> list[str]:
     return lines
 
 
+class SeenHere(list[Any]):
+    """What a test's hook saw, from the thread that made this list only: the session's stack answers
+    other threads' calls meanwhile (its pollers, runs that earlier tests left going), and they reach the
+    same hooked code and clients."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread = threading.get_ident()
+
+    def append(self, value: Any) -> None:
+        if threading.get_ident() == self.thread:
+            super().append(value)
+
+
 def new_state_machine(prefix: str, definition: dict[str, Any]) -> tuple[Any, str]:
     """A Step Functions client of the local stack's moto and a new state machine of the definition."""
     import json

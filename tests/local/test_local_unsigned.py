@@ -3,7 +3,6 @@ reach the same account, region and table; S3 calls and pre-signed download URLs 
 
 from __future__ import annotations
 
-import threading
 import uuid
 from typing import Any
 
@@ -11,17 +10,16 @@ import httpx
 
 from agent_runtime import aws
 from agent_runtime_local.cloud import BUCKET, TABLE, Resources
+from tests.conftest import SeenHere
 
 
 def _sent_headers(client: Any) -> list[dict[str, Any]]:
     """The headers of what `client` sends from this thread: the client is the process's, and the
     session's stack may use it from its own threads meanwhile (a run still finishing, a poller)."""
-    sent: list[dict[str, Any]] = []
-    test_thread = threading.get_ident()
+    sent = SeenHere()
 
     def record(request: Any, **_: Any) -> None:
-        if threading.get_ident() == test_thread:
-            sent.append(dict(request.headers))
+        sent.append(dict(request.headers))
 
     client.meta.events.register_first("before-send", record)
     return sent

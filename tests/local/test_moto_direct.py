@@ -6,7 +6,6 @@ what it gets, and the hooks the rest of the stack relies on still fire."""
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from agent_runtime import aws
 from agent_runtime_local import moto_direct, moto_patches
 from agent_runtime_local.cloud import REGION, TABLE, Resources
+from tests.conftest import SeenHere
 
 EVERY_TYPE: dict[str, Any] = {
     "s": {"S": "text"},
@@ -235,14 +235,12 @@ def _tables(*names: str) -> Iterator[None]:
 @contextmanager
 def _sends(*clients: Any) -> Iterator[list[list[str]]]:
     """The operations each client sends over moto's HTTP path from this thread, while the block runs."""
-    sent: list[list[str]] = [[] for _ in clients]
-    test_thread = threading.get_ident()
+    sent: list[list[str]] = [SeenHere() for _ in clients]
     recorders = []
     for client, into in zip(clients, sent, strict=True):
 
         def record(event_name: str, into: list[str] = into, **_: Any) -> None:
-            if threading.get_ident() == test_thread:
-                into.append(event_name.rsplit(".", 1)[-1])
+            into.append(event_name.rsplit(".", 1)[-1])
 
         client.meta.events.register_first("before-send", record)
         recorders.append((client, record))
@@ -290,13 +288,11 @@ def test_what_the_caller_gets_is_its_own(cloud: Resources) -> None:
 def test_the_stack_hooks_still_hear_each_direct_call(cloud: Resources) -> None:
     # Given listeners on the events the journal, faults and run notifications use
     client = aws.dynamodb()
-    heard: list[str] = []
-    test_thread = threading.get_ident()
+    heard = SeenHere()
 
     def listen(event_name: str, **kwargs: Any) -> None:
-        if threading.get_ident() == test_thread:
-            status = kwargs["http_response"].status_code if "http_response" in kwargs else ""
-            heard.append(f"{event_name.split('.')[0]}{status}")
+        status = kwargs["http_response"].status_code if "http_response" in kwargs else ""
+        heard.append(f"{event_name.split('.')[0]}{status}")
 
     # registered as the journal, the faults and the grants are (on the plain events) and as the run
     # notifications are (on the operation's own); botocore calls the more specific ones first

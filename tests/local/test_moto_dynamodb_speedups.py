@@ -6,7 +6,6 @@ from __future__ import annotations
 import functools
 import json
 import sys
-import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -22,23 +21,10 @@ from moto.dynamodb.parsing.validators import UpdateExpressionValidator
 
 from agent_runtime_local import moto_patches
 from agent_runtime_local.cloud import ACCOUNT, REGION, TABLE, Resources
+from tests.conftest import SeenHere
 
 UpdateExpressionParser: Any = getattr(expressions, "UpdateExpressionParser")  # noqa: B009 (untyped for mypy)
 EXPRESSION = "SET #a = :a, #b = if_not_exists(#b, :zero) REMOVE #gone ADD #n :one"
-
-
-class _Seen(list[Any]):
-    """What a test's hook saw, from the test's own thread only: the session's stack answers other
-    threads' calls meanwhile (its pollers, runs that earlier tests left going), which reach the same
-    hooked moto code."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.thread = threading.get_ident()
-
-    def append(self, value: Any) -> None:
-        if threading.get_ident() == self.thread:
-            super().append(value)
 
 
 def _shape(node: Any) -> Any:
@@ -156,7 +142,7 @@ def test_an_expression_s_shape_is_checked_once_per_text_and_names(
     # Given moto's clause-count check, counting the trees it walks
     from moto.dynamodb.parsing import validators
 
-    walked = _Seen()
+    walked = SeenHere()
     check = validators.ActionCountValidator.verify_action_counts
     monkeypatch.setattr(
         validators.ActionCountValidator,
@@ -231,7 +217,7 @@ def test_a_new_item_s_attributes_are_sized_once_each(
     # Given moto's attribute sizing, counted
     from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
-    sized = _Seen()
+    sized = SeenHere()
     size = DynamoType.size
     monkeypatch.setattr(DynamoType, "size", lambda self: sized.append(1) or size(self))
     # When an item of 30 attributes is built
@@ -341,7 +327,7 @@ def test_a_pass_asks_each_node_class_once_not_each_node(
 
     from agent_runtime_local import moto_dynamodb
 
-    checks = _Seen()
+    checks = SeenHere()
     check = abc.ABCMeta.__instancecheck__
     monkeypatch.setattr(abc.ABCMeta, "__instancecheck__", lambda cls, x: checks.append(1) or check(cls, x))
     client = boto3.client("dynamodb", region_name=REGION)
@@ -443,7 +429,7 @@ def _type_tests_of_an_update(monkeypatch: pytest.MonkeyPatch, prefix: str) -> Ca
     a value's type (DynamoType.is_number, the first of its size's type tests) while applying it."""
     from moto.dynamodb.models.dynamo_type import DynamoType
 
-    tests = _Seen()
+    tests = SeenHere()
     is_number = DynamoType.is_number
     monkeypatch.setattr(DynamoType, "is_number", lambda self: tests.append(1) or is_number(self))
     client = boto3.client("dynamodb", region_name=REGION)
@@ -585,7 +571,7 @@ def test_a_condition_is_split_into_tokens_once_per_text(
     # Given moto's condition lexer and grammar, counted
     from moto.dynamodb.comparisons import ConditionExpressionParser
 
-    lexed, grammar = _Seen(), _Seen()
+    lexed, grammar = SeenHere(), SeenHere()
     lex_one, functions = ConditionExpressionParser._lex_one_node, ConditionExpressionParser._apply_functions
     monkeypatch.setattr(
         ConditionExpressionParser,
@@ -725,7 +711,7 @@ def test_a_plain_item_is_answered_without_moto_s_checks_per_value(
 
     from agent_runtime_local import moto_dynamodb
 
-    checks = _Seen()
+    checks = SeenHere()
 
     class Counted(type):
         def __instancecheck__(cls, value: Any) -> bool:
@@ -836,7 +822,7 @@ def test_plain_values_are_not_walked_member_by_member(
 
     from agent_runtime_local import moto_dynamodb
 
-    handled = _Seen()
+    handled = SeenHere()
     default = parse.RequestParser._default_handle
     monkeypatch.setattr(
         parse.RequestParser,
@@ -904,7 +890,7 @@ def test_plain_values_are_copied_without_a_deepcopy_each(
 
     from agent_runtime_local import moto_dynamodb
 
-    copies = _Seen()
+    copies = SeenHere()
     deepcopy = DynamoType.__deepcopy__
     monkeypatch.setattr(
         DynamoType, "__deepcopy__", lambda self, memo: copies.append(1) or deepcopy(self, memo)
@@ -966,7 +952,7 @@ def test_a_clause_search_asks_each_class_once(cloud: Resources, monkeypatch: pyt
 
     from agent_runtime_local import moto_dynamodb
 
-    checks = _Seen()
+    checks = SeenHere()
     check = abc.ABCMeta.__instancecheck__
 
     def counted(cls: Any, value: Any) -> bool:
@@ -1068,14 +1054,12 @@ def test_a_query_of_the_table_s_key_lists_only_its_partition(
     # Given what the table lists for each query, counted
     from moto.dynamodb.models.table import Table
 
-    listed: list[int] = []
+    listed = SeenHere()  # the session stack's reconciler and pollers query meanwhile
     all_items = Table.all_items
-    test_thread = threading.get_ident()  # the session stack's reconciler and pollers query meanwhile
 
     def counted(self: Any) -> list[Any]:
         items = all_items(self)
-        if threading.get_ident() == test_thread:
-            listed.append(len(items))
+        listed.append(len(items))
         return items
 
     monkeypatch.setattr(Table, "all_items", counted)
